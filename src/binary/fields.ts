@@ -1,0 +1,363 @@
+// Field tables: every on-disk structure is one `defineStruct` table, and both its encoder and its decoder are
+// derived from it, so an offset is written exactly once. This is the only place the byte order is chosen.
+import { GuestdiskError, hex } from '../errors.js';
+import { decodeGuid, encodeGuidInto } from './guid.js';
+
+/** Every structure we write is little-endian (GPT, MBR, NTFS, exFAT, FAT). */
+const LITTLE_ENDIAN = true;
+
+export type FieldSpec =
+  | { readonly offset: number; readonly type: 'u8' | 'u16' | 'u32' | 'u64' | 'i8' | 'i16' | 'i32' }
+  | { readonly offset: number; readonly type: 'bytes'; readonly length: number }
+  /** Fixed-width ASCII; encode pads with `pad` (default 0x20, a space); decode returns every byte. */
+  | { readonly offset: number; readonly type: 'ascii'; readonly length: number; readonly pad?: number }
+  /** Fixed-width UTF-16LE, `length` in bytes; encode pads with NULs; decode stops at the first NUL unit. */
+  | { readonly offset: number; readonly type: 'utf16'; readonly length: number }
+  /** 16-byte GUID in the mixed-endian on-disk form, as an upper-case string. */
+  | { readonly offset: number; readonly type: 'guid' };
+
+type FieldValue<F> = F extends { type: 'bytes' }
+  ? Uint8Array
+  : F extends { type: 'ascii' | 'utf16' | 'guid' }
+    ? string
+    : number;
+
+export type Fields = Readonly<Record<string, FieldSpec>>;
+export type StructValueOf<T extends Fields> = { readonly [K in keyof T]: FieldValue<T[K]> };
+
+export interface Struct<T extends Fields> {
+  readonly name: string;
+  readonly sizeBytes: number;
+  readonly fields: T;
+  /** A fresh `sizeBytes` array holding `value`. */
+  encode(value: StructValueOf<T>): Uint8Array;
+  /** Writes `value` into `target` at `offsetBytes` (used when a structure sits inside a larger buffer). */
+  encodeInto(value: StructValueOf<T>, target: Uint8Array, offsetBytes?: number): void;
+  /** Reads the structure from the start of `bytes`; fewer than `sizeBytes` bytes is CORRUPT_STRUCTURE. */
+  decode(bytes: Uint8Array): StructValueOf<T>;
+  /** Byte offset and length of one field, for checksums and findings. */
+  fieldRange(field: keyof T & string): { offsetBytes: number; lengthBytes: number };
+}
+
+export type StructValue<S> = S extends Struct<infer T> ? StructValueOf<T> : never;
+
+const INT_SIZES = { u8: 1, u16: 2, u32: 4, u64: 8, i8: 1, i16: 2, i32: 4 } as const;
+
+export function fieldLength(spec: FieldSpec): number {
+  switch (spec.type) {
+    case 'bytes':
+    case 'ascii':
+    case 'utf16':
+      return spec.length;
+    case 'guid':
+      return 16;
+    default:
+      return INT_SIZES[spec.type];
+  }
+}
+
+export function defineStruct<T extends Fields>(name: string, sizeBytes: number, fields: T): Struct<T> {
+  const entries = Object.entries(fields) as [keyof T & string, FieldSpec][];
+  for (const [key, spec] of entries) {
+    if (spec.offset < 0 || spec.offset + fieldLength(spec) > sizeBytes) {
+      throw new Error(`${name}.${key}: field [${spec.offset}, +${fieldLength(spec)}) outside ${sizeBytes} bytes`);
+    }
+  }
+
+  function encodeInto(value: StructValueOf<T>, target: Uint8Array, offsetBytes = 0): void {
+    const view = new DataView(target.buffer, target.byteOffset + offsetBytes, sizeBytes);
+    for (const [key, spec] of entries) {
+      writeField(view, name, key, spec, value[key] as unknown);
+    }
+  }
+
+  return {
+    name,
+    sizeBytes,
+    fields,
+    encode(value) {
+      const bytes = new Uint8Array(sizeBytes);
+      encodeInto(value, bytes, 0);
+      return bytes;
+    },
+    encodeInto,
+    decode(bytes) {
+      if (bytes.length < sizeBytes) {
+        throw new GuestdiskError('CORRUPT_STRUCTURE', `${name}: need ${sizeBytes} bytes, got ${bytes.length}`, {
+          structure: name,
+          expected: sizeBytes,
+          actual: bytes.length,
+        });
+      }
+      const view = new DataView(bytes.buffer, bytes.byteOffset, sizeBytes);
+      const out: Record<string, unknown> = {};
+      for (const [key, spec] of entries) out[key] = readField(view, name, key, spec);
+      return out as StructValueOf<T>;
+    },
+    fieldRange(field) {
+      const spec = fields[field];
+      return { offsetBytes: spec.offset, lengthBytes: fieldLength(spec) };
+    },
+  };
+}
+
+function writeField(view: DataView, struct: string, key: string, spec: FieldSpec, value: unknown): void {
+  const at = spec.offset;
+  switch (spec.type) {
+    case 'u8':
+    case 'u16':
+    case 'u32':
+    case 'i8':
+    case 'i16':
+    case 'i32':
+      writeInt(view, struct, key, spec.type, at, value);
+      return;
+    case 'u64': {
+      const n = value as number;
+      if (!Number.isSafeInteger(n) || n < 0) throw fieldError(struct, key, `u64 ${String(value)} is not a safe non-negative integer`);
+      view.setBigUint64(at, BigInt(n), LITTLE_ENDIAN);
+      return;
+    }
+    case 'bytes': {
+      const bytes = value as Uint8Array;
+      if (!(bytes instanceof Uint8Array) || bytes.length !== spec.length) {
+        throw fieldError(struct, key, `expected ${spec.length} bytes`);
+      }
+      new Uint8Array(view.buffer, view.byteOffset + at, spec.length).set(bytes);
+      return;
+    }
+    case 'ascii': {
+      const text = value as string;
+      if (text.length > spec.length || !/^[\x00-\x7f]*$/.test(text)) {
+        throw fieldError(struct, key, `expected at most ${spec.length} ASCII characters, got ${JSON.stringify(text)}`);
+      }
+      for (let i = 0; i < spec.length; i++) view.setUint8(at + i, i < text.length ? text.charCodeAt(i) : spec.pad ?? 0x20);
+      return;
+    }
+    case 'utf16': {
+      const text = value as string;
+      if (text.length * 2 > spec.length) throw fieldError(struct, key, `more than ${spec.length / 2} UTF-16 units`);
+      for (let i = 0; i < spec.length / 2; i++) view.setUint16(at + 2 * i, i < text.length ? text.charCodeAt(i) : 0, LITTLE_ENDIAN);
+      return;
+    }
+    case 'guid':
+      encodeGuidInto(value as string, new Uint8Array(view.buffer, view.byteOffset + at, 16));
+      return;
+    default: {
+      const never: never = spec;
+      throw new Error(`unknown field ${String(never)}`);
+    }
+  }
+}
+
+const INT_RANGES = {
+  u8: [0, 0xff],
+  u16: [0, 0xffff],
+  u32: [0, 0xffffffff],
+  i8: [-0x80, 0x7f],
+  i16: [-0x8000, 0x7fff],
+  i32: [-0x80000000, 0x7fffffff],
+} as const;
+
+function writeInt(view: DataView, struct: string, key: string, type: keyof typeof INT_RANGES, at: number, value: unknown): void {
+  const n = value as number;
+  const [min, max] = INT_RANGES[type];
+  if (!Number.isInteger(n) || n < min || n > max) throw fieldError(struct, key, `${type} out of range: ${String(value)}`);
+  switch (type) {
+    case 'u8': view.setUint8(at, n); return;
+    case 'u16': view.setUint16(at, n, LITTLE_ENDIAN); return;
+    case 'u32': view.setUint32(at, n, LITTLE_ENDIAN); return;
+    case 'i8': view.setInt8(at, n); return;
+    case 'i16': view.setInt16(at, n, LITTLE_ENDIAN); return;
+    case 'i32': view.setInt32(at, n, LITTLE_ENDIAN); return;
+  }
+}
+
+function readField(view: DataView, struct: string, key: string, spec: FieldSpec): unknown {
+  const at = spec.offset;
+  switch (spec.type) {
+    case 'u8': return view.getUint8(at);
+    case 'u16': return view.getUint16(at, LITTLE_ENDIAN);
+    case 'u32': return view.getUint32(at, LITTLE_ENDIAN);
+    case 'i8': return view.getInt8(at);
+    case 'i16': return view.getInt16(at, LITTLE_ENDIAN);
+    case 'i32': return view.getInt32(at, LITTLE_ENDIAN);
+    case 'u64': {
+      const big = view.getBigUint64(at, LITTLE_ENDIAN);
+      if (big > BigInt(Number.MAX_SAFE_INTEGER)) {
+        throw new GuestdiskError('CORRUPT_STRUCTURE', `${struct}.${key}: u64 ${big} is beyond 2^53`, {
+          structure: struct,
+          field: key,
+          actual: big.toString(),
+        });
+      }
+      return Number(big);
+    }
+    case 'bytes':
+      return new Uint8Array(view.buffer, view.byteOffset + at, spec.length).slice();
+    case 'ascii': {
+      let s = '';
+      for (let i = 0; i < spec.length; i++) s += String.fromCharCode(view.getUint8(at + i));
+      return s;
+    }
+    case 'utf16': {
+      let s = '';
+      for (let i = 0; i < spec.length / 2; i++) {
+        const unit = view.getUint16(at + 2 * i, LITTLE_ENDIAN);
+        if (unit === 0) break;
+        s += String.fromCharCode(unit);
+      }
+      return s;
+    }
+    case 'guid':
+      return decodeGuid(new Uint8Array(view.buffer, view.byteOffset + at, 16));
+    default: {
+      const never: never = spec;
+      throw new Error(`unknown field ${String(never)}`);
+    }
+  }
+}
+
+function fieldError(struct: string, key: string, what: string): GuestdiskError {
+  return new GuestdiskError('INVALID_SPEC', `${struct}.${key}: ${what}`, { structure: struct, field: key });
+}
+
+/** Little-endian integer helpers for variable-layout data (runlists, bitmaps) that no fixed table describes. */
+export function readUint(bytes: Uint8Array, offsetBytes: number, lengthBytes: 1 | 2 | 4): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  if (lengthBytes === 1) return view.getUint8(offsetBytes);
+  if (lengthBytes === 2) return view.getUint16(offsetBytes, LITTLE_ENDIAN);
+  return view.getUint32(offsetBytes, LITTLE_ENDIAN);
+}
+
+export function writeUint(bytes: Uint8Array, offsetBytes: number, lengthBytes: 1 | 2 | 4, value: number): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  if (lengthBytes === 1) view.setUint8(offsetBytes, value);
+  else if (lengthBytes === 2) view.setUint16(offsetBytes, value, LITTLE_ENDIAN);
+  else view.setUint32(offsetBytes, value, LITTLE_ENDIAN);
+}
+
+/** Signed little-endian integer of 1–8 bytes (NTFS runlist offsets), as a safe number. */
+export function readIntN(bytes: Uint8Array, offsetBytes: number, lengthBytes: number, signed: boolean): number {
+  let value = 0n;
+  for (let i = lengthBytes - 1; i >= 0; i--) value = (value << 8n) | BigInt(bytes[offsetBytes + i]);
+  if (signed && lengthBytes > 0 && (bytes[offsetBytes + lengthBytes - 1] & 0x80) !== 0) value -= 1n << BigInt(8 * lengthBytes);
+  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
+    throw new GuestdiskError('CORRUPT_STRUCTURE', `integer of ${lengthBytes} bytes at ${offsetBytes} is beyond 2^53`);
+  }
+  return Number(value);
+}
+
+/** Writes `value` as a little-endian two's-complement integer of `lengthBytes` bytes. */
+export function writeIntN(bytes: Uint8Array, offsetBytes: number, lengthBytes: number, value: number): void {
+  let v = BigInt(value);
+  if (v < 0n) v += 1n << BigInt(8 * lengthBytes);
+  for (let i = 0; i < lengthBytes; i++) {
+    bytes[offsetBytes + i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+}
+
+/** Unsigned 64-bit little-endian as bigint, for identifiers such as the NTFS serial number. */
+export function readU64Big(bytes: Uint8Array, offsetBytes: number): bigint {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getBigUint64(offsetBytes, LITTLE_ENDIAN);
+}
+
+export function writeU64Big(bytes: Uint8Array, offsetBytes: number, value: bigint): void {
+  new DataView(bytes.buffer, bytes.byteOffset, bytes.length).setBigUint64(offsetBytes, value, LITTLE_ENDIAN);
+}
+
+// ---- findings -------------------------------------------------------------------------------------------------
+
+export type Severity = 'error' | 'warning' | 'info';
+
+/** One thing a check found: decoders throw the first error, `verify` reports them all. */
+export interface Finding {
+  readonly severity: Severity;
+  /** Stable, upper snake case (`GPT_HEADER_CRC`), for scripts to match on. */
+  readonly code: string;
+  readonly structure: string;
+  readonly field?: string;
+  readonly offsetBytes?: number;
+  readonly expected?: string;
+  readonly actual?: string;
+  readonly message: string;
+}
+
+function snake(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+export function fieldCode(struct: { name: string }, field: string): string {
+  return `${snake(struct.name)}_${snake(field)}`;
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'number') return Number.isInteger(value) && value >= 0 ? `${value} (${hex(value, 2)})` : String(value);
+  return JSON.stringify(value);
+}
+
+export function expectOneOf<T extends Fields, K extends keyof T & string>(
+  struct: Struct<T>,
+  value: StructValueOf<T>,
+  field: K,
+  allowed: readonly StructValueOf<T>[K][],
+  code = fieldCode(struct, field),
+): Finding[] {
+  const actual = value[field];
+  if (allowed.some((a) => a === actual)) return [];
+  return [
+    {
+      severity: 'error',
+      code,
+      structure: struct.name,
+      field,
+      offsetBytes: struct.fields[field].offset,
+      expected: allowed.map(show).join(' or '),
+      actual: show(actual),
+      message: `${struct.name}.${field}: expected ${allowed.map(show).join(' or ')}, found ${show(actual)}`,
+    },
+  ];
+}
+
+export function expectEqual<T extends Fields, K extends keyof T & string>(
+  struct: Struct<T>,
+  value: StructValueOf<T>,
+  field: K,
+  expected: StructValueOf<T>[K],
+  code = fieldCode(struct, field),
+): Finding[] {
+  return expectOneOf(struct, value, field, [expected], code);
+}
+
+export function finding(partial: Omit<Finding, 'severity'> & { severity?: Severity }): Finding {
+  return { severity: 'error', ...partial };
+}
+
+/** Throws the first error finding as CORRUPT_STRUCTURE; warnings and info pass. */
+export function throwFirst(findings: readonly Finding[]): void {
+  const first = findings.find((f) => f.severity === 'error');
+  if (!first) return;
+  const details: Record<string, string | number> = { code: first.code, structure: first.structure };
+  if (first.field !== undefined) details.field = first.field;
+  if (first.offsetBytes !== undefined) details.offsetBytes = first.offsetBytes;
+  if (first.expected !== undefined) details.expected = first.expected;
+  if (first.actual !== undefined) details.actual = first.actual;
+  throw new GuestdiskError('CORRUPT_STRUCTURE', first.message, details);
+}
+
+/** Fields must tile [0, sizeBytes) with no gap and no overlap (tested for every table). */
+export function checkTiling(struct: Struct<Fields>): string[] {
+  const ranges = Object.entries(struct.fields)
+    .map(([key, spec]) => ({ key, start: spec.offset, end: spec.offset + fieldLength(spec) }))
+    .sort((a, b) => a.start - b.start);
+  const problems: string[] = [];
+  let cursor = 0;
+  for (const r of ranges) {
+    if (r.start > cursor) problems.push(`gap [${hex(cursor, 2)}, ${hex(r.start, 2)}) before ${r.key}`);
+    if (r.start < cursor) problems.push(`${r.key} at ${hex(r.start, 2)} overlaps the field before it`);
+    cursor = Math.max(cursor, r.end);
+  }
+  if (cursor !== struct.sizeBytes) problems.push(`fields end at ${hex(cursor, 2)}, structure is ${hex(struct.sizeBytes, 2)}`);
+  return problems;
+}

@@ -1,0 +1,34 @@
+// UTF-16LE strings, as GPT partition names, NTFS names and exFAT names store them.
+import { GuestdiskError } from '../errors.js';
+
+export function encodeUtf16le(text: string): Uint8Array {
+  const out = new Uint8Array(text.length * 2);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < text.length; i++) view.setUint16(2 * i, text.charCodeAt(i), true);
+  return out;
+}
+
+export function decodeUtf16le(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i + 1 < bytes.length; i += 2) s += String.fromCharCode(bytes[i] | (bytes[i + 1] << 8));
+  return s;
+}
+
+/** Lone surrogates cannot be stored by Windows as a name; refuse them at the edge. */
+export function findLoneSurrogate(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) { i++; continue; }
+      return i;
+    }
+    if (c >= 0xdc00 && c <= 0xdfff) return i;
+  }
+  return -1;
+}
+
+export function assertWellFormedUtf16(text: string, what: string): void {
+  const at = findLoneSurrogate(text);
+  if (at >= 0) throw new GuestdiskError('INVALID_SPEC', `${what}: lone UTF-16 surrogate at index ${at}`, { index: at });
+}

@@ -1,0 +1,112 @@
+// The one interface every disk is reached through, and the one place bounds are checked (STYLE.md §3).
+import { GuestdiskError } from '../errors.js';
+import type { LogicalSectorSize } from '../plan/layout.js';
+
+export interface BlockTarget {
+  readonly sizeBytes: number;
+  readonly logicalSectorSize: LogicalSectorSize;
+  readonly physicalSectorSize: number;
+  /** What the target is, for messages: a path, or "memory". */
+  readonly description: string;
+  read(offsetBytes: number, lengthBytes: number): Promise<Uint8Array>;
+  /** The array carries its length: pass a subarray. */
+  write(offsetBytes: number, bytes: Uint8Array): Promise<void>;
+  /** Reads back as zeros; leaves holes where the target can. */
+  writeZeros(offsetBytes: number, lengthBytes: number): Promise<void>;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What a concrete target implements; `boundTarget` wraps it and is all that callers ever see. */
+export type RawTarget = BlockTarget & { readonly requiresAlignment: boolean };
+
+function checkRange(target: RawTarget, op: string, offsetBytes: number, lengthBytes: number): void {
+  const ok =
+    Number.isSafeInteger(offsetBytes) &&
+    Number.isSafeInteger(lengthBytes) &&
+    offsetBytes >= 0 &&
+    lengthBytes >= 0 &&
+    offsetBytes + lengthBytes <= target.sizeBytes;
+  if (!ok) {
+    throw new GuestdiskError(
+      'OUT_OF_BOUNDS',
+      `${op} of ${lengthBytes} bytes at byte ${offsetBytes} is outside ${target.description} (${target.sizeBytes} bytes)`,
+      { op, offsetBytes, lengthBytes, sizeBytes: target.sizeBytes },
+    );
+  }
+  if (target.requiresAlignment && op !== 'read') {
+    const s = target.logicalSectorSize;
+    if (offsetBytes % s !== 0 || lengthBytes % s !== 0) {
+      throw new GuestdiskError(
+        'OUT_OF_BOUNDS',
+        `${op} of ${lengthBytes} bytes at byte ${offsetBytes} is not aligned to ${s}-byte sectors on ${target.description}`,
+        { op, offsetBytes, lengthBytes, logicalSectorSize: s },
+      );
+    }
+  }
+}
+
+/** Wraps a concrete target so that nothing can be read or written outside [0, sizeBytes). */
+export function boundTarget(raw: RawTarget): BlockTarget {
+  let closed = false;
+  const live = (op: string): void => {
+    if (closed) throw new GuestdiskError('IO_FAILED', `${op} on closed target ${raw.description}`);
+  };
+  return {
+    sizeBytes: raw.sizeBytes,
+    logicalSectorSize: raw.logicalSectorSize,
+    physicalSectorSize: raw.physicalSectorSize,
+    description: raw.description,
+    async read(offsetBytes, lengthBytes) {
+      live('read');
+      checkRange(raw, 'read', offsetBytes, lengthBytes);
+      return raw.read(offsetBytes, lengthBytes);
+    },
+    async write(offsetBytes, bytes) {
+      live('write');
+      checkRange(raw, 'write', offsetBytes, bytes.length);
+      if (bytes.length > 0) await raw.write(offsetBytes, bytes);
+    },
+    async writeZeros(offsetBytes, lengthBytes) {
+      live('writeZeros');
+      checkRange(raw, 'writeZeros', offsetBytes, lengthBytes);
+      if (lengthBytes > 0) await raw.writeZeros(offsetBytes, lengthBytes);
+    },
+    async flush() {
+      live('flush');
+      await raw.flush();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await raw.close();
+    },
+  };
+}
+
+/**
+ * A view of `[offsetBytes, offsetBytes + sizeBytes)` of `disk` that starts at 0 and cannot reach past its end:
+ * what a filesystem is given, so filesystem code never adds a partition offset itself.
+ */
+export function sliceTarget(disk: BlockTarget, offsetBytes: number, sizeBytes: number): BlockTarget {
+  if (!Number.isSafeInteger(offsetBytes) || !Number.isSafeInteger(sizeBytes) || offsetBytes < 0 || sizeBytes < 0 ||
+      offsetBytes + sizeBytes > disk.sizeBytes) {
+    throw new GuestdiskError('OUT_OF_BOUNDS', `slice [${offsetBytes}, +${sizeBytes}) is outside ${disk.description}`, {
+      offsetBytes,
+      sizeBytes,
+      diskSizeBytes: disk.sizeBytes,
+    });
+  }
+  return boundTarget({
+    sizeBytes,
+    logicalSectorSize: disk.logicalSectorSize,
+    physicalSectorSize: disk.physicalSectorSize,
+    description: `${disk.description} [byte ${offsetBytes}, +${sizeBytes}]`,
+    requiresAlignment: false, // the disk underneath checks its own alignment
+    read: (o, n) => disk.read(offsetBytes + o, n),
+    write: (o, b) => disk.write(offsetBytes + o, b),
+    writeZeros: (o, n) => disk.writeZeros(offsetBytes + o, n),
+    flush: () => disk.flush(),
+    close: async () => {}, // the disk owns the handle
+  });
+}

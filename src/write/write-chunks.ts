@@ -1,0 +1,90 @@
+// Pulls chunks from an encoder, merges neighbours into large writes and sends zero ranges to writeZeros,
+// so a formatter may emit sector-sized pieces while the target sees few, big writes (STYLE.md §5).
+import { GuestdiskError } from '../errors.js';
+import type { Chunk } from '../plan/layout.js';
+import type { BlockTarget } from '../target/block-target.js';
+
+/** Largest single write; neighbours are merged up to this size. */
+export const WRITE_CHUNK_BYTES = 4 * 1024 * 1024;
+
+export interface ChunkWriteStats {
+  writes: number;
+  bytesWritten: number;
+  zeroBytes: number;
+}
+
+/** Called between writes; throwing from it stops the run before the next write (signals, fault tests). */
+export type BetweenWrites = () => void;
+
+/**
+ * Writes `chunks` (offsets relative to `baseOffsetBytes`) to `target`, refusing any chunk outside
+ * `[limitStart, limitEnd)` (the step's range) so one encoder can never write over another's bytes.
+ */
+export async function writeChunks(
+  target: BlockTarget,
+  chunks: Iterable<Chunk>,
+  baseOffsetBytes: number,
+  limit: { startBytes: number; endBytes: number; what: string },
+  stats: ChunkWriteStats,
+  between: BetweenWrites = () => {},
+): Promise<void> {
+  let pending: { offsetBytes: number; parts: Uint8Array[]; length: number } | null = null;
+
+  const flushPending = async (): Promise<void> => {
+    if (!pending) return;
+    const { offsetBytes, parts, length } = pending;
+    pending = null;
+    const bytes = parts.length === 1 ? parts[0] : concat(parts, length);
+    between();
+    await target.write(offsetBytes, bytes);
+    stats.writes++;
+    stats.bytesWritten += length;
+  };
+
+  for (const chunk of chunks) {
+    const rel = chunk.offsetBytes;
+    const length = 'bytes' in chunk ? chunk.bytes.length : chunk.zeroBytes;
+    const at = baseOffsetBytes + rel;
+    if (!Number.isSafeInteger(at) || at < limit.startBytes || at + length > limit.endBytes) {
+      throw new GuestdiskError(
+        'OUT_OF_BOUNDS',
+        `${limit.what}: chunk [${at}, +${length}) is outside its step [${limit.startBytes}, ${limit.endBytes})`,
+        { offsetBytes: at, lengthBytes: length, stepStart: limit.startBytes, stepEnd: limit.endBytes },
+      );
+    }
+    if (length === 0) continue;
+    if ('bytes' in chunk) {
+      if (pending && pending.offsetBytes + pending.length === at && pending.length + length <= WRITE_CHUNK_BYTES) {
+        pending.parts.push(chunk.bytes);
+        pending.length += length;
+        continue;
+      }
+      await flushPending();
+      if (length >= WRITE_CHUNK_BYTES) {
+        between();
+        await target.write(at, chunk.bytes);
+        stats.writes++;
+        stats.bytesWritten += length;
+      } else {
+        pending = { offsetBytes: at, parts: [chunk.bytes], length };
+      }
+    } else {
+      await flushPending();
+      between();
+      await target.writeZeros(at, length);
+      stats.writes++;
+      stats.zeroBytes += length;
+    }
+  }
+  await flushPending();
+}
+
+function concat(parts: Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
