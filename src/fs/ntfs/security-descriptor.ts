@@ -1,0 +1,2 @@
+// Self-relative security descriptors, ACLs, ACEs, SIDs (work in progress).
+export {};
