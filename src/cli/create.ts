@@ -1,0 +1,125 @@
+// `guestdisk create`: plan, refuse what must be refused, then write. Order: look at the target → plan (all
+// validation) → dry-run stops here → read existing data (refuse without --force) → open for write → write.
+import { randomBytes } from 'node:crypto';
+import { GuestdiskError } from '../errors.js';
+import { findExistingData } from '../inspect/existing-data.js';
+import type { Layout } from '../plan/layout.js';
+import { planDisk } from '../plan/plan-disk.js';
+import { parseFsKind, parseSectorSize, parseSize, parseTableKind, parseTimestamp, type DiskSpec } from '../plan/spec.js';
+import { describeTarget, openTargetForRead, openTargetForWrite, resolveGeometry } from '../target/open-target.js';
+import { writeDisk, type WriteResult } from '../write/write-disk.js';
+import { formatBytes, renderLayout } from './render.js';
+
+export interface CreateOptions {
+  size?: string;
+  table: string;
+  fs: string;
+  label?: string;
+  sectorSize?: string;
+  clusterSize?: string;
+  partitionName?: string;
+  seed?: string;
+  timestamp?: string;
+  dryRun?: boolean;
+  json?: boolean;
+  force?: boolean;
+}
+
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  env: Record<string, string | undefined>;
+  now(): number;
+  /** Set when SIGINT/SIGTERM arrives; checked between writes. */
+  interrupted(): NodeJS.Signals | null;
+}
+
+function pickSeed(options: CreateOptions): string {
+  if (options.seed !== undefined) {
+    if (options.seed === '') throw new GuestdiskError('INVALID_SPEC', '--seed must not be empty');
+    return options.seed;
+  }
+  return randomBytes(16).toString('hex');
+}
+
+function pickTimestamp(options: CreateOptions, io: CliIo): number {
+  if (options.timestamp !== undefined) return parseTimestamp(options.timestamp);
+  const sde = io.env.SOURCE_DATE_EPOCH;
+  if (sde !== undefined && sde !== '') return parseTimestamp(sde);
+  return Math.floor(io.now() / 1000);
+}
+
+export async function runCreate(targetPath: string, options: CreateOptions, io: CliIo): Promise<number> {
+  const table = parseTableKind(options.table);
+  const fs = parseFsKind(options.fs);
+  const spec: DiskSpec = {
+    table,
+    fs,
+    label: options.label,
+    clusterSize: options.clusterSize !== undefined ? parseSize(options.clusterSize, 'cluster size') : undefined,
+    partitionName: options.partitionName,
+    seed: pickSeed(options),
+    timestamp: pickTimestamp(options, io),
+  };
+  const info = await describeTarget(targetPath);
+  const geometry = resolveGeometry(info, {
+    sizeBytes: options.size !== undefined ? parseSize(options.size) : undefined,
+    logicalSectorSize: options.sectorSize !== undefined ? parseSectorSize(options.sectorSize) : undefined,
+  });
+  if (info.kind === 'file' && info.exists && geometry.sizeBytes < info.currentSizeBytes) {
+    throw new GuestdiskError('INVALID_SPEC', `${targetPath} is ${info.currentSizeBytes} bytes, larger than --size ${geometry.sizeBytes}: guestdisk never shrinks a file`);
+  }
+  const layout = planDisk(spec, geometry);
+
+  if (options.dryRun) {
+    io.stdout(options.json ? JSON.stringify({ dryRun: true, target: targetPath, layout }, null, 2) : `${renderLayout(layout, targetPath)}\n(dry run: nothing written)`);
+    return 0;
+  }
+
+  if (info.exists && !options.force) {
+    const reader = await openTargetForRead(targetPath, { logicalSectorSize: geometry.logicalSectorSize });
+    let found: string[];
+    try {
+      found = await findExistingData(reader);
+    } finally {
+      await reader.close();
+    }
+    if (found.length > 0) {
+      throw new GuestdiskError('TARGET_HAS_DATA', `${targetPath} already holds data (${found.join('; ')}); use --force to erase it`, { found });
+    }
+    if (info.kind === 'file' && geometry.sizeBytes > info.currentSizeBytes) {
+      throw new GuestdiskError('TARGET_HAS_DATA', `${targetPath} exists with ${info.currentSizeBytes} bytes; growing it to ${geometry.sizeBytes} needs --force`);
+    }
+  }
+
+  const target = await openTargetForWrite(info, geometry, { force: options.force ?? false });
+  let result: WriteResult;
+  let mbrWritten = false;
+  try {
+    result = await writeDisk(layout, target, {
+      between: () => {
+        const signal = io.interrupted();
+        if (signal) throw new GuestdiskError('INTERRUPTED', `interrupted by ${signal}`, { signal });
+      },
+      onStep: (step) => {
+        if (step.kind === 'mbr') mbrWritten = true;
+      },
+    });
+  } catch (e) {
+    await target.flush().catch(() => {});
+    await target.close().catch(() => {});
+    if (e instanceof GuestdiskError && !mbrWritten) {
+      throw new GuestdiskError(e.code, `${e.message}. The disk was not finished and shows no partition table: run the same command with --force to redo it`, { ...e.details, diskState: 'incomplete-no-table' }, { cause: e });
+    }
+    throw e;
+  }
+  await target.close();
+  io.stdout(options.json ? JSON.stringify({ target: targetPath, layout, result }, null, 2) : summary(layout, targetPath, result, info.kind));
+  return 0;
+}
+
+function summary(layout: Layout, target: string, result: WriteResult, kind: string): string {
+  const lines = [renderLayout(layout, target), '', `wrote ${formatBytes(result.bytesWritten)} in ${result.writes} writes (${formatBytes(result.zeroBytes)} zero ranges), ${result.flushes} flushes`];
+  if (kind === 'block-device') lines.push('Windows reads the partition table itself: no partition device node (-part1, kpartx, partprobe) is needed on this host.');
+  return lines.join('\n');
+}

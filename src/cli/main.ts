@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// guestdisk CLI entry. Commands are imported lazily so that `--version` loads almost nothing.
+import { readFileSync, realpathSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { GuestdiskError } from '../errors.js';
+import { EXIT_BUG, EXIT_CODE, EXIT_USAGE } from './exit-codes.js';
+import type { CliIo } from './create.js';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+let signal: NodeJS.Signals | null = null;
+const io: CliIo = {
+  stdout: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
+  stderr: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
+  env: process.env,
+  now: () => Date.now(),
+  interrupted: () => signal,
+};
+
+function report(e: unknown, json: boolean): number {
+  if (e instanceof GuestdiskError) {
+    if (json) io.stdout(JSON.stringify(e.toJSON(), null, 2));
+    else io.stderr(`guestdisk: ${e.message}`);
+    return EXIT_CODE[e.code];
+  }
+  io.stderr(`guestdisk: internal error (a bug): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  return EXIT_BUG;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('guestdisk')
+    .description('Make a ready-to-use Windows data disk (GPT/MBR + NTFS/exFAT/FAT32) on an image file or block device')
+    .version(version(), '-V, --version')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+  let exitCode = 0;
+  let json = false;
+
+  program
+    .command('create')
+    .description('partition and format TARGET (an image file, created sparse if missing, or a block device)')
+    .argument('<target>', 'image file or block device')
+    .option('--size <size>', 'disk size for image files: bytes or K/M/G/T (binary), e.g. 64G')
+    .addOption(new Option('--table <kind>', 'partition table').choices(['gpt', 'mbr']).default('gpt'))
+    .addOption(new Option('--fs <fs>', 'filesystem in partition 1').choices(['ntfs', 'exfat', 'fat32', 'none']).default('ntfs'))
+    .option('--label <label>', 'volume label')
+    .addOption(new Option('--sector-size <bytes>', 'logical sector size for image files (block devices use the kernel\'s)').choices(['512', '4096']))
+    .option('--cluster-size <size>', 'cluster size (default: Windows\' table for the volume size)')
+    .option('--partition-name <name>', 'GPT partition name (default "Basic data partition", as Windows)')
+    .option('--seed <seed>', 'derive every GUID and serial from this string (byte-identical output)')
+    .option('--timestamp <time>', 'ISO 8601 or Unix seconds for every stored time (default: SOURCE_DATE_EPOCH or now)')
+    .option('--dry-run', 'print the plan, write nothing')
+    .option('--json', 'machine-readable output')
+    .option('--force', 'erase existing data / grow an existing image')
+    .action(async (target: string, options) => {
+      json = Boolean(options.json);
+      const { runCreate } = await import('./create.js');
+      exitCode = await runCreate(target, options, io);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return EXIT_USAGE;
+    }
+    return report(e, json);
+  }
+}
+
+function isEntryPoint(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return import.meta.url === new URL(`file://${realpathSync(process.argv[1])}`).href;
+  } catch {
+    return false;
+  }
+}
+if (isEntryPoint()) {
+  const onSignal = (s: NodeJS.Signals): void => {
+    if (signal) process.exit(s === 'SIGINT' ? 130 : 143); // second signal: stop now
+    signal = s;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = signal && code !== 0 ? (signal === 'SIGINT' ? 130 : 143) : code;
+    },
+    (e: unknown) => {
+      process.exitCode = report(e, false);
+    },
+  );
+}

@@ -1,0 +1,188 @@
+// Image files as disks: created sparse, grown only when asked, never shrunk. Ranges that are still holes
+// (created or grown by this open, not written since) need no zeros, so a new 16 TiB image costs only what is
+// written. The fs is injected (node:fs/promises, or memfs in tests).
+import * as nodeFs from 'node:fs/promises';
+import { GuestdiskError } from '../errors.js';
+import type { LogicalSectorSize } from '../plan/layout.js';
+import { boundTarget, type BlockTarget } from './block-target.js';
+import { wrapIoError } from './io-error.js';
+
+/** The part of node:fs/promises a FileTarget uses (memfs's `promises` has the same shape). */
+export interface FileHandleLike {
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
+  truncate(len?: number): Promise<void>;
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+export interface FsPromisesLike {
+  open(path: string, flags: string, mode?: number): Promise<FileHandleLike>;
+  stat(path: string): Promise<{ size: number; isFile(): boolean; isDirectory(): boolean; isBlockDevice(): boolean; isCharacterDevice(): boolean }>;
+}
+
+export interface FileTargetOptions {
+  readonly path: string;
+  readonly mode: 'read' | 'write';
+  /** Required when the file does not exist yet; otherwise the file's size is used. */
+  readonly sizeBytes?: number;
+  readonly logicalSectorSize?: LogicalSectorSize;
+  /** Write mode: allow growing an existing smaller file to `sizeBytes`. */
+  readonly grow?: boolean;
+  /** Write mode: the whole image is being rewritten — truncate to 0 and back, so every old byte is a hole. */
+  readonly reset?: boolean;
+  readonly fs?: FsPromisesLike;
+}
+
+const ZERO_BLOCK_BYTES = 4 * 1024 * 1024;
+
+/** What `openFileTarget` would do with this file, decided without touching it (for planning). */
+export interface FileTargetProbe {
+  readonly exists: boolean;
+  readonly currentSizeBytes: number;
+}
+
+export async function probeFile(path: string, fs: FsPromisesLike = nodeFs as unknown as FsPromisesLike): Promise<FileTargetProbe> {
+  try {
+    const st = await fs.stat(path);
+    if (st.isDirectory()) throw new GuestdiskError('INVALID_SPEC', `${path} is a directory, not an image file or block device`, { path });
+    if (!st.isFile()) throw new GuestdiskError('INVALID_SPEC', `${path} is neither a regular file nor a block device`, { path });
+    return { exists: true, currentSizeBytes: st.size };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { exists: false, currentSizeBytes: 0 };
+    if (e instanceof GuestdiskError) throw e;
+    throw wrapIoError(e, `cannot stat ${path}`);
+  }
+}
+
+export async function openFileTarget(options: FileTargetOptions): Promise<BlockTarget> {
+  const fs = options.fs ?? (nodeFs as unknown as FsPromisesLike);
+  const { path } = options;
+  const sector = options.logicalSectorSize ?? 512;
+  const probe = await probeFile(path, fs);
+  if (options.mode === 'read') {
+    if (!probe.exists) throw new GuestdiskError('IO_FAILED', `${path} does not exist`, { path });
+    const handle = await fs.open(path, 'r').catch((e: unknown) => { throw wrapIoError(e, `cannot open ${path}`); });
+    const size = probe.currentSizeBytes - (probe.currentSizeBytes % sector);
+    return boundTarget(makeRaw(handle, path, size, sector, null));
+  }
+
+  const size = options.sizeBytes ?? probe.currentSizeBytes;
+  if (!probe.exists && options.sizeBytes === undefined) {
+    throw new GuestdiskError('INVALID_SPEC', `${path} does not exist: give --size to create it`, { path });
+  }
+  if (size % sector !== 0 || size <= 0) {
+    throw new GuestdiskError('INVALID_SPEC', `size ${size} is not a positive multiple of the ${sector}-byte sector`, { sizeBytes: size });
+  }
+  if (probe.exists && size < probe.currentSizeBytes) {
+    throw new GuestdiskError('INVALID_SPEC', `${path} is ${probe.currentSizeBytes} bytes, larger than the requested ${size}: guestdisk never shrinks a file`, {
+      path,
+      currentSizeBytes: probe.currentSizeBytes,
+      sizeBytes: size,
+    });
+  }
+  if (probe.exists && size > probe.currentSizeBytes && !options.grow) {
+    throw new GuestdiskError('TARGET_HAS_DATA', `${path} exists with ${probe.currentSizeBytes} bytes; growing it to ${size} needs --force`, {
+      path,
+      currentSizeBytes: probe.currentSizeBytes,
+      sizeBytes: size,
+    });
+  }
+
+  let handle: FileHandleLike;
+  let freshFrom: number;
+  try {
+    if (!probe.exists) {
+      handle = await fs.open(path, 'wx', 0o644); // exclusive: never clobber a file that appeared meanwhile
+      await handle.truncate(size);
+      freshFrom = 0;
+    } else {
+      handle = await fs.open(path, 'r+');
+      if (options.reset) {
+        await handle.truncate(0);
+        freshFrom = 0;
+      } else {
+        freshFrom = probe.currentSizeBytes;
+      }
+      await handle.truncate(size);
+    }
+  } catch (e) {
+    throw wrapIoError(e, `cannot open ${path} for writing`);
+  }
+  return boundTarget(makeRaw(handle, path, size, sector, { freshFrom }));
+}
+
+interface Fresh {
+  /** [freshFrom, size) were holes when opened. */
+  freshFrom: number;
+}
+
+function makeRaw(handle: FileHandleLike, path: string, sizeBytes: number, sector: LogicalSectorSize, fresh: Fresh | null) {
+  /** Ranges written since open inside the fresh region: zeros there must really be written. */
+  const dirty: [number, number][] = [];
+  const markDirty = (start: number, end: number): void => {
+    if (fresh && end > fresh.freshFrom) dirty.push([Math.max(start, fresh.freshFrom), end]);
+  };
+  const isHole = (start: number, end: number): boolean =>
+    fresh !== null && start >= fresh.freshFrom && !dirty.some(([a, b]) => a < end && start < b);
+
+  const writeAll = async (offsetBytes: number, bytes: Uint8Array): Promise<void> => {
+    let done = 0;
+    while (done < bytes.length) {
+      const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, offsetBytes + done);
+      if (bytesWritten <= 0) throw new GuestdiskError('IO_FAILED', `short write to ${path} at byte ${offsetBytes + done}`);
+      done += bytesWritten;
+    }
+  };
+
+  return {
+    sizeBytes,
+    logicalSectorSize: sector,
+    physicalSectorSize: sector,
+    description: path,
+    requiresAlignment: false,
+    async read(offsetBytes: number, lengthBytes: number) {
+      const out = new Uint8Array(lengthBytes);
+      let done = 0;
+      try {
+        while (done < lengthBytes) {
+          const { bytesRead } = await handle.read(out, done, lengthBytes - done, offsetBytes + done);
+          if (bytesRead <= 0) break; // past EOF reads as zeros
+          done += bytesRead;
+        }
+      } catch (e) {
+        throw wrapIoError(e, `cannot read ${path} at byte ${offsetBytes}`);
+      }
+      return out;
+    },
+    async write(offsetBytes: number, bytes: Uint8Array) {
+      try {
+        await writeAll(offsetBytes, bytes);
+      } catch (e) {
+        throw wrapIoError(e, `cannot write ${path} at byte ${offsetBytes}`);
+      }
+      markDirty(offsetBytes, offsetBytes + bytes.length);
+    },
+    async writeZeros(offsetBytes: number, lengthBytes: number) {
+      const end = offsetBytes + lengthBytes;
+      if (isHole(offsetBytes, end)) return; // still a hole: reads back as zeros already
+      const zeros = new Uint8Array(Math.min(ZERO_BLOCK_BYTES, lengthBytes));
+      try {
+        for (let at = offsetBytes; at < end; at += zeros.length) {
+          await writeAll(at, zeros.subarray(0, Math.min(zeros.length, end - at)));
+        }
+      } catch (e) {
+        throw wrapIoError(e, `cannot write zeros to ${path} at byte ${offsetBytes}`);
+      }
+    },
+    async flush() {
+      try {
+        await handle.sync();
+      } catch (e) {
+        throw wrapIoError(e, `cannot flush ${path}`);
+      }
+    },
+    async close() {
+      await handle.close();
+    },
+  };
+}

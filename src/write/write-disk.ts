@@ -1,0 +1,92 @@
+// writeDisk: runs a Layout's steps, in order, against one BlockTarget. The order itself is decided (and
+// explained) in plan/plan-disk.ts `planSteps`; this module only carries it out, and checks that every chunk an
+// encoder makes stays inside its step's byte range.
+import { GuestdiskError } from '../errors.js';
+import { formatFilesystem, type FsChunks } from '../fs/registry.js';
+import { encodeClassicMbr, encodeGpt, encodeProtectiveMbr, type EncodedGpt } from '../partition/gpt.js';
+import type { Chunk, Layout, Step } from '../plan/layout.js';
+import type { BlockTarget } from '../target/block-target.js';
+import { writeChunks, type BetweenWrites, type ChunkWriteStats } from './write-chunks.js';
+
+export interface WriteOptions {
+  /** Called before every write; throw from it to stop between writes (signals, fault-injection tests). */
+  readonly between?: BetweenWrites;
+  /** Called after each step. */
+  readonly onStep?: (step: Step, index: number, stats: ChunkWriteStats) => void;
+}
+
+export interface WriteResult extends ChunkWriteStats {
+  flushes: number;
+  steps: number;
+}
+
+export async function writeDisk(layout: Layout, target: BlockTarget, options: WriteOptions = {}): Promise<WriteResult> {
+  checkGeometry(layout, target);
+  const stats: WriteResult = { writes: 0, bytesWritten: 0, zeroBytes: 0, flushes: 0, steps: 0 };
+  const between = options.between ?? (() => {});
+  const s = layout.geometry.logicalSectorSize;
+  const gpt: EncodedGpt | null = layout.table.kind === 'gpt' ? encodeGpt(layout.table, layout.partitions, s) : null;
+  let fs: FsChunks | null = null;
+  const fsChunks = (): FsChunks => (fs ??= formatFilesystem(layout.filesystem!));
+
+  for (const [index, step] of layout.steps.entries()) {
+    const limit = { startBytes: step.offsetBytes, endBytes: step.offsetBytes + step.lengthBytes, what: step.description };
+    const run = (chunks: Iterable<Chunk>, base: number): Promise<void> => writeChunks(target, chunks, base, limit, stats, between);
+    switch (step.kind) {
+      case 'flush':
+        between();
+        await target.flush();
+        stats.flushes++;
+        break;
+      case 'wipe':
+        await run([{ offsetBytes: 0, zeroBytes: step.lengthBytes }], step.offsetBytes);
+        break;
+      case 'fs-body':
+        await run(fsChunks().body(), step.offsetBytes);
+        break;
+      case 'fs-boot-backup':
+        await run(fsChunks().bootBackup(), step.offsetBytes);
+        break;
+      case 'fs-boot':
+        await run(fsChunks().boot(), step.offsetBytes);
+        break;
+      case 'gpt-backup-entries':
+      case 'gpt-primary-entries':
+        await run([{ offsetBytes: 0, bytes: gpt!.entries }], step.offsetBytes);
+        break;
+      case 'gpt-backup-header':
+        await run([{ offsetBytes: 0, bytes: gpt!.backupHeader }], step.offsetBytes);
+        break;
+      case 'gpt-primary-header':
+        await run([{ offsetBytes: 0, bytes: gpt!.primaryHeader }], step.offsetBytes);
+        break;
+      case 'mbr': {
+        const sector =
+          layout.table.kind === 'gpt'
+            ? encodeProtectiveMbr(layout.geometry.sizeBytes / s, s)
+            : encodeClassicMbr(layout.table.diskSignature, layout.partitions, s);
+        await run([{ offsetBytes: 0, bytes: sector }], step.offsetBytes);
+        break;
+      }
+      default: {
+        const never: never = step.kind;
+        throw new GuestdiskError('INVALID_SPEC', `unknown step ${String(never)}`);
+      }
+    }
+    stats.steps++;
+    options.onStep?.(step, index, stats);
+  }
+  return stats;
+}
+
+/** A Layout made for another disk must never be written to this one. */
+function checkGeometry(layout: Layout, target: BlockTarget): void {
+  const g = layout.geometry;
+  if (g.sizeBytes !== target.sizeBytes || g.logicalSectorSize !== target.logicalSectorSize) {
+    throw new GuestdiskError(
+      'INVALID_SPEC',
+      `the layout was planned for ${g.sizeBytes} bytes with ${g.logicalSectorSize}-byte sectors, but ${target.description} has ${target.sizeBytes} bytes with ${target.logicalSectorSize}-byte sectors`,
+      { layoutSizeBytes: g.sizeBytes, targetSizeBytes: target.sizeBytes, layoutSectorSize: g.logicalSectorSize, targetSectorSize: target.logicalSectorSize },
+    );
+  }
+}
