@@ -9,6 +9,7 @@ import { parseFsKind, parseSectorSize, parseSize, parseTableKind, parseTimestamp
 import { describeTarget, openTargetForRead, openTargetForWrite, resolveGeometry } from '../target/open-target.js';
 import { writeDisk, type WriteResult } from '../write/write-disk.js';
 import { formatBytes, renderLayout } from './render.js';
+import { attachAfterCreate, prepareLvm } from './host-steps.js';
 
 export interface CreateOptions {
   size?: string;
@@ -23,6 +24,13 @@ export interface CreateOptions {
   dryRun?: boolean;
   json?: boolean;
   force?: boolean;
+  lvm?: string;
+  attach?: string;
+  targetDev?: string;
+  bus?: string;
+  cache?: string;
+  persistent?: boolean;
+  printXml?: boolean;
 }
 
 export interface CliIo {
@@ -49,7 +57,17 @@ function pickTimestamp(options: CreateOptions, io: CliIo): number {
   return Math.floor(io.now() / 1000);
 }
 
-export async function runCreate(targetPath: string, options: CreateOptions, io: CliIo): Promise<number> {
+export async function runCreate(targetArg: string | undefined, options: CreateOptions, io: CliIo): Promise<number> {
+  if (options.lvm !== undefined && targetArg !== undefined) {
+    throw new GuestdiskError('INVALID_SPEC', 'give either TARGET or --lvm VG/LV, not both');
+  }
+  if (options.lvm === undefined && targetArg === undefined) {
+    throw new GuestdiskError('INVALID_SPEC', 'missing TARGET (an image file or block device), or --lvm VG/LV');
+  }
+  if (options.dryRun && options.lvm !== undefined) {
+    throw new GuestdiskError('INVALID_SPEC', '--dry-run with --lvm: plan against the volume after creating it (guestdisk create /dev/VG/LV --dry-run)');
+  }
+  const targetPath = targetArg ?? (await prepareLvm(options, io));
   const table = parseTableKind(options.table);
   const fs = parseFsKind(options.fs);
   const spec: DiskSpec = {
@@ -63,7 +81,7 @@ export async function runCreate(targetPath: string, options: CreateOptions, io: 
   };
   const info = await describeTarget(targetPath);
   const geometry = resolveGeometry(info, {
-    sizeBytes: options.size !== undefined ? parseSize(options.size) : undefined,
+    sizeBytes: options.size !== undefined && options.lvm === undefined ? parseSize(options.size) : undefined,
     logicalSectorSize: options.sectorSize !== undefined ? parseSectorSize(options.sectorSize) : undefined,
   });
   if (info.kind === 'file' && info.exists && geometry.sizeBytes < info.currentSizeBytes) {
@@ -114,6 +132,7 @@ export async function runCreate(targetPath: string, options: CreateOptions, io: 
     throw e;
   }
   await target.close();
+  if (options.attach !== undefined || options.printXml) await attachAfterCreate(targetPath, info.kind, options, io);
   io.stdout(options.json ? JSON.stringify({ target: targetPath, layout, result }, null, 2) : summary(layout, targetPath, result, info.kind));
   return 0;
 }

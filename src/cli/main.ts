@@ -42,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('create')
     .description('partition and format TARGET (an image file, created sparse if missing, or a block device)')
-    .argument('<target>', 'image file or block device')
+    .argument('[target]', 'image file or block device (omit with --lvm)')
     .option('--size <size>', 'disk size for image files: bytes or K/M/G/T (binary), e.g. 64G')
     .addOption(new Option('--table <kind>', 'partition table').choices(['gpt', 'mbr']).default('gpt'))
     .addOption(new Option('--fs <fs>', 'filesystem in partition 1').choices(['ntfs', 'exfat', 'fat32', 'none']).default('ntfs'))
@@ -55,10 +55,61 @@ export async function main(argv: string[]): Promise<number> {
     .option('--dry-run', 'print the plan, write nothing')
     .option('--json', 'machine-readable output')
     .option('--force', 'erase existing data / grow an existing image')
-    .action(async (target: string, options) => {
+    .option('--lvm <vg/lv>', 'create the logical volume VG/LV (lvcreate) and format it; TARGET is then omitted')
+    .option('--attach <domain>', 'after formatting, attach the disk to this libvirt domain (virsh attach-disk)')
+    .option('--target-dev <dev>', 'guest device name for --attach (default: vdb)')
+    .addOption(new Option('--bus <bus>', 'bus for --attach').choices(['virtio', 'sata', 'scsi']))
+    .option('--cache <mode>', 'cache mode for --attach (default: none)')
+    .option('--persistent', 'with --attach: also change the domain\'s persistent configuration')
+    .option('--print-xml', 'with --attach: print the <disk> XML instead of running virsh')
+    .action(async (target: string | undefined, options) => {
       json = Boolean(options.json);
       const { runCreate } = await import('./create.js');
       exitCode = await runCreate(target, options, io);
+    });
+
+  program
+    .command('inspect')
+    .description('read TARGET (never writes) and describe its partition table and filesystems')
+    .argument('<target>', 'image file or block device')
+    .option('--json', 'one JSON object (schema in the README)')
+    .addOption(new Option('--sector-size <bytes>', 'logical sector size of an image file (default: detected)').choices(['512', '4096']))
+    .action(async (target: string, options) => {
+      json = Boolean(options.json);
+      const { runInspect } = await import('./inspect.js');
+      exitCode = await runInspect(target, options, io);
+    });
+
+  program
+    .command('verify')
+    .description('check TARGET and list findings; exit 0 when no error, 1 when errors, 2 for usage/I/O errors')
+    .argument('<target>', 'image file or block device')
+    .option('--json', 'findings as JSON')
+    .addOption(new Option('--sector-size <bytes>', 'logical sector size of an image file (default: detected)').choices(['512', '4096']))
+    .addOption(new Option('--expect-table <kind>', 'expected partition table').choices(['gpt', 'mbr']))
+    .addOption(new Option('--expect-fs <fs>', 'expected filesystem').choices(['ntfs', 'exfat', 'fat32']))
+    .option('--expect-label <label>', 'expected volume label')
+    .action(async (target: string, options) => {
+      json = Boolean(options.json);
+      const { runVerify } = await import('./verify.js');
+      exitCode = await runVerify(target, options, io);
+    });
+
+  program
+    .command('attach')
+    .description('attach a disk (block device or image file) to a libvirt domain with virsh attach-disk')
+    .argument('<disk>', 'block device or image file')
+    .argument('<domain>', 'libvirt domain name')
+    .option('--target-dev <dev>', 'guest device name (default: vdb)')
+    .addOption(new Option('--bus <bus>', 'guest bus').choices(['virtio', 'sata', 'scsi']))
+    .option('--cache <mode>', 'cache mode (default: none)')
+    .option('--persistent', 'also change the domain\'s persistent configuration')
+    .option('--print-xml', 'print the <disk> XML instead of running virsh')
+    .option('--json', 'machine-readable output')
+    .action(async (disk: string, domain: string, options) => {
+      json = Boolean(options.json);
+      const { runAttach } = await import('./host-steps.js');
+      exitCode = await runAttach(disk, domain, options, io);
     });
 
   try {
