@@ -1,0 +1,36 @@
+// exFAT File Allocation Table: exFAT spec §4.1 "First FAT Sub-region". Entry 0 is the media type (0xFFFFFFF8),
+// entry 1 is reserved (0xFFFFFFFF); a cluster chain links each cluster to the next and ends in 0xFFFFFFFF.
+import type { Chunk } from '../../plan/layout.js';
+
+export const FAT_ENTRY_BYTES = 4;
+export const FAT_MEDIA_ENTRY = 0xfffffff8;
+export const FAT_RESERVED_ENTRY = 0xffffffff;
+export const FAT_END_OF_CHAIN = 0xffffffff;
+
+export interface ClusterChain {
+  readonly firstCluster: number;
+  readonly clusterCount: number;
+}
+
+/** The FAT's used head: entries 0..last chained cluster, in a sector-padded array (a few KiB at most). */
+export function encodeFatHead(chains: readonly ClusterChain[], bytesPerSector: number): Uint8Array {
+  const lastCluster = Math.max(1, ...chains.map((c) => c.firstCluster + c.clusterCount - 1));
+  const bytes = new Uint8Array(Math.ceil(((lastCluster + 1) * FAT_ENTRY_BYTES) / bytesPerSector) * bytesPerSector);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, FAT_MEDIA_ENTRY, true);
+  view.setUint32(FAT_ENTRY_BYTES, FAT_RESERVED_ENTRY, true);
+  for (const chain of chains) {
+    for (let i = 0; i < chain.clusterCount; i++) {
+      const cluster = chain.firstCluster + i;
+      view.setUint32(cluster * FAT_ENTRY_BYTES, i + 1 < chain.clusterCount ? cluster + 1 : FAT_END_OF_CHAIN, true);
+    }
+  }
+  return bytes;
+}
+
+/** The whole FAT region [offsetBytes, +lengthBytes): the head, then one zero range (free clusters are 0). */
+export function* fatChunks(offsetBytes: number, lengthBytes: number, chains: readonly ClusterChain[], bytesPerSector: number): Generator<Chunk> {
+  const head = encodeFatHead(chains, bytesPerSector);
+  yield { offsetBytes, bytes: head };
+  if (lengthBytes > head.length) yield { offsetBytes: offsetBytes + head.length, zeroBytes: lengthBytes - head.length };
+}
