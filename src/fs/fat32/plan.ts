@@ -10,9 +10,10 @@
 //   (reserved + 2 × FATSz32) starts on a 1 MiB boundary of the volume, which is also a cluster boundary (clusters are
 //   at most 32 KiB). Windows pads the reserved region the same way, but to a coarser boundary: its 29 GiB volume in
 //   ../shared/corpus (fat32_bs.bin: 61,282,631 sectors, 16 KiB clusters) has 2,860 reserved sectors and its data at
-//   sector 32,768 (16 MiB, i.e. 1,024 clusters), where we put it at 30,720 (15 MiB) with 812 reserved sectors. Its
-//   FATSz32 (14,954) is the same as ours. One sample does not tell us Windows' rule (1,024 clusters? 16 MiB?), so
-//   we keep the documented intent, 1 MiB, which every reader accepts and which wastes less.
+//   sector 32,768 (16 MiB, i.e. 1,024 clusters), where we put it at 30,720 (15 MiB) with 810 reserved sectors;
+//   our 64 extra clusters need one more FAT sector (FATSz32 14,955 against 14,954 — each the smallest FAT for its
+//   cluster count). One sample does not tell us Windows' rule (1,024 clusters? 16 MiB?), so we keep the
+//   documented intent, 1 MiB, which every reader accepts and which wastes less.
 // - FATSz32 is the smallest that holds entries 0 … clusterCount + 1 once the data region is placed.
 // - Volumes above 32 GiB: Windows mounts them but its format refuses to make them; we make them, with a note.
 import { GuestdiskError } from '../../errors.js';
