@@ -6,7 +6,7 @@ import { GPT_ENTRY_ARRAY_BYTES, GPT_ENTRY_COUNT } from '../partition/gpt.js';
 import { GPT_TYPE_BASIC_DATA, MBR_TYPE, WINDOWS_BASIC_DATA_NAME } from '../partition/gpt-types.js';
 import { alignDown, alignmentLba, MIB, sizeLba, validateGeometry } from './geometry.js';
 import { deriveGuid, deriveU32 } from './identity.js';
-import type { FsKind, Geometry, GptTablePlan, Layout, PartitionPlan, Step, TablePlan } from './layout.js';
+import type { Geometry, GptTablePlan, Layout, PartitionPlan, Step, TablePlan } from './layout.js';
 import { validateSpec, type DiskSpec } from './spec.js';
 
 /** MBR partition records hold 32-bit LBAs. */
@@ -60,7 +60,7 @@ function planTable(spec: DiskSpec, g: Geometry): TablePlan {
   const entrySectors = GPT_ENTRY_ARRAY_BYTES / s;
   const lastLba = sizeLba(g) - 1;
   const minimumLba = 2 + 2 * entrySectors + 1;
-  if (lastLba < minimumLba) throw tooSmall(g, spec.fs);
+  if (lastLba < minimumLba) throw tooSmall(g, spec);
   const gpt: GptTablePlan = {
     kind: 'gpt',
     diskGuid: deriveGuid(spec.seed, 'disk-guid'),
@@ -76,14 +76,17 @@ function planTable(spec: DiskSpec, g: Geometry): TablePlan {
   return gpt;
 }
 
-/** The smallest disk that holds a 1 MiB-aligned partition of at least 1 MiB, and the table around it. */
-export function minimumDiskBytes(table: 'gpt' | 'mbr'): number {
-  return table === 'gpt' ? 3 * MIB : 2 * MIB;
+/** The smallest disk that holds a 1 MiB-aligned partition of 1 MiB, and the table around it. */
+export function minimumDiskBytes(table: 'gpt' | 'mbr', logicalSectorSize: number): number {
+  // MBR: 1 MiB before the partition, 1 MiB of partition. GPT: the same plus the backup entry array and header.
+  return table === 'gpt' ? 2 * MIB + GPT_ENTRY_ARRAY_BYTES + logicalSectorSize : 2 * MIB;
 }
 
-function tooSmall(g: Geometry, fs: FsKind): GuestdiskError {
-  return new GuestdiskError('TARGET_TOO_SMALL', `disk of ${g.sizeBytes} bytes is too small for a 1 MiB-aligned partition${fs === 'none' ? '' : ` with ${fs}`}: it needs at least ${3 * MIB} bytes (3 MiB) with GPT, ${2 * MIB} with MBR`, {
+function tooSmall(g: Geometry, spec: DiskSpec): GuestdiskError {
+  const min = minimumDiskBytes(spec.table, g.logicalSectorSize);
+  return new GuestdiskError('TARGET_TOO_SMALL', `disk of ${g.sizeBytes} bytes is too small for a 1 MiB-aligned ${spec.table.toUpperCase()} partition: it needs at least ${min} bytes with ${g.logicalSectorSize}-byte sectors`, {
     sizeBytes: g.sizeBytes,
+    minimumBytes: min,
   });
 }
 
@@ -93,7 +96,7 @@ function planPartition(spec: DiskSpec, g: Geometry, table: TablePlan): Partition
   const endExclusive =
     table.kind === 'gpt' ? alignDown(table.lastUsableLba + 1, align) : alignDown(sizeLba(g), align);
   const size = endExclusive - startLba;
-  if (size < align) throw tooSmall(g, spec.fs);
+  if (size < align) throw tooSmall(g, spec);
   if (table.kind === 'mbr') {
     if (startLba + size - 1 > MBR_MAX_LBA || size > MBR_MAX_LBA) {
       const limit = (MBR_MAX_LBA + 1) * g.logicalSectorSize;

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { planDisk } from '../../src/plan/plan-disk.js';
+import { minimumDiskBytes, planDisk } from '../../src/plan/plan-disk.js';
 import { parseSize, parseTimestamp } from '../../src/plan/spec.js';
 import type { Layout, LogicalSectorSize, TableKind } from '../../src/plan/layout.js';
 import { GuestdiskError } from '../../src/errors.js';
@@ -56,7 +56,7 @@ test('sweep: sizes from the minimum to 16 TiB (2 TiB for MBR) × 512/4096 × gpt
   for (const s of [512, 4096] as const) {
     for (const table of ['gpt', 'mbr'] as const) {
       const max = table === 'gpt' ? 16 * TiB : (s === 512 ? 2 * TiB - MiB : 16 * TiB - MiB);
-      for (let size = table === 'gpt' ? 3 * MiB : 2 * MiB; size <= max; size += Math.max(s, Math.floor(size / 7 / s) * s)) {
+      for (let size = minimumDiskBytes(table, s); size <= max; size += Math.max(s, Math.floor(size / 7 / s) * s)) {
         checkInvariants(planDisk(spec(table), geometry(size, s)));
         count++;
       }
@@ -69,6 +69,10 @@ test('property: any valid size plans to aligned, in-bounds steps; same spec, sam
   fc.assert(
     fc.property(fc.integer({ min: 6144, max: 2 ** 35 }), fc.constantFrom(512, 4096), fc.constantFrom('gpt', 'mbr'), fc.string({ minLength: 1 }), (units, s, table, seed) => {
       const size = units * 4096;
+      if (table === 'mbr' && size / s > 2 ** 32) {
+        assert.throws(() => planDisk({ ...spec('mbr'), seed }, geometry(size, s as LogicalSectorSize)), code('INVALID_SPEC'));
+        return;
+      }
       const layout = planDisk({ ...spec(table as TableKind), seed }, geometry(size, s as LogicalSectorSize));
       checkInvariants(layout);
       assert.equal(planDisk({ ...spec(table as TableKind), seed }, geometry(size, s as LogicalSectorSize)), layout);
@@ -96,8 +100,13 @@ test('identities come from the seed: same seed same GUIDs, another seed other GU
 });
 
 test('bad input: each with its code', () => {
-  assert.throws(() => planDisk(spec('gpt'), geometry(3 * MiB - 512)), code('TARGET_TOO_SMALL'));
-  assert.throws(() => planDisk(spec('mbr'), geometry(MiB)), code('TARGET_TOO_SMALL'));
+  for (const s of [512, 4096] as const) {
+    for (const table of ['gpt', 'mbr'] as const) {
+      const min = minimumDiskBytes(table, s);
+      checkInvariants(planDisk(spec(table), geometry(min, s)));
+      assert.throws(() => planDisk(spec(table), geometry(min - s, s)), code('TARGET_TOO_SMALL'), `${table} ${s}`);
+    }
+  }
   assert.throws(() => planDisk(spec('gpt'), geometry(64 * MiB + 100)), code('INVALID_SPEC'));
   assert.throws(() => planDisk(spec('gpt'), { sizeBytes: 64 * MiB, logicalSectorSize: 1024 as LogicalSectorSize, physicalSectorSize: 1024 }), code('UNSUPPORTED_GEOMETRY'));
   assert.throws(() => planDisk(spec('mbr'), geometry(3 * TiB)), (e: unknown) => code('INVALID_SPEC')(e) && /use --table gpt/.test((e as Error).message));
