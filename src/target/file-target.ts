@@ -92,7 +92,7 @@ export async function openFileTarget(options: FileTargetOptions): Promise<BlockT
   let freshFrom: number;
   try {
     if (!probe.exists) {
-      handle = await fs.open(path, 'wx', 0o644); // exclusive: never clobber a file that appeared meanwhile
+      handle = await fs.open(path, 'wx+', 0o644); // exclusive: never clobber a file that appeared meanwhile
       await handle.truncate(size);
       freshFrom = 0;
     } else {
