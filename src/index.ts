@@ -1,0 +1,14 @@
+// guestdisk's public API: plan a disk, write it to a target, and the targets to write to.
+export { GuestdiskError, type ErrorCode, type ErrorDetails } from './errors.js';
+export { planDisk, minimumDiskBytes } from './plan/plan-disk.js';
+export { parseSize, parseTimestamp, parseSectorSize, parseTableKind, parseFsKind, type DiskSpec } from './plan/spec.js';
+export type { Layout, Geometry, Step, StepKind, Chunk, PartitionPlan, TablePlan, GptTablePlan, MbrTablePlan, LogicalSectorSize, TableKind, FsKind } from './plan/layout.js';
+export type { FsPlan } from './fs/registry.js';
+export { writeDisk, type WriteOptions, type WriteResult } from './write/write-disk.js';
+export type { BlockTarget } from './target/block-target.js';
+export { sliceTarget } from './target/block-target.js';
+export { openMemoryTarget, type MemoryTarget, type MemoryTargetOptions } from './target/memory-target.js';
+export { openFileTarget, type FileTargetOptions } from './target/file-target.js';
+export { openBlockDeviceTarget, readBlockDeviceGeometry } from './target/block-device.js';
+export { findExistingData } from './inspect/existing-data.js';
+export type { Finding, Severity } from './binary/fields.js';
