@@ -1,0 +1,46 @@
+// $FILE_NAME (0x30): ntfs-3g layout.h FILE_NAME_ATTR and the libyal "NTFS" document §"The file name attribute".
+// The same bytes are the key of the parent directory's $I30 index entry.
+import { GuestdiskError } from '../../../errors.js';
+import { defineStruct, type StructValue } from '../../../binary/fields.js';
+import { decodeUtf16le, encodeUtf16le } from '../../../binary/utf16.js';
+
+export const FILE_NAME_HEADER = defineStruct('FileNameAttribute', 0x42, {
+  parentDirectory: { offset: 0x00, type: 'bytes', length: 8 }, // MFT_REF
+  creationTime: { offset: 0x08, type: 'bytes', length: 8 },
+  lastDataChangeTime: { offset: 0x10, type: 'bytes', length: 8 },
+  lastMftChangeTime: { offset: 0x18, type: 'bytes', length: 8 },
+  lastAccessTime: { offset: 0x20, type: 'bytes', length: 8 },
+  allocatedSize: { offset: 0x28, type: 'u64' },
+  dataSize: { offset: 0x30, type: 'u64' },
+  fileAttributes: { offset: 0x38, type: 'u32' },
+  reparsePointTag: { offset: 0x3c, type: 'u32' }, // union with packed_ea_size + reserved
+  fileNameLength: { offset: 0x40, type: 'u8' }, // UTF-16 units
+  fileNameType: { offset: 0x41, type: 'u8' }, // FILE_NAME_NAMESPACE.*
+});
+export type FileNameHeader = StructValue<typeof FILE_NAME_HEADER>;
+
+export interface FileName extends Omit<FileNameHeader, 'fileNameLength'> {
+  readonly fileName: string;
+}
+
+export function encodeFileName(value: FileName): Uint8Array {
+  const { fileName, ...header } = value;
+  if (fileName.length < 1 || fileName.length > 255) {
+    throw new GuestdiskError('INVALID_SPEC', `file name ${JSON.stringify(fileName)} must have 1 to 255 UTF-16 units`);
+  }
+  const out = new Uint8Array(FILE_NAME_HEADER.sizeBytes + 2 * fileName.length);
+  FILE_NAME_HEADER.encodeInto({ ...header, fileNameLength: fileName.length }, out);
+  out.set(encodeUtf16le(fileName), FILE_NAME_HEADER.sizeBytes);
+  return out;
+}
+
+export function decodeFileName(bytes: Uint8Array): FileName {
+  const header = FILE_NAME_HEADER.decode(bytes);
+  const end = FILE_NAME_HEADER.sizeBytes + 2 * header.fileNameLength;
+  if (end > bytes.length) {
+    throw new GuestdiskError('CORRUPT_STRUCTURE', `FileNameAttribute: name of ${header.fileNameLength} units runs past ${bytes.length} bytes`);
+  }
+  const { fileNameLength, ...rest } = header;
+  void fileNameLength;
+  return { ...rest, fileName: decodeUtf16le(bytes.subarray(FILE_NAME_HEADER.sizeBytes, end)) };
+}

@@ -1,0 +1,52 @@
+// Multi-sector protection ("fixups") of FILE and INDX records: ntfs-3g libntfs-3g/mst.c and layout.h NTFS_RECORD;
+// libyal "NTFS" document §"The fix-up values". The last two bytes of every 512-byte block are saved in the update
+// sequence array and replaced by the update sequence number, so a torn write shows up as a mismatch.
+import { GuestdiskError } from '../../errors.js';
+import { readUint, writeUint } from '../../binary/fields.js';
+
+/** NTFS_BLOCK_SIZE: the protection stride is 512 bytes on every sector size (Windows and ntfs-3g on 4Kn too). */
+export const NTFS_BLOCK_SIZE = 512;
+
+/** Number of u16 entries in the update sequence array: the USN plus one per 512-byte block. */
+export function updateSequenceCount(recordSize: number): number {
+  return recordSize / NTFS_BLOCK_SIZE + 1;
+}
+
+/** A protected copy of `record`: its update sequence array (at `usaOffset`) receives `usn` and the saved words. */
+export function applyFixups(record: Uint8Array, usaOffset: number, usn: number): Uint8Array {
+  const out = Uint8Array.from(record);
+  const blocks = record.length / NTFS_BLOCK_SIZE;
+  if (!Number.isInteger(blocks) || blocks < 1 || usn < 1 || usn > 0xfffe) {
+    throw new GuestdiskError('INVALID_SPEC', `fixups: record of ${record.length} bytes / usn ${usn} cannot be protected`);
+  }
+  writeUint(out, usaOffset, 2, usn);
+  for (let i = 0; i < blocks; i++) {
+    const end = (i + 1) * NTFS_BLOCK_SIZE - 2;
+    writeUint(out, usaOffset + 2 + 2 * i, 2, readUint(out, end, 2));
+    writeUint(out, end, 2, usn);
+  }
+  return out;
+}
+
+/** Checks and undoes the protection; a block whose last word is not the USN is CORRUPT_STRUCTURE. */
+export function removeFixups(record: Uint8Array, usaOffset: number, usaCount: number, what: string): Uint8Array {
+  const blocks = usaCount - 1;
+  if (blocks < 1 || blocks * NTFS_BLOCK_SIZE > record.length || usaOffset + 2 * usaCount > NTFS_BLOCK_SIZE) {
+    throw new GuestdiskError('CORRUPT_STRUCTURE', `${what}: update sequence array (offset ${usaOffset}, count ${usaCount}) does not fit ${record.length} bytes`);
+  }
+  const out = Uint8Array.from(record);
+  const usn = readUint(out, usaOffset, 2);
+  for (let i = 0; i < blocks; i++) {
+    const end = (i + 1) * NTFS_BLOCK_SIZE - 2;
+    const found = readUint(out, end, 2);
+    if (found !== usn) {
+      throw new GuestdiskError('CORRUPT_STRUCTURE', `${what}: fixup of block ${i}: expected update sequence number 0x${usn.toString(16)}, found 0x${found.toString(16)}`, {
+        block: i,
+        expected: usn,
+        actual: found,
+      });
+    }
+    writeUint(out, end, 2, readUint(out, usaOffset + 2 + 2 * i, 2));
+  }
+  return out;
+}

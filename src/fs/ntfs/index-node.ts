@@ -1,0 +1,120 @@
+// Index nodes: $INDEX_ROOT's value (ntfs-3g layout.h INDEX_ROOT + INDEX_HEADER) and the 4096-byte INDX records of
+// $INDEX_ALLOCATION (INDEX_BLOCK); libyal "NTFS" document §"The index root attribute", §"The index allocation
+// attribute". INDX records are multi-sector protected like FILE records.
+import { defineStruct, type StructValue } from '../../binary/fields.js';
+import { INDEX_HEADER_FLAG, NTFS_RECORD_SIGNATURE } from './attribute-types.js';
+import { applyFixups, updateSequenceCount } from './fixup.js';
+
+export const INDEX_ROOT_HEADER = defineStruct('IndexRoot', 0x10, {
+  type: { offset: 0x00, type: 'u32' }, // ATTR_TYPE.FILE_NAME for directories, 0 for view indexes
+  collationRule: { offset: 0x04, type: 'u32' },
+  indexBlockSize: { offset: 0x08, type: 'u32' }, // bytes
+  clustersPerIndexBlock: { offset: 0x0c, type: 'u8' }, // clusters, or 512-byte blocks when a block is below a cluster
+  reserved: { offset: 0x0d, type: 'bytes', length: 3 },
+});
+export type IndexRootHeader = StructValue<typeof INDEX_ROOT_HEADER>;
+
+export const INDEX_HEADER = defineStruct('IndexHeader', 0x10, {
+  entriesOffset: { offset: 0x00, type: 'u32' }, // from the start of this header
+  indexLength: { offset: 0x04, type: 'u32' }, // bytes used, from the start of this header
+  allocatedSize: { offset: 0x08, type: 'u32' },
+  ihFlags: { offset: 0x0c, type: 'u8' }, // INDEX_HEADER_FLAG.*
+  reserved: { offset: 0x0d, type: 'bytes', length: 3 },
+});
+export type IndexHeader = StructValue<typeof INDEX_HEADER>;
+
+export const INDEX_BLOCK_HEADER = defineStruct('IndexBlock', 0x18, {
+  magic: { offset: 0x00, type: 'u32' }, // "INDX"
+  usaOfs: { offset: 0x04, type: 'u16' },
+  usaCount: { offset: 0x06, type: 'u16' },
+  lsn: { offset: 0x08, type: 'u64' },
+  indexBlockVcn: { offset: 0x10, type: 'u64' },
+});
+export type IndexBlockHeader = StructValue<typeof INDEX_BLOCK_HEADER>;
+
+/** INDEX_BLOCK.index_block_vcn / child VCNs count clusters, or 512-byte blocks when a block is below a cluster. */
+export function clustersPerIndexBlock(indexBlockSize: number, clusterSize: number): number {
+  return indexBlockSize >= clusterSize ? indexBlockSize / clusterSize : indexBlockSize / 512;
+}
+
+const concat = (parts: readonly Uint8Array[]): Uint8Array => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+};
+
+export interface IndexRootInput {
+  readonly type: number;
+  readonly collationRule: number;
+  readonly indexBlockSize: number;
+  readonly clusterSize: number;
+  /** encoded entries in collation order, ending with the END entry */
+  readonly entries: readonly Uint8Array[];
+  /** LARGE_INDEX: the entries live in $INDEX_ALLOCATION and the END entry points there */
+  readonly large: boolean;
+}
+
+export function encodeIndexRoot(input: IndexRootInput): Uint8Array {
+  const body = concat(input.entries);
+  const indexLength = INDEX_HEADER.sizeBytes + body.length;
+  return concat([
+    INDEX_ROOT_HEADER.encode({
+      type: input.type,
+      collationRule: input.collationRule,
+      indexBlockSize: input.indexBlockSize,
+      clustersPerIndexBlock: clustersPerIndexBlock(input.indexBlockSize, input.clusterSize),
+      reserved: new Uint8Array(3),
+    }),
+    INDEX_HEADER.encode({
+      entriesOffset: INDEX_HEADER.sizeBytes,
+      indexLength,
+      allocatedSize: indexLength,
+      ihFlags: input.large ? INDEX_HEADER_FLAG.LARGE_INDEX : INDEX_HEADER_FLAG.SMALL_INDEX,
+      reserved: new Uint8Array(3),
+    }),
+    body,
+  ]);
+}
+
+/** INDX update sequence array right after the 0x28-byte header; entries start at the next 8-byte boundary. */
+const INDEX_BLOCK_USA_OFFSET = INDEX_BLOCK_HEADER.sizeBytes + INDEX_HEADER.sizeBytes;
+
+export interface IndexBlockInput {
+  readonly indexBlockSize: number;
+  readonly vcn: number;
+  readonly entries: readonly Uint8Array[];
+  readonly leaf: boolean;
+  readonly usn: number;
+}
+
+/** A protected INDX record of `indexBlockSize` bytes (its free space zero). */
+export function encodeIndexBlock(input: IndexBlockInput): Uint8Array {
+  const usaCount = updateSequenceCount(input.indexBlockSize);
+  const entriesOffset = (INDEX_HEADER.sizeBytes + 2 * usaCount + 7) & ~7;
+  const body = concat(input.entries);
+  const out = new Uint8Array(input.indexBlockSize);
+  INDEX_BLOCK_HEADER.encodeInto(
+    { magic: NTFS_RECORD_SIGNATURE.INDX, usaOfs: INDEX_BLOCK_USA_OFFSET, usaCount, lsn: 0, indexBlockVcn: input.vcn },
+    out,
+  );
+  INDEX_HEADER.encodeInto(
+    {
+      entriesOffset,
+      indexLength: entriesOffset + body.length,
+      allocatedSize: input.indexBlockSize - INDEX_BLOCK_HEADER.sizeBytes,
+      ihFlags: input.leaf ? INDEX_HEADER_FLAG.LEAF_NODE : INDEX_HEADER_FLAG.INDEX_NODE,
+      reserved: new Uint8Array(3),
+    },
+    out,
+    INDEX_BLOCK_HEADER.sizeBytes,
+  );
+  if (INDEX_BLOCK_HEADER.sizeBytes + entriesOffset + body.length > input.indexBlockSize) {
+    throw new Error(`index block: ${body.length} bytes of entries do not fit ${input.indexBlockSize}`);
+  }
+  out.set(body, INDEX_BLOCK_HEADER.sizeBytes + entriesOffset);
+  return applyFixups(out, INDEX_BLOCK_USA_OFFSET, input.usn);
+}

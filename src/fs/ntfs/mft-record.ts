@@ -1,0 +1,123 @@
+// MFT records ("FILE" records): ntfs-3g layout.h MFT_RECORD (NTFS 3.1 form, with mft_record_number) and the libyal
+// "NTFS" document §"The MFT entry header". Attributes follow in ascending type order (unnamed before named, names
+// in upper-case order), then the 0xffffffff end marker; the record is multi-sector protected.
+import { GuestdiskError } from '../../errors.js';
+import { defineStruct, expectEqual, finding, throwFirst, type Finding, type StructValue } from '../../binary/fields.js';
+import { ATTR_TYPE, NTFS_RECORD_SIGNATURE } from './attribute-types.js';
+import type { EncodedAttribute } from './attributes/attribute-header.js';
+import { applyFixups, removeFixups, updateSequenceCount } from './fixup.js';
+
+export const MFT_RECORD_HEADER = defineStruct('MftRecord', 0x30, {
+  magic: { offset: 0x00, type: 'u32' }, // "FILE"
+  usaOfs: { offset: 0x04, type: 'u16' },
+  usaCount: { offset: 0x06, type: 'u16' },
+  lsn: { offset: 0x08, type: 'u64' },
+  sequenceNumber: { offset: 0x10, type: 'u16' },
+  linkCount: { offset: 0x12, type: 'u16' },
+  attrsOffset: { offset: 0x14, type: 'u16' },
+  flags: { offset: 0x16, type: 'u16' }, // MFT_RECORD_FLAG.*
+  bytesInUse: { offset: 0x18, type: 'u32' },
+  bytesAllocated: { offset: 0x1c, type: 'u32' },
+  baseMftRecord: { offset: 0x20, type: 'u64' }, // 0 for base records
+  nextAttrInstance: { offset: 0x28, type: 'u16' },
+  reserved: { offset: 0x2a, type: 'u16' },
+  mftRecordNumber: { offset: 0x2c, type: 'u32' },
+});
+export type MftRecordHeader = StructValue<typeof MFT_RECORD_HEADER>;
+
+/** NTFS 3.1 puts the update sequence array right after the header. */
+export const MFT_RECORD_USA_OFFSET = 0x30;
+const END_MARKER_BYTES = 8; // AT_END plus the 4 bytes ntfs-3g and Windows keep after it
+/** The update sequence number we give every record we write. */
+export const MFT_RECORD_USN = 1;
+
+export function mftAttrsOffset(recordSize: number): number {
+  return (MFT_RECORD_USA_OFFSET + 2 * updateSequenceCount(recordSize) + 7) & ~7;
+}
+
+/** Attribute order inside a record: type, then unnamed first, then names by upper-cased units. */
+export function compareAttributes(a: EncodedAttribute, b: EncodedAttribute): number {
+  if (a.type !== b.type) return a.type < b.type ? -1 : 1;
+  const na = a.name.toUpperCase();
+  const nb = b.name.toUpperCase();
+  if (na !== nb) return na < nb ? -1 : 1;
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+export interface MftRecordInput {
+  readonly recordSize: number;
+  readonly recordNumber: number;
+  readonly sequenceNumber: number;
+  readonly linkCount: number;
+  readonly flags: number;
+  readonly nextAttrInstance: number;
+  /** in any order; sorted here */
+  readonly attributes: readonly EncodedAttribute[];
+}
+
+/** Bytes in use by a record holding these attributes (header, USA, attributes, end marker). */
+export function mftRecordBytesInUse(recordSize: number, attributes: readonly EncodedAttribute[]): number {
+  return mftAttrsOffset(recordSize) + attributes.reduce((n, a) => n + a.bytes.length, 0) + END_MARKER_BYTES;
+}
+
+/** The record without its protection applied (what fixups are computed over). */
+export function layoutMftRecord(input: MftRecordInput): Uint8Array {
+  const out = new Uint8Array(input.recordSize);
+  const attrsOffset = mftAttrsOffset(input.recordSize);
+  const bytesInUse = mftRecordBytesInUse(input.recordSize, input.attributes);
+  if (bytesInUse > input.recordSize) {
+    throw new GuestdiskError('INVALID_SPEC', `MFT record ${input.recordNumber}: ${bytesInUse} bytes of attributes do not fit ${input.recordSize}`);
+  }
+  MFT_RECORD_HEADER.encodeInto(
+    {
+      magic: NTFS_RECORD_SIGNATURE.FILE,
+      usaOfs: MFT_RECORD_USA_OFFSET,
+      usaCount: updateSequenceCount(input.recordSize),
+      lsn: 0,
+      sequenceNumber: input.sequenceNumber,
+      linkCount: input.linkCount,
+      attrsOffset,
+      flags: input.flags,
+      bytesInUse,
+      bytesAllocated: input.recordSize,
+      baseMftRecord: 0,
+      nextAttrInstance: input.nextAttrInstance,
+      reserved: 0,
+      mftRecordNumber: input.recordNumber,
+    },
+    out,
+  );
+  let at = attrsOffset;
+  for (const attribute of [...input.attributes].sort(compareAttributes)) {
+    out.set(attribute.bytes, at);
+    at += attribute.bytes.length;
+  }
+  new DataView(out.buffer).setUint32(at, ATTR_TYPE.END, true);
+  return out;
+}
+
+/** The record as written to disk: laid out and protected. */
+export function encodeMftRecord(input: MftRecordInput): Uint8Array {
+  return applyFixups(layoutMftRecord(input), MFT_RECORD_USA_OFFSET, MFT_RECORD_USN);
+}
+
+export function checkMftRecordHeader(header: MftRecordHeader, recordSize: number): Finding[] {
+  const S = MFT_RECORD_HEADER;
+  const out: Finding[] = [
+    ...expectEqual(S, header, 'magic', NTFS_RECORD_SIGNATURE.FILE),
+    ...expectEqual(S, header, 'bytesAllocated', recordSize),
+    ...expectEqual(S, header, 'usaCount', updateSequenceCount(recordSize)),
+  ];
+  if (header.bytesInUse > recordSize || header.attrsOffset >= header.bytesInUse) {
+    out.push(finding({ code: 'MFT_RECORD_BYTES_IN_USE', structure: S.name, field: 'bytesInUse', offsetBytes: 0x18, actual: String(header.bytesInUse), message: `MftRecord.bytesInUse ${header.bytesInUse} / attrsOffset ${header.attrsOffset} inconsistent with record size ${recordSize}` }));
+  }
+  return out;
+}
+
+/** Decodes a protected record: header checked, fixups verified and removed. */
+export function decodeMftRecord(bytes: Uint8Array, recordSize: number): { header: MftRecordHeader; record: Uint8Array } {
+  const header = MFT_RECORD_HEADER.decode(bytes);
+  throwFirst(checkMftRecordHeader(header, recordSize));
+  const record = removeFixups(bytes.subarray(0, recordSize), header.usaOfs, header.usaCount, `MFT record ${header.mftRecordNumber}`);
+  return { header, record };
+}

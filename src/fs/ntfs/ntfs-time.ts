@@ -1,0 +1,26 @@
+// NTFS times and file references as 8-byte little-endian fields: FILETIME values (100 ns since 1601) and MFT
+// references (48-bit record number, 16-bit sequence number) both exceed 2^53, so they travel as bytes.
+import { writeU64Big, readU64Big } from '../../binary/fields.js';
+import { unixToFiletime, filetimeToUnix } from '../../binary/time-formats.js';
+
+export function encodeNtfsTime(unixSeconds: number): Uint8Array {
+  const out = new Uint8Array(8);
+  writeU64Big(out, 0, unixToFiletime(unixSeconds));
+  return out;
+}
+
+export function decodeNtfsTime(bytes: Uint8Array): number {
+  return filetimeToUnix(readU64Big(bytes, 0));
+}
+
+/** MFT_REF: record number in the low 48 bits, sequence number in the high 16 (layout.h MK_MREF). */
+export function encodeMftRef(recordNumber: number, sequenceNumber: number): Uint8Array {
+  const out = new Uint8Array(8);
+  writeU64Big(out, 0, (BigInt(sequenceNumber) << 48n) | BigInt(recordNumber));
+  return out;
+}
+
+export function decodeMftRef(bytes: Uint8Array): { recordNumber: number; sequenceNumber: number } {
+  const v = readU64Big(bytes, 0);
+  return { recordNumber: Number(v & 0xffffffffffffn), sequenceNumber: Number(v >> 48n) };
+}
