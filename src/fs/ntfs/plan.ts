@@ -151,7 +151,7 @@ export function planNtfs(input: FsPlanInput): NtfsPlan {
   const mftMirrLcn = Math.floor(Math.floor(volumeSizeBytes / 2) / clusterSize);
   const mftMirrClusters = Math.ceil((4 * mftRecordSize) / clusterSize);
   const logFileLcn = mftMirrLcn + mftMirrClusters;
-  const logBytes = logFileSizeBytes(clusterCount * clusterSize, clusterSize);
+  const logBytes = logFileSizeBytes(volumeSizeBytes, clusterSize, { logFileLcn, mftRecordSize });
   if (logFileLcn + logBytes / clusterSize >= clusterCount) {
     throw new GuestdiskError('TARGET_TOO_SMALL', `NTFS: $LogFile of ${logBytes} bytes does not fit after $MFTMirr`, { logFileSizeBytes: logBytes });
   }
