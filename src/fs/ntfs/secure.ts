@@ -4,7 +4,7 @@
 // ntfsprogs/sd.c (init_secure_sds, init_system_file_sd, init_root_sd), ntfsprogs/mkntfs.c (mkntfs_create_root_structures,
 // initialize_secure), libyal "NTFS" §"Security descriptor stream ($SDS)".
 import { GuestdiskError } from '../../errors.js';
-import { defineStruct, expectEqual, finding, throwFirst, type Finding, type StructValue } from '../../binary/fields.js';
+import { defineStruct, expectEqual, finding, readU64Big, throwFirst, type Finding, type StructValue } from '../../binary/fields.js';
 import { SYSTEM_FILE } from './attribute-types.js';
 import {
   ACCESS, ACE_FLAG, ACE_TYPE, SE, SECURITY_DESCRIPTOR_REVISION, SID_AUTHENTICATED_USERS, SID_BUILTIN_ADMINISTRATORS,
@@ -87,16 +87,20 @@ export interface SdsEntry {
   readonly descriptor: Uint8Array;
 }
 
-/** Entries of the first copy of each 256 KiB block of an $SDS stream, stopping at a zero length (as ntfs-3g does). */
+/**
+ * Entries of the first copy of each 256 KiB block of an $SDS stream. A block's entries end where a header does not
+ * name its own position (zeros after mkntfs's entries; whatever the disk held before, after Windows').
+ */
 export function decodeSds(sds: Uint8Array): SdsEntry[] {
   const entries: SdsEntry[] = [];
+  const offsetField = SECURITY_DESCRIPTOR_HEADER.fieldRange('offset').offsetBytes;
   for (let block = 0; block < sds.length; block += 2 * SDS_BLOCK_SIZE_BYTES) {
     let at = block;
     const end = Math.min(block + SDS_BLOCK_SIZE_BYTES, sds.length);
-    while (at + SECURITY_DESCRIPTOR_HEADER.sizeBytes <= end) {
-      const raw = SECURITY_DESCRIPTOR_HEADER.decode(sds.subarray(at));
-      if (raw.length === 0) break;
-      const header = decodeSecurityDescriptorHeader(sds.subarray(at), at);
+    while (at + SECURITY_DESCRIPTOR_HEADER.sizeBytes <= end && readU64Big(sds, at + offsetField) === BigInt(at)) {
+      const header = SECURITY_DESCRIPTOR_HEADER.decode(sds.subarray(at)); // offset is known small: no u64 overflow
+      if (header.length === 0) break;
+      throwFirst(checkSecurityDescriptorHeader(header, at));
       if (at + header.length > end) {
         throw new GuestdiskError('CORRUPT_STRUCTURE', `$SDS entry at ${at}: length ${header.length} crosses its 256 KiB block`);
       }
