@@ -39,3 +39,8 @@ export function volumeSignatures(head: Uint8Array): string[] {
 }
 
 export const VOLUME_PROBE_BYTES = 0x10040 + 8;
+
+/** Filesystems Windows mounts and assigns a drive letter to (ReFS and BitLocker aside). */
+export const WINDOWS_VOLUME_TYPES: readonly string[] = ['ntfs', 'exfat', 'fat32', 'fat16', 'fat12'];
+/** Filesystems Windows cannot read at all. */
+export const NON_WINDOWS_VOLUME_TYPES: readonly string[] = ['ext2/3/4', 'xfs', 'btrfs', 'swap', 'luks', 'lvm2'];

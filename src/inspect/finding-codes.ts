@@ -1,0 +1,118 @@
+// Every finding code inspect/verify emit for disks and partition tables, with its severity and what it means for
+// a Windows guest. docs/inspect.md lists the same table (a test keeps the two in step). Filesystem codes come
+// from the filesystem inspectors (src/inspect/fs-*.ts); codes this table does not know get a sentence by prefix.
+import type { Finding, Severity } from '../binary/fields.js';
+import type { InspectFinding } from './report.js';
+
+export interface FindingCode {
+  readonly severity: Severity;
+  readonly windows: string;
+}
+
+export const FINDING_CODES = {
+  // ---- the disk as a whole
+  NO_PARTITION_TABLE: { severity: 'error', windows: 'Windows shows the disk as "Not Initialized" and offers to initialize it; nothing on it is mounted.' },
+  SUPERFLOPPY: { severity: 'error', windows: 'A filesystem on the whole device with no partition table: Windows shows a fixed disk as "Not Initialized" (only removable media are mounted this way), and initializing it destroys the filesystem.' },
+  MBR_SIGNATURE_MISSING: { severity: 'error', windows: 'Without 0x55AA at the end of sector 0 Windows ignores the partition records and shows the disk as "Not Initialized".' },
+  DISK_SIZE_NOT_SECTOR_MULTIPLE: { severity: 'warning', windows: 'The image is not a whole number of sectors; the hypervisor drops or pads the tail, so structures at the very end may move.' },
+  SECTOR_SIZE_MISMATCH: { severity: 'error', windows: 'The partition table was written for the other logical sector size; Windows, reading with this disk\'s sector size, finds no partitions.' },
+  // ---- GPT
+  GPT_PMBR_MISSING: { severity: 'error', windows: 'Windows needs the protective MBR (0x55AA and a 0xEE record) to read a GPT disk; without it the disk shows as "Not Initialized" or as a foreign MBR disk.' },
+  GPT_PMBR_SIZE: { severity: 'warning', windows: 'Windows accepts it, but the UEFI spec wants the 0xEE record to cover the disk minus one sector (0xFFFFFFFF only past 2 TiB); strict tools complain.' },
+  GPT_PMBR_HYBRID: { severity: 'warning', windows: 'Besides the 0xEE record the MBR has other partitions (a hybrid MBR): Windows treats the disk as GPT, but other systems may use the MBR records and disagree.' },
+  GPT_PRIMARY_HEADER_MISSING: { severity: 'error', windows: 'No GPT header at LBA 1: Windows may recover from the backup, but firmware and most tools see no GPT.' },
+  GPT_PRIMARY_HEADER_CRC: { severity: 'error', windows: 'The primary GPT header is damaged: Windows falls back to the backup copy (and may rewrite the primary); tools that read only the primary see no partitions.' },
+  GPT_PRIMARY_HEADER_INVALID: { severity: 'error', windows: 'A field of the primary GPT header is out of spec, so readers reject it and have to fall back to the backup.' },
+  GPT_PRIMARY_ENTRIES_CRC: { severity: 'error', windows: 'The primary partition entry array does not match its CRC32: readers reject the primary table and fall back to the backup.' },
+  GPT_BACKUP_HEADER_MISSING: { severity: 'error', windows: 'No backup GPT header where the primary says: Windows still reads the disk, but a damaged primary could not be recovered.' },
+  GPT_BACKUP_HEADER_CRC: { severity: 'error', windows: 'The backup GPT header is damaged: nothing to recover from if the primary is lost; sgdisk and fdisk report the table as corrupt.' },
+  GPT_BACKUP_HEADER_INVALID: { severity: 'error', windows: 'A field of the backup GPT header is out of spec: the backup cannot be used for recovery.' },
+  GPT_BACKUP_ENTRIES_CRC: { severity: 'error', windows: 'The backup partition entry array does not match its CRC32: the backup cannot be used for recovery.' },
+  GPT_USING_BACKUP: { severity: 'error', windows: 'The primary GPT is unusable and the partitions were read from the backup; Windows may do the same, firmware and other tools may not.' },
+  GPT_NO_VALID_HEADER: { severity: 'error', windows: 'Neither GPT header is usable: Windows shows the disk as unreadable or "Not Initialized".' },
+  GPT_HEADERS_DIFFER: { severity: 'error', windows: 'Primary and backup GPT headers disagree: which one wins depends on the reader; partitions may appear differently in Windows and elsewhere.' },
+  GPT_ENTRIES_DIFFER: { severity: 'error', windows: 'Primary and backup partition arrays disagree: a reader falling back to the backup would see different partitions.' },
+  GPT_BACKUP_NOT_AT_END: { severity: 'warning', windows: 'The backup GPT is not in the last sector (the disk was grown): Windows reads the disk, but the space after the old end stays unusable until the backup is moved (Disk Management does it when extending; sgdisk -e).' },
+  GPT_BACKUP_BEYOND_DISK: { severity: 'error', windows: 'The GPT describes a larger disk than this one (the image was truncated or shrunk): the backup GPT and the end of the partition are gone.' },
+  GPT_USABLE_RANGE: { severity: 'error', windows: 'First/last usable LBA overlap the GPT structures or lie outside the disk: Windows may refuse the table.' },
+  GPT_ENTRY_ARRAY_BOUNDS: { severity: 'error', windows: 'The partition entry array lies outside the disk, overlaps the usable space, or is implausibly large: the table cannot be read.' },
+  GPT_ENTRY_RANGE: { severity: 'error', windows: 'A GPT entry ends before it starts: Windows rejects the table.' },
+  GPT_PARTITION_OUTSIDE_USABLE: { severity: 'error', windows: 'A partition lies outside the usable LBA range (over the GPT structures or past the end): Windows rejects the table or the partition.' },
+  GPT_ATTRIBUTE_READ_ONLY: { severity: 'error', windows: 'GPT attribute bit 60 (read-only) is set: Windows mounts the volume read-only.' },
+  GPT_ATTRIBUTE_HIDDEN: { severity: 'error', windows: 'GPT attribute bit 62 (hidden) is set: Windows mounts no volume for the partition (no drive letter, not in Explorer).' },
+  GPT_ATTRIBUTE_NO_DRIVE_LETTER: { severity: 'error', windows: 'GPT attribute bit 63 (no drive letter) is set: Windows does not assign a drive letter automatically.' },
+  GPT_ATTRIBUTE_SHADOW_COPY: { severity: 'warning', windows: 'GPT attribute bit 61 (shadow copy) is set: Windows treats the volume as a snapshot, which a data disk is not.' },
+  // ---- MBR
+  MBR_DISK_SIGNATURE_ZERO: { severity: 'warning', windows: 'The MBR disk signature is 0: Windows writes a new one on first use (the disk changes underneath you), and two such disks collide.' },
+  MBR_PARTITION_RECORD_BOOT_INDICATOR: { severity: 'error', windows: 'A boot indicator other than 0x00/0x80: Windows treats the MBR as invalid.' },
+  MBR_BEYOND_2TIB: { severity: 'error', windows: 'An MBR partition record cannot address past 2^32 sectors (2 TiB with 512-byte sectors): Windows sees a truncated or invalid partition.' },
+  MBR_DISK_BEYOND_2TIB: { severity: 'warning', windows: 'The disk is larger than an MBR can address (2^32 sectors): Windows leaves the rest unallocated; use GPT.' },
+  MBR_EXTENDED_CHAIN: { severity: 'error', windows: 'The extended partition\'s EBR chain is broken (loop, out of bounds, or bad signature): Windows lists logical partitions only up to the break.' },
+  MBR_TYPE_FS_MISMATCH: { severity: 'warning', windows: 'The MBR type byte does not match the filesystem (NTFS/exFAT 0x07, FAT32 0x0C/0x0B): Windows mounts by content, but other systems and tools trust the type.' },
+  // ---- partitions
+  PARTITION_BEYOND_DISK: { severity: 'error', windows: 'The partition extends past the end of the disk: Windows rejects it or the volume fails to mount.' },
+  PARTITION_OVERLAP: { severity: 'error', windows: 'Two partitions overlap: Windows refuses the table (or one volume corrupts the other).' },
+  PARTITION_NOT_ALIGNED: { severity: 'warning', windows: 'The partition does not start on a 1 MiB boundary: Windows mounts it, but I/O on 4K/RAID/SSD storage is slower (Windows itself aligns to 1 MiB).' },
+  PARTITION_TYPE_NOT_DATA: { severity: 'error', windows: 'The partition type is not one Windows mounts as a data volume (GPT Basic Data EBD0A0A2-…, MBR 0x07/0x0C/0x0B/0x06/0x0E): Windows gives it no drive letter.' },
+  PARTITION_TYPE_SYSTEM: { severity: 'info', windows: 'A Windows system partition (reserved, EFI, recovery, LDM): Windows uses it but does not show it as a drive.' },
+  NO_PARTITIONS: { severity: 'error', windows: 'The partition table is empty: Windows shows only unallocated space.' },
+  // ---- filesystems (generic; the filesystem inspectors add their own codes)
+  FS_NONE: { severity: 'info', windows: 'No filesystem in the partition: Windows shows it as RAW and Explorer offers to format it.' },
+  FS_NOT_WINDOWS: { severity: 'error', windows: 'The filesystem is not one Windows reads (ext2/3/4, XFS, Btrfs, swap, LUKS, LVM): Windows shows the partition as RAW and offers to format it.' },
+  FS_ENCRYPTED: { severity: 'info', windows: 'A BitLocker volume: Windows asks for the key before mounting it.' },
+  FS_SIGNATURE_CONFLICT: { severity: 'warning', windows: 'More than one filesystem signature in the partition (a stale one survived): Windows uses the boot sector, but blkid/wipefs and Linux auto-mounters may pick the wrong type.' },
+  FS_DECODE_FAILED: { severity: 'error', windows: 'The filesystem header could not be decoded: Windows would show the volume as RAW or ask to repair it.' },
+  FS_INSPECT_INTERNAL_ERROR: { severity: 'error', windows: 'guestdisk could not read this filesystem (a bug in guestdisk, not necessarily in the disk).' },
+  // ---- expectations (verify --expect-*)
+  EXPECT_TABLE_MISMATCH: { severity: 'error', windows: 'The partition table is not the kind asked for with --expect-table.' },
+  EXPECT_FS_MISMATCH: { severity: 'error', windows: 'The filesystem is not the one asked for with --expect-fs.' },
+  EXPECT_LABEL_MISMATCH: { severity: 'error', windows: 'The volume label Windows would show differs from --expect-label.' },
+} as const satisfies Record<string, FindingCode>;
+
+export type DiskFindingCode = keyof typeof FINDING_CODES;
+
+/** Sentences for codes this table does not list, by the structure they name. */
+const PREFIX_MEANINGS: readonly (readonly [string, string])[] = [
+  ['NTFS', 'Windows may refuse to mount this NTFS volume, mount it read-only, or run chkdsk on it at the next boot.'],
+  ['MFT', 'Windows may refuse to mount this NTFS volume, mount it read-only, or run chkdsk on it at the next boot.'],
+  ['EXFAT', 'Windows may refuse to mount this exFAT volume or report it as needing repair.'],
+  ['FAT', 'Windows may refuse to mount this FAT volume or report it as needing repair (chkdsk).'],
+  ['FS', 'Windows may not mount this volume as it is.'],
+  ['GPT', 'Windows may reject the GPT or see different partitions than other tools.'],
+  ['MBR', 'Windows may reject the MBR or see different partitions than other tools.'],
+];
+
+export function windowsMeaning(code: string): string {
+  const known = (FINDING_CODES as Record<string, FindingCode>)[code];
+  if (known) return known.windows;
+  for (const [prefix, text] of PREFIX_MEANINGS) if (code.startsWith(prefix)) return text;
+  return 'Windows may not use the disk as intended.';
+}
+
+export interface Where {
+  readonly partition?: number;
+  readonly lba?: number;
+}
+
+/** A finding with one of this table's codes: severity and meaning from the table. */
+export function diskFinding(
+  code: DiskFindingCode,
+  fields: Omit<Finding, 'severity' | 'code'> & Where,
+): InspectFinding {
+  const entry: FindingCode = FINDING_CODES[code];
+  return { severity: entry.severity, code, ...fields, windows: entry.windows };
+}
+
+/** Adds the Windows sentence (and where) to a finding made elsewhere (a codec's check, a filesystem inspector). */
+export function explainFinding(f: Finding, where: Where & { code?: string; offsetBaseBytes?: number } = {}): InspectFinding {
+  const code = where.code ?? f.code;
+  const out: InspectFinding = {
+    ...f,
+    code,
+    ...(f.offsetBytes !== undefined && where.offsetBaseBytes !== undefined ? { offsetBytes: where.offsetBaseBytes + f.offsetBytes } : {}),
+    ...(where.partition !== undefined ? { partition: where.partition } : {}),
+    ...(where.lba !== undefined ? { lba: where.lba } : {}),
+    windows: windowsMeaning(code),
+  };
+  return out;
+}

@@ -1,0 +1,96 @@
+// `inspectDisk`: reads a disk through a BlockTarget (never writes) and describes its partition table, partitions
+// and filesystems as plain JSON, with every finding the decoders make along the way.
+import type { BlockTarget } from '../target/block-target.js';
+import { diskFinding } from './finding-codes.js';
+import { alignmentOf, checkMbrTypeFits, checkPartitions, ONE_MIB } from './partition-checks.js';
+import { readPartitionTable } from './partition-table.js';
+import { INSPECT_SCHEMA, type DiskReport, type FilesystemReport, type InspectFinding, type PartitionReport, type SectorSizeSource } from './report.js';
+import { WINDOWS_VOLUME_TYPES } from './signatures.js';
+import type { DiskGeometry, FoundPartition } from './table-types.js';
+import { probeVolume } from './volume.js';
+
+export interface InspectOptions {
+  /** How the target's logical sector size was chosen, for the report (default 'target'). */
+  readonly sectorSizeSource?: SectorSizeSource;
+  /** The image file's real size, when the target dropped a partial last sector. */
+  readonly sourceSizeBytes?: number;
+}
+
+export async function inspectDisk(target: BlockTarget, options: InspectOptions = {}): Promise<DiskReport> {
+  const s = target.logicalSectorSize;
+  const g: DiskGeometry = { sectorSize: s, sizeLba: Math.floor(target.sizeBytes / s) };
+  const findings: InspectFinding[] = [];
+  const sourceSize = options.sourceSizeBytes ?? target.sizeBytes;
+  if (sourceSize % s !== 0) {
+    findings.push(diskFinding('DISK_SIZE_NOT_SECTOR_MULTIPLE', { structure: 'Disk', expected: `a multiple of ${s}`, actual: `${sourceSize} bytes`, message: `the image is ${sourceSize} bytes, not a whole number of ${s}-byte sectors` }));
+  }
+  const read = await readPartitionTable(target, g);
+  findings.push(...read.findings, ...checkPartitions(read.partitions, g));
+
+  const partitions: PartitionReport[] = [];
+  for (const p of read.partitions) {
+    const filesystem = await probePartition(target, g, p, findings);
+    const offsetBytes = p.startLba * s;
+    const sizeBytes = p.sizeLba * s;
+    partitions.push({
+      number: p.number,
+      startLba: p.startLba,
+      endLba: p.startLba + p.sizeLba - 1,
+      sizeLba: p.sizeLba,
+      offsetBytes,
+      sizeBytes,
+      endOffsetBytes: offsetBytes + sizeBytes,
+      aligned1MiB: offsetBytes % ONE_MIB === 0,
+      alignmentBytes: alignmentOf(offsetBytes),
+      type: p.type,
+      guid: p.guid,
+      name: p.name,
+      attributes: p.attributes,
+      active: p.active,
+      logical: p.logical,
+      extended: p.extended,
+      filesystem,
+    });
+  }
+
+  let wholeDiskFilesystem: FilesystemReport | null = null;
+  if (read.table.kind === 'none' && g.sizeLba > 0) {
+    const whole = await probeVolume(target, 0, g.sizeLba * s, { partitionStartLba: null, partitionSizeBytes: g.sizeLba * s });
+    findings.push(...whole.findings);
+    if (whole.report.type !== null) wholeDiskFilesystem = whole.report;
+    if (whole.report.type !== null && WINDOWS_VOLUME_TYPES.includes(whole.report.type)) {
+      findings.unshift(diskFinding('SUPERFLOPPY', { structure: 'Disk', lba: 0, offsetBytes: 0, expected: 'a partition table', actual: `${whole.report.type} on the whole device`, message: `no partition table: a ${whole.report.type} filesystem starts at sector 0 (a "superfloppy")` }));
+    } else if (!read.findings.some((f) => f.severity === 'error')) {
+      findings.unshift(diskFinding('NO_PARTITION_TABLE', { structure: 'Disk', lba: 0, offsetBytes: 0, expected: 'GPT or MBR', actual: whole.report.type ?? 'nothing recognised', message: 'no partition table (no GPT, no MBR signature 0x55AA)' }));
+    }
+  } else if (read.table.kind !== 'none' && read.partitions.filter((p) => !p.extended).length === 0 && !read.findings.some((f) => f.severity === 'error')) {
+    findings.push(diskFinding('NO_PARTITIONS', { structure: 'PartitionTable', lba: 0, message: `the ${read.table.kind.toUpperCase()} lists no partitions` }));
+  }
+
+  return {
+    schema: INSPECT_SCHEMA,
+    target: target.description,
+    sizeBytes: target.sizeBytes,
+    sizeLba: g.sizeLba,
+    logicalSectorSize: s,
+    physicalSectorSize: target.physicalSectorSize,
+    sectorSizeSource: options.sectorSizeSource ?? 'target',
+    table: read.table,
+    partitions,
+    wholeDiskFilesystem,
+    findings,
+  };
+}
+
+async function probePartition(target: BlockTarget, g: DiskGeometry, p: FoundPartition, findings: InspectFinding[]): Promise<FilesystemReport | null> {
+  if (p.extended || p.startLba >= g.sizeLba) return null;
+  // A partition running past the end is already a finding; its filesystem is read as far as the disk goes.
+  const sizeLba = Math.min(p.sizeLba, g.sizeLba - p.startLba);
+  const probe = await probeVolume(target, p.startLba * g.sectorSize, sizeLba * g.sectorSize, {
+    partition: p.number,
+    partitionStartLba: p.startLba,
+    partitionSizeBytes: sizeLba * g.sectorSize,
+  });
+  findings.push(...probe.findings, ...checkMbrTypeFits(p, probe.report));
+  return probe.report;
+}

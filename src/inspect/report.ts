@@ -1,0 +1,178 @@
+// What `inspectDisk` and `verifyDisk` return: plain JSON (no classes, bigint or byte arrays), the schema of
+// `guestdisk inspect --json` and `guestdisk verify --json`. Field names are stable: docs/inspect.md lists them.
+import type { Finding } from '../binary/fields.js';
+import type { LogicalSectorSize } from '../plan/layout.js';
+
+export const INSPECT_SCHEMA = 'guestdisk-inspect/1';
+export const VERIFY_SCHEMA = 'guestdisk-verify/1';
+
+/** How the logical sector size was chosen: given (--sector-size), from the kernel, read off the disk, assumed. */
+export type SectorSizeSource = 'option' | 'device' | 'detected' | 'default' | 'target';
+
+/** A finding as inspect/verify report it: where on the disk, and what it means for a Windows guest. */
+export interface InspectFinding extends Finding {
+  /** One sentence: what Windows does with a disk that has this problem. */
+  readonly windows: string;
+  /** Partition number the finding is about (absent: the disk or its table). */
+  readonly partition?: number;
+  /** Logical sector of the structure concerned, when it has one. */
+  readonly lba?: number;
+}
+
+export interface GptHeaderReport {
+  /** Where this copy was looked for. */
+  readonly lba: number;
+  /** "EFI PART" found there. */
+  readonly found: boolean;
+  readonly headerCrcOk: boolean | null;
+  readonly entriesCrcOk: boolean | null;
+  /** Signature, CRCs and bounds all fine: a reader may use this copy. */
+  readonly valid: boolean;
+  readonly myLba: number | null;
+  readonly alternateLba: number | null;
+  readonly firstUsableLba: number | null;
+  readonly lastUsableLba: number | null;
+  readonly diskGuid: string | null;
+  readonly partitionEntryLba: number | null;
+  readonly numberOfPartitionEntries: number | null;
+  readonly sizeOfPartitionEntry: number | null;
+  readonly headerCrc32: string | null;
+  readonly partitionEntryArrayCrc32: string | null;
+}
+
+export interface ProtectiveMbrReport {
+  /** 0x55AA present. */
+  readonly bootSignatureOk: boolean;
+  /** A 0xEE record was found. */
+  readonly present: boolean;
+  readonly startingLba: number | null;
+  readonly sizeInLba: number | null;
+  /** Other non-empty records beside the 0xEE one (a "hybrid MBR"). */
+  readonly otherRecords: number;
+}
+
+export interface GptTableReport {
+  readonly kind: 'gpt';
+  /** Which copy the partitions were read from; 'backup' means the primary is damaged. */
+  readonly source: 'primary' | 'backup';
+  readonly diskGuid: string;
+  readonly firstUsableLba: number;
+  readonly lastUsableLba: number;
+  readonly entryCount: number;
+  readonly entrySize: number;
+  readonly primaryHeader: GptHeaderReport;
+  readonly backupHeader: GptHeaderReport;
+  readonly protectiveMbr: ProtectiveMbrReport;
+}
+
+export interface MbrTableReport {
+  readonly kind: 'mbr';
+  /** uniqueMbrDiskSignature as 8 hex digits (`0x40640928`), how Windows identifies an MBR disk. */
+  readonly diskSignature: string;
+  /** Logical partitions found through the extended partition's EBR chain. */
+  readonly logicalPartitionCount: number;
+}
+
+export interface NoTableReport {
+  readonly kind: 'none';
+}
+
+export type TableReport = GptTableReport | MbrTableReport | NoTableReport;
+
+export interface PartitionTypeReport {
+  /** Human name ("Microsoft basic data", "HPFS/NTFS/exFAT"), or null when unknown. */
+  readonly name: string | null;
+  /** GPT partition type GUID (GPT disks). */
+  readonly guid: string | null;
+  /** MBR type byte (MBR disks). */
+  readonly mbrType: number | null;
+}
+
+export interface GptAttributesReport {
+  /** The 64-bit attribute field as 16 hex digits (`0x8000000000000000`). */
+  readonly value: string;
+  readonly platformRequired: boolean; // bit 0
+  readonly readOnly: boolean; // bit 60
+  readonly shadowCopy: boolean; // bit 61
+  readonly hidden: boolean; // bit 62
+  readonly noDriveLetter: boolean; // bit 63
+}
+
+export type FilesystemType =
+  | 'ntfs' | 'exfat' | 'fat12' | 'fat16' | 'fat32' | 'refs' | 'bitlocker'
+  | 'ext2/3/4' | 'xfs' | 'btrfs' | 'swap' | 'luks' | 'lvm2';
+
+export interface FilesystemReport {
+  /** The filesystem found by signature, or null when none was recognised. */
+  readonly type: FilesystemType | null;
+  /** Every signature that matched (more than one: stale signatures a tool such as wipefs would complain about). */
+  readonly signatures: readonly string[];
+  /** Volume label when the filesystem's header was decoded (NTFS $Volume name, exFAT label entry, FAT label). */
+  readonly label: string | null;
+  /** The filesystem header decoded by the filesystem's inspector (NTFS, exFAT, FAT32), else null. */
+  readonly details: Readonly<Record<string, unknown>> | null;
+}
+
+export interface PartitionReport {
+  /** 1-based: the GPT entry index, or the MBR slot (1–4) and 5… for logical partitions. */
+  readonly number: number;
+  readonly startLba: number;
+  /** Inclusive, as in the GPT. */
+  readonly endLba: number;
+  readonly sizeLba: number;
+  readonly offsetBytes: number;
+  readonly sizeBytes: number;
+  /** Exclusive: offsetBytes + sizeBytes. */
+  readonly endOffsetBytes: number;
+  /** Starts on a 1 MiB boundary (what Windows and parted do). */
+  readonly aligned1MiB: boolean;
+  /** Largest power of two (up to 1 GiB) dividing the start offset. */
+  readonly alignmentBytes: number;
+  readonly type: PartitionTypeReport;
+  /** GPT unique partition GUID; null on MBR. */
+  readonly guid: string | null;
+  /** GPT partition name; null on MBR. */
+  readonly name: string | null;
+  /** GPT attributes; null on MBR. */
+  readonly attributes: GptAttributesReport | null;
+  /** MBR boot indicator 0x80; null on GPT. */
+  readonly active: boolean | null;
+  /** MBR logical partition inside the extended partition. */
+  readonly logical: boolean;
+  /** Extended partition container (MBR 0x05/0x0F): holds EBRs, no filesystem. */
+  readonly extended: boolean;
+  readonly filesystem: FilesystemReport | null;
+}
+
+export interface DiskReport {
+  readonly schema: typeof INSPECT_SCHEMA;
+  readonly target: string;
+  readonly sizeBytes: number;
+  readonly sizeLba: number;
+  readonly logicalSectorSize: LogicalSectorSize;
+  readonly physicalSectorSize: number;
+  readonly sectorSizeSource: SectorSizeSource;
+  readonly table: TableReport;
+  readonly partitions: readonly PartitionReport[];
+  /** A filesystem on the whole device (no partition table: "superfloppy"), else null. */
+  readonly wholeDiskFilesystem: FilesystemReport | null;
+  readonly findings: readonly InspectFinding[];
+}
+
+export interface VerifyExpectations {
+  readonly table?: 'gpt' | 'mbr';
+  readonly fs?: 'ntfs' | 'exfat' | 'fat32';
+  readonly label?: string;
+}
+
+export interface VerifyReport {
+  readonly schema: typeof VERIFY_SCHEMA;
+  readonly target: string;
+  /** No error findings. */
+  readonly ok: boolean;
+  readonly errors: number;
+  readonly warnings: number;
+  readonly infos: number;
+  readonly expectations: VerifyExpectations;
+  readonly findings: readonly InspectFinding[];
+}

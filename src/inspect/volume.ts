@@ -1,0 +1,61 @@
+// What filesystem a partition (or the whole disk) holds: by signature, then, for NTFS/exFAT/FAT, its header decoded
+// by the filesystem's own inspector. Errors inside an inspector become findings: one bad volume must not hide
+// the rest of the disk.
+import { GuestdiskError } from '../errors.js';
+import { sliceTarget, type BlockTarget } from '../target/block-target.js';
+import { diskFinding, explainFinding } from './finding-codes.js';
+import { FS_INSPECTORS, type FsInspectContext } from './fs-dispatch.js';
+import type { FilesystemReport, FilesystemType, InspectFinding } from './report.js';
+import { NON_WINDOWS_VOLUME_TYPES, VOLUME_PROBE_BYTES, volumeSignatures } from './signatures.js';
+
+export interface VolumeProbe {
+  readonly report: FilesystemReport;
+  readonly findings: readonly InspectFinding[];
+}
+
+function labelOf(report: object): string | null {
+  const label = (report as { label?: unknown }).label;
+  return typeof label === 'string' ? label : null;
+}
+
+export async function probeVolume(
+  disk: BlockTarget,
+  offsetBytes: number,
+  sizeBytes: number,
+  ctx: FsInspectContext & { partition?: number },
+): Promise<VolumeProbe> {
+  const where = ctx.partition !== undefined ? { partition: ctx.partition } : {};
+  const lba = Math.floor(offsetBytes / disk.logicalSectorSize);
+  const findings: InspectFinding[] = [];
+  const volume = sliceTarget(disk, offsetBytes, sizeBytes);
+  const head = await volume.read(0, Math.min(sizeBytes, VOLUME_PROBE_BYTES));
+  const signatures = volumeSignatures(head);
+  const type = (signatures[0] ?? null) as FilesystemType | null;
+  const at = `${ctx.partition !== undefined ? `partition ${ctx.partition}` : 'the whole disk'} (byte ${offsetBytes})`;
+  if (signatures.length > 1) {
+    findings.push(diskFinding('FS_SIGNATURE_CONFLICT', { structure: 'Volume', offsetBytes, lba, ...where, expected: 'one filesystem signature', actual: signatures.join(', '), message: `${at} carries signatures of ${signatures.join(', ')}` }));
+  }
+  if (type === null) {
+    if (ctx.partition !== undefined) findings.push(diskFinding('FS_NONE', { structure: 'Volume', offsetBytes, lba, ...where, message: `no filesystem recognised in ${at}` }));
+    return { report: { type, signatures, label: null, details: null }, findings };
+  }
+  if (NON_WINDOWS_VOLUME_TYPES.includes(type)) {
+    findings.push(diskFinding('FS_NOT_WINDOWS', { structure: 'Volume', offsetBytes, lba, ...where, actual: type, message: `${at} holds ${type}, which Windows cannot read` }));
+  }
+  if (type === 'bitlocker') findings.push(diskFinding('FS_ENCRYPTED', { structure: 'Volume', offsetBytes, lba, ...where, message: `${at} is a BitLocker volume` }));
+
+  const inspector = FS_INSPECTORS[type];
+  if (!inspector) return { report: { type, signatures, label: null, details: null }, findings };
+  try {
+    const result = await inspector(volume, { partitionStartLba: ctx.partitionStartLba, partitionSizeBytes: ctx.partitionSizeBytes });
+    for (const f of result.findings) findings.push(explainFinding(f, { ...where, offsetBaseBytes: offsetBytes }));
+    const details = JSON.parse(JSON.stringify(result.report)) as Record<string, unknown>; // plain JSON, no shared references
+    return { report: { type, signatures, label: labelOf(result.report), details }, findings };
+  } catch (e) {
+    if (e instanceof GuestdiskError && e.code === 'IO_FAILED') throw e;
+    const internal = !(e instanceof GuestdiskError);
+    const message = e instanceof Error ? e.message : String(e);
+    findings.push(diskFinding(internal ? 'FS_INSPECT_INTERNAL_ERROR' : 'FS_DECODE_FAILED', { structure: type, offsetBytes, lba, ...where, message: `${type} in ${at}: ${message}` }));
+    return { report: { type, signatures, label: null, details: null }, findings };
+  }
+}
