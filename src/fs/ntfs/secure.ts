@@ -4,7 +4,7 @@
 // ntfsprogs/sd.c (init_secure_sds, init_system_file_sd, init_root_sd), ntfsprogs/mkntfs.c (mkntfs_create_root_structures,
 // initialize_secure), libyal "NTFS" §"Security descriptor stream ($SDS)".
 import { GuestdiskError } from '../../errors.js';
-import { defineStruct, expectEqual, finding, readU64Big, throwFirst, type Finding, type StructValue } from '../../binary/fields.js';
+import { defineStruct, expectEqual, finding, readUint, throwFirst, type Finding, type StructValue } from '../../binary/fields.js';
 import { SYSTEM_FILE } from './attribute-types.js';
 import {
   ACCESS, ACE_FLAG, ACE_TYPE, SE, SECURITY_DESCRIPTOR_REVISION, SID_AUTHENTICATED_USERS, SID_BUILTIN_ADMINISTRATORS,
@@ -97,7 +97,7 @@ export function decodeSds(sds: Uint8Array): SdsEntry[] {
   for (let block = 0; block < sds.length; block += 2 * SDS_BLOCK_SIZE_BYTES) {
     let at = block;
     const end = Math.min(block + SDS_BLOCK_SIZE_BYTES, sds.length);
-    while (at + SECURITY_DESCRIPTOR_HEADER.sizeBytes <= end && readU64Big(sds, at + offsetField) === BigInt(at)) {
+    while (at + SECURITY_DESCRIPTOR_HEADER.sizeBytes <= end && namesPosition(sds, at, offsetField)) {
       const header = SECURITY_DESCRIPTOR_HEADER.decode(sds.subarray(at)); // offset is known small: no u64 overflow
       if (header.length === 0) break;
       throwFirst(checkSecurityDescriptorHeader(header, at));
@@ -113,6 +113,11 @@ export function decodeSds(sds: Uint8Array): SdsEntry[] {
     }
   }
   return entries;
+}
+
+/** Whether the header at `at` holds `at` in its u64 offset field (read as two u32 halves). */
+function namesPosition(sds: Uint8Array, at: number, offsetField: number): boolean {
+  return readUint(sds, at + offsetField, 4) === at % 2 ** 32 && readUint(sds, at + offsetField + 4, 4) === Math.floor(at / 2 ** 32);
 }
 
 function alignUp(value: number, alignment: number): number {
