@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { checkTiling } from '../../../src/binary/fields.js';
@@ -10,7 +10,7 @@ import {
   SID_HEADER, SID_LOCAL_SYSTEM, accessMask, decodeAce, decodeAcl, decodeSecurityDescriptor, decodeSid, encodeAce, encodeAcl,
   encodeSecurityDescriptor, encodeSid, formatSid, securityDescriptorHash, tightAcl, type Ace, type SecurityDescriptor, type Sid,
 } from '../../../src/fs/ntfs/security-descriptor.js';
-import { decodeSds } from '../../../src/fs/ntfs/secure.js';
+import { decodeSds, securityDescriptorAttributeFor } from '../../../src/fs/ntfs/secure.js';
 import { CORPUS_DIR } from '../../helpers/paths.js';
 import { makeTempDir, requireTool } from '../../helpers/tools.js';
 
@@ -131,6 +131,24 @@ test('every descriptor in a Windows 10 $SDS decodes, hashes to its header value 
   }
   // Windows lays every part out as we do (SACL, DACL, owner, group, no gaps): all re-encode byte for byte.
   assert.is(identical, entries.length);
+});
+
+test("libfsntfs (fsntfsinfo) reads the same owner, group and ACEs as we decode from mkntfs's $SECURITY_DESCRIPTORs", () => {
+  const image = join(tmp.path, 'ref.img');
+  writeFileSync(image, new Uint8Array(0));
+  truncateSync(image, 64 << 20);
+  run('mkntfs', ['-F', '-Q', '-T', '-L', 'X', image]);
+  for (const record of [3, 4, 5, 7, 12]) {
+    const ours = decodeSecurityDescriptor(securityDescriptorAttributeFor(record)!);
+    const info = new TextDecoder().decode(run('fsntfsinfo', ['-E', String(record), image]));
+    const section = info.slice(info.indexOf('$SECURITY_DESCRIPTOR'));
+    assert.is(/Owner SID\s+: (\S+)/.exec(section)?.[1], formatSid(ours.owner!), `record ${record} owner`);
+    assert.is(/Group SID\s+: (\S+)/.exec(section)?.[1], formatSid(ours.group!), `record ${record} group`);
+    const aces = [...section.matchAll(/Access allowed, flags: 0x([0-9a-f]+), access mask: 0x([0-9a-f]+), SID: (\S+)/g)]
+      .map((m) => [Number.parseInt(m[1], 16), Number.parseInt(m[2], 16), m[3]]);
+    const expected = ours.dacl!.aces.map((a) => ('sid' in a ? [a.flags, a.mask, formatSid(a.sid)] : []));
+    assert.equal(aces, expected, `record ${record} ACEs`);
+  }
 });
 
 test.run();
