@@ -26,28 +26,31 @@ function pinned(name: string): string {
   return line.split(' ')[0];
 }
 
-function mkntfs(sizeBytes: number, clusterSize: number): string {
-  const image = join(tmp.path, `v-${sizeBytes}-${clusterSize}.img`);
+function mkntfs(sizeBytes: number, clusterSize: number, sectorSize = 512): string {
+  const image = join(tmp.path, `v-${sizeBytes}-${clusterSize}-${sectorSize}.img`);
   writeFileSync(image, new Uint8Array(0));
   truncateSync(image, sizeBytes);
-  run('mkntfs', ['-F', '-Q', '-T', '-c', String(clusterSize), image]);
+  run('mkntfs', ['-F', '-Q', '-T', '-s', String(sectorSize), '-c', String(clusterSize), image]);
   return image;
 }
 
 test('logFileSizeBytes follows mkntfs from 1.5 MiB to 13 GiB and 512 B to 2 MiB clusters (sizes read by ntfsinfo)', () => {
   const MiB = 1 << 20;
-  const cases: [number, number][] = [
+  const cases: [number, number, number?][] = [
     [1.5 * MiB, 512], [3 * MiB, 512], [3_993_600, 1024], [4_000_768, 512] /* 2 MiB halved to 1 MiB */, [10 * MiB, 4096], [64 * MiB, 4096], [300 * MiB, 4096],
     [1024 * MiB, 4096], [1024 * MiB, 65536], [5 * 1024 * MiB, 4096], [13 * 1024 * MiB, 4096], [13 * 1024 * MiB, 2 * MiB],
+    [4_000_768, 4096, 4096] /* 4 KiB sectors: one sector less, under 4,000,000 */, [1024 * MiB, 65536, 4096],
   ];
-  for (const [size, cluster] of cases) {
-    const image = mkntfs(size, cluster);
+  for (const [size, cluster, sector = 512] of cases) {
+    const image = mkntfs(size, cluster, sector);
     // ntfsinfo lists $STANDARD_INFORMATION, $FILE_NAME, then $DATA: its "Data size" is the last one (sleuthkit
     // 4.11 cannot open volumes with 2 MiB clusters).
     const sizes = [...text(run('ntfsinfo', ['-i', '2', image])).matchAll(/Data size:\s+(\d+)/g)];
     const theirs = Number(sizes[sizes.length - 1]?.[1]);
-    // mkntfs leaves the device's last sector to the backup boot sector: the volume is one sector shorter.
-    assert.is(logFileSizeBytes(size - 512, cluster), theirs, `${size} bytes, ${cluster}-byte clusters`);
+    // mkntfs leaves the device's last sector to the backup boot sector: the volume is one sector shorter; with
+    // 4 KiB sectors its MFT records are 4 KiB, which moves $MFTMirr's end and so the default $LogFile position.
+    const mftRecordSize = Math.max(1024, sector);
+    assert.is(logFileSizeBytes(size - sector, cluster, { mftRecordSize }), theirs, `${size} bytes, ${cluster}-byte clusters, ${sector}-byte sectors`);
     rmSync(image);
   }
 });
