@@ -24,6 +24,8 @@ export const ATTR_TYPE = {
 } as const;
 export type AttrType = (typeof ATTR_TYPE)[keyof typeof ATTR_TYPE];
 
+/** AT_UNUSED: the indexed-attribute type of view indexes ($SII, $SDH, $O, $Q, $R), which index no attribute. */
+export const ATTR_TYPE_UNUSED = 0;
 /** AT_PROPERTY_SET (0xf0) existed in NTFS 1.2 only; $AttrDef of 3.x volumes does not list it. */
 export const ATTR_TYPE_PROPERTY_SET = 0xf0;
 /** AT_FIRST_USER_DEFINED_ATTRIBUTE */
