@@ -99,12 +99,11 @@ test('golden: sfdisk --dump and sha256 of seeded images equal the committed fixt
 test('formatting over another layout leaves only our signatures (blkid/wipefs never ambivalent)', () => {
   const path = img('old');
   mustRun('truncate', ['-s', '256M', path]);
-  // an old 4Kn-style GPT made by sgdisk with other GUIDs, then an old FAT and NTFS where partitions would be
-  mustRun('sgdisk', ['-o', '-n', '1:2048:+100M', '-t', '1:8300', path]);
-  mustRun('mkfs.fat', ['-F', '32', '--offset', '2048', path, String(100 * 1024)]);
-  const oldNtfs = img('oldntfs');
-  mustRun('truncate', ['-s', '8M', oldNtfs]);
-  mustRun('mkntfs', ['-F', '-Q', '-q', oldNtfs]);
+  // an old 4Kn GPT (other GUIDs, headers at byte 4096 and in the last 4 KiB), an old FAT32 in its partition and
+  // an old NTFS boot sector at the start of the disk
+  mustCli(['create', path, '--size', '256M', '--sector-size', '4096', '--fs', 'none', '--seed', 'old', '--timestamp', '0']);
+  mustRun('mkfs.fat', ['-F', '32', '--offset', '256', '-S', '4096', path, String(100 * 1024)]);
+  mustRun('blkid', ['-p', '-O', String(MiB), path]);
   const refused = runCli(['create', path, '--fs', 'none', '--seed', 'x', '--timestamp', '0']);
   assert.is(refused.status, EXIT_CODE.TARGET_HAS_DATA, refused.stderr);
   assert.match(refused.stderr, /GPT|vfat|fat32/);
