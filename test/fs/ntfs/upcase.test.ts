@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { checkTiling } from '../../../src/binary/fields.js';
@@ -227,6 +227,32 @@ test('compareNtfsNames: case-insensitive order first, raw units only to break a 
   assert.is(compareNtfsNames(TABLE, '', 'a'), -1);
   assert.is(compareNtfsNames(TABLE, '$MFT', '$MFTMirr'), -1);
   assert.is(compareNtfsNames(TABLE, '_', 'a'), 1, "'_' (0x5f) sorts after 'a', compared as 'A' (0x41)");
+});
+
+test('compareNtfsNames orders a root index ntfs-3g built from tricky names (case pairs, ß, Greek, Cyrillic, fullwidth, Win7 additions)', () => {
+  const image = join(tmp.path, 'names.img');
+  writeFileSync(image, new Uint8Array(0));
+  truncateSync(image, 64 << 20);
+  run('mkntfs', ['-F', '-Q', '-T', '-L', 'X', image]);
+  const fixed = ['a', 'A', 'abc', 'ABC', 'Abc', 'ß', 'SS', 'ss', 'é', 'É', 'e', 'E', 'ж', 'Ж', 'ω', 'Ω', 'ς', 'σ', 'Σ', 'ｆ', 'Ｆ',
+    '_', '[', '~', 'a b', 'ab', 'a.b', 'A.B', 'ǅ', 'ǆ', 'Ǆ', 'ⅰ', 'Ⅰ', 'ⓐ', 'Ⓐ', 'ꝺ', 'Ꝺ', 'ᵹ', 'ı', 'I', 'i', 'İ', 'ȿ', 'Ȿ', 'ɐ', 'Ɐ'];
+  const alphabet = [...'aAbBzZ0_.~ éÉßςσΣжЖｆＦǅǆǄⅰⅠꝺᵹıİɐⱯ'];
+  const random = fc.sample(fc.array(fc.constantFrom(...alphabet), { minLength: 1, maxLength: 6 }).map((cs) => cs.join('')), { numRuns: 200, seed: 42 })
+    .filter((n) => n.trim() === n && n !== '.' && n !== '..');
+  const names = [...new Set([...fixed, ...random])];
+  const mountPoint = join(tmp.path, 'mnt');
+  mkdirSync(mountPoint);
+  run('ntfs-3g', [image, mountPoint]);
+  try {
+    for (const name of names) writeFileSync(join(mountPoint, name), '');
+  } finally {
+    run('umount', [mountPoint]);
+  }
+  const nodes = directoryNodes(image, [], 5, 4096);
+  const listed = new Set(nodes.flat());
+  for (const name of names) assert.ok(listed.has(name), `${JSON.stringify(name)} is in the index`);
+  assert.ok(nodes.length >= 2, 'several index blocks');
+  assert.ok(assertSortedByUs(nodes, buildUpcaseTable()) >= names.length - nodes.length);
 });
 
 test.run();
