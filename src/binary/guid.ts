@@ -21,7 +21,8 @@ export function encodeGuidInto(text: string, target: Uint8Array): void {
   if (typeof text !== 'string' || !/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(text)) {
     throw new GuestdiskError('INVALID_SPEC', `not a GUID: ${JSON.stringify(text)}`);
   }
-  const rfc = Uint8Array.from(Buffer.from(text.replace(/-/g, ''), 'hex'));
+  const hexDigits = text.replace(/-/g, '');
+  const rfc = Uint8Array.from({ length: 16 }, (_, i) => Number.parseInt(hexDigits.slice(2 * i, 2 * i + 2), 16));
   target.set(swapMixedEndian(rfc));
 }
 
