@@ -32,7 +32,8 @@ export function createClusterAllocator(clusterCount: number, mftZoneEndLcn: numb
     const prev = used[i - 1];
     const next = used[i];
     if ((prev && prev.lcn + prev.length > lcn) || (next && lcn + length > next.lcn)) {
-      throw new Error(`cluster allocation [${lcn}, +${length}) overlaps an existing one`);
+      // Only fixed placements can collide, and only on volumes too small for them (mkntfs refuses those too).
+      throw new GuestdiskError('TARGET_TOO_SMALL', `NTFS: clusters [${lcn}, +${length}) are needed twice; the volume is too small for this cluster size`, { lcn, length });
     }
     if (prev && prev.lcn + prev.length === lcn) {
       prev.length += length;
