@@ -83,6 +83,19 @@ async function refuseIfAttached(spec: AttachSpec, io: CliIo): Promise<void> {
   }
 }
 
+/**
+ * Everything about --attach / --print-xml / --lvm that can be wrong without running anything: call before
+ * planning, so a typo in --bus or --target-dev fails before the disk is written, not after.
+ */
+export function checkHostOptions(options: HostOptions): void {
+  if (options.lvm !== undefined) {
+    parseLvName(options.lvm);
+    lvSizeOf(options.size);
+  }
+  if (options.attach !== undefined || options.printXml) attachSpecFor('/dev/null', 'block-device', options.attach ?? '', options);
+  if (options.attach === '') throw new GuestdiskError('INVALID_SPEC', '--attach needs a libvirt domain name');
+}
+
 interface AttachOutcome {
   readonly spec: AttachSpec;
   readonly xml: string;

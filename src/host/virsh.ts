@@ -47,9 +47,9 @@ export function parseCacheMode(text: string | undefined): CacheMode {
   throw new GuestdiskError('INVALID_SPEC', `--cache ${JSON.stringify(text)}: expected one of ${CACHE_MODES.join(', ')}`, { cache: text });
 }
 
-/** Validates the request and fills the defaults: virtio bus, vdb (sdb on sata/scsi), cache none. */
+/** Validates the request and fills the defaults: virtio bus, vdb (sdb on sata/scsi), cache none. The domain may be
+ *  empty for --print-xml, which names none; attaching checks it. */
 export function resolveAttachSpec(request: AttachRequest): AttachSpec {
-  if (request.domain === '') throw new GuestdiskError('INVALID_SPEC', 'the libvirt domain name is empty');
   const bus = parseDiskBus(request.bus);
   const targetDev = request.targetDev ?? (bus === 'virtio' ? 'vdb' : 'sdb');
   if (!TARGET_DEV.test(targetDev)) {
@@ -98,6 +98,7 @@ export function diskXml(spec: AttachSpec): string {
 }
 
 export async function attachDisk(runner: HostRunner, spec: AttachSpec): Promise<void> {
+  if (spec.domain === '') throw new GuestdiskError('INVALID_SPEC', 'attaching needs a libvirt domain name');
   await runChecked(runner, attachDiskArgv(spec), `attaching ${spec.source} to ${spec.domain}`);
 }
 

@@ -120,7 +120,7 @@ for (const c of CASES) {
     requireTool('sgdisk');
     const loop = attach(64 * MiB, { sector: c.sector });
     try {
-      const env = c.noIoctl ? { GUESTDISK_NO_IOCTL: '1' } : {};
+      const env: Record<string, string> = c.noIoctl ? { GUESTDISK_NO_IOCTL: '1' } : {};
       const label = c.fs === 'none' ? [] : ['--label', 'DATA'];
       const r = cli(['create', loop.device, '--fs', c.fs, ...label, '--seed', 'block-test', '--timestamp', '0'], env);
       assert.is(r.status, 0, r.stderr);
