@@ -314,7 +314,7 @@ export const SECURITY_DESCRIPTOR_RELATIVE = defineStruct('SecurityDescriptorRela
   sacl:      { offset: 0x0c, type: 'u32' },
   dacl:      { offset: 0x10, type: 'u32' },
 });
-export type SecurityDescriptorHeader = StructValue<typeof SECURITY_DESCRIPTOR_RELATIVE>;
+export type SecurityDescriptorRelative = StructValue<typeof SECURITY_DESCRIPTOR_RELATIVE>;
 
 export interface SecurityDescriptor {
   readonly revision: number;
@@ -347,7 +347,7 @@ export function encodeSecurityDescriptor(sd: SecurityDescriptor): Uint8Array {
   return out;
 }
 
-export function checkSecurityDescriptorHeader(header: SecurityDescriptorHeader): Finding[] {
+export function checkSecurityDescriptorRelative(header: SecurityDescriptorRelative): Finding[] {
   const findings = [
     ...expectEqual(SECURITY_DESCRIPTOR_RELATIVE, header, 'revision', SECURITY_DESCRIPTOR_REVISION),
     ...expectEqual(SECURITY_DESCRIPTOR_RELATIVE, header, 'alignment', 0),
@@ -364,7 +364,7 @@ export function checkSecurityDescriptorHeader(header: SecurityDescriptorHeader):
 
 export function decodeSecurityDescriptor(bytes: Uint8Array): SecurityDescriptor {
   const header = SECURITY_DESCRIPTOR_RELATIVE.decode(bytes);
-  throwFirst(checkSecurityDescriptorHeader(header));
+  throwFirst(checkSecurityDescriptorRelative(header));
   const at = (offset: number, what: string): Uint8Array => {
     if (offset < SECURITY_DESCRIPTOR_RELATIVE.sizeBytes || offset >= bytes.length) {
       throw corrupt(`security descriptor ${what} offset ${hex(offset)} outside its ${bytes.length} bytes`);
