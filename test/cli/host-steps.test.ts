@@ -8,7 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GuestdiskError } from '../../src/errors.js';
-import { checkHostOptions } from '../../src/cli/host-steps.js';
+import { checkHostOptions, libvirtDomainDisks } from '../../src/cli/host-steps.js';
+import type { CliIo } from '../../src/cli/create.js';
+import { openBlockDeviceTarget } from '../../src/target/block-device.js';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { makeTempDir, mustRun, requireTool, runTool } from '../helpers/tools.js';
 import { createFakeHost, type FakeWorld } from '../helpers/fake-bin/fake-host.js';
 
@@ -139,6 +143,43 @@ test('attach /dev/loopN DOMAIN --print-xml: <disk type=\'block\'> with source de
     assert.match(gone.stderr, "error: failed to get domain 'no-such-vm'");
     const missing = cli(['attach', join(dir.path, 'nope.img'), WIN], host.env);
     assert.is(missing.status, 2);
+  } finally {
+    host.remove();
+    loop.detach();
+  }
+});
+
+function ioWith(env: Record<string, string>, errors: string[]): CliIo {
+  return { stdout: () => {}, stderr: (t) => errors.push(t), env, now: () => 0, interrupted: () => null };
+}
+
+test('a block device that a running domain uses (virsh domblklist, by device number) is refused, bytes unchanged', async () => {
+  const loop = loopDevice(8 * MiB);
+  const host = createFakeHost(world({ domains: { [WIN]: { running: true, disks: [{ type: 'block', device: 'disk', target: 'vdb', source: loop.device }] }, stopped: { running: false, disks: [] } } }));
+  try {
+    const sha = () => createHash('sha256').update(readFileSync(loop.device)).digest('hex');
+    const before = sha();
+    const errors: string[] = [];
+    const e = (await openBlockDeviceTarget({ path: loop.device, mode: 'write', domainDisks: libvirtDomainDisks(ioWith(host.env, errors)) }).catch((x: unknown) => x)) as GuestdiskError;
+    assert.instance(e, GuestdiskError);
+    assert.is(e.code, 'TARGET_BUSY');
+    assert.equal(e.details.reasons, ['libvirt']);
+    assert.match(e.message, `is a disk of the running libvirt domain ${JSON.stringify(WIN)}`);
+    assert.is(sha(), before);
+    assert.equal(errors, []);
+    // no virsh at all: nothing to ask, no note; virsh without libvirt: a note on stderr, the write goes ahead
+    const t1 = await openBlockDeviceTarget({ path: loop.device, mode: 'write', domainDisks: libvirtDomainDisks(ioWith({ PATH: '/nonexistent' }, errors)) });
+    await t1.close();
+    assert.equal(errors, []);
+    const down = createFakeHost(world({ virshUnreachable: true }));
+    try {
+      const t2 = await openBlockDeviceTarget({ path: loop.device, mode: 'write', domainDisks: libvirtDomainDisks(ioWith(down.env, errors)) });
+      await t2.close();
+      assert.is(errors.length, 1);
+      assert.match(errors[0], 'could not ask libvirt');
+    } finally {
+      down.remove();
+    }
   } finally {
     host.remove();
     loop.detach();
