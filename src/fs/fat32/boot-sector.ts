@@ -15,7 +15,8 @@ export const FAT32_FILE_SYSTEM_TYPE = 'FAT32   ';
 /** BS_VolLab when the volume has no label, as Windows and mkfs.fat write it. */
 export const FAT_NO_NAME_LABEL = 'NO NAME    ';
 
-export const FAT32_BOOT_SECTOR = defineStruct('Fat32BootSector', 512, {
+/** The BPB proper (fatgen103 offsets 0–35), the same on FAT12, FAT16 and FAT32; each boot sector table spreads it. */
+export const BPB_FIELDS = {
   jmpBoot:       { offset: 0x000, type: 'bytes', length: 3 }, // EB xx 90 or E9 xx xx
   oemName:       { offset: 0x003, type: 'ascii', length: 8 },
   bytsPerSec:    { offset: 0x00b, type: 'u16' },              // 512, 1024, 2048 or 4096
@@ -30,6 +31,10 @@ export const FAT32_BOOT_SECTOR = defineStruct('Fat32BootSector', 512, {
   numHeads:      { offset: 0x01a, type: 'u16' },
   hiddSec:       { offset: 0x01c, type: 'u32' },              // sectors before the volume on its disk
   totSec32:      { offset: 0x020, type: 'u32' },
+} as const;
+
+export const FAT32_BOOT_SECTOR = defineStruct('Fat32BootSector', 512, {
+  ...BPB_FIELDS,
   fatSz32:       { offset: 0x024, type: 'u32' },              // sectors per FAT
   extFlags:      { offset: 0x028, type: 'u16' },              // 0: FATs mirrored at run time
   fsVer:         { offset: 0x02a, type: 'u16' },              // 0.0
@@ -51,7 +56,7 @@ export type Fat32BootSector = StructValue<typeof FAT32_BOOT_SECTOR>;
 
 /** Bytes per sector FAT allows (fatgen103: 512, 1024, 2048, 4096). */
 export const FAT_SECTOR_SIZES = [512, 1024, 2048, 4096] as const;
-const SECTORS_PER_CLUSTER = [1, 2, 4, 8, 16, 32, 64, 128] as const;
+export const SECTORS_PER_CLUSTER = [1, 2, 4, 8, 16, 32, 64, 128] as const;
 
 /** One sector (`sectorSize` bytes): the 512-byte structure, then zeros. */
 export function encodeFat32BootSector(value: Fat32BootSector, sectorSize: number = value.bytsPerSec): Uint8Array {
