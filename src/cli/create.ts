@@ -3,10 +3,11 @@
 import { randomBytes } from 'node:crypto';
 import { GuestdiskError } from '../errors.js';
 import { findExistingData } from '../inspect/existing-data.js';
-import type { Layout } from '../plan/layout.js';
+import type { Geometry, Layout } from '../plan/layout.js';
 import { planDisk } from '../plan/plan-disk.js';
 import { parseFsKind, parseSectorSize, parseSize, parseTableKind, parseTimestamp, type DiskSpec } from '../plan/spec.js';
-import { describeTarget, openTargetForRead, openTargetForWrite, resolveGeometry } from '../target/open-target.js';
+import { acquireFileLock, type FileLock } from '../target/file-lock.js';
+import { describeTarget, openTargetForRead, openTargetForWrite, resolveGeometry, type TargetInfo } from '../target/open-target.js';
 import { writeDisk, type WriteResult } from '../write/write-disk.js';
 import { formatBytes, renderLayout } from './render.js';
 import { attachAfterCreate, prepareLvm } from './host-steps.js';
@@ -94,25 +95,40 @@ export async function runCreate(targetArg: string | undefined, options: CreateOp
     return 0;
   }
 
-  if (info.exists && !options.force) {
-    const reader = await openTargetForRead(targetPath, { logicalSectorSize: geometry.logicalSectorSize });
-    let found: string[];
-    try {
-      found = await findExistingData(reader);
-    } finally {
-      await reader.close();
-    }
-    if (found.length > 0) {
-      throw new GuestdiskError('TARGET_HAS_DATA', `${targetPath} already holds data (${found.join('; ')}); use --force to erase it`, { found });
-    }
-    if (info.kind === 'file' && geometry.sizeBytes > info.currentSizeBytes) {
-      throw new GuestdiskError('TARGET_HAS_DATA', `${targetPath} exists with ${info.currentSizeBytes} bytes; growing it to ${geometry.sizeBytes} needs --force`);
-    }
+  // Image files: one guestdisk at a time (block devices get the same from O_EXCL when opened for writing).
+  const lock: FileLock | null = info.kind === 'file' ? await acquireFileLock(targetPath) : null;
+  try {
+    await refuseExistingData(targetPath, info, geometry, options);
+    const result = await writeLayout(layout, info, geometry, options, io);
+    if (options.attach !== undefined || options.printXml) await attachAfterCreate(targetPath, info.kind, options, io);
+    io.stdout(options.json ? JSON.stringify({ target: targetPath, layout, result }, null, 2) : summary(layout, targetPath, result, info.kind));
+  } finally {
+    await lock?.release();
   }
+  return 0;
+}
 
+async function refuseExistingData(targetPath: string, info: TargetInfo, geometry: Geometry, options: CreateOptions): Promise<void> {
+  if (!info.exists || options.force) return;
+  const reader = await openTargetForRead(targetPath, { logicalSectorSize: geometry.logicalSectorSize });
+  let found: string[];
+  try {
+    found = await findExistingData(reader);
+  } finally {
+    await reader.close();
+  }
+  if (found.length > 0) {
+    throw new GuestdiskError('TARGET_HAS_DATA', `${targetPath} already holds data (${found.join('; ')}); use --force to erase it`, { found });
+  }
+  if (info.kind === 'file' && geometry.sizeBytes > info.currentSizeBytes) {
+    throw new GuestdiskError('TARGET_HAS_DATA', `${targetPath} exists with ${info.currentSizeBytes} bytes; growing it to ${geometry.sizeBytes} needs --force`);
+  }
+}
+
+async function writeLayout(layout: Layout, info: TargetInfo, geometry: Geometry, options: CreateOptions, io: CliIo): Promise<WriteResult> {
   const target = await openTargetForWrite(info, geometry, { force: options.force ?? false });
-  let result: WriteResult;
   let mbrWritten = false;
+  let result: WriteResult;
   try {
     result = await writeDisk(layout, target, {
       between: () => {
@@ -132,9 +148,7 @@ export async function runCreate(targetArg: string | undefined, options: CreateOp
     throw e;
   }
   await target.close();
-  if (options.attach !== undefined || options.printXml) await attachAfterCreate(targetPath, info.kind, options, io);
-  io.stdout(options.json ? JSON.stringify({ target: targetPath, layout, result }, null, 2) : summary(layout, targetPath, result, info.kind));
-  return 0;
+  return result;
 }
 
 function summary(layout: Layout, target: string, result: WriteResult, kind: string): string {
