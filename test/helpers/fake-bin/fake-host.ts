@@ -1,11 +1,11 @@
-// Puts the lvcreate/lvs/virsh stand-ins (this folder) first on PATH with a JSON world of VGs, LVs and domains,
+// Puts the lvcreate/lvs/virsh stand-ins (bin/, a CommonJS folder) first on PATH with a JSON world of VGs, LVs and domains,
 // and reads back the argv of every call they received.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const FAKE_BIN_DIR = fileURLToPath(new URL('.', import.meta.url));
+export const FAKE_BIN_DIR = fileURLToPath(new URL('./bin/', import.meta.url));
 
 export interface FakeLv { sizeBytes: number; path?: string }
 export interface FakeVg { freeBytes: number; extentBytes?: number; lvs: Record<string, FakeLv> }
