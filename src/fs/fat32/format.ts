@@ -15,7 +15,7 @@ import {
   encodeFat32BootSector, type Fat32BootSector,
 } from './boot-sector.js';
 import { ATTR_VOLUME_ID, DIR_ENTRY, type DirEntry } from './dir-entry.js';
-import { encodeFat32Head } from './fat.js';
+import { FIRST_DATA_CLUSTER, encodeFat32Head } from './fat.js';
 import { encodeFsInfo, makeFsInfo } from './fsinfo.js';
 import { FAT32_NUM_HEADS, FAT32_SECTORS_PER_TRACK, type Fat32Plan } from './plan.js';
 import { bootSectorLabel, labelDirName } from './volume-label.js';
@@ -101,7 +101,7 @@ export function formatFat32(plan: Fat32Plan): FsChunks {
       yield { offsetBytes: at(fatLba), bytes: encodeFat32Head(FAT_MEDIA_FIXED_DISK, plan.rootClus, s) };
       yield { offsetBytes: at(fatLba + 1), zeroBytes: at(plan.fatSz32 - 1) };
     }
-    const rootLba = plan.dataStartLba + (plan.rootClus - 2) * plan.secPerClus;
+    const rootLba = plan.dataStartLba + (plan.rootClus - FIRST_DATA_CLUSTER) * plan.secPerClus;
     if (plan.label === null) {
       yield { offsetBytes: at(rootLba), zeroBytes: plan.clusterSize };
     } else {
