@@ -130,3 +130,53 @@ export function encodeNonResidentAttribute(input: NonResidentAttributeInput): En
   bytes.set(pairs, mappingPairsOffset);
   return { type: input.type, name, bytes };
 }
+
+/** One attribute of a decoded MFT record: the resident value or the non-resident runs and sizes. */
+export interface DecodedAttribute {
+  readonly type: number;
+  readonly name: string;
+  readonly instance: number;
+  readonly offsetBytes: number;
+  readonly resident: { readonly value: Uint8Array; readonly residentFlags: number } | null;
+  readonly nonResident: { readonly header: NonResidentAttributeHeader; readonly mappingPairs: Uint8Array } | null;
+}
+
+/**
+ * The attributes of an MFT record whose fixups are already removed, in on-disk order, stopping at the end
+ * marker. Bounded: at most one attribute per 16 bytes of the record; a length that leaves the record or the
+ * bytes in use is CORRUPT_STRUCTURE.
+ */
+export function decodeAttributes(record: Uint8Array, attrsOffset: number, bytesInUse: number): DecodedAttribute[] {
+  const out: DecodedAttribute[] = [];
+  const limit = Math.min(bytesInUse, record.length);
+  let at = attrsOffset;
+  const view = new DataView(record.buffer, record.byteOffset, record.length);
+  while (at + 4 <= limit && out.length < record.length / 16) {
+    const type = view.getUint32(at, true);
+    if (type === 0xffffffff) return out;
+    if (at + RESIDENT_ATTRIBUTE_HEADER.sizeBytes > limit) break;
+    const length = view.getUint32(at + 4, true);
+    if (length < RESIDENT_ATTRIBUTE_HEADER.sizeBytes || length % 8 !== 0 || at + length > limit) {
+      throw new GuestdiskError('CORRUPT_STRUCTURE', `attribute 0x${type.toString(16)} at ${at}: length ${length} leaves the record`, { offsetBytes: at, length });
+    }
+    const bytes = record.subarray(at, at + length);
+    const common = RESIDENT_ATTRIBUTE_HEADER.decode(bytes);
+    const nameEnd = common.nameOffset + 2 * common.nameLength;
+    if (nameEnd > length) throw new GuestdiskError('CORRUPT_STRUCTURE', `attribute 0x${type.toString(16)} at ${at}: name runs past its record`, { offsetBytes: at });
+    let name = '';
+    for (let i = common.nameOffset; i < nameEnd; i += 2) name += String.fromCharCode(bytes[i] | (bytes[i + 1] << 8));
+    if (common.nonResident === 0) {
+      if (common.valueOffset + common.valueLength > length) {
+        throw new GuestdiskError('CORRUPT_STRUCTURE', `attribute 0x${type.toString(16)} at ${at}: value runs past its record`, { offsetBytes: at });
+      }
+      out.push({ type, name, instance: common.instance, offsetBytes: at, resident: { value: bytes.subarray(common.valueOffset, common.valueOffset + common.valueLength), residentFlags: common.residentFlags }, nonResident: null });
+    } else {
+      if (length < NON_RESIDENT_ATTRIBUTE_HEADER.sizeBytes) throw new GuestdiskError('CORRUPT_STRUCTURE', `non-resident attribute at ${at} is ${length} bytes`, { offsetBytes: at });
+      const header = NON_RESIDENT_ATTRIBUTE_HEADER.decode(bytes);
+      if (header.mappingPairsOffset > length) throw new GuestdiskError('CORRUPT_STRUCTURE', `attribute at ${at}: mapping pairs offset past its record`, { offsetBytes: at });
+      out.push({ type, name, instance: common.instance, offsetBytes: at, resident: null, nonResident: { header, mappingPairs: bytes.subarray(header.mappingPairsOffset) } });
+    }
+    at += length;
+  }
+  throw new GuestdiskError('CORRUPT_STRUCTURE', `MFT record: no end marker within ${limit} bytes`, { bytesInUse });
+}

@@ -1,0 +1,179 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import { join } from 'node:path';
+import { isGuestdiskError } from '../../src/errors.js';
+import { ATTR_TYPE } from '../../src/fs/ntfs/attribute-types.js';
+import { decodeAttributes } from '../../src/fs/ntfs/attributes/attribute-header.js';
+import { decodeMftRecord } from '../../src/fs/ntfs/mft-record.js';
+import { inspectNtfsVolume } from '../../src/inspect/fs-ntfs.js';
+import { sliceTarget, type BlockTarget } from '../../src/target/block-target.js';
+import { openMemoryTarget, type MemoryTarget } from '../../src/target/memory-target.js';
+import { CORPUS_DIR } from '../helpers/paths.js';
+import { MIB, ntfsInput, planNtfs, writeVolumeMemory } from '../fs/ntfs/volume-helpers.js';
+
+const codes = (findings: readonly { code: string }[]): string[] => findings.map((f) => f.code).sort();
+
+async function ours(overrides: Parameters<typeof ntfsInput>[0] = {}): Promise<{ target: MemoryTarget; plan: ReturnType<typeof planNtfs> }> {
+  const plan = planNtfs(ntfsInput(overrides));
+  return { target: await writeVolumeMemory(plan), plan };
+}
+
+/** Unpacks a gzip file from the corpus into a sparse memory target (only non-zero 64 KiB blocks are kept). */
+async function gunzipToMemory(path: string, sizeBytes: number): Promise<MemoryTarget> {
+  const target = openMemoryTarget({ sizeBytes });
+  let at = 0;
+  const block = new Uint8Array(65536);
+  let fill = 0;
+  const flush = async (): Promise<void> => {
+    if (fill > 0 && block.subarray(0, fill).some((b) => b !== 0) && at + fill <= sizeBytes) await target.write(at, block.slice(0, fill));
+    at += fill;
+    fill = 0;
+  };
+  for await (const chunk of createReadStream(path).pipe(createGunzip()) as AsyncIterable<Buffer>) {
+    let off = 0;
+    while (off < chunk.length) {
+      const n = Math.min(chunk.length - off, block.length - fill);
+      block.set(chunk.subarray(off, off + n), fill);
+      fill += n;
+      off += n;
+      if (fill === block.length) await flush();
+    }
+  }
+  await flush();
+  return target;
+}
+
+test('our volumes: the report says what the plan said, no findings (512 and 4Kn, 64 KiB clusters)', async () => {
+  for (const overrides of [{}, { logicalSectorSize: 4096 as const, physicalSectorSize: 4096, partitionStartLba: 256 }, { partitionSizeBytes: 256 * MIB, clusterSize: 65536, label: 'Ünïcødé 😀' }]) {
+    const { target, plan } = await ours(overrides);
+    const { report, findings } = await inspectNtfsVolume(target, { partitionStartLba: plan.hiddenSectors, partitionSizeBytes: plan.partitionSizeBytes });
+    assert.equal(findings, []);
+    assert.equal(report, {
+      type: 'ntfs',
+      label: plan.label,
+      serial: plan.serial,
+      bytesPerSector: plan.bytesPerSector,
+      clusterSize: plan.clusterSize,
+      clusterCount: plan.clusterCount,
+      volumeSizeBytes: plan.volumeSizeBytes,
+      partitionSizeBytes: plan.partitionSizeBytes,
+      version: '3.1',
+      dirty: false,
+      mftLcn: plan.mftLcn,
+      mftMirrLcn: plan.mftMirrLcn,
+      mftRecordSize: plan.mftRecordSize,
+      indexRecordSize: plan.indexRecordSize,
+      hiddenSectors: plan.hiddenSectors,
+      bootSectorSource: 'main',
+    });
+  }
+});
+
+test('hidden sectors, volume larger than the partition, missing and different backup boot sector', async () => {
+  const { target, plan } = await ours();
+  const ctx = { partitionStartLba: plan.hiddenSectors, partitionSizeBytes: plan.partitionSizeBytes };
+  const hidden = await inspectNtfsVolume(target, { ...ctx, partitionStartLba: 63 });
+  assert.equal(codes(hidden.findings), ['NTFS_HIDDEN_SECTORS']);
+  assert.is(hidden.findings[0].severity, 'warning');
+  const small = await inspectNtfsVolume(target, { ...ctx, partitionSizeBytes: plan.partitionSizeBytes - MIB });
+  assert.equal(codes(small.findings), ['NTFS_VOLUME_TOO_LARGE']);
+  const cut = sliceTarget(target, 0, plan.partitionSizeBytes - 512);
+  assert.equal(codes((await inspectNtfsVolume(cut, ctx)).findings), ['NTFS_BACKUP_BOOT_MISSING']);
+  const last = plan.partitionSizeBytes - 512;
+  const sector = await target.read(last, 512);
+  await target.write(last, Uint8Array.from(sector, (b, i) => (i === 0x48 ? b ^ 1 : b)));
+  assert.equal(codes((await inspectNtfsVolume(target, ctx)).findings), ['NTFS_BACKUP_BOOT_DIFFERS']);
+  await target.write(last, new Uint8Array(512));
+  assert.equal(codes((await inspectNtfsVolume(target, ctx)).findings), ['NTFS_BACKUP_BOOT_MISSING']);
+});
+
+test('bad main boot sector: the backup is used and the finding says so; both bad is CORRUPT_STRUCTURE', async () => {
+  const { target, plan } = await ours();
+  const ctx = { partitionStartLba: plan.hiddenSectors, partitionSizeBytes: plan.partitionSizeBytes };
+  await target.write(0, new Uint8Array(512));
+  const r = await inspectNtfsVolume(target, ctx);
+  assert.equal(codes(r.findings), ['NTFS_BOOT_SECTOR_BAD']);
+  assert.is(r.report.bootSectorSource, 'backup');
+  assert.is(r.report.label, 'WindowsData');
+  await target.write(plan.partitionSizeBytes - 512, new Uint8Array(512));
+  try {
+    await inspectNtfsVolume(target, ctx);
+    assert.unreachable('accepted');
+  } catch (e) {
+    assert.ok(isGuestdiskError(e) && e.code === 'CORRUPT_STRUCTURE', String(e));
+  }
+});
+
+test('$MFTMirr different, volume dirty, $MFT unreadable', async () => {
+  const { target, plan } = await ours();
+  const ctx = { partitionStartLba: plan.hiddenSectors, partitionSizeBytes: plan.partitionSizeBytes };
+  const mftAt = plan.mftLcn * plan.clusterSize;
+  const mirrAt = plan.mftMirrLcn * plan.clusterSize;
+  const rec3At = 3 * plan.mftRecordSize;
+  // Set VOLUME_IS_DIRTY in $Volume's $VOLUME_INFORMATION, in $MFT and $MFTMirr alike.
+  const raw = await target.read(mftAt + rec3At, plan.mftRecordSize);
+  const { header, record } = decodeMftRecord(raw, plan.mftRecordSize);
+  const vi = decodeAttributes(record, header.attrsOffset, header.bytesInUse).find((a) => a.type === ATTR_TYPE.VOLUME_INFORMATION)!;
+  const flagsAt = vi.offsetBytes + 0x18 + 0x0a;
+  const dirty = Uint8Array.from(raw);
+  dirty[flagsAt] |= 1;
+  await target.write(mftAt + rec3At, dirty);
+  await target.write(mirrAt + rec3At, dirty);
+  const d = await inspectNtfsVolume(target, ctx);
+  assert.equal(codes(d.findings), ['NTFS_DIRTY']);
+  assert.ok(d.report.dirty);
+  await target.write(mirrAt + rec3At, raw);
+  assert.equal(codes((await inspectNtfsVolume(target, ctx)).findings), ['NTFS_DIRTY', 'NTFS_MFT_MIRROR_DIFFERS']);
+  await target.write(mftAt, new Uint8Array(plan.mftRecordSize));
+  const u = await inspectNtfsVolume(target, ctx);
+  assert.ok(codes(u.findings).includes('NTFS_MFT_UNREADABLE'));
+  assert.is(u.report.label, null);
+});
+
+test('garbage never throws anything but GuestdiskError (bounded on random and mangled volumes)', async () => {
+  let seed = 12345;
+  const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const { target, plan } = await ours({ partitionSizeBytes: 8 * MIB });
+  const pristine = await target.read(0, plan.partitionSizeBytes);
+  const ctx = { partitionStartLba: plan.hiddenSectors, partitionSizeBytes: plan.partitionSizeBytes };
+  const regions = [0, plan.mftLcn * plan.clusterSize, plan.mftLcn * plan.clusterSize + 3 * plan.mftRecordSize];
+  for (let round = 0; round < 300; round++) {
+    const t = openMemoryTarget({ sizeBytes: plan.partitionSizeBytes, initial: pristine });
+    for (let k = 0; k < 8; k++) {
+      const base = regions[Math.floor(rand() * regions.length)];
+      const at = base + Math.floor(rand() * 1024);
+      await t.write(at, Uint8Array.of(Math.floor(rand() * 256)));
+    }
+    try {
+      await inspectNtfsVolume(t, ctx);
+    } catch (e) {
+      assert.ok(isGuestdiskError(e), `round ${round}: ${String(e)}`);
+    }
+  }
+  const noise = openMemoryTarget({ sizeBytes: MIB, initial: Uint8Array.from({ length: MIB }, () => Math.floor(rand() * 256)) });
+  try {
+    await inspectNtfsVolume(noise, { partitionStartLba: 0, partitionSizeBytes: MIB });
+    assert.unreachable('noise accepted');
+  } catch (e) {
+    assert.ok(isGuestdiskError(e) && e.code === 'CORRUPT_STRUCTURE');
+  }
+});
+
+test('corpus: Windows 10 volume (ntfs-lastaccess) decodes clean', async () => {
+  const disk = await gunzipToMemory(join(CORPUS_DIR, 'msuhanov-ntfs-samples', 'ntfs-lastaccess.raw.gz'), 268435456);
+  const volume: BlockTarget = sliceTarget(disk, 128 * 512, 518144 * 512);
+  const { report, findings } = await inspectNtfsVolume(volume, { partitionStartLba: 128, partitionSizeBytes: 518144 * 512 });
+  assert.equal(findings, []);
+  assert.equal([report.label, report.version, report.clusterSize, report.clusterCount, report.mftLcn, report.mftMirrLcn, report.hiddenSectors, report.dirty], ['Last access', '3.1', 4096, 64767, 21589, 2, 128, false]);
+});
+
+test('corpus: Windows volume without its backup boot sector (ntfs-cloud) is reported', async () => {
+  const disk = await gunzipToMemory(join(CORPUS_DIR, 'dissect-ntfs', 'ntfs-cloud.bin.gz'), 1054866944);
+  const { report, findings } = await inspectNtfsVolume(disk, { partitionStartLba: 32768, partitionSizeBytes: disk.sizeBytes });
+  assert.equal(codes(findings), ['NTFS_BACKUP_BOOT_MISSING']);
+  assert.equal([report.label, report.hiddenSectors, report.mftLcn], ['Example Volume', 32768, 85845]);
+});
+
+test.run();
