@@ -175,8 +175,8 @@ export async function openBlockDeviceTarget(options: BlockDeviceOptions): Promis
     if ((e as NodeJS.ErrnoException)?.code === 'EBUSY') {
       throw new GuestdiskError('TARGET_BUSY', `refusing to write ${path}: another process or kernel user holds it open exclusively (EBUSY on O_EXCL)`, { path, majorMinor, reasons: ['exclusive-open'] }, { cause: e });
     }
-    if (write && ((e as NodeJS.ErrnoException)?.code === 'EROFS' || (e as NodeJS.ErrnoException)?.code === 'EACCES')) {
-      throw new GuestdiskError('TARGET_BUSY', `refusing to write ${path}: the kernel opens it read-only only (${(e as NodeJS.ErrnoException).code})`, { path, majorMinor, reasons: ['read-only'] }, { cause: e });
+    if (write && (e as NodeJS.ErrnoException)?.code === 'EROFS') {
+      throw new GuestdiskError('TARGET_BUSY', `refusing to write ${path}: the kernel opens it read-only only (EROFS)`, { path, majorMinor, reasons: ['read-only'] }, { cause: e });
     }
     throw err;
   });
