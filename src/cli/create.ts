@@ -9,6 +9,7 @@ import { parseFsKind, parseSectorSize, parseSize, parseTableKind, parseTimestamp
 import { acquireFileLock, type FileLock } from '../target/file-lock.js';
 import { describeTarget, openTargetForRead, openTargetForWrite, resolveGeometry, type TargetInfo } from '../target/open-target.js';
 import { writeDisk, type WriteResult } from '../write/write-disk.js';
+import type { NextWrite } from '../write/write-chunks.js';
 import { formatBytes, renderLayout } from './render.js';
 import { attachAfterCreate, prepareLvm } from './host-steps.js';
 
@@ -41,6 +42,8 @@ export interface CliIo {
   now(): number;
   /** Set when SIGINT/SIGTERM arrives; checked between writes. */
   interrupted(): NodeJS.Signals | null;
+  /** Present when stderr is a terminal: replaces the progress line (null ends it). */
+  progress?: (line: string | null) => void;
 }
 
 function pickSeed(options: CreateOptions): string {
@@ -129,17 +132,20 @@ async function writeLayout(layout: Layout, info: TargetInfo, geometry: Geometry,
   const target = await openTargetForWrite(info, geometry, { force: options.force ?? false });
   let mbrWritten = false;
   let result: WriteResult;
+  const progress = options.json ? null : makeProgress(io, geometry.sizeBytes);
   try {
     result = await writeDisk(layout, target, {
-      between: () => {
+      between: (next) => {
         const signal = io.interrupted();
         if (signal) throw new GuestdiskError('INTERRUPTED', `interrupted by ${signal}`, { signal });
+        progress?.update(next);
       },
       onStep: (step) => {
         if (step.kind === 'mbr') mbrWritten = true;
       },
     });
   } catch (e) {
+    progress?.end();
     await target.flush().catch(() => {});
     await target.close().catch(() => {});
     if (e instanceof GuestdiskError && !mbrWritten) {
@@ -147,8 +153,37 @@ async function writeLayout(layout: Layout, info: TargetInfo, geometry: Geometry,
     }
     throw e;
   }
+  progress?.end();
   await target.close();
   return result;
+}
+
+/** A progress line on a terminal for runs longer than a second: bytes sent, rate, position, ETA. */
+function makeProgress(io: CliIo, diskBytes: number): { update(next: NextWrite): void; end(): void } | null {
+  const show = io.progress;
+  if (!show) return null;
+  const started = io.now();
+  let bytes = 0;
+  let furthest = 0;
+  let lastShown = 0;
+  let shown = false;
+  return {
+    update(next) {
+      bytes += next.lengthBytes;
+      furthest = Math.max(furthest, next.offsetBytes + next.lengthBytes);
+      const now = io.now();
+      if (now - started < 1000 || now - lastShown < 200) return;
+      lastShown = now;
+      shown = true;
+      const seconds = (now - started) / 1000;
+      const fraction = Math.min(1, furthest / diskBytes);
+      const eta = fraction > 0 ? Math.max(0, seconds / fraction - seconds) : 0;
+      show(`writing: ${formatBytes(bytes)} sent, ${formatBytes(Math.round(bytes / seconds))}/s, at ${(fraction * 100).toFixed(1)}% of the disk, ETA ${Math.ceil(eta)} s`);
+    },
+    end() {
+      if (shown) show(null);
+    },
+  };
 }
 
 function summary(layout: Layout, target: string, result: WriteResult, kind: string): string {

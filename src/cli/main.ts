@@ -18,6 +18,9 @@ const io: CliIo = {
   env: process.env,
   now: () => Date.now(),
   interrupted: () => signal,
+  progress: process.stderr.isTTY
+    ? (line) => process.stderr.write(line === null ? '\r\x1b[K' : `\r\x1b[K${line}`)
+    : undefined,
 };
 
 function report(e: unknown, json: boolean): number {

@@ -13,8 +13,15 @@ export interface ChunkWriteStats {
   zeroBytes: number;
 }
 
+/** The write about to happen (a flush has length 0), for progress reports. */
+export interface NextWrite {
+  readonly kind: 'write' | 'zeros' | 'flush';
+  readonly offsetBytes: number;
+  readonly lengthBytes: number;
+}
+
 /** Called between writes; throwing from it stops the run before the next write (signals, fault tests). */
-export type BetweenWrites = () => void;
+export type BetweenWrites = (next: NextWrite) => void;
 
 /**
  * Writes `chunks` (offsets relative to `baseOffsetBytes`) to `target`, refusing any chunk outside
@@ -35,7 +42,7 @@ export async function writeChunks(
     const { offsetBytes, parts, length } = pending;
     pending = null;
     const bytes = parts.length === 1 ? parts[0] : concat(parts, length);
-    between();
+    between({ kind: 'write', offsetBytes, lengthBytes: length });
     await target.write(offsetBytes, bytes);
     stats.writes++;
     stats.bytesWritten += length;
@@ -61,7 +68,7 @@ export async function writeChunks(
       }
       await flushPending();
       if (length >= WRITE_CHUNK_BYTES) {
-        between();
+        between({ kind: 'write', offsetBytes: at, lengthBytes: length });
         await target.write(at, chunk.bytes);
         stats.writes++;
         stats.bytesWritten += length;
@@ -70,7 +77,7 @@ export async function writeChunks(
       }
     } else {
       await flushPending();
-      between();
+      between({ kind: 'zeros', offsetBytes: at, lengthBytes: length });
       await target.writeZeros(at, length);
       stats.writes++;
       stats.zeroBytes += length;

@@ -34,7 +34,7 @@ export async function writeDisk(layout: Layout, target: BlockTarget, options: Wr
     const run = (chunks: Iterable<Chunk>, base: number): Promise<void> => writeChunks(target, chunks, base, limit, stats, between);
     switch (step.kind) {
       case 'flush':
-        between();
+        between({ kind: 'flush', offsetBytes: 0, lengthBytes: 0 });
         await target.flush();
         stats.flushes++;
         break;
