@@ -1,0 +1,138 @@
+// Hostile input: random bytes, truncated images, random byte changes of good images, and GPT headers with
+// random fields but valid CRCs never make inspect/verify throw anything but GuestdiskError, and finish fast
+// (entry arrays, EBR chains and filesystem walks are bounded).
+import fc from 'fast-check';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { GuestdiskError } from '../../src/errors.js';
+import { inspectDisk } from '../../src/inspect/inspect.js';
+import { detectSectorSize } from '../../src/inspect/sector-size.js';
+import { verifyDisk } from '../../src/inspect/verify.js';
+import { computeGptHeaderCrc32 } from '../../src/partition/gpt-header.js';
+import type { LogicalSectorSize, TableKind } from '../../src/plan/layout.js';
+import { makeMemoryDisk, memoryFrom, MIB, readAll, WRITABLE_FS } from './disks.js';
+
+const RUNS = Number(process.env.GUESTDISK_PROPERTY_RUNS ?? 150);
+const SLOW_MS = 2000;
+
+async function survives(bytes: Uint8Array, sectorSize: LogicalSectorSize): Promise<void> {
+  const started = Date.now();
+  if (bytes.length < sectorSize) return;
+  const target = memoryFrom(bytes, sectorSize);
+  try {
+    await detectSectorSize(target);
+    const report = await inspectDisk(target);
+    JSON.stringify(report); // plain JSON, always
+    assert.not.ok(report.findings.some((f) => f.code === 'FS_INSPECT_INTERNAL_ERROR'), JSON.stringify(report.findings.filter((f) => f.code === 'FS_INSPECT_INTERNAL_ERROR')));
+    await verifyDisk(target, { table: 'gpt', fs: 'ntfs', label: 'x' });
+  } catch (e) {
+    if (!(e instanceof GuestdiskError)) throw e;
+  }
+  assert.ok(Date.now() - started < SLOW_MS, `took ${Date.now() - started} ms`);
+}
+
+const goods: { name: string; bytes: Uint8Array; sectorSize: LogicalSectorSize }[] = [];
+for (const table of ['gpt', 'mbr'] as TableKind[]) {
+  for (const sectorSize of [512, 4096] as LogicalSectorSize[]) {
+    for (const fs of WRITABLE_FS) {
+      const disk = await makeMemoryDisk({ table, fs, sectorSize, sizeBytes: 4 * MIB, seed: 'property' });
+      goods.push({ name: `${table}-${sectorSize}-${fs}`, bytes: await readAll(disk), sectorSize });
+    }
+  }
+}
+
+test('random bytes', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.uint8Array({ minLength: 0, maxLength: 70_000 }), fc.constantFrom<LogicalSectorSize>(512, 4096), async (bytes, s) => {
+      // The interesting signatures, so random data reaches past the first checks now and then.
+      if (bytes.length > 520 && bytes[0] & 1) { bytes[510] = 0x55; bytes[511] = 0xaa; }
+      if (bytes.length > 1024 && bytes[1] & 1) bytes.set([0x45, 0x46, 0x49, 0x20, 0x50, 0x41, 0x52, 0x54], 512);
+      await survives(bytes, s);
+    }),
+    { numRuns: RUNS },
+  );
+});
+
+test('truncated good images', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.constantFrom(...goods), fc.integer({ min: 1, max: 8192 }), async (good, sectors) => {
+      await survives(good.bytes.subarray(0, Math.min(good.bytes.length, sectors * 512)), good.sectorSize);
+    }),
+    { numRuns: RUNS },
+  );
+});
+
+/** Offsets worth changing: the table sectors at both ends and the first partition's first sectors. */
+function hotOffset(good: { bytes: Uint8Array; sectorSize: number }, pick: number, where: number): number {
+  const n = good.bytes.length;
+  const zones = [[0, 40 * good.sectorSize], [n - 40 * good.sectorSize, n], [MIB, MIB + 16 * good.sectorSize]];
+  const [a, b] = zones[where % zones.length];
+  return a + (pick % (b - a));
+}
+
+test('single-byte (and few-byte) changes of good images', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.constantFrom(...goods),
+      fc.array(fc.tuple(fc.nat(), fc.nat(2), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+      async (good, changes) => {
+        const bytes = good.bytes.slice();
+        for (const [pick, where, value] of changes) bytes[hotOffset(good, pick, where)] = value;
+        await survives(bytes, good.sectorSize);
+      },
+    ),
+    { numRuns: RUNS },
+  );
+});
+
+test('GPT headers with random fields and a correct CRC (huge entry counts, sizes, LBAs)', async () => {
+  const gpts = goods.filter((g) => g.name.startsWith('gpt'));
+  await fc.assert(
+    fc.asyncProperty(
+      fc.constantFrom(...gpts),
+      fc.array(fc.tuple(fc.integer({ min: 0x08, max: 0x5b }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
+      fc.boolean(),
+      async (good, changes, backup) => {
+        const bytes = good.bytes.slice();
+        const at = backup ? bytes.length - good.sectorSize : good.sectorSize;
+        for (const [offset, value] of changes) if (offset < 0x10 || offset >= 0x14) bytes[at + offset] = value;
+        const header = bytes.subarray(at, at + good.sectorSize);
+        const crc = computeGptHeaderCrc32(header, 92);
+        new DataView(header.buffer, header.byteOffset).setUint32(0x10, crc, true);
+        await survives(bytes, good.sectorSize);
+      },
+    ),
+    { numRuns: RUNS },
+  );
+});
+
+test('an entry array of 2^32 - 1 entries is refused by bound, not read', async () => {
+  const good = goods.find((g) => g.name.startsWith('gpt-512'))!;
+  const bytes = good.bytes.slice();
+  const header = bytes.subarray(512, 1024);
+  new DataView(header.buffer, header.byteOffset).setUint32(0x50, 0xffffffff, true);
+  new DataView(header.buffer, header.byteOffset).setUint32(0x10, computeGptHeaderCrc32(header, 92), true);
+  const report = await inspectDisk(memoryFrom(bytes, 512));
+  assert.ok(report.findings.some((f) => f.code === 'GPT_ENTRY_ARRAY_BOUNDS'));
+  assert.ok(report.table.kind === 'gpt' && report.table.source === 'backup');
+});
+
+test('an EBR chain that loops is cut, with MBR_EXTENDED_CHAIN', async () => {
+  const bytes = new Uint8Array(4 * MIB);
+  const view = new DataView(bytes.buffer);
+  const record = (sector: number, slot: number, type: number, start: number, size: number): void => {
+    const at = sector * 512 + 0x1be + 16 * slot;
+    bytes[at + 4] = type;
+    view.setUint32(at + 8, start, true);
+    view.setUint32(at + 12, size, true);
+  };
+  const sign = (sector: number): void => { bytes[sector * 512 + 510] = 0x55; bytes[sector * 512 + 511] = 0xaa; };
+  view.setUint32(0x1b8, 0x12345678, true);
+  record(0, 0, 0x0f, 2048, 4096); sign(0);
+  record(2048, 0, 0x07, 128, 1000); record(2048, 1, 0x05, 0, 4096); sign(2048); // next EBR = itself
+  const report = await inspectDisk(memoryFrom(bytes, 512));
+  assert.ok(report.findings.some((f) => f.code === 'MBR_EXTENDED_CHAIN'), JSON.stringify(report.findings.map((f) => f.code)));
+  assert.is(report.partitions.filter((p) => p.logical).length, 1);
+});
+
+test.run();
