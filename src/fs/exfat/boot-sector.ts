@@ -7,6 +7,22 @@ export const EXFAT_FILE_SYSTEM_NAME = 'EXFAT   ';
 /** JMP short +0x76 (to BootCode at 0x78), NOP: the only JumpBoot the spec allows. */
 export const EXFAT_JUMP_BOOT: readonly number[] = [0xeb, 0x76, 0x90];
 export const EXFAT_BOOT_SIGNATURE = 0xaa55;
+export const EXFAT_BOOT_CODE_BYTES = 390;
+/** HLT: what the boot code area holds after our stub. */
+const X86_HLT = 0xf4;
+
+/**
+ * Our own boot code (no Microsoft bytes): a data volume never boots, so JumpBoot lands on `int 18h` (the BIOS's
+ * "not bootable, try the next device") and, should that return, halts. The rest is HLT. Not all zero on purpose:
+ * with zeros, bytes 0x1be–0x1fd read as four empty MBR partition records before the 0x55aa, and libblkid then
+ * reports a "dos" partition table inside the volume (and on a 1 MiB loop device, only that); Windows' own boot
+ * code has the same effect as this stub.
+ */
+export function exfatBootCode(): Uint8Array {
+  const code = new Uint8Array(EXFAT_BOOT_CODE_BYTES).fill(X86_HLT);
+  code.set([0xcd, 0x18, X86_HLT, 0xeb, 0xfd], 0); // int 18h; hlt; jmp short back to the hlt
+  return code;
+}
 /** FileSystemRevision 1.00: major in the high byte. */
 export const EXFAT_FILE_SYSTEM_REVISION = 0x0100;
 export const EXFAT_DRIVE_SELECT = 0x80;
@@ -35,7 +51,7 @@ export const EXFAT_BOOT_SECTOR = defineStruct('ExfatBootSector', 512, {
   driveSelect:                 { offset: 0x6f, type: 'u8' },                 // 0x80
   percentInUse:                { offset: 0x70, type: 'u8' },                 // 0..100, or 0xff
   reserved:                    { offset: 0x71, type: 'bytes', length: 7 },
-  bootCode:                    { offset: 0x78, type: 'bytes', length: 390 }, // ours: all zero (no Microsoft bytes)
+  bootCode:                    { offset: 0x78, type: 'bytes', length: 390 }, // ours: exfatBootCode()
   bootSignature:               { offset: 0x1fe, type: 'u16' },               // 0xaa55
 });
 export type ExfatBootSector = StructValue<typeof EXFAT_BOOT_SECTOR>;

@@ -5,7 +5,7 @@ import type { Chunk } from '../../plan/layout.js';
 import type { FsChunks } from '../registry.js';
 import { bitmapChunks } from './allocation-bitmap.js';
 import { encodeBootRegion, BOOT_REGION_SECTORS } from './boot-region.js';
-import { EXFAT_BOOT_SIGNATURE, EXFAT_DRIVE_SELECT, EXFAT_FILE_SYSTEM_NAME, EXFAT_FILE_SYSTEM_REVISION, EXFAT_JUMP_BOOT, type ExfatBootSector } from './boot-sector.js';
+import { exfatBootCode, EXFAT_BOOT_SIGNATURE, EXFAT_DRIVE_SELECT, EXFAT_FILE_SYSTEM_NAME, EXFAT_FILE_SYSTEM_REVISION, EXFAT_JUMP_BOOT, type ExfatBootSector } from './boot-sector.js';
 import { ALLOCATION_BITMAP_ENTRY, DIR_ENTRY_SIZE, ENTRY_TYPE, UPCASE_TABLE_ENTRY, VOLUME_GUID_ENTRY, VOLUME_LABEL_ENTRY, volumeGuidEntry, volumeLabelEntry } from './dir-entry.js';
 import { fatChunks, type ClusterChain } from './fat.js';
 import { FIRST_CLUSTER, type ExfatPlan } from './plan.js';
@@ -33,7 +33,7 @@ export function exfatBootSectorFor(plan: ExfatPlan): ExfatBootSector {
     driveSelect: EXFAT_DRIVE_SELECT,
     percentInUse: plan.percentInUse,
     reserved: new Uint8Array(7),
-    bootCode: new Uint8Array(390), // no boot code, as mkfs.exfat: a data volume is never booted
+    bootCode: exfatBootCode(),
     bootSignature: EXFAT_BOOT_SIGNATURE,
   };
 }
