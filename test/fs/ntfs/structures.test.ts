@@ -30,6 +30,9 @@ import { decodeMftRef, decodeNtfsTime, encodeMftRef, encodeNtfsTime } from '../.
 import { decodeRunlist, encodeRunlist, type Run } from '../../../src/fs/ntfs/runlist.js';
 import { ntfsBootSectorValue } from '../../../src/fs/ntfs/format.js';
 import { ntfsInput, planNtfs } from './volume-helpers.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CORPUS_DIR } from '../../helpers/paths.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -194,6 +197,24 @@ test('MFT record: layout, attribute order, protection round trip', () => {
   assert.equal(types, [0x10, 0x80, 4], 'SI, unnamed $DATA, then $Bad (name length 4)');
   const four = encodeMftRecord({ ...input, recordSize: 4096 });
   assert.is(decodeMftRecord(four, 4096).header.attrsOffset, 0x48);
+});
+
+test('Windows-made boot sectors (corpus *.boot) decode, pass the checks and re-encode byte for byte', () => {
+  const expect: Record<string, [number, number, number, number, number, number]> = {
+    // bytesPerSector, sectors/cluster byte, clustersPerMftRecord, clustersPerIndexRecord, sectorsPerTrack, heads
+    '512.boot': [512, 1, 2, 8, 63, 255],
+    '4k.boot': [512, 8, -10, 1, 63, 255],
+    '64k.boot': [512, 0x80, -10, -12, 63, 255],
+    '128k.boot': [512, 0xf8, -10, -12, 63, 255],
+    '4kn.boot': [4096, 1, 1, 1, 1, 1],
+  };
+  for (const [file, [bps, spc, mft, idx, spt, heads]] of Object.entries(expect)) {
+    const bytes = Uint8Array.from(readFileSync(join(CORPUS_DIR, 'msuhanov-dfir_ntfs', file)));
+    const bs = decodeNtfsBootSector(bytes);
+    assert.equal([bs.bytesPerSector, bs.sectorsPerCluster, bs.clustersPerMftRecord, bs.clustersPerIndexRecord, bs.sectorsPerTrack, bs.heads], [bps, spc, mft, idx, spt, heads], file);
+    assert.ok(Buffer.from(encodeNtfsBootSector(bs)).equals(Buffer.from(bytes)), `${file} re-encodes`);
+  }
+  assert.is(decodeSectorsPerCluster(0xf8), 256);
 });
 
 test.run();
