@@ -3,6 +3,8 @@
 // signature only.
 import type { Finding } from '../binary/fields.js';
 import type { BlockTarget } from '../target/block-target.js';
+import { inspectFatVolume } from './fs-fat32.js';
+import { inspectNtfsVolume } from './fs-ntfs.js';
 import type { FilesystemType } from './report.js';
 
 export interface FsInspectContext {
@@ -21,4 +23,9 @@ export interface FsInspectResult {
 export type FsInspector = (volume: BlockTarget, ctx: FsInspectContext) => Promise<FsInspectResult>;
 
 /** Inspectors by filesystem type; filled as the filesystem modules land. */
-export const FS_INSPECTORS: Partial<Record<FilesystemType, FsInspector>> = {};
+export const FS_INSPECTORS: Partial<Record<FilesystemType, FsInspector>> = {
+  ntfs: inspectNtfsVolume,
+  fat12: inspectFatVolume,
+  fat16: inspectFatVolume,
+  fat32: inspectFatVolume,
+};

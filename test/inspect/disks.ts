@@ -17,12 +17,18 @@ export interface DiskRecipe {
 
 export const MIB = 1024 * 1024;
 /** Filesystems our writer can make today; a filesystem joins when its formatter lands. */
-export const WRITABLE_FS: readonly FsKind[] = ['none'];
+export const WRITABLE_FS: readonly FsKind[] = ['none', 'ntfs', 'exfat', 'fat32'];
+
+/** Smallest convenient disk for each filesystem (FAT32 needs 65525 clusters: 256 MiB+ with 4096-byte sectors). */
+export function defaultSizeBytes(fs: FsKind, sectorSize: LogicalSectorSize): number {
+  if (fs === 'fat32') return sectorSize === 4096 ? 300 * MIB : 40 * MIB;
+  return 64 * MIB;
+}
 
 function layoutFor(r: DiskRecipe) {
   return planDisk(
     { table: r.table, fs: r.fs, label: r.label, seed: r.seed ?? 'inspect-test', timestamp: 0 },
-    { sizeBytes: r.sizeBytes ?? 64 * MIB, logicalSectorSize: r.sectorSize, physicalSectorSize: r.sectorSize },
+    { sizeBytes: r.sizeBytes ?? defaultSizeBytes(r.fs, r.sectorSize), logicalSectorSize: r.sectorSize, physicalSectorSize: r.sectorSize },
   );
 }
 
@@ -60,6 +66,21 @@ export async function reinterpret(target: MemoryTarget, sectorSize: LogicalSecto
   for (const offset of target.touchedChunks()) {
     const length = Math.min(64 * 1024, out.sizeBytes - offset);
     if (length > 0) await out.write(offset, await target.read(offset, length));
+  }
+  return out;
+}
+
+/** A copy of a sparse memory disk (only its touched chunks), cut to `sizeBytes`, with bytes changed. */
+export async function cloneDisk(source: MemoryTarget, options: { sizeBytes?: number; sectorSize?: LogicalSectorSize; changes?: readonly (readonly [number, number])[] } = {}): Promise<MemoryTarget> {
+  const sectorSize = options.sectorSize ?? source.logicalSectorSize;
+  const wanted = Math.min(options.sizeBytes ?? source.sizeBytes, source.sizeBytes);
+  const out = openMemoryTarget({ sizeBytes: Math.max(sectorSize, wanted - (wanted % sectorSize)), logicalSectorSize: sectorSize });
+  for (const offset of source.touchedChunks()) {
+    const length = Math.min(64 * 1024, out.sizeBytes - offset);
+    if (length > 0) await out.write(offset, await source.read(offset, length));
+  }
+  for (const [offset, value] of options.changes ?? []) {
+    if (offset >= 0 && offset < out.sizeBytes) await out.write(offset, Uint8Array.of(value));
   }
   return out;
 }

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GPT_TYPE_BASIC_DATA, MBR_TYPE } from '../../src/partition/gpt-types.js';
+import { FS_INSPECTORS } from '../../src/inspect/fs-dispatch.js';
 import { inspectDisk } from '../../src/inspect/inspect.js';
 import { detectSectorSize } from '../../src/inspect/sector-size.js';
 import { verifyDisk } from '../../src/inspect/verify.js';
@@ -17,7 +18,8 @@ for (const table of TABLES) {
   for (const sectorSize of SECTORS) {
     for (const fs of WRITABLE_FS) {
       test(`our ${table} ${sectorSize} fs=${fs} disk reads back and verifies clean`, async () => {
-        const disk = await makeMemoryDisk({ table, fs, sectorSize });
+        const label = fs === 'none' ? undefined : 'GUEST DATA';
+        const disk = await makeMemoryDisk({ table, fs, sectorSize, label });
         const report = await inspectDisk(disk);
         assert.is(report.table.kind, table);
         assert.is(report.logicalSectorSize, sectorSize);
@@ -32,10 +34,13 @@ for (const table of TABLES) {
           assert.ok(report.table.kind === 'gpt' && report.table.primaryHeader.valid && report.table.backupHeader.valid);
           assert.is(report.table.kind === 'gpt' && report.table.backupHeader.lba, report.sizeLba - 1);
         } else {
-          assert.is(p.type.mbrType, MBR_TYPE.NTFS_EXFAT);
+          assert.is(p.type.mbrType, fs === 'fat32' ? MBR_TYPE.FAT32_LBA : MBR_TYPE.NTFS_EXFAT);
           assert.ok(report.table.kind === 'mbr' && report.table.diskSignature !== '0x00000000');
         }
-        const verify = await verifyDisk(disk, { table, ...(fs === 'none' ? {} : { fs }) });
+        const decoded = fs !== 'none' && FS_INSPECTORS[fs] !== undefined;
+        if (fs !== 'none') assert.is(p.filesystem?.type, fs);
+        if (decoded) assert.is(p.filesystem?.label, label);
+        const verify = await verifyDisk(disk, { table, ...(fs === 'none' ? {} : { fs }), ...(decoded ? { label } : {}) });
         assert.ok(verify.ok, JSON.stringify(verify.findings, null, 2));
         assert.is(verify.errors, 0);
         assert.is(verify.warnings, 0, JSON.stringify(verify.findings, null, 2));
@@ -54,10 +59,14 @@ for (const table of TABLES) {
   }
 }
 
-for (const [table, sectorSize] of [['gpt', 512], ['mbr', 4096], ['gpt', 4096], ['mbr', 512]] as const) {
-  const name = `ours-${table}-${sectorSize}-none.json`;
-  test(`inspect JSON of the seeded ${table} ${sectorSize} disk equals fixtures/inspect/${name}`, async () => {
-    const disk = await makeMemoryDisk({ table, fs: 'none', sectorSize, seed: 'golden' });
+const GOLDENS = [
+  ['gpt', 512, 'none'], ['mbr', 4096, 'none'], ['gpt', 4096, 'none'], ['mbr', 512, 'none'],
+  ['gpt', 512, 'ntfs'], ['mbr', 4096, 'ntfs'], ['gpt', 512, 'exfat'], ['mbr', 512, 'fat32'], ['gpt', 4096, 'fat32'],
+] as const;
+for (const [table, sectorSize, fs] of GOLDENS) {
+  const name = `ours-${table}-${sectorSize}-${fs}.json`;
+  test(`inspect JSON of the seeded ${table} ${sectorSize} ${fs} disk equals fixtures/inspect/${name}`, async () => {
+    const disk = await makeMemoryDisk({ table, fs, sectorSize, seed: 'golden', label: fs === 'none' ? undefined : 'Golden' });
     const report = JSON.parse(JSON.stringify(await inspectDisk(disk)));
     const file = new URL(name, FIXTURES);
     if (process.env.UPDATE_GOLDEN === '1') writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);

@@ -10,15 +10,19 @@ import { detectSectorSize } from '../../src/inspect/sector-size.js';
 import { verifyDisk } from '../../src/inspect/verify.js';
 import { computeGptHeaderCrc32 } from '../../src/partition/gpt-header.js';
 import type { LogicalSectorSize, TableKind } from '../../src/plan/layout.js';
-import { makeMemoryDisk, memoryFrom, MIB, readAll, WRITABLE_FS } from './disks.js';
+import type { MemoryTarget } from '../../src/target/memory-target.js';
+import { cloneDisk, defaultSizeBytes, makeMemoryDisk, memoryFrom, MIB, WRITABLE_FS } from './disks.js';
 
 const RUNS = Number(process.env.GUESTDISK_PROPERTY_RUNS ?? 150);
 const SLOW_MS = 2000;
 
 async function survives(bytes: Uint8Array, sectorSize: LogicalSectorSize): Promise<void> {
-  const started = Date.now();
   if (bytes.length < sectorSize) return;
-  const target = memoryFrom(bytes, sectorSize);
+  await targetSurvives(memoryFrom(bytes, sectorSize));
+}
+
+async function targetSurvives(target: MemoryTarget): Promise<void> {
+  const started = Date.now();
   try {
     await detectSectorSize(target);
     const report = await inspectDisk(target);
@@ -31,12 +35,14 @@ async function survives(bytes: Uint8Array, sectorSize: LogicalSectorSize): Promi
   assert.ok(Date.now() - started < SLOW_MS, `took ${Date.now() - started} ms`);
 }
 
-const goods: { name: string; bytes: Uint8Array; sectorSize: LogicalSectorSize }[] = [];
+interface Good { name: string; disk: MemoryTarget; sectorSize: LogicalSectorSize }
+const goods: Good[] = [];
 for (const table of ['gpt', 'mbr'] as TableKind[]) {
   for (const sectorSize of [512, 4096] as LogicalSectorSize[]) {
     for (const fs of WRITABLE_FS) {
-      const disk = await makeMemoryDisk({ table, fs, sectorSize, sizeBytes: 4 * MIB, seed: 'property' });
-      goods.push({ name: `${table}-${sectorSize}-${fs}`, bytes: await readAll(disk), sectorSize });
+      const sizeBytes = fs === 'fat32' ? defaultSizeBytes(fs, sectorSize) : fs === 'none' ? 4 * MIB : 16 * MIB;
+      const disk = await makeMemoryDisk({ table, fs, sectorSize, sizeBytes, seed: 'property', label: fs === 'none' ? undefined : 'PROP' });
+      goods.push({ name: `${table}-${sectorSize}-${fs}`, disk, sectorSize });
     }
   }
 }
@@ -55,17 +61,21 @@ test('random bytes', async () => {
 
 test('truncated good images', async () => {
   await fc.assert(
-    fc.asyncProperty(fc.constantFrom(...goods), fc.integer({ min: 1, max: 8192 }), async (good, sectors) => {
-      await survives(good.bytes.subarray(0, Math.min(good.bytes.length, sectors * 512)), good.sectorSize);
+    fc.asyncProperty(fc.constantFrom(...goods), fc.integer({ min: 1, max: 1 << 20 }), async (good, sectors) => {
+      // Mostly cut inside the first 4 MiB (tables, boot sectors, MFT), sometimes anywhere.
+      const cut = sectors < 1 << 19 ? (sectors % 8192) * 512 : Math.floor((sectors / (1 << 20)) * good.disk.sizeBytes);
+      await targetSurvives(await cloneDisk(good.disk, { sizeBytes: Math.max(good.sectorSize, cut) }));
     }),
     { numRuns: RUNS },
   );
 });
 
-/** Offsets worth changing: the table sectors at both ends and the first partition's first sectors. */
-function hotOffset(good: { bytes: Uint8Array; sectorSize: number }, pick: number, where: number): number {
-  const n = good.bytes.length;
-  const zones = [[0, 40 * good.sectorSize], [n - 40 * good.sectorSize, n], [MIB, MIB + 16 * good.sectorSize]];
+/** Offsets worth changing: the table sectors at both ends, the partition's first sectors, written chunks. */
+function hotOffset(good: Good, pick: number, where: number): number {
+  const n = good.disk.sizeBytes;
+  const chunks = good.disk.touchedChunks();
+  const chunk = chunks[pick % chunks.length];
+  const zones = [[0, 40 * good.sectorSize], [n - 40 * good.sectorSize, n], [MIB, MIB + 16 * good.sectorSize], [chunk, chunk + 64 * 1024]];
   const [a, b] = zones[where % zones.length];
   return a + (pick % (b - a));
 }
@@ -74,11 +84,10 @@ test('single-byte (and few-byte) changes of good images', async () => {
   await fc.assert(
     fc.asyncProperty(
       fc.constantFrom(...goods),
-      fc.array(fc.tuple(fc.nat(), fc.nat(2), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+      fc.array(fc.tuple(fc.nat(), fc.nat(3), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
       async (good, changes) => {
-        const bytes = good.bytes.slice();
-        for (const [pick, where, value] of changes) bytes[hotOffset(good, pick, where)] = value;
-        await survives(bytes, good.sectorSize);
+        const edits = changes.map(([pick, where, value]) => [hotOffset(good, pick, where), value] as const);
+        await targetSurvives(await cloneDisk(good.disk, { changes: edits }));
       },
     ),
     { numRuns: RUNS },
@@ -93,13 +102,11 @@ test('GPT headers with random fields and a correct CRC (huge entry counts, sizes
       fc.array(fc.tuple(fc.integer({ min: 0x08, max: 0x5b }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
       fc.boolean(),
       async (good, changes, backup) => {
-        const bytes = good.bytes.slice();
-        const at = backup ? bytes.length - good.sectorSize : good.sectorSize;
-        for (const [offset, value] of changes) if (offset < 0x10 || offset >= 0x14) bytes[at + offset] = value;
-        const header = bytes.subarray(at, at + good.sectorSize);
-        const crc = computeGptHeaderCrc32(header, 92);
-        new DataView(header.buffer, header.byteOffset).setUint32(0x10, crc, true);
-        await survives(bytes, good.sectorSize);
+        const at = backup ? good.disk.sizeBytes - good.sectorSize : good.sectorSize;
+        const header = await good.disk.read(at, good.sectorSize);
+        for (const [offset, value] of changes) if (offset < 0x10 || offset >= 0x14) header[offset] = value;
+        new DataView(header.buffer, header.byteOffset).setUint32(0x10, computeGptHeaderCrc32(header, 92), true);
+        await targetSurvives(await cloneDisk(good.disk, { changes: [...header.subarray(0, 92)].map((v, i) => [at + i, v] as const) }));
       },
     ),
     { numRuns: RUNS },
@@ -108,11 +115,10 @@ test('GPT headers with random fields and a correct CRC (huge entry counts, sizes
 
 test('an entry array of 2^32 - 1 entries is refused by bound, not read', async () => {
   const good = goods.find((g) => g.name.startsWith('gpt-512'))!;
-  const bytes = good.bytes.slice();
-  const header = bytes.subarray(512, 1024);
+  const header = await good.disk.read(512, 512);
   new DataView(header.buffer, header.byteOffset).setUint32(0x50, 0xffffffff, true);
   new DataView(header.buffer, header.byteOffset).setUint32(0x10, computeGptHeaderCrc32(header, 92), true);
-  const report = await inspectDisk(memoryFrom(bytes, 512));
+  const report = await inspectDisk(await cloneDisk(good.disk, { changes: [...header].map((v, i) => [512 + i, v] as const) }));
   assert.ok(report.findings.some((f) => f.code === 'GPT_ENTRY_ARRAY_BOUNDS'));
   assert.ok(report.table.kind === 'gpt' && report.table.source === 'backup');
 });
