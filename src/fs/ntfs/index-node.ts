@@ -1,9 +1,10 @@
 // Index nodes: $INDEX_ROOT's value (ntfs-3g layout.h INDEX_ROOT + INDEX_HEADER) and the 4096-byte INDX records of
 // $INDEX_ALLOCATION (INDEX_BLOCK); libyal "NTFS" document §"The index root attribute", §"The index allocation
 // attribute". INDX records are multi-sector protected like FILE records.
-import { defineStruct, type StructValue } from '../../binary/fields.js';
+import { GuestdiskError } from '../../errors.js';
+import { defineStruct, expectEqual, throwFirst, type Finding, type StructValue } from '../../binary/fields.js';
 import { INDEX_HEADER_FLAG, NTFS_RECORD_SIGNATURE } from './attribute-types.js';
-import { applyFixups, updateSequenceCount } from './fixup.js';
+import { applyFixups, removeFixups, updateSequenceCount } from './fixup.js';
 
 export const INDEX_ROOT_HEADER = defineStruct('IndexRoot', 0x10, {
   type: { offset: 0x00, type: 'u32' }, // ATTR_TYPE.FILE_NAME for directories, 0 for view indexes
@@ -117,4 +118,44 @@ export function encodeIndexBlock(input: IndexBlockInput): Uint8Array {
   }
   out.set(body, INDEX_BLOCK_HEADER.sizeBytes + entriesOffset);
   return applyFixups(out, INDEX_BLOCK_USA_OFFSET, input.usn);
+}
+
+export interface DecodedIndexNode {
+  readonly header: IndexHeader;
+  /** the bytes of the entries, from entriesOffset to indexLength */
+  readonly entries: Uint8Array;
+}
+
+function decodeNode(bytes: Uint8Array, headerAt: number, what: string): DecodedIndexNode {
+  const header = INDEX_HEADER.decode(bytes.subarray(headerAt));
+  const start = headerAt + header.entriesOffset;
+  const end = headerAt + header.indexLength;
+  if (header.entriesOffset < INDEX_HEADER.sizeBytes || end > bytes.length || start > end || header.indexLength > header.allocatedSize) {
+    throw new GuestdiskError('CORRUPT_STRUCTURE', `${what}: entries [${header.entriesOffset}, ${header.indexLength}) do not fit ${bytes.length - headerAt} bytes`, {
+      entriesOffset: header.entriesOffset,
+      indexLength: header.indexLength,
+      allocatedSize: header.allocatedSize,
+    });
+  }
+  return { header, entries: bytes.subarray(start, end) };
+}
+
+export function decodeIndexRoot(bytes: Uint8Array): { root: IndexRootHeader } & DecodedIndexNode {
+  const root = INDEX_ROOT_HEADER.decode(bytes);
+  return { root, ...decodeNode(bytes, INDEX_ROOT_HEADER.sizeBytes, 'IndexRoot') };
+}
+
+export function checkIndexBlockHeader(header: IndexBlockHeader, indexBlockSize: number): Finding[] {
+  return [
+    ...expectEqual(INDEX_BLOCK_HEADER, header, 'magic', NTFS_RECORD_SIGNATURE.INDX),
+    ...expectEqual(INDEX_BLOCK_HEADER, header, 'usaCount', updateSequenceCount(indexBlockSize)),
+  ];
+}
+
+/** A protected INDX record: header checked, fixups verified and removed, node bounds checked. */
+export function decodeIndexBlock(bytes: Uint8Array, indexBlockSize: number): { block: IndexBlockHeader } & DecodedIndexNode {
+  const block = INDEX_BLOCK_HEADER.decode(bytes);
+  throwFirst(checkIndexBlockHeader(block, indexBlockSize));
+  const plain = removeFixups(bytes.subarray(0, indexBlockSize), block.usaOfs, block.usaCount, `INDX block at VCN ${block.indexBlockVcn}`);
+  return { block, ...decodeNode(plain, INDEX_BLOCK_HEADER.sizeBytes, 'IndexBlock') };
 }

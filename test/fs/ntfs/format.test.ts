@@ -6,6 +6,12 @@ import { layoutVolume } from '../../../src/fs/ntfs/mft-layout.js';
 import { decodeMftRecord } from '../../../src/fs/ntfs/mft-record.js';
 import { decodeNtfsBootSector } from '../../../src/fs/ntfs/boot-sector.js';
 import { formatNtfs } from '../../../src/fs/ntfs/format.js';
+import { ATTR_TYPE } from '../../../src/fs/ntfs/attribute-types.js';
+import { decodeAttributes } from '../../../src/fs/ntfs/attributes/attribute-header.js';
+import { decodeFileName } from '../../../src/fs/ntfs/attributes/file-name.js';
+import { decodeIndexBlock, decodeIndexRoot } from '../../../src/fs/ntfs/index-node.js';
+import { splitIndexEntries } from '../../../src/fs/ntfs/index-entry.js';
+import { decodeRunlist } from '../../../src/fs/ntfs/runlist.js';
 import { FIXTURES_DIR } from '../../helpers/paths.js';
 import { GIB, MIB, TIB, allChunks, chunkLength, ntfsInput, planNtfs, sha256Target, writeVolumeMemory } from './volume-helpers.js';
 
@@ -102,6 +108,28 @@ test('determinism and golden: a seeded 64 MiB volume has the committed sha256', 
   assert.is(a, golden, 'fixtures/ntfs/README.md has the recipe; regenerate only for an intended change');
   const other = await sha256Target(await writeVolumeMemory(planNtfs(ntfsInput({ seed: 'x' }))));
   assert.is.not(other, a);
+});
+
+test('directories: root $I30 (INDX) and $Extend $I30 list their files in $UpCase order', async () => {
+  for (const sector of [512, 4096] as const) {
+    const plan = planNtfs(ntfsInput({ logicalSectorSize: sector, physicalSectorSize: sector }));
+    const t = await writeVolumeMemory(plan);
+    const record = async (n: number) => {
+      const { header, record: r } = decodeMftRecord(await t.read(plan.mftLcn * plan.clusterSize + n * plan.mftRecordSize, plan.mftRecordSize), plan.mftRecordSize);
+      return decodeAttributes(r, header.attrsOffset, header.bytesInUse);
+    };
+    const names = (entries: Uint8Array): string[] =>
+      splitIndexEntries(entries).filter((e) => e.header.keyLength > 0).map((e) => decodeFileName(e.bytes.subarray(16, 16 + e.header.keyLength)).fileName);
+    const root = await record(5);
+    const alloc = root.find((a) => a.type === ATTR_TYPE.INDEX_ALLOCATION)!;
+    const [run] = decodeRunlist(alloc.nonResident!.mappingPairs);
+    const indx = decodeIndexBlock(await t.read(run.lcn! * plan.clusterSize, plan.indexRecordSize), plan.indexRecordSize);
+    assert.equal(names(indx.entries), ['$AttrDef', '$BadClus', '$Bitmap', '$Boot', '$Extend', '$LogFile', '$MFT', '$MFTMirr', '$Secure', '$UpCase', '$Volume', '.']);
+    const rootIndex = decodeIndexRoot(root.find((a) => a.type === ATTR_TYPE.INDEX_ROOT)!.resident!.value);
+    assert.is(rootIndex.header.ihFlags, 1, 'root is a large index');
+    const extend = decodeIndexRoot((await record(11)).find((a) => a.type === ATTR_TYPE.INDEX_ROOT)!.resident!.value);
+    assert.equal(names(extend.entries), ['$ObjId', '$Quota', '$Reparse']);
+  }
 });
 
 test('formatNtfs is lazy and repeatable: two body() walks give the same chunks', () => {

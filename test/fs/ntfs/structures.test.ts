@@ -24,7 +24,7 @@ import {
 } from '../../../src/fs/ntfs/boot-sector.js';
 import { applyFixups, removeFixups } from '../../../src/fs/ntfs/fixup.js';
 import { FILE_INDEX_ENTRY_HEADER, VIEW_INDEX_ENTRY_HEADER, encodeEndIndexEntry, encodeFileIndexEntry, encodeViewIndexEntry, splitIndexEntries } from '../../../src/fs/ntfs/index-entry.js';
-import { INDEX_BLOCK_HEADER, INDEX_HEADER, INDEX_ROOT_HEADER, encodeIndexBlock, encodeIndexRoot } from '../../../src/fs/ntfs/index-node.js';
+import { INDEX_BLOCK_HEADER, INDEX_HEADER, INDEX_ROOT_HEADER, decodeIndexBlock, decodeIndexRoot, encodeIndexBlock, encodeIndexRoot } from '../../../src/fs/ntfs/index-node.js';
 import { MFT_RECORD_HEADER, decodeMftRecord, encodeMftRecord, layoutMftRecord } from '../../../src/fs/ntfs/mft-record.js';
 import { decodeMftRef, decodeNtfsTime, encodeMftRef, encodeNtfsTime } from '../../../src/fs/ntfs/ntfs-time.js';
 import { decodeRunlist, encodeRunlist, type Run } from '../../../src/fs/ntfs/runlist.js';
@@ -182,6 +182,19 @@ test('index entries and nodes: $I30 entry, view entry with padding, INDEX_ROOT, 
   assert.equal([ih.entriesOffset, ih.indexLength, ih.allocatedSize], [0x28, 0x28 + 0x68 + 0x10, 4096 - 0x18]);
   const entries = splitIndexEntries(plain.subarray(0x18 + ih.entriesOffset, 0x18 + ih.indexLength));
   assert.is(entries.length, 2);
+  const decoded = decodeIndexBlock(block, 4096);
+  assert.equal(Array.from(decoded.entries), [...f, ...encodeEndIndexEntry(null)]);
+  assert.is(decoded.block.indexBlockVcn, 0);
+  const torn = Uint8Array.from(block);
+  torn[0x5fe] ^= 1;
+  try {
+    decodeIndexBlock(torn, 4096);
+    assert.unreachable('torn INDX accepted');
+  } catch (e) {
+    assert.ok(isGuestdiskError(e) && e.code === 'CORRUPT_STRUCTURE');
+  }
+  const r = decodeIndexRoot(root);
+  assert.equal([r.root.type, r.root.collationRule, r.header.ihFlags, Array.from(r.entries)], [0x30, 1, 1, Array.from(end)]);
 });
 
 test('MFT record: layout, attribute order, protection round trip', () => {
