@@ -84,6 +84,8 @@ test('bad input: named errors', () => {
   expectCode(() => planNtfs(ntfsInput({ partitionSizeBytes: 256 * MIB, clusterSize: 2 * MIB })), 'TARGET_TOO_SMALL', '2 MiB clusters on 256 MiB (mkntfs refuses: $LogFile)');
   planNtfs(ntfsInput({ partitionSizeBytes: 1 * GIB, clusterSize: 2 * MIB }));
   planNtfs(ntfsInput({ partitionSizeBytes: 2 * MIB }));
+  assert.is(planNtfs(ntfsInput({ label: undefined })).label, '', 'no label: an empty $VOLUME_NAME, as mkntfs');
+  expectCode(() => planNtfs(ntfsInput({ partitionSizeBytes: 64 * MIB + 100 })), 'INVALID_SPEC', 'partition not a whole number of sectors');
 });
 
 test.run();
