@@ -61,6 +61,7 @@ export const FINDING_CODES = {
   FS_NOT_WINDOWS: { severity: 'error', windows: 'The filesystem is not one Windows reads (ext2/3/4, XFS, Btrfs, swap, LUKS, LVM): Windows shows the partition as RAW and offers to format it.' },
   FS_ENCRYPTED: { severity: 'info', windows: 'A BitLocker volume: Windows asks for the key before mounting it.' },
   FS_SIGNATURE_CONFLICT: { severity: 'warning', windows: 'More than one filesystem signature in the partition (a stale one survived): Windows uses the boot sector, but blkid/wipefs and Linux auto-mounters may pick the wrong type.' },
+  FS_BOOT_SECTOR_DAMAGED: { severity: 'error', windows: 'The volume\'s boot sector is unrecognisable but its backup copy exists: Windows shows the volume as RAW until chkdsk (or a repair tool) restores the boot sector from the backup.' },
   FS_DECODE_FAILED: { severity: 'error', windows: 'The filesystem header could not be decoded: Windows would show the volume as RAW or ask to repair it.' },
   FS_INSPECT_INTERNAL_ERROR: { severity: 'error', windows: 'guestdisk could not read this filesystem (a bug in guestdisk, not necessarily in the disk).' },
   // ---- expectations (verify --expect-*)

@@ -13,6 +13,19 @@ export interface VolumeProbe {
   readonly findings: readonly InspectFinding[];
 }
 
+/** Where each filesystem keeps its backup boot sector: NTFS the volume's last sector, exFAT sector 12, FAT32 sector 6. */
+async function findBackupBoot(volume: BlockTarget): Promise<{ type: FilesystemType; offsetBytes: number } | null> {
+  const candidates: { type: FilesystemType; offsetBytes: number }[] = [];
+  for (const sector of [512, 4096]) {
+    candidates.push({ type: 'ntfs', offsetBytes: volume.sizeBytes - sector }, { type: 'exfat', offsetBytes: 12 * sector }, { type: 'fat32', offsetBytes: 6 * sector });
+  }
+  for (const c of candidates) {
+    if (c.offsetBytes <= 0 || c.offsetBytes + 512 > volume.sizeBytes) continue;
+    if (volumeSignatures(await volume.read(c.offsetBytes, 512)).includes(c.type)) return c;
+  }
+  return null;
+}
+
 function labelOf(report: object): string | null {
   const label = (report as { label?: unknown }).label;
   return typeof label === 'string' ? label : null;
@@ -30,8 +43,12 @@ export async function probeVolume(
   const volume = sliceTarget(disk, offsetBytes, sizeBytes);
   const head = await volume.read(0, Math.min(sizeBytes, VOLUME_PROBE_BYTES));
   const signatures = volumeSignatures(head);
-  const type = (signatures[0] ?? null) as FilesystemType | null;
   const at = `${ctx.partition !== undefined ? `partition ${ctx.partition}` : 'the whole disk'} (byte ${offsetBytes})`;
+  const backup = signatures.length === 0 ? await findBackupBoot(volume) : null;
+  const type = (signatures[0] ?? backup?.type ?? null) as FilesystemType | null;
+  if (backup) {
+    findings.push(diskFinding('FS_BOOT_SECTOR_DAMAGED', { structure: 'Volume', offsetBytes, lba, ...where, expected: `a ${backup.type} boot sector`, actual: 'no filesystem signature', message: `${at}: the boot sector carries no filesystem signature, but a ${backup.type} backup boot sector is at volume byte ${backup.offsetBytes}` }));
+  }
   if (signatures.length > 1) {
     findings.push(diskFinding('FS_SIGNATURE_CONFLICT', { structure: 'Volume', offsetBytes, lba, ...where, expected: 'one filesystem signature', actual: signatures.join(', '), message: `${at} carries signatures of ${signatures.join(', ')}` }));
   }

@@ -1,6 +1,6 @@
 // Every corruption the judge's corrupt.py makes (../shared/conformance/corrupt.py --list) on our own images is
 // reported with its specific code and severity, and verify exits 1 for errors (0 when only warnings).
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -33,7 +33,31 @@ const EXPECTED: Readonly<Record<string, { code: string; table?: TableKind; exit:
   'mbr-signature': [{ code: 'MBR_SIGNATURE_MISSING', exit: 1 }],
   'mbr-type-83': [{ code: 'PARTITION_TYPE_NOT_DATA', exit: 1 }],
   'mbr-beyond-end': [{ code: 'PARTITION_BEYOND_DISK', exit: 1 }],
+  // Filesystem corruptions: codes from the filesystem inspectors (src/inspect/fs-*.ts) and volume.ts.
+  'ntfs-boot-oem': [{ code: 'FS_BOOT_SECTOR_DAMAGED', exit: 1 }, { code: 'NTFS_BOOT_SECTOR_BAD', exit: 1 }],
+  'ntfs-boot-55aa': [{ code: 'NTFS_BOOT_SECTOR_BAD', exit: 1 }],
+  'ntfs-backup-boot': [{ code: 'NTFS_BACKUP_BOOT_MISSING', exit: 1 }],
+  'ntfs-total-sectors': [{ code: 'NTFS_VOLUME_TOO_LARGE', exit: 1 }],
+  'ntfs-bpb-mft-record-size': [{ code: 'NTFS_BOOT_SECTOR_BAD', exit: 1 }],
+  'ntfs-mft-fixup-rec0': [{ code: 'NTFS_MFT_UNREADABLE', exit: 1 }],
+  'ntfs-mftmirr-differ': [{ code: 'NTFS_MFT_MIRROR_DIFFERS', exit: 1 }],
+  'ntfs-volume-dirty': [{ code: 'NTFS_DIRTY', exit: 0 }],
+  'fat-fat2-differ': [{ code: 'FAT_FATS_DIFFER', exit: 1 }],
+  'fat-backup-boot': [{ code: 'FAT_BACKUP_BOOT_DIFFERS', exit: 1 }],
+  'fat-fsinfo-signature': [{ code: 'FAT_FSINFO_SIGNATURE', exit: 1 }],
+  'fat-fsinfo-free': [{ code: 'FAT_FSINFO_FREE_COUNT', exit: 0 }],
 };
+
+/**
+ * Corruptions the filesystem inspectors do not detect yet (they need $MFT record walks, index, bitmap, $UpCase,
+ * $LogFile, $AttrDef, $Secure checks, FAT chain checks, and an exFAT inspector). They must still never crash
+ * verify; move each to EXPECTED when its inspector learns it.
+ */
+const NOT_YET_DETECTED: readonly string[] = [
+  'ntfs-mft-fixup-root', 'ntfs-mft-fixup-extend', 'ntfs-mft-baad', 'ntfs-bitmap-clear', 'ntfs-bitmap-leak',
+  'ntfs-upcase-zero', 'ntfs-logfile-zero', 'ntfs-attrdef-zero', 'ntfs-secure-sds', 'ntfs-root-indx', 'ntfs-mft-bitmap',
+  'ntfs-record-not-in-use', 'fat-root-free', 'exfat-boot-checksum', 'exfat-backup-boot', 'exfat-bitmap-clear', 'exfat-upcase-byte',
+];
 
 interface Listed { name: string; needs: string }
 requireTool('python3');
@@ -50,20 +74,20 @@ function captureIo(): CliIo & { out: string[]; err: string[] } {
 }
 
 test('every corruption corrupt.py lists is covered here (table ones now, filesystem ones with their inspector)', () => {
-  const pending = listed.filter((c) => !EXPECTED[c.name] && !(c.needs in FS_OF_NEEDS && !WRITABLE_FS.includes(FS_OF_NEEDS[c.needs])));
+  const pending = listed.filter((c) => !EXPECTED[c.name] && !NOT_YET_DETECTED.includes(c.name) && !(c.needs in FS_OF_NEEDS && !WRITABLE_FS.includes(FS_OF_NEEDS[c.needs])));
   assert.equal(pending.map((c) => c.name), []);
 });
 
 const dir = makeTempDir('guestdisk-inspect-corrupt-');
-const base: Partial<Record<TableKind, string>> = {};
+const base: Record<string, string> = {};
 async function baseImage(table: TableKind, fs: FsKind): Promise<string> {
-  const key = `${table}-${fs}` as TableKind;
+  const key = `${table}-${fs}`;
   if (!base[key]) {
-    const path = join(dir.path, `base-${table}-${fs}.img`);
-    await makeImageFile(path, { table, fs, sectorSize: 512, sizeBytes: 64 * MIB, seed: 'corrupt' });
+    const path = join(dir.path, `base-${key}.img`);
+    await makeImageFile(path, { table, fs, sectorSize: 512, seed: 'corrupt', label: fs === 'none' ? undefined : 'CORRUPT' });
     base[key] = path;
   }
-  return base[key]!;
+  return base[key];
 }
 
 /** A GPT disk whose partition 1 ends exactly at the last usable LBA (131038 on 64 MiB), made by sfdisk. */
@@ -74,13 +98,26 @@ function sfdiskImage(path: string): void {
 
 for (const c of listed) {
   const cases = EXPECTED[c.name];
+  const fs: FsKind = FS_OF_NEEDS[c.needs] ?? 'none';
+  if (NOT_YET_DETECTED.includes(c.name) && WRITABLE_FS.includes(fs)) {
+    test(`${c.name} (not detected yet) does not crash verify`, async () => {
+      const path = join(dir.path, `${c.name}.img`);
+      copyFileSync(await baseImage('gpt', fs), path);
+      mustRun('python3', [CORRUPT, c.name, path]);
+      const io = captureIo();
+      const exit = await runVerify(path, { json: true }, io);
+      assert.ok(exit === 0 || exit === 1, `exit ${exit}: ${io.err.join('')}`);
+      const report = JSON.parse(io.out.join('')) as VerifyReport;
+      assert.not.ok(report.findings.some((f) => f.code === 'FS_INSPECT_INTERNAL_ERROR'), JSON.stringify(report.findings));
+    });
+  }
   if (!cases) continue;
   const tables: TableKind[] = c.needs === 'any' ? ['gpt', 'mbr'] : c.needs === 'mbr' ? ['mbr'] : ['gpt'];
   for (const table of tables) {
     test(`${c.name} on a ${table} disk → ${cases.filter((e) => !e.table || e.table === table).map((e) => e.code).join(' + ')}`, async () => {
       const path = join(dir.path, `${c.name}-${table}.img`);
       if (c.name === 'gpt-beyond-end') sfdiskImage(path);
-      else copyFileSync(await baseImage(table, 'none'), path);
+      else copyFileSync(await baseImage(table, fs), path);
       mustRun('python3', [CORRUPT, c.name, path]);
       const io = captureIo();
       const exit = await runVerify(path, { json: true }, io);
@@ -98,7 +135,7 @@ test('clean base images verify with exit 0', async () => {
   for (const table of ['gpt', 'mbr'] as const) {
     const io = captureIo();
     assert.is(await runVerify(await baseImage(table, 'none'), { json: true, expectTable: table }, io), 0, io.out.join(''));
-    assert.ok(readFileSync(await baseImage(table, 'none')).length === 64 * MIB);
+    assert.ok(statSync(await baseImage(table, 'none')).size === 64 * MIB);
   }
 });
 
