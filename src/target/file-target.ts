@@ -17,6 +17,7 @@ export interface FileHandleLike {
 }
 export interface FsPromisesLike {
   open(path: string, flags: string, mode?: number): Promise<FileHandleLike>;
+  unlink?(path: string): Promise<void>;
   stat(path: string): Promise<{ size: number; isFile(): boolean; isDirectory(): boolean; isBlockDevice(): boolean; isCharacterDevice(): boolean }>;
 }
 
@@ -93,7 +94,14 @@ export async function openFileTarget(options: FileTargetOptions): Promise<BlockT
   try {
     if (!probe.exists) {
       handle = await fs.open(path, 'wx+', 0o644); // exclusive: never clobber a file that appeared meanwhile
-      await handle.truncate(size);
+      try {
+        await handle.truncate(size);
+      } catch (e) {
+        // e.g. EFBIG: ext4 stops at 16 TiB − 4 KiB. Leave nothing behind.
+        await handle.close().catch(() => {});
+        await (fs.unlink?.(path) ?? Promise.resolve()).catch(() => {});
+        throw e;
+      }
       freshFrom = 0;
     } else {
       handle = await fs.open(path, 'r+');
