@@ -129,32 +129,42 @@ function planPartition(spec: DiskSpec, g: Geometry, table: TablePlan): Partition
 }
 
 /**
- * The write order (STYLE.md §4). Stopped after any step, the disk shows no partition table until the last
- * write (the MBR's 0x55AA), so it never reads as valid but wrong:
- *  1. wipe: zero both ends of the disk (old MBR/GPT, old backup GPT, old filesystem magic) and the partition's
- *     first and last MiB (old boot sectors); flush.
- *  2. filesystem body, then its backup boot sector, then its main boot sector: a volume is recognised by its
- *     boot sector, so that appears only when everything it points to is on disk.
- *  3. GPT backup (entries, header), then primary (entries, header); flush.
- *  4. MBR (protective or classic): the commit record; flush.
+ * The write order (STYLE.md §4). Stopped after any step — or crashed with a write cache that reorders writes
+ * between flushes — the disk shows no partition table until the last write (the MBR's 0x55AA), and never a table
+ * over a filesystem that is not complete:
+ *  1. wipe the disk head (old MBR/GPT, old boot sectors in the partition's first MiB); flush. The head holds the
+ *     old commit record, so it goes first and alone: a cache may not keep the tail wipe and lose this one, or an
+ *     old table would stand over an old filesystem whose backup boot sector is already gone.
+ *  2. wipe the disk tail (old backup GPT, old backup boot sectors); flush.
+ *  3. filesystem body; flush. Then its backup boot sector and its main boot sector; flush. A volume is recognised
+ *     by its boot sector, so that appears only once everything it points to is on disk.
+ *  4. GPT backup (entries, header), then primary (entries, header); flush. No table piece may reach the disk
+ *     before the filesystem is complete: some readers take a GPT even without its protective MBR.
+ *  5. MBR (protective or classic): the commit record; flush.
  */
 function planSteps(g: Geometry, table: TablePlan, p: PartitionPlan, hasFs: boolean): Step[] {
   const s = g.logicalSectorSize;
   const steps: Step[] = [];
+  const flush = (description: string): void => {
+    steps.push({ kind: 'flush', offsetBytes: 0, lengthBytes: 0, description });
+  };
   const pStart = p.startLba * s;
   const pEnd = (p.startLba + p.sizeLba) * s;
   const headEnd = Math.min(pStart + MIB, pEnd);
   steps.push({ kind: 'wipe', offsetBytes: 0, lengthBytes: headEnd, description: 'zero the disk head: old tables, old boot sectors' });
+  flush('flush the head wipe: the old commit record is gone before anything else changes');
   const tailStart = Math.max(headEnd, Math.min(pEnd - MIB, g.sizeBytes - MIB));
   if (tailStart < g.sizeBytes) {
     steps.push({ kind: 'wipe', offsetBytes: tailStart, lengthBytes: g.sizeBytes - tailStart, description: 'zero the disk tail: old backup GPT and backup boot sectors' });
+    flush('flush the tail wipe');
   }
-  steps.push({ kind: 'flush', offsetBytes: 0, lengthBytes: 0, description: 'flush the wipe' });
   if (hasFs) {
     const range = { offsetBytes: pStart, lengthBytes: pEnd - pStart };
     steps.push({ kind: 'fs-body', ...range, description: 'filesystem structures' });
+    flush('flush the filesystem body before its boot sectors');
     steps.push({ kind: 'fs-boot-backup', ...range, description: 'filesystem backup boot sector' });
     steps.push({ kind: 'fs-boot', ...range, description: 'filesystem boot sector' });
+    flush('flush the filesystem before any partition table');
   }
   if (table.kind === 'gpt') {
     const entriesBytes = table.entryCount * table.entrySize;
@@ -162,10 +172,10 @@ function planSteps(g: Geometry, table: TablePlan, p: PartitionPlan, hasFs: boole
     steps.push({ kind: 'gpt-backup-header', offsetBytes: table.backupHeaderLba * s, lengthBytes: s, description: 'backup GPT header' });
     steps.push({ kind: 'gpt-primary-entries', offsetBytes: table.primaryEntriesLba * s, lengthBytes: entriesBytes, description: 'primary GPT entry array' });
     steps.push({ kind: 'gpt-primary-header', offsetBytes: table.primaryHeaderLba * s, lengthBytes: s, description: 'primary GPT header' });
+    flush('flush the GPT before the commit record');
   }
-  steps.push({ kind: 'flush', offsetBytes: 0, lengthBytes: 0, description: 'flush before the commit record' });
   steps.push({ kind: 'mbr', offsetBytes: 0, lengthBytes: s, description: table.kind === 'gpt' ? 'protective MBR' : 'MBR' });
-  steps.push({ kind: 'flush', offsetBytes: 0, lengthBytes: 0, description: 'final flush' });
+  flush('final flush');
   return steps;
 }
 

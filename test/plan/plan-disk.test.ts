@@ -81,11 +81,15 @@ test('property: any valid size plans to aligned, in-bounds steps; same spec, sam
   );
 });
 
-test('the write order is wipe → flush → backup GPT → primary GPT → flush → MBR → flush', () => {
+test('the write order: head wipe, flush, tail wipe, flush, [fs body, flush, boot backup, boot, flush], GPT, flush, MBR, flush', () => {
   assert.equal(planDisk(spec('gpt'), geometry(64 * MiB)).steps.map((s) => s.kind), [
-    'wipe', 'wipe', 'flush', 'gpt-backup-entries', 'gpt-backup-header', 'gpt-primary-entries', 'gpt-primary-header', 'flush', 'mbr', 'flush',
+    'wipe', 'flush', 'wipe', 'flush', 'gpt-backup-entries', 'gpt-backup-header', 'gpt-primary-entries', 'gpt-primary-header', 'flush', 'mbr', 'flush',
   ]);
-  assert.equal(planDisk(spec('mbr'), geometry(64 * MiB)).steps.map((s) => s.kind), ['wipe', 'wipe', 'flush', 'flush', 'mbr', 'flush']);
+  assert.equal(planDisk(spec('mbr'), geometry(64 * MiB)).steps.map((s) => s.kind), ['wipe', 'flush', 'wipe', 'flush', 'mbr', 'flush']);
+  assert.equal(planDisk({ ...spec('gpt'), fs: 'ntfs' }, geometry(64 * MiB)).steps.map((s) => s.kind), [
+    'wipe', 'flush', 'wipe', 'flush', 'fs-body', 'flush', 'fs-boot-backup', 'fs-boot', 'flush',
+    'gpt-backup-entries', 'gpt-backup-header', 'gpt-primary-entries', 'gpt-primary-header', 'flush', 'mbr', 'flush',
+  ]);
 });
 
 test('identities come from the seed: same seed same GUIDs, another seed other GUIDs', () => {
