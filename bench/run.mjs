@@ -154,7 +154,7 @@ function rotate(list, k) {
 
 function progress(label, s) {
   const what = s.ok
-    ? `${s.wallMs.toFixed(0)} ms, ${(s.writeBytes / 2 ** 20).toFixed(1)} MiB written, ${(s.rssKb / 1024).toFixed(1)} MiB RSS`
+    ? `${s.wallMs.toFixed(0)} ms (CPU ${s.cpuMs.toFixed(0)} ms), ${(s.writeBytes / 2 ** 20).toFixed(1)} MiB written, ${(s.rssKb / 1024).toFixed(1)} MiB RSS`
     : `${s.timedOut ? 'TIMED OUT' : `FAILED exit ${s.rc}`}: ${(s.stderr || s.stdout).trim().split('\n').slice(-2).join(' / ')}`;
   log(`${label}: ${what}`);
 }

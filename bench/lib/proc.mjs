@@ -51,7 +51,8 @@ export function tail(text, bytes = TAIL_BYTES) {
 }
 
 /**
- * One timed sample: /usr/bin/time (peak RSS of the command and everything it waited for) around measure.sh
+ * One timed sample: /usr/bin/time (peak RSS, and user + system CPU time, of the command and everything it
+ * waited for; 10 ms resolution) around measure.sh
  * (wall time between fork and reap, and the /proc/<shell>/io counters that include every reaped descendant).
  */
 export async function measure(argv, { workDir, timeoutMs, env }) {
@@ -59,7 +60,7 @@ export async function measure(argv, { workDir, timeoutMs, env }) {
   const rssFile = join(workDir, 'measure.rss');
   rmSync(ioFile, { force: true });
   rmSync(rssFile, { force: true });
-  const r = await run(['/usr/bin/time', '-f', '%M', '-o', rssFile, 'bash', MEASURE_SH, ioFile, ...argv], { timeoutMs, env });
+  const r = await run(['/usr/bin/time', '-f', '%M %U %S', '-o', rssFile, 'bash', MEASURE_SH, ioFile, ...argv], { timeoutMs, env });
   const sample = { rc: r.rc, timedOut: r.timedOut, hung: Boolean(r.hung), stdout: tail(r.stdout), stderr: tail(r.stderr) };
   try {
     const fields = Object.fromEntries(readFileSync(ioFile, 'utf8').trim().split('\n').map((l) => l.split(' ')));
@@ -71,7 +72,9 @@ export async function measure(argv, { workDir, timeoutMs, env }) {
   } catch { /* timed out or killed before measure.sh wrote its file */ }
   try {
     const lines = readFileSync(rssFile, 'utf8').trim().split('\n');
-    sample.rssKb = Number(lines[lines.length - 1]);
+    const [rss, user, sys] = lines[lines.length - 1].split(' ').map(Number);
+    sample.rssKb = rss;
+    sample.cpuMs = (user + sys) * 1000;
   } catch { /* idem */ }
   sample.ok = !sample.timedOut && sample.rc === 0 && sample.wallMs !== undefined;
   return sample;

@@ -21,6 +21,7 @@ export function summarize(cell) {
     wallMaxMs: Math.max(...wall),
     writeBytes: median(ok.map((s) => s.writeBytes)),
     allocatedBytes: median(ok.map((s) => s.allocatedBytes).filter((b) => b !== undefined)),
+    cpuMedianMs: median(ok.map((s) => s.cpuMs)),
     rssKbMedian: median(ok.map((s) => s.rssKb)),
     rssKbMax: Math.max(...ok.map((s) => s.rssKb)),
     nonZeroBytes: cell.nonZero?.nonZeroBytes,
@@ -58,8 +59,8 @@ function wallCell(s) {
 
 /** One table: a row per size and tool. `cells[size][tool]` holds the samples. */
 export function renderTable(sizes, cells) {
-  const head = '| size | tool | n | wall median (min–max) | classic ÷ guestdisk | written (write_bytes) | written ÷ non-zero | allocated | non-zero 4 KiB blocks | write calls | peak RSS (max) |';
-  const rows = [head, '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|'];
+  const head = '| size | tool | n | wall median (min–max) | classic ÷ guestdisk | CPU user+sys | CPU classic ÷ guestdisk | written (write_bytes) | written ÷ non-zero | allocated | non-zero 4 KiB blocks | write calls | peak RSS (max) |';
+  const rows = [head, '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|'];
   for (const size of sizes) {
     const bySize = cells[size];
     if (!bySize) continue;
@@ -69,8 +70,9 @@ export function renderTable(sizes, cells) {
       if (!bySize[tool]) continue;
       const s = summarize(bySize[tool]);
       const r = tool === 'guestdisk' && g?.n && c?.n ? ratio(c.wallMedianMs / g.wallMedianMs) : '';
+      const rc = tool === 'guestdisk' && g?.n && c?.n ? ratio(c.cpuMedianMs / g.cpuMedianMs) : '';
       const wr = tool !== 'floor' && s.nonZeroBytes ? ratio(s.writeBytes / s.nonZeroBytes) : '';
-      rows.push(`| ${tool === 'guestdisk' ? size : ''} | ${TOOL_NAME[tool]} | ${s.n} | ${wallCell(s)} | ${r} | ${s.n ? bytes(s.writeBytes) : '–'} | ${wr} | ${tool === 'floor' ? '' : bytes(s.allocatedBytes)} | ${tool === 'floor' ? '' : bytes(s.nonZeroBytes)} | ${s.writeCalls ?? ''} | ${s.n ? `${mb(s.rssKbMedian)} (${mb(s.rssKbMax)})` : '–'} |`);
+      rows.push(`| ${tool === 'guestdisk' ? size : ''} | ${TOOL_NAME[tool]} | ${s.n} | ${wallCell(s)} | ${r} | ${s.n ? ms(s.cpuMedianMs) : '–'} | ${rc} | ${s.n ? bytes(s.writeBytes) : '–'} | ${wr} | ${tool === 'floor' ? '' : bytes(s.allocatedBytes)} | ${tool === 'floor' ? '' : bytes(s.nonZeroBytes)} | ${s.writeCalls ?? ''} | ${s.n ? `${mb(s.rssKbMedian)} (${mb(s.rssKbMax)})` : '–'} |`);
     }
   }
   return rows.join('\n');

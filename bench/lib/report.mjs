@@ -8,7 +8,9 @@ function speedup(cells) {
   if (!cells?.guestdisk || !cells?.classic) return undefined;
   const g = summarize(cells.guestdisk);
   const c = summarize(cells.classic);
-  return g.n && c.n ? { ratio: c.wallMedianMs / g.wallMedianMs, g: g.wallMedianMs, c: c.wallMedianMs } : undefined;
+  return g.n && c.n
+    ? { ratio: c.wallMedianMs / g.wallMedianMs, g: g.wallMedianMs, c: c.wallMedianMs, cpuRatio: c.cpuMedianMs / g.cpuMedianMs, cg: g.cpuMedianMs, cc: c.cpuMedianMs }
+    : undefined;
 }
 
 function verdict(ok) {
@@ -19,7 +21,8 @@ function targetRows(tables, sizes) {
   const rows = ['| target | measured | |', '|---|---|---|'];
   const speedRow = (fs, size, min, what) => {
     const s = speedup(tables[fs]?.[size]);
-    rows.push(`| ${what} | ${s ? `${s.ratio.toFixed(2)}× (classic ${ms(s.c)}, guestdisk ${ms(s.g)})` : '–'} | ${verdict(s && s.ratio >= min)} |`);
+    const cpu = s ? `; CPU time ${s.cpuRatio.toFixed(2)}× (${ms(s.cc)} vs ${ms(s.cg)})` : '';
+    rows.push(`| ${what} | ${s ? `wall ${s.ratio.toFixed(2)}× (classic ${ms(s.c)}, guestdisk ${ms(s.g)})${cpu}` : '–'} | ${verdict(s && s.ratio >= min)} |`);
   };
   if (tables.ntfs) {
     speedRow('ntfs', '1T', 2, 'NTFS ≥ 2× faster than classic at 1 TiB');
@@ -47,10 +50,10 @@ function targetRows(tables, sizes) {
 }
 
 function coldTable(cold) {
-  const rows = ['| command | n | wall median (min–max) | peak RSS median (max) |', '|---|--:|--:|--:|'];
+  const rows = ['| command | n | wall median (min–max) | CPU user+sys | peak RSS median (max) |', '|---|--:|--:|--:|--:|'];
   for (const [name, cell] of [['`guestdisk --version`', cold.version], ['`node -e 0`', cold.floor]]) {
     const s = summarize(cell);
-    rows.push(`| ${name} | ${s.n} | ${ms(s.wallMedianMs)} (${ms(s.wallMinMs)}–${ms(s.wallMaxMs)}) | ${(s.rssKbMedian / 1024).toFixed(1)} MiB (${(s.rssKbMax / 1024).toFixed(1)} MiB) |`);
+    rows.push(`| ${name} | ${s.n} | ${ms(s.wallMedianMs)} (${ms(s.wallMinMs)}–${ms(s.wallMaxMs)}) | ${ms(s.cpuMedianMs)} | ${(s.rssKbMedian / 1024).toFixed(1)} MiB (${(s.rssKbMax / 1024).toFixed(1)} MiB) |`);
   }
   return rows.join('\n');
 }
@@ -109,6 +112,7 @@ export function renderReport({ system, notes, sizes, tables, device, deviceSizes
   out.push('## How to read the columns', '');
   out.push('- **wall**: from fork to reap of the command (bash `$EPOCHREALTIME` around it), median of the good samples (min–max).');
   out.push('- **classic ÷ guestdisk**: median wall time of the classic pipeline divided by guestdisk\'s; above 1 means guestdisk is faster.');
+  out.push('- **CPU user+sys**: `/usr/bin/time` `%U + %S` of the command and all it waited for (10 ms resolution), median; less sensitive to other jobs on the machine than wall time, but blind to time spent waiting for I/O.');
   out.push('- **classic** is one bash script: `truncate -s`, `parted -s IMG mklabel gpt mkpart primary ntfs 0% 100% set 1 msftdata on`, `losetup -f --show -P`, `partx -a` (this kernel has no GPT parser; skipped when the node exists), the mkfs, `partx -d`, `losetup -d`. On the block-device path, parted and the mkfs only.');
   out.push('- **written**: `write_bytes` from `/proc/<pid>/io` of a shell that ran and reaped the command, which the kernel credits with the counters of every reaped descendant (pages dirtied, whether or not later written back; the loop driver\'s own writes to the backing file are not counted for either tool).');
   out.push('- **non-zero 4 KiB blocks**: of the whole produced image, found by a SEEK_DATA/SEEK_HOLE walk that reads only data extents; **written ÷ non-zero** above 1 means zeros were written.');
