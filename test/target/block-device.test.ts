@@ -220,7 +220,9 @@ test('refused, bytes unchanged: a mounted loop device (kernel ext4 mount; API an
   let mounted = false;
   try {
     mustRun('mkfs.ext4', ['-q', loop.device]);
-    mustRun('mount', [loop.device, mnt.path]);
+    // read-only mounts: the kernel still holds the device, but no journal commit or lazy inode-table init
+    // writes to it in the background while the bytes are compared
+    mustRun('mount', ['-o', 'ro', loop.device, mnt.path]);
     mounted = true;
     const before = sha256Device(loop.device);
     await expectBusy(openBlockDeviceTarget({ path: loop.device, mode: 'write' }), 'mounted', `is mounted on ${mnt.path} (ext4)`);
@@ -253,9 +255,9 @@ test('refused, bytes unchanged: one of its partitions is mounted (partx node, ex
     const forced = await openBlockDeviceTarget({ path: part, mode: 'write', force: true });
     assert.is(forced.sizeBytes, 62 * MiB);
     await forced.close();
-    mustRun('mount.exfat-fuse', [part, mnt.path]);
+    mustRun('mount.exfat-fuse', ['-o', 'ro', part, mnt.path]);
     mounted = true;
-    const before = sha256Device(loop.device); // after the mount, which marks the volume in use
+    const before = sha256Device(loop.device);
     await expectBusy(openBlockDeviceTarget({ path: loop.device, mode: 'write' }), 'mounted', `its partition ${part} is mounted on ${mnt.path}`);
     const r = cli(['create', loop.device, '--fs', 'none', '--seed', 's', '--timestamp', '0', '--force']);
     assert.is(r.status, 4, r.stderr);
