@@ -26,9 +26,9 @@ const DEVICE_SIZES = ['1G', '100G'];
 
 const { values: opt } = parseArgs({
   options: {
-    n: { type: 'string', default: process.env.BENCH_N ?? '5' },
+    n: { type: 'string', default: process.env.BENCH_N },
     'n-large': { type: 'string', default: process.env.BENCH_N_LARGE },
-    sizes: { type: 'string', default: process.env.BENCH_SIZES ?? '1G,100G,1T,8T,16T' },
+    sizes: { type: 'string', default: process.env.BENCH_SIZES },
     fs: { type: 'string', default: process.env.BENCH_FS ?? ALL_FS.join(',') },
     dir: { type: 'string', default: process.env.BENCH_DIR },
     timeout: { type: 'string', default: process.env.BENCH_TIMEOUT ?? '600' },
@@ -39,10 +39,8 @@ const { values: opt } = parseArgs({
     'no-xfs': { type: 'boolean', default: Boolean(process.env.BENCH_NO_XFS) },
   },
 });
-if (opt.quick) {
-  opt.n = '1';
-  opt.sizes = process.env.BENCH_SIZES ?? '1G,1T';
-}
+opt.n ??= opt.quick ? '1' : '5';
+opt.sizes ??= opt.quick ? '1G,1T' : '1G,100G,1T,8T,16T';
 const N = Number(opt.n);
 const N_LARGE = Number(opt['n-large'] ?? opt.n);
 const TIMEOUT_MS = Number(opt.timeout) * 1000;
