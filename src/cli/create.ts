@@ -11,7 +11,8 @@ import { describeTarget, openTargetForRead, openTargetForWrite, resolveGeometry,
 import { writeDisk, type WriteResult } from '../write/write-disk.js';
 import type { NextWrite } from '../write/write-chunks.js';
 import { formatBytes, renderLayout } from './render.js';
-import { attachAfterCreate, prepareLvm } from './host-steps.js';
+import { attachAfterCreate, checkHostOptions, libvirtDomainDisks, prepareLvm } from './host-steps.js';
+import { partitionRereadOf, type PartitionReread } from '../target/block-device.js';
 
 export interface CreateOptions {
   size?: string;
@@ -71,6 +72,7 @@ export async function runCreate(targetArg: string | undefined, options: CreateOp
   if (options.dryRun && options.lvm !== undefined) {
     throw new GuestdiskError('INVALID_SPEC', '--dry-run with --lvm: plan against the volume after creating it (guestdisk create /dev/VG/LV --dry-run)');
   }
+  checkHostOptions(options); // --lvm/--size/--bus/--target-dev/--cache are checked before anything is written
   const targetPath = targetArg ?? (await prepareLvm(options, io));
   const table = parseTableKind(options.table);
   const fs = parseFsKind(options.fs);
@@ -102,9 +104,9 @@ export async function runCreate(targetArg: string | undefined, options: CreateOp
   const lock: FileLock | null = info.kind === 'file' ? await acquireFileLock(targetPath) : null;
   try {
     await refuseExistingData(targetPath, info, geometry, options);
-    const result = await writeLayout(layout, info, geometry, options, io);
+    const { result, partitionReread } = await writeLayout(layout, info, geometry, options, io);
     if (options.attach !== undefined || options.printXml) await attachAfterCreate(targetPath, info.kind, options, io);
-    io.stdout(options.json ? JSON.stringify({ target: targetPath, layout, result }, null, 2) : summary(layout, targetPath, result, info.kind));
+    io.stdout(options.json ? JSON.stringify({ target: targetPath, layout, result, partitionReread }, null, 2) : summary(layout, targetPath, result, partitionReread));
   } finally {
     await lock?.release();
   }
@@ -128,8 +130,8 @@ async function refuseExistingData(targetPath: string, info: TargetInfo, geometry
   }
 }
 
-async function writeLayout(layout: Layout, info: TargetInfo, geometry: Geometry, options: CreateOptions, io: CliIo): Promise<WriteResult> {
-  const target = await openTargetForWrite(info, geometry, { force: options.force ?? false });
+async function writeLayout(layout: Layout, info: TargetInfo, geometry: Geometry, options: CreateOptions, io: CliIo): Promise<{ result: WriteResult; partitionReread: PartitionReread | null }> {
+  const target = await openTargetForWrite(info, geometry, { force: options.force ?? false, domainDisks: libvirtDomainDisks(io) });
   let mbrWritten = false;
   let result: WriteResult;
   const progress = options.json ? null : makeProgress(io, geometry.sizeBytes);
@@ -154,8 +156,8 @@ async function writeLayout(layout: Layout, info: TargetInfo, geometry: Geometry,
     throw e;
   }
   progress?.end();
-  await target.close();
-  return result;
+  await target.close(); // block devices: fsync, then ask the kernel to re-read the table (BLKRRPART)
+  return { result, partitionReread: partitionRereadOf(target) };
 }
 
 /** A progress line on a terminal for runs longer than a second: bytes sent, rate, position, ETA. */
@@ -186,8 +188,8 @@ function makeProgress(io: CliIo, diskBytes: number): { update(next: NextWrite): 
   };
 }
 
-function summary(layout: Layout, target: string, result: WriteResult, kind: string): string {
+function summary(layout: Layout, target: string, result: WriteResult, reread: PartitionReread | null): string {
   const lines = [renderLayout(layout, target), '', `wrote ${formatBytes(result.bytesWritten)} in ${result.writes} writes (${formatBytes(result.zeroBytes)} zero ranges), ${result.flushes} flushes`];
-  if (kind === 'block-device') lines.push('Windows reads the partition table itself: no partition device node (-part1, kpartx, partprobe) is needed on this host.');
+  if (reread) lines.push(reread.message);
   return lines.join('\n');
 }

@@ -6,6 +6,7 @@ import type { BlockTarget } from './block-target.js';
 import { openBlockDeviceTarget, readBlockDeviceGeometry } from './block-device.js';
 import { openFileTarget, probeFile } from './file-target.js';
 import { wrapIoError } from './io-error.js';
+import type { DomainDisksLookup } from './device-checks.js';
 
 export type TargetKind = 'file' | 'block-device';
 
@@ -61,8 +62,8 @@ export function resolveGeometry(info: TargetInfo, request: GeometryRequest): Geo
   return { sizeBytes, logicalSectorSize, physicalSectorSize: logicalSectorSize };
 }
 
-export async function openTargetForWrite(info: TargetInfo, geometry: Geometry, options: { force: boolean }): Promise<BlockTarget> {
-  if (info.kind === 'block-device') return openBlockDeviceTarget({ path: info.path, mode: 'write' });
+export async function openTargetForWrite(info: TargetInfo, geometry: Geometry, options: { force: boolean; domainDisks?: DomainDisksLookup }): Promise<BlockTarget> {
+  if (info.kind === 'block-device') return openBlockDeviceTarget({ path: info.path, mode: 'write', force: options.force, domainDisks: options.domainDisks });
   return openFileTarget({
     path: info.path,
     mode: 'write',
