@@ -3,6 +3,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { FIXTURES_DIR } from '../../helpers/paths.js';
 import { attachLoop, makeTempDir, mustRun, runTool } from '../../helpers/tools.js';
 import { GIB, MIB, TIB, ntfsInput, planNtfs, writeVolumeFile } from './volume-helpers.js';
 import type { NtfsPlan } from '../../../src/fs/ntfs/index.js';
@@ -110,5 +112,17 @@ for (const [name, overrides] of CASES) {
     }
   });
 }
+
+test('golden: ntfsinfo -m of the seeded 64 MiB volume equals fixtures/ntfs/volume-64m.ntfsinfo-m.txt', async () => {
+  const dir = makeTempDir('guestdisk-ntfs-golden-');
+  try {
+    const file = join(dir.path, 'volume-64m.img');
+    await writeVolumeFile(planNtfs(ntfsInput()), file);
+    const out = mustRun('ntfsinfo', ['-m', file]).split(file).join('volume-64m.img');
+    assert.fixture(out, readFileSync(join(FIXTURES_DIR, 'ntfs', 'volume-64m.ntfsinfo-m.txt'), 'utf8'));
+  } finally {
+    dir.remove();
+  }
+});
 
 test.run();
