@@ -3,6 +3,7 @@
 // signature only.
 import type { Finding } from '../binary/fields.js';
 import type { BlockTarget } from '../target/block-target.js';
+import { inspectExfatVolume } from './fs-exfat.js';
 import { inspectFatVolume } from './fs-fat32.js';
 import { inspectNtfsVolume } from './fs-ntfs.js';
 import type { FilesystemType } from './report.js';
@@ -25,6 +26,7 @@ export type FsInspector = (volume: BlockTarget, ctx: FsInspectContext) => Promis
 /** Inspectors by filesystem type; filled as the filesystem modules land. */
 export const FS_INSPECTORS: Partial<Record<FilesystemType, FsInspector>> = {
   ntfs: inspectNtfsVolume,
+  exfat: inspectExfatVolume,
   fat12: inspectFatVolume,
   fat16: inspectFatVolume,
   fat32: inspectFatVolume,

@@ -128,6 +128,13 @@ test('bare Windows volumes are superfloppies (error), and ntfs-cloud.bin lacks i
   assert.ok(codes((await verify('ntfs-cloud.bin')).report).includes('NTFS_BACKUP_BOOT_MISSING'));
   assert.is((await inspect('ntfs.bin')).wholeDiskFilesystem?.label, 'New Volume');
   assert.is((await inspect('exfat_win.raw')).wholeDiskFilesystem?.type, 'exfat');
+  assert.is((await inspect('exfat_win.raw')).wholeDiskFilesystem?.label, 'test123');
+  assert.is((await inspect('exfat_encrypted.raw')).wholeDiskFilesystem?.label, 'encrypted');
+  assert.is((await inspect('exfat.bin')).wholeDiskFilesystem?.label, 'THESIS');
+  // win_exfat_7's main boot sector is damaged on purpose: reported, and the volume still read (from the backup).
+  const w7 = await inspect('win_exfat_7.raw');
+  assert.ok(codes(w7).includes('EXFAT_BOOT_CHECKSUM'), JSON.stringify(codes(w7)));
+  assert.is(w7.wholeDiskFilesystem?.type, 'exfat');
 });
 
 test.after(() => dir.remove());
