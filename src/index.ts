@@ -9,6 +9,7 @@ export type { BlockTarget } from './target/block-target.js';
 export { sliceTarget } from './target/block-target.js';
 export { openMemoryTarget, type MemoryTarget, type MemoryTargetOptions } from './target/memory-target.js';
 export { openFileTarget, type FileTargetOptions } from './target/file-target.js';
-export { openBlockDeviceTarget, readBlockDeviceGeometry } from './target/block-device.js';
+export { openBlockDeviceTarget, readBlockDeviceGeometry, partitionRereadOf, type PartitionReread } from './target/block-device.js';
+export { setIoctlEnabled } from './target/ioctl.js';
 export { findExistingData } from './inspect/existing-data.js';
 export type { Finding, Severity } from './binary/fields.js';

@@ -13,6 +13,8 @@ export const TOOL_PACKAGES: Record<string, string> = {
   fsntfsinfo: 'libfsntfs-utils', 'fsck.exfat': 'exfatprogs', 'mkfs.exfat': 'exfatprogs', 'dump.exfat': 'exfatprogs',
   'mount.exfat-fuse': 'exfat-fuse', 'fsck.fat': 'dosfstools', 'mkfs.fat': 'dosfstools', mdir: 'mtools',
   mcopy: 'mtools', minfo: 'mtools', mtype: 'mtools', '7zz': '7zip', jq: 'jq', fusermount3: 'fuse3',
+  blockdev: 'util-linux', mkswap: 'util-linux', swapon: 'util-linux', setpriv: 'util-linux', 'mkfs.ext4': 'e2fsprogs',
+  python3: 'python3', truncate: 'coreutils', bash: 'bash',
 };
 
 export function requireTool(name: string): string {
