@@ -10,7 +10,6 @@ export type ErrorCode =
   | 'OUT_OF_BOUNDS'
   | 'IO_FAILED'
   | 'HOST_COMMAND_FAILED'
-  | 'NOT_IMPLEMENTED'
   | 'INTERRUPTED';
 
 export type ErrorDetails = Readonly<Record<string, string | number | boolean | null | readonly (string | number)[]>>;
