@@ -84,7 +84,6 @@ for (const maker of makers) {
     const { target, cleanup } = await maker.open();
     try {
       const isOob = (e: unknown) => e instanceof GuestdiskError && e.code === 'OUT_OF_BOUNDS';
-      await assert.rejects?.(Promise.resolve());
       for (const attempt of [
         () => target.write(SIZE - maker.sector, new Uint8Array(2 * maker.sector)),
         () => target.write(-maker.sector, new Uint8Array(maker.sector)),
