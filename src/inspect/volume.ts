@@ -26,10 +26,19 @@ async function findBackupBoot(volume: BlockTarget): Promise<{ type: FilesystemTy
   return null;
 }
 
+/** The label Windows shows: FAT's root-directory label entry when there is one, else the header's label. */
 function labelOf(report: object): string | null {
-  const label = (report as { label?: unknown }).label;
+  const { label, rootLabel } = report as { label?: unknown; rootLabel?: unknown };
+  if (typeof rootLabel === 'string') return rootLabel;
   return typeof label === 'string' ? label : null;
 }
+
+/** The inspector's own verdict on the type (FAT12/16/32 by cluster count), when it gives one we know. */
+function typeOf(report: object, fallback: FilesystemType): FilesystemType {
+  const type = (report as { type?: unknown }).type;
+  return typeof type === 'string' && FILESYSTEM_TYPES.includes(type as FilesystemType) ? (type as FilesystemType) : fallback;
+}
+const FILESYSTEM_TYPES: readonly FilesystemType[] = ['ntfs', 'exfat', 'fat12', 'fat16', 'fat32'];
 
 export async function probeVolume(
   disk: BlockTarget,
@@ -67,7 +76,7 @@ export async function probeVolume(
     const result = await inspector(volume, { partitionStartLba: ctx.partitionStartLba, partitionSizeBytes: ctx.partitionSizeBytes });
     for (const f of result.findings) findings.push(explainFinding(f, { ...where, offsetBaseBytes: offsetBytes }));
     const details = JSON.parse(JSON.stringify(result.report)) as Record<string, unknown>; // plain JSON, no shared references
-    return { report: { type, signatures, label: labelOf(result.report), details }, findings };
+    return { report: { type: typeOf(result.report, type), signatures, label: labelOf(result.report), details }, findings };
   } catch (e) {
     if (e instanceof GuestdiskError && e.code === 'IO_FAILED') throw e;
     const internal = !(e instanceof GuestdiskError);
