@@ -128,7 +128,7 @@ async function readHeaderAt(disk: BlockTarget, g: DiskGeometry, lba: number, whi
 
 function compareHeaders(p: GptHeader, b: GptHeader): string[] {
   const differ: string[] = [];
-  const same = ['diskGuid', 'firstUsableLba', 'lastUsableLba', 'numberOfPartitionEntries', 'sizeOfPartitionEntry', 'partitionEntryArrayCrc32'] as const;
+  const same = ['diskGuid', 'firstUsableLba', 'lastUsableLba', 'numberOfPartitionEntries', 'sizeOfPartitionEntry'] as const; // arrays: compared by content
   for (const k of same) if (p[k] !== b[k]) differ.push(`${k} ${String(p[k])} vs ${String(b[k])}`);
   if (p.alternateLba !== b.myLba) differ.push(`primary AlternateLBA ${p.alternateLba} vs backup MyLBA ${b.myLba}`);
   if (b.alternateLba !== p.myLba) differ.push(`backup AlternateLBA ${b.alternateLba} vs primary MyLBA ${p.myLba}`);
@@ -213,7 +213,8 @@ export async function readGpt(disk: BlockTarget, g: DiskGeometry): Promise<Table
     const differ = compareHeaders(primary.header, backup.header);
     if (differ.length > 0) {
       findings.push(diskFinding('GPT_HEADERS_DIFFER', { structure: 'GptHeader', lba: backupLba, message: `primary and backup GPT headers differ: ${differ.join('; ')}` }));
-    } else if (primary.entries && backup.entries && !sameBytes(primary.entries, backup.entries)) {
+    }
+    if (primary.entries && backup.entries && !sameBytes(primary.entries, backup.entries)) {
       findings.push(diskFinding('GPT_ENTRIES_DIFFER', { structure: 'GptEntry', lba: backup.header.partitionEntryLba, message: 'primary and backup GPT entry arrays differ' }));
     }
   }
