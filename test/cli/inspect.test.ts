@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { EXIT_CODE } from '../../src/cli/exit-codes.js';
-import { makeTempDir } from '../helpers/tools.js';
+import { attachLoop, makeTempDir } from '../helpers/tools.js';
 import { makeImageFile } from '../inspect/disks.js';
 
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
@@ -41,6 +41,23 @@ test('inspect prints a human table', () => {
   assert.match(r.stdout, /Microsoft basic data/);
   assert.match(r.stdout, /ntfs, label "Four K"/);
   assert.match(r.stdout, /findings\s+none/);
+});
+
+test('a 4Kn loop device: the kernel\'s sector size is used; a disagreeing --sector-size is a usage error', () => {
+  const loop = attachLoop(img, { sectorSize: 4096 });
+  try {
+    const r = cli('inspect', loop.device, '--json');
+    assert.is(r.status, 0, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.is(report.sectorSizeSource, 'device');
+    assert.is(report.logicalSectorSize, 4096);
+    assert.is(report.partitions[0].filesystem.label, 'Four K');
+    assert.is(cli('verify', loop.device, '--expect-fs', 'ntfs').status, 0);
+    assert.is(cli('inspect', loop.device, '--sector-size', '512').status, EXIT_CODE.INVALID_SPEC);
+    assert.is(cli('verify', loop.device, '--sector-size', '512').status, 2);
+  } finally {
+    loop.detach();
+  }
 });
 
 test('a missing target exits with IO_FAILED\'s code', () => {
