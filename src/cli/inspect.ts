@@ -78,6 +78,16 @@ function describeAttributes(p: PartitionReport): string {
   return set.length ? `${a.value} ${set.join(',')}` : a.value;
 }
 
+/** A filesystem header as aligned "name  value" lines; sizes also in KiB/MiB/GiB. */
+function renderDetails(details: Readonly<Record<string, unknown>>): string[] {
+  const entries = Object.entries(details).filter(([k]) => k !== 'type');
+  const width = Math.max(...entries.map(([k]) => k.length));
+  return entries.map(([k, v]) => {
+    const text = typeof v === 'number' && /Bytes$|Size$/.test(k) && v >= 1024 ? `${v} (${formatBytes(v)})` : typeof v === 'string' ? JSON.stringify(v) : String(v);
+    return `  ${k.padEnd(width)}  ${text}`;
+  });
+}
+
 export function renderFinding(f: InspectFinding): string {
   const where = [f.partition !== undefined ? `partition ${f.partition}` : null, f.lba !== undefined ? `LBA ${f.lba}` : null, f.offsetBytes !== undefined ? `byte ${f.offsetBytes}` : null].filter(Boolean).join(', ');
   const ea = f.expected !== undefined || f.actual !== undefined ? ` (expected ${f.expected ?? '?'}, found ${f.actual ?? '?'})` : '';
@@ -109,9 +119,9 @@ export function renderDiskReport(r: DiskReport): string {
   }
   if (r.wholeDiskFilesystem) lines.push('', `whole disk ${describeFs(r.wholeDiskFilesystem)}`);
   for (const p of r.partitions) {
-    if (p.filesystem?.details) lines.push('', `partition ${p.number} ${p.filesystem.type}: ${JSON.stringify(p.filesystem.details)}`);
+    if (p.filesystem?.details) lines.push('', `partition ${p.number} ${p.filesystem.type}`, ...renderDetails(p.filesystem.details));
   }
-  if (r.wholeDiskFilesystem?.details) lines.push('', `whole disk ${r.wholeDiskFilesystem.type}: ${JSON.stringify(r.wholeDiskFilesystem.details)}`);
+  if (r.wholeDiskFilesystem?.details) lines.push('', `whole disk ${r.wholeDiskFilesystem.type}`, ...renderDetails(r.wholeDiskFilesystem.details));
   lines.push('', r.findings.length === 0 ? 'findings   none' : `findings   ${r.findings.length}`);
   for (const f of r.findings) lines.push(renderFinding(f));
   return lines.join('\n');
