@@ -2,7 +2,7 @@
 // and filesystems as plain JSON, with every finding the decoders make along the way.
 import type { BlockTarget } from '../target/block-target.js';
 import { diskFinding } from './finding-codes.js';
-import { alignmentOf, checkMbrTypeFits, checkPartitions, ONE_MIB } from './partition-checks.js';
+import { alignmentOf, checkMbrTypeFits, checkPartitions, isWindowsSystemPartition, ONE_MIB } from './partition-checks.js';
 import { readPartitionTable } from './partition-table.js';
 import { INSPECT_SCHEMA, type DiskReport, type FilesystemReport, type InspectFinding, type PartitionReport, type SectorSizeSource } from './report.js';
 import { WINDOWS_VOLUME_TYPES } from './signatures.js';
@@ -88,6 +88,7 @@ async function probePartition(target: BlockTarget, g: DiskGeometry, p: FoundPart
   const sizeLba = Math.min(p.sizeLba, g.sizeLba - p.startLba);
   const probe = await probeVolume(target, p.startLba * g.sectorSize, sizeLba * g.sectorSize, {
     partition: p.number,
+    systemPartition: isWindowsSystemPartition(p), // an empty MSR is normal, not a RAW volume
     partitionStartLba: p.startLba,
     partitionSizeBytes: sizeLba * g.sectorSize,
   });

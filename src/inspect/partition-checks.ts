@@ -44,7 +44,7 @@ export function checkPartitions(partitions: readonly FoundPartition[], g: DiskGe
       findings.push(diskFinding('PARTITION_BEYOND_DISK', { ...where, offsetBytes: p.startLba * g.sectorSize, expected: `end ≤ LBA ${g.sizeLba - 1}`, actual: `end LBA ${p.startLba + p.sizeLba - 1}`, message: `partition ${p.number} (LBA ${p.startLba}–${p.startLba + p.sizeLba - 1}) extends past the end of the disk (LBA ${g.sizeLba - 1})` }));
     }
     if (p.extended) continue;
-    if ((p.startLba * g.sectorSize) % ONE_MIB !== 0) {
+    if ((p.startLba * g.sectorSize) % ONE_MIB !== 0 && !isWindowsSystemPartition(p)) { // Windows 7 put its MSR at LBA 34
       findings.push(diskFinding('PARTITION_NOT_ALIGNED', { ...where, offsetBytes: p.startLba * g.sectorSize, expected: 'a multiple of 1 MiB', actual: `byte ${p.startLba * g.sectorSize} (aligned to ${alignmentOf(p.startLba * g.sectorSize)} bytes)`, message: `partition ${p.number} starts at byte ${p.startLba * g.sectorSize}, not on a 1 MiB boundary` }));
     }
     checkType(p, findings);
@@ -61,11 +61,16 @@ export function checkPartitions(partitions: readonly FoundPartition[], g: DiskGe
   return findings;
 }
 
+/** Reserved, EFI, recovery, LDM: partitions Windows uses but never shows as a drive. */
+export function isWindowsSystemPartition(p: FoundPartition): boolean {
+  return p.type.guid !== null ? GPT_WINDOWS_SYSTEM_TYPES.includes(p.type.guid) : MBR_WINDOWS_SYSTEM_TYPES.includes(p.type.mbrType ?? -1);
+}
+
 function checkType(p: FoundPartition, findings: InspectFinding[]): void {
   const where = { structure: p.type.guid !== null ? 'GptEntry' : 'MbrPartitionRecord', partition: p.number, lba: p.startLba };
   const shown = p.type.guid ?? `0x${(p.type.mbrType ?? 0).toString(16).padStart(2, '0')}`;
   const named = `${shown}${p.type.name ? ` (${p.type.name})` : ''}`;
-  const system = p.type.guid !== null ? GPT_WINDOWS_SYSTEM_TYPES.includes(p.type.guid) : MBR_WINDOWS_SYSTEM_TYPES.includes(p.type.mbrType ?? -1);
+  const system = isWindowsSystemPartition(p);
   const data = p.type.guid !== null ? p.type.guid === GPT_TYPE_BASIC_DATA : MBR_WINDOWS_DATA_TYPES.includes(p.type.mbrType ?? -1);
   if (system) {
     findings.push(diskFinding('PARTITION_TYPE_SYSTEM', { ...where, field: 'partitionType', actual: named, message: `partition ${p.number} is a Windows system partition: ${named}` }));

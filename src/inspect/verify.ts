@@ -5,10 +5,13 @@ import { diskFinding } from './finding-codes.js';
 import { inspectDisk, type InspectOptions } from './inspect.js';
 import { VERIFY_SCHEMA, type DiskReport, type FilesystemReport, type InspectFinding, type VerifyExpectations, type VerifyReport } from './report.js';
 
-/** The volume a Windows data disk is about: partition 1 (else the first one with a filesystem), or the whole disk. */
+/**
+ * The volume a Windows data disk is about: the first partition with a filesystem (a Windows-made GPT data disk
+ * has the empty Microsoft reserved partition first), else the first partition, else the whole disk.
+ */
 export function mainVolume(disk: DiskReport): { filesystem: FilesystemReport | null; partition?: number } {
   const candidates = disk.partitions.filter((p) => !p.extended);
-  const chosen = candidates.find((p) => p.number === 1) ?? candidates.find((p) => p.filesystem?.type) ?? candidates[0];
+  const chosen = candidates.find((p) => p.filesystem?.type) ?? candidates[0];
   if (chosen) return { filesystem: chosen.filesystem, partition: chosen.number };
   return { filesystem: disk.wholeDiskFilesystem };
 }

@@ -44,7 +44,7 @@ export async function probeVolume(
   disk: BlockTarget,
   offsetBytes: number,
   sizeBytes: number,
-  ctx: FsInspectContext & { partition?: number },
+  ctx: FsInspectContext & { partition?: number; systemPartition?: boolean },
 ): Promise<VolumeProbe> {
   const where = ctx.partition !== undefined ? { partition: ctx.partition } : {};
   const lba = Math.floor(offsetBytes / disk.logicalSectorSize);
@@ -62,7 +62,7 @@ export async function probeVolume(
     findings.push(diskFinding('FS_SIGNATURE_CONFLICT', { structure: 'Volume', offsetBytes, lba, ...where, expected: 'one filesystem signature', actual: signatures.join(', '), message: `${at} carries signatures of ${signatures.join(', ')}` }));
   }
   if (type === null) {
-    if (ctx.partition !== undefined) findings.push(diskFinding('FS_NONE', { structure: 'Volume', offsetBytes, lba, ...where, message: `no filesystem recognised in ${at}` }));
+    if (ctx.partition !== undefined && !ctx.systemPartition) findings.push(diskFinding('FS_NONE', { structure: 'Volume', offsetBytes, lba, ...where, message: `no filesystem recognised in ${at}` }));
     return { report: { type, signatures, label: null, details: null }, findings };
   }
   if (NON_WINDOWS_VOLUME_TYPES.includes(type)) {

@@ -58,12 +58,14 @@ test('overlapping partitions → PARTITION_OVERLAP', async () => {
   assert.ok((await codes(disk)).includes('PARTITION_OVERLAP'));
 });
 
-test('a Microsoft reserved partition is info, not an error', async () => {
-  const disk = await gptDisk();
-  await editBoth(disk, 0, (e) => ({ ...e, partitionTypeGuid: 'E3C9E316-0B5C-4DB8-817D-F92DF00215AE' }));
-  const v = await verifyDisk(disk);
-  assert.ok(v.ok);
-  assert.ok(v.findings.some((f) => f.code === 'PARTITION_TYPE_SYSTEM' && f.severity === 'info'));
+test('a Microsoft reserved partition before the data partition (as Windows makes GPT data disks) verifies clean', async () => {
+  const disk = await makeMemoryDisk({ table: 'gpt', fs: 'ntfs', sectorSize: 512, label: 'Data' });
+  // Move the data entry to slot 2 and put a 512 KiB MSR in slot 1 (LBA 34–1057).
+  await editBoth(disk, 1, () => ({ partitionTypeGuid: 'EBD0A0A2-B9E5-4433-87C0-68B6B72699C7', uniquePartitionGuid: '11111111-2222-4333-8444-555555555555', startingLba: 2048, endingLba: 129023, attributesLow: 0, attributesHigh: 0, partitionName: 'Basic data partition' }));
+  await editBoth(disk, 0, (e) => ({ ...e, partitionTypeGuid: 'E3C9E316-0B5C-4DB8-817D-F92DF00215AE', startingLba: 34, endingLba: 1057, partitionName: 'Microsoft reserved partition' }));
+  const v = await verifyDisk(disk, { table: 'gpt', fs: 'ntfs', label: 'Data' });
+  assert.ok(v.ok, JSON.stringify(v.findings));
+  assert.equal(v.findings.map((f) => `${f.severity} ${f.code}`), ['info PARTITION_TYPE_SYSTEM']);
 });
 
 test('primary and backup headers disagree → GPT_HEADERS_DIFFER; arrays disagree → GPT_ENTRIES_DIFFER', async () => {
