@@ -7,6 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { planExfat } from '../../../src/fs/exfat/index.js';
+import { encodeBootRegion } from '../../../src/fs/exfat/boot-region.js';
+import { encodeRootEntries, exfatBootSectorFor } from '../../../src/fs/exfat/format.js';
 import { makeTempDir, mustRun } from '../../helpers/tools.js';
 import { exfatInput, writeVolumeFile } from './helpers.js';
 import { GOLDEN_CASES } from './golden-cases.js';
@@ -14,13 +16,21 @@ import { GOLDEN_CASES } from './golden-cases.js';
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'fixtures', 'exfat');
 
 
-function loadFixture(name: string): string {
+function fixturePath(name: string): string {
   const path = join(FIXTURES, name);
   if (!existsSync(path)) throw new Error(`fixture ${path} is missing: see fixtures/exfat/README.md (fixtures/exfat/generate.ts regenerates it)`);
-  return readFileSync(path, 'utf8');
+  return path;
 }
+const loadFixture = (name: string): string => readFileSync(fixturePath(name), 'utf8');
+const loadFixtureBytes = (name: string): Uint8Array => new Uint8Array(readFileSync(fixturePath(name)));
 
 for (const c of GOLDEN_CASES) {
+  test(`${c.name}: boot region and root entries encode to the recorded bytes`, () => {
+    const plan = planExfat(exfatInput({ ...c.input, physicalSectorSize: c.input.logicalSectorSize }));
+    assert.equal(encodeBootRegion(exfatBootSectorFor(plan)), loadFixtureBytes(`${c.name}.boot-region.bin`));
+    assert.equal(encodeRootEntries(plan), loadFixtureBytes(`${c.name}.root-entries.bin`));
+  });
+
   test(`${c.name}: sha256 and dump.exfat output as recorded`, () => {
     const dir = makeTempDir('guestdisk-exfat-golden-');
     try {
