@@ -74,7 +74,10 @@ export async function probeVolume(
   if (!inspector) return { report: { type, signatures, label: null, details: null }, findings };
   try {
     const result = await inspector(volume, { partitionStartLba: ctx.partitionStartLba, partitionSizeBytes: ctx.partitionSizeBytes });
-    for (const f of result.findings) findings.push(explainFinding(f, { ...where, offsetBaseBytes: offsetBytes }));
+    for (const f of result.findings) {
+      const fieldLba = f.offsetBytes !== undefined ? Math.floor((offsetBytes + f.offsetBytes) / disk.logicalSectorSize) : undefined;
+      findings.push(explainFinding(f, { ...where, offsetBaseBytes: offsetBytes, ...(fieldLba !== undefined ? { lba: fieldLba } : {}) }));
+    }
     const details = JSON.parse(JSON.stringify(result.report)) as Record<string, unknown>; // plain JSON, no shared references
     return { report: { type: typeOf(result.report, type), signatures, label: labelOf(result.report), details }, findings };
   } catch (e) {
