@@ -153,4 +153,21 @@ test('a filesystem on the whole device → SUPERFLOPPY first; nothing at all →
   assert.equal(await codes(openMemoryTarget({ sizeBytes: MIB })), ['NO_PARTITION_TABLE']);
 });
 
+test('4Kn: a damaged primary header falls back to the backup; a grown disk keeps its partitions', async () => {
+  const disk = await makeMemoryDisk({ table: 'gpt', fs: 'ntfs', sectorSize: 4096, label: 'K4' });
+  const h = await disk.read(4096 + 0x38, 1);
+  await disk.write(4096 + 0x38, Uint8Array.of(h[0] ^ 0xff));
+  const r = await inspectDisk(disk);
+  assert.equal(r.findings.map((f) => f.code), ['GPT_PRIMARY_HEADER_CRC', 'GPT_USING_BACKUP']);
+  assert.ok(r.table.kind === 'gpt' && r.table.source === 'backup' && r.table.backupHeader.lba === r.sizeLba - 1);
+  assert.is(r.partitions[0].filesystem?.label, 'K4');
+
+  const grown = openMemoryTarget({ sizeBytes: disk.sizeBytes + 4 * MIB, logicalSectorSize: 4096 });
+  const good = await makeMemoryDisk({ table: 'gpt', fs: 'ntfs', sectorSize: 4096, label: 'K4' });
+  for (const at of good.touchedChunks()) await grown.write(at, await good.read(at, 64 * 1024));
+  const g = await inspectDisk(grown);
+  assert.equal(g.findings.map((f) => f.code), ['GPT_PMBR_SIZE', 'GPT_BACKUP_NOT_AT_END']);
+  assert.is(g.partitions[0].filesystem?.label, 'K4');
+});
+
 test.run();
