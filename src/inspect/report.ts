@@ -55,11 +55,12 @@ export interface GptTableReport {
   readonly kind: 'gpt';
   /** Which copy the partitions were read from; 'backup' means the primary is damaged. */
   readonly source: 'primary' | 'backup';
-  readonly diskGuid: string;
-  readonly firstUsableLba: number;
-  readonly lastUsableLba: number;
-  readonly entryCount: number;
-  readonly entrySize: number;
+  /** From the copy used (null when no header could be decoded at all). */
+  readonly diskGuid: string | null;
+  readonly firstUsableLba: number | null;
+  readonly lastUsableLba: number | null;
+  readonly entryCount: number | null;
+  readonly entrySize: number | null;
   readonly primaryHeader: GptHeaderReport;
   readonly backupHeader: GptHeaderReport;
   readonly protectiveMbr: ProtectiveMbrReport;
