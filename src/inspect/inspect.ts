@@ -54,7 +54,9 @@ export async function inspectDisk(target: BlockTarget, options: InspectOptions =
   }
 
   let wholeDiskFilesystem: FilesystemReport | null = null;
-  if (read.table.kind === 'none' && g.sizeLba > 0) {
+  if (g.sizeLba === 0) {
+    findings.unshift(diskFinding('NO_PARTITION_TABLE', { structure: 'Disk', offsetBytes: 0, expected: 'GPT or MBR', actual: `${sourceSize} bytes`, message: `the disk holds ${sourceSize} bytes, less than one sector` }));
+  } else if (read.table.kind === 'none') {
     const whole = await probeVolume(target, 0, g.sizeLba * s, { partitionStartLba: null, partitionSizeBytes: g.sizeLba * s });
     findings.push(...whole.findings);
     if (whole.report.type !== null) wholeDiskFilesystem = whole.report;
@@ -63,7 +65,7 @@ export async function inspectDisk(target: BlockTarget, options: InspectOptions =
     } else if (!read.findings.some((f) => f.severity === 'error')) {
       findings.unshift(diskFinding('NO_PARTITION_TABLE', { structure: 'Disk', lba: 0, offsetBytes: 0, expected: 'GPT or MBR', actual: whole.report.type ?? 'nothing recognised', message: 'no partition table (no GPT, no MBR signature 0x55AA)' }));
     }
-  } else if (read.table.kind !== 'none' && read.partitions.filter((p) => !p.extended).length === 0 && !read.findings.some((f) => f.severity === 'error')) {
+  } else if (read.partitions.filter((p) => !p.extended).length === 0 && !read.findings.some((f) => f.severity === 'error')) {
     findings.push(diskFinding('NO_PARTITIONS', { structure: 'PartitionTable', lba: 0, message: `the ${read.table.kind.toUpperCase()} lists no partitions` }));
   }
 

@@ -1,6 +1,7 @@
 // `guestdisk verify` through the real CLI process: exit 0 (no error), 1 (error findings), 2 (cannot open/read or bad
 // usage), JSON on stdout with --json, the error object alone when the disk cannot be read.
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -53,6 +54,14 @@ test('a missing target: exit 2, the error object alone on stdout with --json', (
   const plain = cli('verify', join(dir.path, 'nope.img'));
   assert.is(plain.status, 2);
   assert.match(plain.stderr, /does not exist/);
+});
+
+test('an empty file is not a disk Windows can use: exit 1', () => {
+  const empty = join(dir.path, 'empty.img');
+  writeFileSync(empty, '');
+  const r = cli('verify', empty, '--json');
+  assert.is(r.status, 1, r.stderr);
+  assert.equal(JSON.parse(r.stdout).findings.map((f: { code: string }) => f.code), ['NO_PARTITION_TABLE']);
 });
 
 test('a bad option value: exit 2', () => {

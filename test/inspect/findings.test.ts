@@ -151,6 +151,7 @@ test('a filesystem on the whole device → SUPERFLOPPY first; nothing at all →
   assert.is(r.findings[0].code, 'SUPERFLOPPY');
   assert.is(r.wholeDiskFilesystem?.type, 'ntfs');
   assert.equal(await codes(openMemoryTarget({ sizeBytes: MIB })), ['NO_PARTITION_TABLE']);
+  assert.equal(await codes(openMemoryTarget({ sizeBytes: 512 })), ['NO_PARTITION_TABLE']);
 });
 
 test('4Kn: a damaged primary header falls back to the backup; a grown disk keeps its partitions', async () => {
