@@ -55,6 +55,7 @@ export const FINDING_CODES = {
   PARTITION_NOT_ALIGNED: { severity: 'warning', windows: 'The partition does not start on a 1 MiB boundary: Windows mounts it, but I/O on 4K/RAID/SSD storage is slower (Windows itself aligns to 1 MiB).' },
   PARTITION_TYPE_NOT_DATA: { severity: 'error', windows: 'The partition type is not one Windows mounts as a data volume (GPT Basic Data EBD0A0A2-…, MBR 0x07/0x0C/0x0B/0x06/0x0E): Windows gives it no drive letter.' },
   PARTITION_TYPE_SYSTEM: { severity: 'info', windows: 'A Windows system partition (reserved, EFI, recovery, LDM): Windows uses it but does not show it as a drive.' },
+  TOO_MANY_PARTITIONS: { severity: 'warning', windows: 'More partitions than Windows handles on one disk (128 GPT entries): the extra ones are not shown; only the first 128 were examined here.' },
   NO_PARTITIONS: { severity: 'error', windows: 'The partition table is empty: Windows shows only unallocated space.' },
   // ---- filesystems (generic; the filesystem inspectors add their own codes)
   FS_NONE: { severity: 'info', windows: 'No filesystem in the partition: Windows shows it as RAW and Explorer offers to format it.' },

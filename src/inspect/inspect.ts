@@ -9,6 +9,9 @@ import { WINDOWS_VOLUME_TYPES } from './signatures.js';
 import type { DiskGeometry, FoundPartition } from './table-types.js';
 import { probeVolume } from './volume.js';
 
+/** Windows handles 128 GPT partitions; more is hostile or broken input, and each probe reads 64 KiB. */
+const MAX_PROBED_PARTITIONS = 128;
+
 export interface InspectOptions {
   /** How the target's logical sector size was chosen, for the report (default 'target'). */
   readonly sectorSizeSource?: SectorSizeSource;
@@ -28,8 +31,11 @@ export async function inspectDisk(target: BlockTarget, options: InspectOptions =
   findings.push(...read.findings, ...checkPartitions(read.partitions, g));
 
   const partitions: PartitionReport[] = [];
-  for (const p of read.partitions) {
-    const filesystem = await probePartition(target, g, p, findings);
+  if (read.partitions.length > MAX_PROBED_PARTITIONS) {
+    findings.push(diskFinding('TOO_MANY_PARTITIONS', { structure: 'PartitionTable', expected: `≤ ${MAX_PROBED_PARTITIONS}`, actual: `${read.partitions.length}`, message: `${read.partitions.length} partitions; filesystems probed in the first ${MAX_PROBED_PARTITIONS} only` }));
+  }
+  for (const [index, p] of read.partitions.entries()) {
+    const filesystem = index < MAX_PROBED_PARTITIONS ? await probePartition(target, g, p, findings) : null;
     const offsetBytes = p.startLba * s;
     const sizeBytes = p.sizeLba * s;
     partitions.push({

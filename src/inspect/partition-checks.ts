@@ -6,6 +6,8 @@ import type { FilesystemReport, InspectFinding } from './report.js';
 import type { DiskGeometry, FoundPartition } from './table-types.js';
 
 export const ONE_MIB = 1024 * 1024;
+/** Report at most this many overlapping pairs. */
+const MAX_OVERLAP_FINDINGS = 16;
 const MAX_ALIGNMENT_BYTES = 1024 * 1024 * 1024;
 
 /** GPT types of Windows' own system partitions: shown as info, never as "no drive letter". */
@@ -49,12 +51,15 @@ export function checkPartitions(partitions: readonly FoundPartition[], g: DiskGe
     }
     checkType(p, findings);
   }
-  // Overlaps: each pair once; an extended container overlaps its own logical partitions by design.
+  // Overlaps: each pair once; an extended container overlaps its own logical partitions by design. Bounded:
+  // thousands of identical hostile entries would otherwise make millions of pairs.
   const sorted = [...partitions].sort((a, b) => a.startLba - b.startLba);
-  for (let i = 0; i < sorted.length; i++) {
-    for (let j = i + 1; j < sorted.length && sorted[j].startLba < sorted[i].startLba + sorted[i].sizeLba; j++) {
+  let overlaps = 0;
+  for (let i = 0; i < sorted.length && overlaps < MAX_OVERLAP_FINDINGS; i++) {
+    for (let j = i + 1; j < sorted.length && sorted[j].startLba < sorted[i].startLba + sorted[i].sizeLba && overlaps < MAX_OVERLAP_FINDINGS; j++) {
       const [a, b] = [sorted[i], sorted[j]];
       if ((a.extended && b.logical) || (b.extended && a.logical)) continue;
+      overlaps++;
       findings.push(diskFinding('PARTITION_OVERLAP', { structure: 'Partition', partition: b.number, lba: b.startLba, expected: 'no overlap', actual: `partitions ${a.number} and ${b.number}`, message: `partition ${a.number} (LBA ${a.startLba}–${a.startLba + a.sizeLba - 1}) overlaps partition ${b.number} (LBA ${b.startLba}–${b.startLba + b.sizeLba - 1})` }));
     }
   }

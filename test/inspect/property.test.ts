@@ -8,7 +8,10 @@ import { GuestdiskError } from '../../src/errors.js';
 import { inspectDisk } from '../../src/inspect/inspect.js';
 import { detectSectorSize } from '../../src/inspect/sector-size.js';
 import { verifyDisk } from '../../src/inspect/verify.js';
-import { computeGptHeaderCrc32 } from '../../src/partition/gpt-header.js';
+import { crc32 } from '../../src/binary/crc32.js';
+import { GPT_ENTRY } from '../../src/partition/gpt-entry.js';
+import { computeGptHeaderCrc32, encodeGptHeader } from '../../src/partition/gpt-header.js';
+import { openMemoryTarget } from '../../src/target/memory-target.js';
 import type { LogicalSectorSize, TableKind } from '../../src/plan/layout.js';
 import type { MemoryTarget } from '../../src/target/memory-target.js';
 import { cloneDisk, defaultSizeBytes, makeMemoryDisk, memoryFrom, MIB, WRITABLE_FS } from './disks.js';
@@ -121,6 +124,23 @@ test('an entry array of 2^32 - 1 entries is refused by bound, not read', async (
   const report = await inspectDisk(await cloneDisk(good.disk, { changes: [...header].map((v, i) => [512 + i, v] as const) }));
   assert.ok(report.findings.some((f) => f.code === 'GPT_ENTRY_ARRAY_BOUNDS'));
   assert.ok(report.table.kind === 'gpt' && report.table.source === 'backup');
+});
+
+test('8192 identical valid GPT entries: bounded findings and time', async () => {
+  const disk = openMemoryTarget({ sizeBytes: 64 * MIB, logicalSectorSize: 512 });
+  const array = new Uint8Array(8192 * 128);
+  const entry = { partitionTypeGuid: 'EBD0A0A2-B9E5-4433-87C0-68B6B72699C7', uniquePartitionGuid: '11111111-2222-4333-8444-555555555555', startingLba: 4096, endingLba: 8191, attributesLow: 0, attributesHigh: 0, partitionName: 'x' };
+  for (let i = 0; i < 8192; i++) GPT_ENTRY.encodeInto(entry, array, i * 128);
+  const header = encodeGptHeader({ signature: 'EFI PART', revision: 0x10000, headerSize: 92, headerCrc32: 0, reserved: 0, myLba: 1, alternateLba: 131071, firstUsableLba: 2050, lastUsableLba: 131038, diskGuid: '11111111-2222-4333-8444-555555555556', partitionEntryLba: 2, numberOfPartitionEntries: 8192, sizeOfPartitionEntry: 128, partitionEntryArrayCrc32: crc32(array) }, 512);
+  await disk.write(512, header);
+  await disk.write(1024, array);
+  const started = Date.now();
+  const report = await inspectDisk(disk);
+  assert.ok(Date.now() - started < SLOW_MS, `${Date.now() - started} ms`);
+  assert.is(report.partitions.length, 8192);
+  assert.ok(report.findings.length < 400, `${report.findings.length} findings`);
+  assert.ok(report.findings.some((f) => f.code === 'TOO_MANY_PARTITIONS'));
+  assert.is(report.findings.filter((f) => f.code === 'PARTITION_OVERLAP').length, 16);
 });
 
 test('an EBR chain that loops is cut, with MBR_EXTENDED_CHAIN', async () => {
