@@ -302,6 +302,7 @@ async function main() {
     settings: { n: N, nLarge: N_LARGE, largeFrom: '8T', timeoutS: TIMEOUT_MS / 1000, quick: opt.quick, fs: FS_LIST },
   });
   writeFileSync(OUT, report);
+  writeFileSync(OUT.replace(/\.md$/, '') + '.json', `${JSON.stringify({ system, notes, sizes, tables, device, cold, badImages }, null, 1)}\n`);
   process.stdout.write(report);
   log(`bench: wrote ${OUT}`);
   if (badImages.length) {

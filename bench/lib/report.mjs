@@ -73,7 +73,20 @@ function checkLines(groups) {
   return ['| path | fs | size | tool | result | sgdisk -v | checker |', '|---|---|---|---|---|---|---|', ...lines].join('\n');
 }
 
-export function renderReport({ system, notes, sizes, tables, device, deviceSizes, cold, badImages, settings }) {
+/** Warnings the classic tools print that change what their row means (a filesystem smaller than its partition). */
+function classicWarnings(tables) {
+  const notes = [];
+  for (const [fs, sizes] of Object.entries(tables)) {
+    for (const [size, tools] of Object.entries(sizes)) {
+      const warned = (tools.classic?.samples ?? []).find((s) => /space at end will be left unused/.test(s.stderr ?? ''));
+      if (warned) notes.push(`${fs} ${size} classic: mkfs.fat printed "target too large, space at end will be left unused": it caps FAT32 at 2^32 − 1 sectors of 512 bytes (2 TiB) and leaves the rest of the partition unused, where guestdisk refuses the size; the two rows are not the same work.`);
+    }
+  }
+  return notes;
+}
+
+export function renderReport({ system, notes: givenNotes, sizes, tables, device, deviceSizes, cold, badImages, settings }) {
+  const notes = [...givenNotes, ...classicWarnings(tables)];
   const load = (l) => l.map((x) => x.toFixed(2)).join(' / ');
   const loaded = Math.max(system.loadStart[0], system.loadEnd[0]) > system.cpuCount * 0.5;
   const out = [];
