@@ -90,7 +90,8 @@ function renderDetails(details: Readonly<Record<string, unknown>>): string[] {
 
 export function renderFinding(f: InspectFinding): string {
   const where = [f.partition !== undefined ? `partition ${f.partition}` : null, f.lba !== undefined ? `LBA ${f.lba}` : null, f.offsetBytes !== undefined ? `byte ${f.offsetBytes}` : null].filter(Boolean).join(', ');
-  const ea = f.expected !== undefined || f.actual !== undefined ? ` (expected ${f.expected ?? '?'}, found ${f.actual ?? '?'})` : '';
+  const said = f.actual !== undefined && f.message.includes(f.actual); // codec messages often name both already
+  const ea = !said && (f.expected !== undefined || f.actual !== undefined) ? ` (expected ${f.expected ?? '?'}, found ${f.actual ?? '?'})` : '';
   return `${f.severity.toUpperCase().padEnd(7)} ${f.code}${where ? ` [${where}]` : ''}: ${f.message}${ea}\n        Windows: ${f.windows}`;
 }
 
