@@ -50,8 +50,9 @@ export interface FatInspectContext {
 const FAT_COMPARE_BYTES = 1024 * 1024;
 const FAT_COUNT_LIMIT_BYTES = 64 * 1024 * 1024;
 const READ_BLOCK_BYTES = 4 * 1024 * 1024;
-/** A root directory longer than this many clusters is not followed further (a fresh one has 1). */
+/** A root directory longer than this is not followed further (a fresh one has 1 cluster). */
 const ROOT_CHAIN_LIMIT = 4096;
+const ROOT_READ_LIMIT_BYTES = 64 * 1024 * 1024;
 
 const S = 'FatVolume';
 
@@ -219,7 +220,8 @@ async function readRootLabelFat32(volume: BlockTarget, b32: Fat32BootSector, fat
   const valid = (c: number): boolean => c >= FIRST_DATA_CLUSTER && c < clusterCount + FIRST_DATA_CLUSTER;
   let cluster = b32.rootClus;
   const seen = new Set<number>();
-  for (let steps = 0; steps < ROOT_CHAIN_LIMIT; steps++) {
+  const maxSteps = Math.max(1, Math.min(ROOT_CHAIN_LIMIT, Math.floor(ROOT_READ_LIMIT_BYTES / clusterBytes)));
+  for (let steps = 0; steps < maxSteps; steps++) {
     const at = (dataStartLba + (cluster - FIRST_DATA_CLUSTER) * b32.secPerClus) * s;
     if (!valid(cluster) || seen.has(cluster) || at + clusterBytes > volume.sizeBytes) {
       findings.push(finding({ code: 'FAT_ROOT_CHAIN', structure: S, field: 'rootClus', offsetBytes: 0x2c, actual: String(cluster),
