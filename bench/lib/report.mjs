@@ -78,7 +78,7 @@ function classicWarnings(tables) {
   const notes = [];
   for (const [fs, sizes] of Object.entries(tables)) {
     for (const [size, tools] of Object.entries(sizes)) {
-      const warned = (tools.classic?.samples ?? []).find((s) => /space at end will be left unused/.test(s.stderr ?? ''));
+      const warned = (tools.classic?.samples ?? []).find((s) => /space at end will be left unused/.test(`${s.stdout ?? ''}${s.stderr ?? ''}`));
       if (warned) notes.push(`${fs} ${size} classic: mkfs.fat printed "target too large, space at end will be left unused": it caps FAT32 at 2^32 − 1 sectors of 512 bytes (2 TiB) and leaves the rest of the partition unused, where guestdisk refuses the size; the two rows are not the same work.`);
     }
   }
