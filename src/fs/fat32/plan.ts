@@ -83,7 +83,7 @@ export interface Fat32Plan {
   readonly notes: readonly string[];
 }
 
-/** Where the regions go for a volume of `totalSectors`; null when no FAT32 layout exists for this cluster size. */
+/** Where the regions go for a volume of `totalSectors`; the caller checks the cluster count against FAT32's limits. */
 export interface Fat32Geometry {
   readonly rsvdSecCnt: number;
   readonly fatSz32: number;
