@@ -1,0 +1,87 @@
+// The CLI as a child process the reliability tests can signal: started from source as users run it, watched for
+// the moment it starts writing (its lock file, or the target open in /proc/PID/fd), stopped, killed.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
+import { CLI_SOURCE, REPO_ROOT } from '../helpers/paths.js';
+import { mustRun } from '../helpers/tools.js';
+
+export interface CliExit { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+export interface CliProcess { child: ChildProcess; pid: number; done: Promise<CliExit> }
+
+export function startCli(args: readonly string[]): CliProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI_SOURCE, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<CliExit>((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`guestdisk ${args.join(' ')} did not finish in 5 minutes`)); }, 300_000);
+    child.on('close', (status, signal) => { clearTimeout(timer); resolve({ status, signal, stdout, stderr }); });
+  });
+  return { child, pid: child.pid!, done };
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `ready` every millisecond; false when the process ended (or `timeoutMs` passed) first. */
+export async function waitUntil(p: CliProcess, ready: () => boolean, timeoutMs = 60_000): Promise<boolean> {
+  let ended = false;
+  void p.done.then(() => (ended = true), () => (ended = true));
+  const start = Date.now();
+  while (!ended && Date.now() - start < timeoutMs) {
+    if (ready()) return true;
+    await sleep(1);
+  }
+  return false;
+}
+
+/** True once the process holds `path` open (a block device it opened for writing with O_EXCL). */
+export function holdsOpen(pid: number, path: string): boolean {
+  const want = realpathSync(path);
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`) === want) return true;
+      } catch { /* the fd closed meanwhile */ }
+    }
+  } catch { /* the process is gone */ }
+  return false;
+}
+
+/** An image file's lock (src/target/file-lock.ts): present from just before the first read of the target. */
+export const lockOf = (image: string): string => `${image}.guestdisk-lock`;
+export const locked = (image: string): boolean => existsSync(lockOf(image));
+
+/**
+ * sha256 of a file's content that reads only its data extents (SEEK_DATA/SEEK_HOLE), so an 8 TiB sparse image
+ * costs what it holds; all-zero 64 KiB blocks count as holes, so the digest depends on content alone.
+ */
+export function sparseDigest(path: string): string {
+  const script = `
+import hashlib, os, sys
+h = hashlib.sha256(); B = 65536
+fd = os.open(sys.argv[1], os.O_RDONLY); size = os.fstat(fd).st_size; pos = 0
+while pos < size:
+    try: data = os.lseek(fd, pos, os.SEEK_DATA)
+    except OSError: break
+    hole = os.lseek(fd, data, os.SEEK_HOLE); at = data - data % B
+    while at < hole:
+        block = os.pread(fd, B, at)
+        if block.count(0) != len(block): h.update(str(at).encode()); h.update(block)
+        at += B
+    pos = hole
+print(h.hexdigest(), size)`;
+  return mustRun('python3', ['-c', script, path], { timeoutMs: 300_000 }).trim();
+}
+
+/** A deterministic random source (mulberry32), so a failing run can be repeated from the seed it prints. */
+export function randomFrom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
