@@ -302,7 +302,9 @@ async function main() {
     settings: { n: N, nLarge: N_LARGE, largeFrom: '8T', timeoutS: TIMEOUT_MS / 1000, quick: opt.quick, fs: FS_LIST },
   });
   writeFileSync(OUT, report);
-  writeFileSync(OUT.replace(/\.md$/, '') + '.json', `${JSON.stringify({ system, notes, sizes, tables, device, cold, badImages }, null, 1)}\n`);
+  // Raw samples beside the report; the output of good samples is left out (it is the same plan text each time).
+  const slim = (key, value) => (value && typeof value === 'object' && value.ok === true && 'wallMs' in value ? { ...value, stdout: undefined, stderr: undefined } : value);
+  writeFileSync(OUT.replace(/\.md$/, '') + '.json', `${JSON.stringify({ system, notes, sizes, tables, device, cold, badImages }, slim, 1)}\n`);
   process.stdout.write(report);
   log(`bench: wrote ${OUT}`);
   if (badImages.length) {
