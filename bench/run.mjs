@@ -14,7 +14,7 @@ import { renderReport } from './lib/report.mjs';
 import { describeSystem } from './lib/system.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(ROOT, 'dist/cli/main.js');
+const CLI = join(ROOT, 'dist/cli/guestdisk.mjs'); // the bundled CLI that `bin` points to
 const CLASSIC_SH = fileURLToPath(new URL('./lib/classic.sh', import.meta.url));
 const NONZERO_PY = fileURLToPath(new URL('./lib/nonzero.py', import.meta.url));
 const LABEL = 'BENCH';
