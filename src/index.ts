@@ -13,3 +13,11 @@ export { openBlockDeviceTarget, readBlockDeviceGeometry, partitionRereadOf, type
 export { setIoctlEnabled } from './target/ioctl.js';
 export { findExistingData } from './inspect/existing-data.js';
 export type { Finding, Severity } from './binary/fields.js';
+export { inspectDisk, type InspectOptions } from './inspect/inspect.js';
+export { verifyDisk, verifyReport, checkExpectations, mainVolume } from './inspect/verify.js';
+export { detectSectorSize, type SectorSizeGuess } from './inspect/sector-size.js';
+export { FINDING_CODES, windowsMeaning } from './inspect/finding-codes.js';
+export type {
+  DiskReport, VerifyReport, VerifyExpectations, InspectFinding, PartitionReport, FilesystemReport, TableReport,
+  GptTableReport, MbrTableReport, GptHeaderReport, SectorSizeSource,
+} from './inspect/report.js';
