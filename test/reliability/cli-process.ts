@@ -1,7 +1,7 @@
 // The CLI as a child process the reliability tests can signal: started from source as users run it, watched for
 // the moment it starts writing (its lock file, or the target open in /proc/PID/fd), stopped, killed.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { CLI_SOURCE, REPO_ROOT } from '../helpers/paths.js';
 import { mustRun } from '../helpers/tools.js';
 
@@ -35,13 +35,15 @@ export async function waitUntil(p: CliProcess, ready: () => boolean, timeoutMs =
   return false;
 }
 
-/** True once the process holds `path` open (a block device it opened for writing with O_EXCL). */
+/** True once the process holds `path` open for writing (/proc/PID/fdinfo flags: O_WRONLY or O_RDWR). */
 export function holdsOpen(pid: number, path: string): boolean {
   const want = realpathSync(path);
   try {
     for (const fd of readdirSync(`/proc/${pid}/fd`)) {
       try {
-        if (readlinkSync(`/proc/${pid}/fd/${fd}`) === want) return true;
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`) !== want) continue;
+        const flags = Number.parseInt(/flags:\s*([0-7]+)/.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'))?.[1] ?? '0', 8);
+        if ((flags & 3) !== 0) return true;
       } catch { /* the fd closed meanwhile */ }
     }
   } catch { /* the process is gone */ }
@@ -51,6 +53,14 @@ export function holdsOpen(pid: number, path: string): boolean {
 /** An image file's lock (src/target/file-lock.ts): present from just before the first read of the target. */
 export const lockOf = (image: string): string => `${image}.guestdisk-lock`;
 export const locked = (image: string): boolean => existsSync(lockOf(image));
+/** The lock exists and names its owner (the pid is written just after the file is created). */
+export function lockedBy(image: string, pid: number): boolean {
+  try {
+    return readFileSync(lockOf(image), 'utf8').trim() === String(pid);
+  } catch {
+    return false;
+  }
+}
 
 /**
  * sha256 of a file's content that reads only its data extents (SEEK_DATA/SEEK_HOLE), so an 8 TiB sparse image
