@@ -167,7 +167,8 @@ test('writeDisk refuses a tampered Layout (a step outside the disk) before writi
 test('garbage from JavaScript callers gives a GuestdiskError, not a TypeError', async () => {
   const target = api.openMemoryTarget({ sizeBytes: 64 * MiB });
   await expectCode('INVALID_SPEC', 'writeDisk({})', () => api.writeDisk({} as api.Layout, target));
-  await expectCode('INVALID_SPEC', 'planDisk(null)', () => api.planDisk(null as unknown as DiskSpec, geo(64 * MiB)));
+  await expectCode('INVALID_SPEC', 'planDisk(null, geometry)', () => api.planDisk(null as unknown as DiskSpec, geo(64 * MiB)));
+  await expectCode('INVALID_SPEC', 'planDisk(spec, null)', () => api.planDisk(base, null as unknown as Geometry));
   assert.equal(target.log, []);
 });
 
