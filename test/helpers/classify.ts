@@ -6,6 +6,7 @@
 // filesystem the run was making). A lie is what the reliability tests must never find.
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import type { Layout } from '../../src/plan/layout.js';
 import type { MemoryTarget } from '../../src/target/memory-target.js';
 import { MEMORY_CHUNK_BYTES } from './fault-target.js';
 import { mustRun, runTool, type RunResult } from './tools.js';
@@ -31,6 +32,21 @@ export interface ClassifyInput {
   readonly expectedPartition: { readonly offsetBytes: number; readonly sizeBytes: number };
   /** The filesystem the disk held before the run, if any. */
   readonly oldFs?: FsExpectation;
+  /** blkid's UUID of the volume the run makes (`uuidOf(layout)`): a valid volume with another UUID is not it. */
+  readonly expectedUuid?: string;
+  /** blkid's UUID of the volume the disk held before, if any. */
+  readonly oldUuid?: string;
+}
+
+/** The UUID blkid reports for a Layout's filesystem (NTFS: the 64-bit serial; exFAT/FAT: XXXX-XXXX). */
+export function uuidOf(layout: Layout): string | undefined {
+  const fs = layout.filesystem as { kind: string; serial?: string; volumeSerialNumber?: number; volId?: number } | null;
+  if (!fs) return undefined;
+  if (fs.kind === 'ntfs' && fs.serial) return fs.serial.toUpperCase();
+  const n = fs.kind === 'exfat' ? fs.volumeSerialNumber : fs.volId;
+  if (n === undefined) return undefined;
+  const hex = n.toString(16).toUpperCase().padStart(8, '0');
+  return `${hex.slice(0, 4)}-${hex.slice(4)}`;
 }
 
 const TOOL_TIMEOUT_MS = 60_000; // a hung FUSE daemon elsewhere on the machine must not hang the suite silently
@@ -124,10 +140,14 @@ export function classifyDisk(input: ClassifyInput): Classification {
       if (check.status !== 0) {
         return { klass: 'lie', evidence: `${evidence.join('; ')}; blkid finds ${tags.TYPE} in ${where} but ${checker.tool} exits ${check.status}: ${(check.stdout + check.stderr).trim().split('\n').slice(-4).join(' | ')}` };
       }
-      if (checker.fs !== input.fs && checker.fs === input.oldFs) {
+      const isOld = checker.fs === input.oldFs && (input.oldUuid === undefined || tags.UUID === input.oldUuid);
+      if (isOld && (checker.fs !== input.fs || (input.expectedUuid !== undefined && tags.UUID !== input.expectedUuid))) {
         return { klass: 'old-intact', evidence: `${evidence.join('; ')}; the old ${tags.TYPE} in ${where} still passes ${checker.tool}` };
       }
       if (checker.fs !== input.fs) return { klass: 'lie', evidence: `${evidence.join('; ')}; a valid ${tags.TYPE} in ${where}, but the run was making ${input.fs}` };
+      if (input.expectedUuid !== undefined && tags.UUID !== input.expectedUuid) {
+        return { klass: 'lie', evidence: `${evidence.join('; ')}; a valid ${tags.TYPE} in ${where} with UUID ${tags.UUID}, but the run makes ${input.expectedUuid}` };
+      }
       found.push(`${tags.TYPE} in ${where} passes ${checker.tool}`);
       complete = true;
     }

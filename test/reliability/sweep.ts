@@ -6,7 +6,7 @@ import { planDisk } from '../../src/plan/plan-disk.js';
 import type { FsKind, Layout, TableKind } from '../../src/plan/layout.js';
 import { openMemoryTarget, type MemoryTarget } from '../../src/target/memory-target.js';
 import { writeDisk } from '../../src/write/write-disk.js';
-import { DiskStage, digestMemory, type Classification, type DiskClass } from '../helpers/classify.js';
+import { DiskStage, digestMemory, uuidOf, type Classification, type DiskClass } from '../helpers/classify.js';
 import { cloneMemoryTarget, injectFault, INJECTED_FAULT, persistedWithCache, replay, type FaultKind, type RecordedOp } from '../helpers/fault-target.js';
 import { makeTempDir } from '../helpers/tools.js';
 
@@ -39,7 +39,7 @@ export function planCase(c: { table: TableKind; fs: FsKind; sectorSize: 512 | 40
 
 async function startingDisk(c: SweepCase): Promise<MemoryTarget> {
   const disk = openMemoryTarget({ sizeBytes: c.sizeBytes, logicalSectorSize: c.sectorSize });
-  if (c.before !== 'blank') await writeDisk(planCase({ ...c, ...c.before }, 'the-old-disk'), disk);
+  if (c.before !== 'blank') await writeDisk(planCase({ ...c, ...c.before }, 'the-old-disk'), disk); // same seed as in sweep()
   (disk.log as unknown[]).length = 0;
   return disk;
 }
@@ -61,7 +61,8 @@ export async function sweep(c: SweepCase, stage: DiskStage, model: SweepModel): 
   const before = await startingDisk(c);
   const beforeDigest = await digestMemory(before);
   const p = layout.partitions[0];
-  const expect = { fs: c.fs, oldFs: c.before === 'blank' ? undefined : c.before.fs, expectedPartition: { offsetBytes: p.startLba * c.sectorSize, sizeBytes: p.sizeLba * c.sectorSize } };
+  const oldLayout = c.before === 'blank' ? null : planCase({ ...c, ...c.before }, 'the-old-disk');
+  const expect = { fs: c.fs, oldFs: c.before === 'blank' ? undefined : c.before.fs, expectedUuid: uuidOf(layout), oldUuid: oldLayout ? uuidOf(oldLayout) : undefined, expectedPartition: { offsetBytes: p.startLba * c.sectorSize, sizeBytes: p.sizeLba * c.sectorSize } };
 
   const counts: Record<DiskClass, number> = { unchanged: 0, 'old-intact': 0, 'no-table': 0, 'no-filesystem': 0, complete: 0, lie: 0 };
   const lies: string[] = [];
@@ -149,7 +150,8 @@ export function smallestDisk(table: TableKind, fs: FsKind, sectorSize: 512 | 409
 }
 
 /** GPT and MBR × 512 and 4096, at 64 MiB (or the fs's smallest disk above it) over a blank disk and over an
- *  old disk with the other table and `oldFs`, plus the fs's smallest disk over a blank one. */
+ *  old disk with the other table and `oldFs`, over an old disk with the same table and fs (another seed), plus
+ *  the fs's smallest disk over a blank one. */
 export function casesFor(fs: FsKind, oldFs: FsKind): SweepCase[] {
   const cases: SweepCase[] = [];
   for (const table of ['gpt', 'mbr'] as const) {
@@ -159,6 +161,9 @@ export function casesFor(fs: FsKind, oldFs: FsKind): SweepCase[] {
       const old = oldSize === sizeBytes ? { table: table === 'gpt' ? ('mbr' as const) : ('gpt' as const), fs: oldFs } : { table, fs: 'none' as const };
       cases.push({ table, fs, sectorSize, sizeBytes, before: 'blank' });
       cases.push({ table, fs, sectorSize, sizeBytes, before: old });
+      // The same table and filesystem from another run: stale boot sectors and tables sit exactly where the new
+      // ones go, so only the UUID tells them apart.
+      cases.push({ table, fs, sectorSize, sizeBytes, before: { table, fs } });
       const smallest = smallestDisk(table, fs, sectorSize);
       if (smallest !== sizeBytes) cases.push({ table, fs, sectorSize, sizeBytes: smallest, before: 'blank' });
     }
