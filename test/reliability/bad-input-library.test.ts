@@ -172,4 +172,19 @@ test('garbage from JavaScript callers gives a GuestdiskError, not a TypeError', 
   assert.equal(target.log, []);
 });
 
+test('findExistingData, inspectDisk, verifyDisk, detectSectorSize refuse a missing target with a GuestdiskError', async () => {
+  const wrong: string[] = [];
+  const calls: [string, () => Promise<unknown>][] = [
+    ['findExistingData(null)', () => api.findExistingData(null as unknown as api.BlockTarget)],
+    ['inspectDisk(null)', () => api.inspectDisk(null as unknown as api.BlockTarget)],
+    ['verifyDisk(null)', () => api.verifyDisk(null as unknown as api.BlockTarget)],
+    ['detectSectorSize(null)', () => api.detectSectorSize(null as unknown as api.BlockTarget)],
+  ];
+  for (const [what, call] of calls) {
+    const got = await call().then(() => 'accepted', (e: unknown) => (e instanceof api.GuestdiskError ? e.code : `${(e as Error).name}: ${(e as Error).message}`));
+    if (got !== 'INVALID_SPEC') wrong.push(`${what}: ${got}`);
+  }
+  assert.equal(wrong, [], wrong.join('; '));
+});
+
 test.run();
