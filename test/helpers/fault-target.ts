@@ -32,6 +32,8 @@ export interface FaultTarget extends BlockTarget {
   readonly ops: readonly RecordedOp[];
   /** True once the fault has fired. */
   fired(): boolean;
+  /** Calls (write, writeZeros, flush) made after the fault fired: a writer that stops at its first error makes none. */
+  callsAfterFault(): number;
 }
 
 /** The error the wrapper throws; tests check it is what writeDisk reports, unchanged in code. */
@@ -41,12 +43,16 @@ export function injectFault(inner: BlockTarget, fault: Fault | null): FaultTarge
   const ops: RecordedOp[] = [];
   let writes = 0;
   let fired = false;
+  let after = 0;
   const fail = (what: string): never => {
     fired = true;
     throw new GuestdiskError('IO_FAILED', `${INJECTED_FAULT}: ${what} after ${fault!.writes} writes`, { injected: true });
   };
   const gate = (): 'pass' | 'fail' | 'tear' => {
-    if (fired) return 'fail'; // once dead, stays dead: nothing after the fault may reach the disk
+    if (fired) {
+      after++;
+      return 'fail'; // once dead, stays dead: nothing after the fault may reach the disk
+    }
     if (!fault || writes < fault.writes) return 'pass';
     return fault.kind === 'torn' ? 'tear' : 'fail';
   };
@@ -87,7 +93,10 @@ export function injectFault(inner: BlockTarget, fault: Fault | null): FaultTarge
       writes++;
     },
     async flush() {
-      if (fired) fail('flush');
+      if (fired) {
+        after++;
+        fail('flush');
+      }
       if (fault?.kind === 'drop-flush') return; // "done", but nothing was made durable
       await inner.flush();
       ops.push({ kind: 'flush' });
@@ -95,6 +104,7 @@ export function injectFault(inner: BlockTarget, fault: Fault | null): FaultTarge
     close: () => inner.close(),
     ops,
     fired: () => fired,
+    callsAfterFault: () => after,
   };
 }
 

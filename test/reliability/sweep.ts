@@ -91,6 +91,7 @@ export async function sweep(c: SweepCase, stage: DiskStage, model: SweepModel): 
       let error: unknown = null;
       await writeDisk(layout, target).catch((e: unknown) => { error = e; });
       if (!isInjected(error)) throw new Error(`${kind} ${n}: writeDisk should fail with the injected fault, got ${String(error)}`);
+      if (target.callsAfterFault() !== 0) throw new Error(`${kind} ${n}: writeDisk went on after the fault (${target.callsAfterFault()} more calls)`);
       await judge(disk, `${kind} after ${n} of ${writes} writes`);
     }
   }
