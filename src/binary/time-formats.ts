@@ -17,6 +17,18 @@ export function filetimeToUnix(filetime: bigint): number {
 export const DOS_TIME_MIN_UNIX = Date.UTC(1980, 0, 1) / 1000;
 export const DOS_TIME_MAX_UNIX = Date.UTC(2107, 11, 31, 23, 59, 58) / 1000;
 
+/** FAT and exFAT store DOS dates: a time they cannot hold is refused, not silently moved (fatgen103 §"Date
+ *  and Time Formats": years 1980–2107). */
+export function assertDosTimeRange(unixSeconds: number, fs: string): void {
+  if (!Number.isFinite(unixSeconds) || unixSeconds < DOS_TIME_MIN_UNIX || unixSeconds > DOS_TIME_MAX_UNIX) {
+    throw new GuestdiskError('INVALID_SPEC', `${fs}: timestamp ${unixSeconds} is outside the range ${fs} can store (1980-01-01 to 2107-12-31 23:59:58 UTC); give --timestamp within it`, {
+      timestamp: unixSeconds,
+      minimum: DOS_TIME_MIN_UNIX,
+      maximum: DOS_TIME_MAX_UNIX,
+    });
+  }
+}
+
 export interface DosDateTime {
   /** bits 15–9 year − 1980, 8–5 month, 4–0 day */
   readonly date: number;

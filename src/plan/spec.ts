@@ -18,6 +18,9 @@ export interface DiskSpec {
   readonly timestamp: number;
 }
 
+/** 9999-12-31T23:59:59Z: far inside NTFS's range (year 30828), and every ISO 8601 printer can show it. */
+const MAX_TIMESTAMP = 253_402_300_799;
+
 const TABLES: readonly TableKind[] = ['gpt', 'mbr'];
 const FILESYSTEMS: readonly FsKind[] = ['none', 'ntfs', 'exfat', 'fat32'];
 
@@ -91,6 +94,9 @@ export function validateSpec(spec: DiskSpec): void {
     throw new GuestdiskError('INVALID_SPEC', `timestamp must be whole Unix seconds, got ${String(spec.timestamp)}`);
   }
   if (spec.timestamp < 0) throw new GuestdiskError('INVALID_SPEC', `timestamp ${spec.timestamp} is before 1970`, { timestamp: spec.timestamp });
+  if (spec.timestamp > MAX_TIMESTAMP) {
+    throw new GuestdiskError('INVALID_SPEC', `timestamp ${spec.timestamp} is after 9999-12-31T23:59:59Z`, { timestamp: spec.timestamp });
+  }
   if (spec.label !== undefined) {
     if (typeof spec.label !== 'string') throw new GuestdiskError('INVALID_SPEC', 'label must be a string');
     assertWellFormedUtf16(spec.label, 'label');

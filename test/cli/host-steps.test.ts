@@ -51,7 +51,7 @@ test('create --lvm vg0/win --size 64M … --attach DOMAIN: lvcreate, lvs, format
   const loop = loopDevice(64 * MiB);
   const host = createFakeHost(world({ newLvPaths: { 'vg0/win': loop.device } }));
   try {
-    const r = cli(['create', '--lvm', 'vg0/win', '--size', '64M', '--fs', 'exfat', '--label', 'DATA', '--seed', 's', '--timestamp', '0', '--attach', WIN, '--persistent', '--cache', 'writeback'], host.env);
+    const r = cli(['create', '--lvm', 'vg0/win', '--size', '64M', '--fs', 'exfat', '--label', 'DATA', '--seed', 's', '--timestamp', '1700000000', '--attach', WIN, '--persistent', '--cache', 'writeback'], host.env);
     assert.is(r.status, 0, r.stderr);
     const calls = host.calls();
     assert.equal(calls.slice(0, 3), [LVS('vg0'), ['lvcreate', '--yes', '-L', `${64 * MiB}b`, '-n', 'win', 'vg0'], LVS('vg0/win')]);

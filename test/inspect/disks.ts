@@ -27,7 +27,7 @@ export function defaultSizeBytes(fs: FsKind, sectorSize: LogicalSectorSize): num
 
 function layoutFor(r: DiskRecipe) {
   return planDisk(
-    { table: r.table, fs: r.fs, label: r.label, seed: r.seed ?? 'inspect-test', timestamp: 0 },
+    { table: r.table, fs: r.fs, label: r.label, seed: r.seed ?? 'inspect-test', timestamp: 315_532_800 },
     { sizeBytes: r.sizeBytes ?? defaultSizeBytes(r.fs, r.sectorSize), logicalSectorSize: r.sectorSize, physicalSectorSize: r.sectorSize },
   );
 }

@@ -128,7 +128,7 @@ for (const c of CASES) {
     try {
       const env: Record<string, string> = c.noIoctl ? { GUESTDISK_NO_IOCTL: '1' } : {};
       const label = c.fs === 'none' ? [] : ['--label', 'DATA'];
-      const r = cli(['create', loop.device, '--fs', c.fs, ...label, '--seed', 'block-test', '--timestamp', '0'], env);
+      const r = cli(['create', loop.device, '--fs', c.fs, ...label, '--seed', 'block-test', '--timestamp', '1700000000'], env);
       assert.is(r.status, 0, r.stderr);
       assert.match(r.stdout, `${c.sector} bytes`);
       const sg = mustRun('sgdisk', ['-v', loop.device]);
@@ -154,8 +154,8 @@ test('the same seed writes the same bytes through ioctl (BLKZEROOUT) and through
     const old = join(dir.path, 'old.bin');
     mustRun('dd', ['if=/dev/urandom', `of=${old}`, 'bs=1M', 'count=64', 'status=none']);
     for (const l of [a, b]) mustRun('dd', [`if=${old}`, `of=${l.device}`, 'bs=1M', 'status=none', 'conv=fsync']);
-    assert.is(cli(['create', a.device, '--fs', 'exfat', '--seed', 'same', '--timestamp', '0', '--force']).status, 0);
-    assert.is(cli(['create', b.device, '--fs', 'exfat', '--seed', 'same', '--timestamp', '0', '--force'], { GUESTDISK_NO_IOCTL: '1' }).status, 0);
+    assert.is(cli(['create', a.device, '--fs', 'exfat', '--seed', 'same', '--timestamp', '1700000000', '--force']).status, 0);
+    assert.is(cli(['create', b.device, '--fs', 'exfat', '--seed', 'same', '--timestamp', '1700000000', '--force'], { GUESTDISK_NO_IOCTL: '1' }).status, 0);
     assert.is(sha256Device(a.device), sha256Device(b.device));
   } finally {
     a.detach();
@@ -245,7 +245,7 @@ test('refused, bytes unchanged: one of its partitions is mounted (partx node, ex
   const mnt = makeTempDir('guestdisk-mnt-');
   let mounted = false;
   try {
-    assert.is(cli(['create', loop.device, '--fs', 'exfat', '--label', 'DATA', '--seed', 'p', '--timestamp', '0']).status, 0);
+    assert.is(cli(['create', loop.device, '--fs', 'exfat', '--label', 'DATA', '--seed', 'p', '--timestamp', '1700000000']).status, 0);
     // This kernel has no partition parser: partx(8) reads the table in user space and adds the node.
     mustRun('partx', ['-a', loop.device]);
     const part = `${loop.device}p1`;

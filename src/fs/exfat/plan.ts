@@ -21,6 +21,7 @@
 // - PercentInUse: floor(used × 100 / ClusterCount) at format time (0 on all but tiny volumes), as Windows' backup
 //   boot sectors show.
 import { GuestdiskError } from '../../errors.js';
+import { assertDosTimeRange } from '../../binary/time-formats.js';
 import { deriveGuid, deriveU32 } from '../../plan/identity.js';
 import { findLoneSurrogate } from '../../binary/utf16.js';
 import type { FsPlanInput } from '../registry.js';
@@ -155,6 +156,7 @@ function resolveClusterSize(input: FsPlanInput, volumeSizeBytes: number): number
 }
 
 export function planExfat(input: FsPlanInput): ExfatPlan {
+  assertDosTimeRange(input.timestamp, 'exFAT');
   const bytesPerSector = input.logicalSectorSize;
   if (bytesPerSector !== 512 && bytesPerSector !== 4096) {
     throw new GuestdiskError('UNSUPPORTED_GEOMETRY', `exFAT: logical sector size ${String(bytesPerSector)} is not 512 or 4096`);

@@ -17,7 +17,7 @@
 // - FATSz32 is the smallest that holds entries 0 … clusterCount + 1 once the data region is placed.
 // - Volumes above 32 GiB: Windows mounts them but its format refuses to make them; we make them, with a note.
 import { GuestdiskError } from '../../errors.js';
-import { DOS_TIME_MAX_UNIX, DOS_TIME_MIN_UNIX } from '../../binary/time-formats.js';
+import { assertDosTimeRange } from '../../binary/time-formats.js';
 import { deriveU32 } from '../../plan/identity.js';
 import type { LogicalSectorSize } from '../../plan/layout.js';
 import type { FsPlanInput } from '../registry.js';
@@ -164,9 +164,7 @@ export function planFat32(input: FsPlanInput): Fat32Plan {
       partitionStartLba: input.partitionStartLba,
     });
   }
-  if (!Number.isFinite(input.timestamp)) {
-    throw new GuestdiskError('INVALID_SPEC', `FAT32: timestamp ${input.timestamp} is not a number of seconds`);
-  }
+  assertDosTimeRange(input.timestamp, 'FAT32');
 
   const notes: string[] = [];
   const candidates = FAT32_CLUSTER_SIZES.filter((c) => c >= sectorSize);
@@ -228,10 +226,7 @@ export function planFat32(input: FsPlanInput): Fat32Plan {
   if (volumeSizeBytes > WINDOWS_FAT32_FORMAT_LIMIT_BYTES) {
     notes.push(`FAT32 above 32 GiB (${describe(volumeSizeBytes)}): Windows mounts it, but its own format would refuse to create it`);
   }
-  const timestamp = Math.min(Math.max(Math.floor(input.timestamp), DOS_TIME_MIN_UNIX), DOS_TIME_MAX_UNIX);
-  if (label !== null && timestamp !== Math.floor(input.timestamp)) {
-    notes.push(`FAT32: timestamp ${input.timestamp} is outside the DOS date range; the label entry records ${new Date(timestamp * 1000).toISOString()}`);
-  }
+  const timestamp = Math.floor(input.timestamp);
 
   return {
     kind: 'fat32',

@@ -165,10 +165,11 @@ test('bad input: named errors that say what would work', () => {
   assert.is(codeOf(() => planFat32(fat32Input({ partitionSizeBytes: 3 * TiB }))).code, 'UNSUPPORTED_GEOMETRY');
 });
 
-test('timestamps before 1980 are clamped to the DOS epoch with a note', () => {
-  const p = planFat32(fat32Input({ partitionSizeBytes: GiB, timestamp: 0 }));
-  assert.is(p.timestamp, Date.UTC(1980, 0, 1) / 1000);
-  assert.match(p.notes.join('\n'), /DOS date range/);
+test('timestamps FAT cannot store (before 1980, after 2107) are refused, not moved', () => {
+  for (const timestamp of [0, Date.UTC(1979, 11, 31, 23, 59, 58) / 1000, Date.UTC(2108, 0, 1) / 1000]) {
+    assert.throws(() => planFat32(fat32Input({ partitionSizeBytes: GiB, timestamp })), (e: unknown) => e instanceof GuestdiskError && e.code === 'INVALID_SPEC' && /1980.*2107/.test(e.message));
+  }
+  assert.is(planFat32(fat32Input({ partitionSizeBytes: GiB, timestamp: Date.UTC(1980, 0, 1) / 1000 })).timestamp, Date.UTC(1980, 0, 1) / 1000);
 });
 
 test.run();
