@@ -72,7 +72,7 @@ export const CLI_ROWS: readonly CliRow[] = [
   { id: 'timestamp-exfat-1970', input: 'exFAT timestamp before 1980', argv: ['create', '{existing}', '--force', '--size', '64M', '--fs', 'exfat', '--timestamp', '1970-01-01T00:00:00Z'], code: 'INVALID_SPEC', exit: 2, message: /1980/ },
   { id: 'timestamp-exfat-2108', input: 'exFAT timestamp after 2107', argv: ['create', '{existing}', '--force', '--size', '64M', '--fs', 'exfat', '--timestamp', '2108-01-01T00:00:00Z'], code: 'INVALID_SPEC', exit: 2, message: /2107/ },
   { id: 'timestamp-ntfs-huge', input: 'NTFS timestamp past year 30828 (`--timestamp 99999999999999`)', argv: ['create', '{existing}', '--force', '--size', '64M', '--timestamp', '99999999999999'], code: 'INVALID_SPEC', exit: 2, message: /timestamp/ },
-  { id: 'timestamp-ntfs-huge-dry-run', input: 'the same with `--dry-run` (today: exit 70, RangeError in the plan printer)', argv: ['create', '{new}', '--size', '64M', '--timestamp', '99999999999999', '--dry-run'], code: 'INVALID_SPEC', exit: 2, message: /timestamp/ },
+  { id: 'timestamp-ntfs-huge-dry-run', input: 'the same with `--dry-run` (was exit 70 before c2d2b38)', argv: ['create', '{new}', '--size', '64M', '--timestamp', '99999999999999', '--dry-run'], code: 'INVALID_SPEC', exit: 2, message: /timestamp/ },
   // existing data
   { id: 'existing-data', input: 'an image that holds a disk, without `--force`', argv: ['create', '{existing}', '--size', '64M'], code: 'TARGET_HAS_DATA', exit: 5, message: /already holds data.*use --force/ },
   { id: 'existing-grow', input: 'growing an existing image without `--force`', argv: ['create', '{blank}', '--size', '128M'], code: 'TARGET_HAS_DATA', exit: 5, message: /needs --force/ },
