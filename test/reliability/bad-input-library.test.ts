@@ -79,7 +79,10 @@ for (const fs of ['fat32', 'exfat'] as const) {
     api.planDisk({ ...base, fs, timestamp: FAT_END - 2 }, geo(64 * MiB));
   });
 }
-test('planDisk refuses an NTFS timestamp past year 30828 (u64 of 100 ns since 1601 overflows soon after)', async () => {
+test('planDisk refuses an NTFS timestamp after 9999-12-31 and accepts its last second', async () => {
+  const END_9999 = Date.UTC(10000, 0, 1) / 1000;
+  api.planDisk({ ...base, timestamp: END_9999 - 1 }, geo(64 * MiB));
+  await expectCode('INVALID_SPEC', 'NTFS 10000-01-01', () => api.planDisk({ ...base, timestamp: END_9999 }, geo(64 * MiB)));
   await expectCode('INVALID_SPEC', 'NTFS 99999999999999', () => api.planDisk({ ...base, timestamp: 99_999_999_999_999 }, geo(64 * MiB)));
   await expectCode('INVALID_SPEC', 'NTFS MAX_SAFE_INTEGER', () => api.planDisk({ ...base, timestamp: Number.MAX_SAFE_INTEGER }, geo(64 * MiB)));
 });
