@@ -20,6 +20,55 @@ export interface NextWrite {
   readonly lengthBytes: number;
 }
 
+/** Zero runs at least this long inside a byte chunk go out as zero ranges (holes in a new image file). */
+export const MIN_ZERO_RUN_BYTES = 64 * 1024;
+const ZERO_SCAN_PAGE_BYTES = 4096;
+
+function isZero(bytes: Uint8Array): boolean {
+  // Word-wise when aligned: most pages of real data fail on the first word.
+  if (bytes.byteOffset % 4 === 0 && bytes.length % 4 === 0) {
+    const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+    for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
+    return true;
+  }
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * Encoders may hand over buffers with long zero stretches (a bitmap piece with a few bits set, the gap between
+ * $SDS and its mirror). Runs of whole zero pages of at least MIN_ZERO_RUN_BYTES become zero ranges, so they are
+ * holes in a new image and never cost a write there. Page boundaries are counted from the chunk's start, which is
+ * sector-aligned, so every piece stays sector-aligned.
+ */
+export function* splitZeroRuns(chunks: Iterable<Chunk>): Generator<Chunk> {
+  for (const chunk of chunks) {
+    if (!('bytes' in chunk) || chunk.bytes.length < MIN_ZERO_RUN_BYTES) {
+      yield chunk;
+      continue;
+    }
+    const { bytes, offsetBytes } = chunk;
+    let dataStart = 0; // start of bytes not yet emitted
+    let page = 0;
+    while (page < bytes.length) {
+      if (!isZero(bytes.subarray(page, Math.min(page + ZERO_SCAN_PAGE_BYTES, bytes.length)))) {
+        page += ZERO_SCAN_PAGE_BYTES;
+        continue;
+      }
+      let end = page;
+      while (end < bytes.length && isZero(bytes.subarray(end, Math.min(end + ZERO_SCAN_PAGE_BYTES, bytes.length)))) end += ZERO_SCAN_PAGE_BYTES;
+      end = Math.min(end, bytes.length);
+      if (end - page >= MIN_ZERO_RUN_BYTES) {
+        if (page > dataStart) yield { offsetBytes: offsetBytes + dataStart, bytes: bytes.subarray(dataStart, page) };
+        yield { offsetBytes: offsetBytes + page, zeroBytes: end - page };
+        dataStart = end;
+      }
+      page = end;
+    }
+    if (dataStart < bytes.length) yield { offsetBytes: offsetBytes + dataStart, bytes: bytes.subarray(dataStart) };
+  }
+}
+
 /** Called between writes; throwing from it stops the run before the next write (signals, fault tests). */
 export type BetweenWrites = (next: NextWrite) => void;
 
@@ -48,7 +97,7 @@ export async function writeChunks(
     stats.bytesWritten += length;
   };
 
-  for (const chunk of chunks) {
+  for (const chunk of splitZeroRuns(chunks)) {
     const rel = chunk.offsetBytes;
     const length = 'bytes' in chunk ? chunk.bytes.length : chunk.zeroBytes;
     const at = baseOffsetBytes + rel;

@@ -96,4 +96,26 @@ test('writeChunks merges neighbours into large writes and refuses chunks outside
   assert.ok(refused);
 });
 
+test('long zero runs inside byte chunks become zero ranges; short ones and data stay bytes', async () => {
+  const { splitZeroRuns, MIN_ZERO_RUN_BYTES } = await import('../../src/write/write-chunks.js');
+  const bytes = new Uint8Array(512 * 1024);
+  bytes[10] = 1; // page 0 has data
+  bytes[200 * 1024] = 2; // a lone data page in the middle
+  bytes[bytes.length - 1] = 3; // the last page has data
+  const out = [...splitZeroRuns([{ offsetBytes: 4096, bytes }])];
+  const kinds = out.map((c) => ('bytes' in c ? `b${c.bytes.length}` : `z${c.zeroBytes}`));
+  assert.equal(kinds, ['b4096', `z${200 * 1024 - 4096}`, 'b4096', `z${512 * 1024 - 204 * 1024 - 4096}`, 'b4096']);
+  let at = 4096;
+  const rebuilt = new Uint8Array(bytes.length);
+  for (const c of out) {
+    assert.is(c.offsetBytes, at);
+    if ('bytes' in c) rebuilt.set(c.bytes, c.offsetBytes - 4096);
+    at += 'bytes' in c ? c.bytes.length : c.zeroBytes;
+  }
+  assert.equal(rebuilt, bytes);
+  const short = new Uint8Array(MIN_ZERO_RUN_BYTES);
+  short[0] = 1;
+  assert.is([...splitZeroRuns([{ offsetBytes: 0, bytes: short }])].length, 1, 'a run shorter than the minimum stays in the write');
+});
+
 test.run();
