@@ -14,7 +14,7 @@ import { CLI_ROWS, type CliRow } from './bad-input-rows.js';
 
 const dir = makeTempDir('guestdisk-bad-input-');
 const paths = { new: join(dir.path, 'new.img'), existing: join(dir.path, 'existing.img'), blank: join(dir.path, 'blank.img'), dir: dir.path };
-mustCli(['create', paths.existing, '--size', '64M', '--seed', 'bad-input', '--timestamp', '0']);
+mustCli(['create', paths.existing, '--size', '64M', '--seed', 'bad-input', '--timestamp', '1700000000']);
 mustRun('truncate', ['-s', '64M', paths.blank]);
 
 /** The CLI through bash, so that a row can hold bytes that are not UTF-8 (Node would re-encode them). */

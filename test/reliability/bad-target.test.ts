@@ -88,7 +88,7 @@ test('an image on a read-only filesystem (tmpfs remounted ro): IO_FAILED (9), no
   mustRun('mount', ['-t', 'tmpfs', '-o', 'size=128M', 'tmpfs', mnt], { timeoutMs: 60_000 });
   cleanups.push(() => mustRun('umount', [mnt], { timeoutMs: 60_000 }));
   const image = join(mnt, 'disk.img');
-  mustCli(['create', image, '--size', '64M', '--fs', 'none', '--seed', 'ro', '--timestamp', '0']);
+  mustCli(['create', image, '--size', '64M', '--fs', 'none', '--seed', 'ro', '--timestamp', '1700000000']);
   mustRun('mount', ['-o', 'remount,ro', mnt], { timeoutMs: 60_000 });
   const before = await fingerprint(image);
   expectRefused(runCli(['create', image, '--size', '64M', '--fs', 'none', '--force', '--json']), 'IO_FAILED', 9, /read-only|EROFS/i);
@@ -103,7 +103,7 @@ test('an image the user may not write (run as nobody): IO_FAILED (9), nothing wr
   chmodSync(dir.path, 0o755);
   chmodSync(shared, 0o1777); // like /tmp: anyone may add files, the image stays root's
   const image = join(shared, 'root-owned.img');
-  mustCli(['create', image, '--size', '64M', '--fs', 'none', '--seed', 'perm', '--timestamp', '0']);
+  mustCli(['create', image, '--size', '64M', '--fs', 'none', '--seed', 'perm', '--timestamp', '1700000000']);
   chmodSync(image, 0o644);
   const before = await fingerprint(image);
   const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', CLI_SOURCE,

@@ -43,7 +43,7 @@ for (const kind of ['file', 'loop'] as const) {
       mustRun('truncate', ['-s', String(size), backing]);
       const loop = kind === 'loop' ? attachLoop(backing, { readOnly: false }) : null;
       const target = loop?.device ?? backing;
-      const layout = planDisk({ table, fs, seed: 'x', timestamp: 0 }, { sizeBytes: size, logicalSectorSize: 512, physicalSectorSize: 512 });
+      const layout = planDisk({ table, fs, seed: 'x', timestamp: 1_700_000_000 }, { sizeBytes: size, logicalSectorSize: 512, physicalSectorSize: 512 });
       const p = layout.partitions[0];
       const expect = { path: target, logicalSectorSize: 512 as const, fs, oldFs: 'exfat' as const, expectedPartition: { offsetBytes: p.startLba * 512, sizeBytes: p.sizeLba * 512 } };
       const options: CreateOptions = { table, fs, seed: 'interrupt', timestamp: '1700000000', force: true, ...(kind === 'file' ? { size: '64M' } : {}) };

@@ -35,7 +35,7 @@ const CASES: KillCase[] = [
 ];
 
 function expectation(c: KillCase, path: string): Parameters<typeof classifyDisk>[0] & { oldFs: FsExpectation } {
-  const layout = planDisk({ table: c.table, fs: c.fs, seed: 'x', timestamp: 0 }, { sizeBytes: parseSize(c.size), logicalSectorSize: c.sectorSize, physicalSectorSize: c.sectorSize });
+  const layout = planDisk({ table: c.table, fs: c.fs, seed: 'x', timestamp: 1_700_000_000 }, { sizeBytes: parseSize(c.size), logicalSectorSize: c.sectorSize, physicalSectorSize: c.sectorSize });
   const p = layout.partitions[0];
   return { path, logicalSectorSize: c.sectorSize, fs: c.fs, oldFs: c.oldFs, expectedPartition: { offsetBytes: p.startLba * c.sectorSize, sizeBytes: p.sizeLba * c.sectorSize } };
 }

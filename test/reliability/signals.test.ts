@@ -27,7 +27,7 @@ const CASES: SignalCase[] = [
 ];
 
 function classify(c: SignalCase, path: string): { klass: DiskClass; evidence: string } {
-  const layout = planDisk({ table: c.table, fs: c.fs, seed: 'x', timestamp: 0 }, { sizeBytes: parseSize(c.size), logicalSectorSize: c.sectorSize, physicalSectorSize: c.sectorSize });
+  const layout = planDisk({ table: c.table, fs: c.fs, seed: 'x', timestamp: 1_700_000_000 }, { sizeBytes: parseSize(c.size), logicalSectorSize: c.sectorSize, physicalSectorSize: c.sectorSize });
   const p = layout.partitions[0];
   return classifyDisk({ path, logicalSectorSize: c.sectorSize, fs: c.fs, oldFs: 'none', expectedPartition: { offsetBytes: p.startLba * c.sectorSize, sizeBytes: p.sizeLba * c.sectorSize } });
 }
