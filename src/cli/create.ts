@@ -132,6 +132,8 @@ async function refuseExistingData(targetPath: string, info: TargetInfo, geometry
 
 async function writeLayout(layout: Layout, info: TargetInfo, geometry: Geometry, options: CreateOptions, io: CliIo): Promise<{ result: WriteResult; partitionReread: PartitionReread | null }> {
   const target = await openTargetForWrite(info, geometry, { force: options.force ?? false, domainDisks: libvirtDomainDisks(io) });
+  // An existing image rewritten with --force was truncated when opened: its old content is already gone.
+  let wroteAny = info.kind === 'file' && info.exists && (options.force ?? false);
   let mbrWritten = false;
   let result: WriteResult;
   const progress = options.json ? null : makeProgress(io, geometry.sizeBytes);
@@ -140,6 +142,7 @@ async function writeLayout(layout: Layout, info: TargetInfo, geometry: Geometry,
       between: (next) => {
         const signal = io.interrupted();
         if (signal) throw new GuestdiskError('INTERRUPTED', `interrupted by ${signal}`, { signal });
+        if (next.kind !== 'flush') wroteAny = true;
         progress?.update(next);
       },
       onStep: (step) => {
@@ -148,16 +151,25 @@ async function writeLayout(layout: Layout, info: TargetInfo, geometry: Geometry,
     });
   } catch (e) {
     progress?.end();
-    await target.flush().catch(() => {});
+    const flushed = await target.flush().then(() => true, () => false);
     await target.close().catch(() => {});
-    if (e instanceof GuestdiskError && !mbrWritten) {
-      throw new GuestdiskError(e.code, `${e.message}. The disk was not finished and shows no partition table: run the same command with --force to redo it`, { ...e.details, diskState: 'incomplete-no-table' }, { cause: e });
-    }
-    throw e;
+    if (!(e instanceof GuestdiskError)) throw e;
+    throw new GuestdiskError(e.code, `${e.message}. ${diskState(wroteAny, mbrWritten, flushed, info.kind === 'file' && !info.exists)}`, { ...e.details, diskState: !wroteAny ? 'unchanged' : mbrWritten ? 'complete' : 'incomplete-no-table' }, { cause: e });
   }
   progress?.end();
   await target.close(); // block devices: fsync, then ask the kernel to re-read the table (BLKRRPART)
   return { result, partitionReread: partitionRereadOf(target) };
+}
+
+/** What a stopped run left, and what to do about it. */
+function diskState(wroteAny: boolean, mbrWritten: boolean, flushed: boolean, newFile: boolean): string {
+  if (!wroteAny) return newFile ? 'Nothing was written (the new image is empty): run the command again' : 'Nothing was written: the disk is as it was';
+  if (mbrWritten) {
+    return flushed
+      ? 'Every structure, the partition table last, was already written and is now flushed: the disk is complete (check it with guestdisk verify)'
+      : 'Every structure was written but the final flush failed: run guestdisk verify, or the same command with --force';
+  }
+  return 'The disk was not finished and shows no partition table: run the same command with --force to redo it';
 }
 
 /** A progress line on a terminal for runs longer than a second: bytes sent, rate, position, ETA. */

@@ -1,5 +1,5 @@
 // Before `create` without --force: is there a partition table or filesystem a user might still want?
-import type { BlockTarget } from '../target/block-target.js';
+import { assertBlockTarget, type BlockTarget } from '../target/block-target.js';
 import { matches, VOLUME_PROBE_BYTES, volumeSignatures } from './signatures.js';
 
 const MBR_SIGNATURE_OFFSET = 0x1fe;
@@ -9,6 +9,7 @@ const USUAL_PARTITION_STARTS = [1024 * 1024, 64 * 1024, 63 * 512, 2048 * 4096];
 
 /** Describes what the target already holds ("GPT partition table", "ntfs at byte 1048576"); empty when nothing. */
 export async function findExistingData(target: BlockTarget): Promise<string[]> {
+  assertBlockTarget(target, 'findExistingData');
   const found: string[] = [];
   const headLength = Math.min(target.sizeBytes, Math.max(VOLUME_PROBE_BYTES, 8192));
   const head = await target.read(0, headLength);

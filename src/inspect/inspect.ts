@@ -1,6 +1,6 @@
 // `inspectDisk`: reads a disk through a BlockTarget (never writes) and describes its partition table, partitions
 // and filesystems as plain JSON, with every finding the decoders make along the way.
-import type { BlockTarget } from '../target/block-target.js';
+import { assertBlockTarget, type BlockTarget } from '../target/block-target.js';
 import { diskFinding } from './finding-codes.js';
 import { alignmentOf, checkMbrTypeFits, checkPartitions, isWindowsSystemPartition, ONE_MIB } from './partition-checks.js';
 import { readPartitionTable } from './partition-table.js';
@@ -20,6 +20,7 @@ export interface InspectOptions {
 }
 
 export async function inspectDisk(target: BlockTarget, options: InspectOptions = {}): Promise<DiskReport> {
+  assertBlockTarget(target, 'inspectDisk');
   const s = target.logicalSectorSize;
   const g: DiskGeometry = { sectorSize: s, sizeLba: Math.floor(target.sizeBytes / s) };
   const findings: InspectFinding[] = [];

@@ -5,7 +5,7 @@ import type { LogicalSectorSize } from '../plan/layout.js';
 import { GPT_HEADER_SIGNATURE } from '../partition/gpt-header.js';
 import { MBR_TYPE } from '../partition/gpt-types.js';
 import { MBR, MBR_BOOT_SIGNATURE, readMbr } from '../partition/mbr.js';
-import type { BlockTarget } from '../target/block-target.js';
+import { assertBlockTarget, type BlockTarget } from '../target/block-target.js';
 import { isExtendedType } from './mbr-table.js';
 import { ONE_MIB } from './partition-checks.js';
 import { volumeSignatures } from './signatures.js';
@@ -45,6 +45,7 @@ export function bootSectorBytesPerSector(boot: Uint8Array): number | null {
 
 /** `disk` may have been opened with any sector size: only byte offsets are used. */
 export async function detectSectorSize(disk: BlockTarget): Promise<SectorSizeGuess> {
+  assertBlockTarget(disk, 'detectSectorSize');
   for (const s of SIZES) {
     if (isGptSignature(await readAt(disk, s, 8))) return { logicalSectorSize: s, reason: `GPT header at byte ${s}`, detected: true };
   }

@@ -1,6 +1,6 @@
 // `verifyDisk`: everything inspectDisk finds, plus the caller's expectations (table kind, filesystem, label), as
 // one list of findings. ok = no error finding (the CLI's exit 0).
-import type { BlockTarget } from '../target/block-target.js';
+import { assertBlockTarget, type BlockTarget } from '../target/block-target.js';
 import { diskFinding } from './finding-codes.js';
 import { inspectDisk, type InspectOptions } from './inspect.js';
 import { VERIFY_SCHEMA, type DiskReport, type FilesystemReport, type InspectFinding, type VerifyExpectations, type VerifyReport } from './report.js';
@@ -38,6 +38,7 @@ export function checkExpectations(disk: DiskReport, expect: VerifyExpectations):
 }
 
 export async function verifyDisk(target: BlockTarget, expectations: VerifyExpectations = {}, options: InspectOptions = {}): Promise<VerifyReport> {
+  assertBlockTarget(target, 'verifyDisk');
   const disk = await inspectDisk(target, options);
   return verifyReport(disk, expectations);
 }

@@ -7,6 +7,7 @@ export const MIB = 1024 * 1024;
 export const PARTITION_ALIGNMENT_BYTES = MIB;
 
 export function validateGeometry(g: Geometry): void {
+  if (g === null || typeof g !== 'object') throw new GuestdiskError('INVALID_SPEC', `the geometry must be an object, got ${g === null ? 'null' : typeof g}`);
   if (g.logicalSectorSize !== 512 && g.logicalSectorSize !== 4096) {
     throw new GuestdiskError('UNSUPPORTED_GEOMETRY', `logical sector size ${String(g.logicalSectorSize)} is not supported: use 512 or 4096`);
   }

@@ -7,7 +7,7 @@ import { GPT_TYPE_BASIC_DATA, MBR_TYPE, WINDOWS_BASIC_DATA_NAME } from '../parti
 import { alignDown, alignmentLba, MIB, sizeLba, validateGeometry } from './geometry.js';
 import { deriveGuid, deriveU32 } from './identity.js';
 import type { Geometry, GptTablePlan, Layout, PartitionPlan, Step, TablePlan } from './layout.js';
-import { validateSpec, type DiskSpec } from './spec.js';
+import { parseTableKind, validateSpec, type DiskSpec } from './spec.js';
 
 /** MBR partition records hold 32-bit LBAs. */
 const MBR_MAX_LBA = 0xffffffff;
@@ -78,6 +78,10 @@ function planTable(spec: DiskSpec, g: Geometry): TablePlan {
 
 /** The smallest disk that holds a 1 MiB-aligned partition of 1 MiB, and the table around it. */
 export function minimumDiskBytes(table: 'gpt' | 'mbr', logicalSectorSize: number): number {
+  parseTableKind(table);
+  if (logicalSectorSize !== 512 && logicalSectorSize !== 4096) {
+    throw new GuestdiskError('UNSUPPORTED_GEOMETRY', `logical sector size ${String(logicalSectorSize)} is not supported: use 512 or 4096`);
+  }
   // MBR: 1 MiB before the partition, 1 MiB of partition. GPT: the same plus the backup entry array and header.
   return table === 'gpt' ? 2 * MIB + GPT_ENTRY_ARRAY_BYTES + logicalSectorSize : 2 * MIB;
 }

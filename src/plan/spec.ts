@@ -85,6 +85,7 @@ export function parseTimestamp(text: string | number): number {
 
 /** Checks that do not depend on the disk's geometry. */
 export function validateSpec(spec: DiskSpec): void {
+  if (spec === null || typeof spec !== 'object') throw new GuestdiskError('INVALID_SPEC', `the disk spec must be an object, got ${spec === null ? 'null' : typeof spec}`);
   parseTableKind(spec.table);
   parseFsKind(spec.fs);
   if (typeof spec.seed !== 'string' || spec.seed.length === 0) {

@@ -110,3 +110,11 @@ export function sliceTarget(disk: BlockTarget, offsetBytes: number, sizeBytes: n
     close: async () => {}, // the disk owns the handle
   });
 }
+
+/** For JavaScript callers: a missing or foreign target is INVALID_SPEC, not a TypeError deep inside. */
+export function assertBlockTarget(target: unknown, what: string): asserts target is BlockTarget {
+  const t = target as Partial<BlockTarget> | null;
+  if (!t || typeof t !== 'object' || typeof t.read !== 'function' || !Number.isSafeInteger(t.sizeBytes)) {
+    throw new GuestdiskError('INVALID_SPEC', `${what}: expected a BlockTarget (openFileTarget, openBlockDeviceTarget, openMemoryTarget), got ${t === null ? 'null' : typeof t}`);
+  }
+}

@@ -27,10 +27,12 @@ function ownerAlive(pid: number): boolean {
 export async function acquireFileLock(imagePath: string): Promise<FileLock> {
   const path = lockPathFor(imagePath);
   for (let attempt = 0; attempt < 2; attempt++) {
+    // The pid is written to a private file first and linked into place (link(2) fails if the lock exists), so a
+    // lock is never seen without its owner's pid: a half-made lock cannot pass for a stale one.
+    const draft = `${path}.${process.pid}.draft`;
     try {
-      const handle = await nodeFs.open(path, 'wx', 0o644);
-      await handle.writeFile(`${process.pid}\n`);
-      await handle.close();
+      await nodeFs.writeFile(draft, `${process.pid}\n`, { mode: 0o644 });
+      await nodeFs.link(draft, path);
       let released = false;
       return {
         path,
@@ -42,6 +44,8 @@ export async function acquireFileLock(imagePath: string): Promise<FileLock> {
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw wrapIoError(e, `cannot create the lock file ${path}`);
+    } finally {
+      await nodeFs.rm(draft, { force: true });
     }
     const owner = Number.parseInt(await nodeFs.readFile(path, 'utf8').catch(() => ''), 10);
     if (ownerAlive(owner) && owner !== process.pid) {

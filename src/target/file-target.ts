@@ -59,6 +59,12 @@ export async function openFileTarget(options: FileTargetOptions): Promise<BlockT
   const fs = options.fs ?? (nodeFs as unknown as FsPromisesLike);
   const { path } = options;
   const sector = options.logicalSectorSize ?? 512;
+  if (sector !== 512 && sector !== 4096) {
+    throw new GuestdiskError('UNSUPPORTED_GEOMETRY', `logical sector size ${String(sector)} is not supported: use 512 or 4096`);
+  }
+  if (options.sizeBytes !== undefined && (!Number.isSafeInteger(options.sizeBytes) || options.sizeBytes <= 0 || options.sizeBytes % sector !== 0)) {
+    throw new GuestdiskError('INVALID_SPEC', `size ${String(options.sizeBytes)} is not a positive safe multiple of the ${sector}-byte sector`, { sizeBytes: String(options.sizeBytes) });
+  }
   const probe = await probeFile(path, fs);
   if (options.mode === 'read') {
     if (!probe.exists) throw new GuestdiskError('IO_FAILED', `${path} does not exist`, { path });

@@ -32,6 +32,9 @@ export interface MemoryTargetOptions {
 export function openMemoryTarget(options: MemoryTargetOptions): MemoryTarget {
   const { sizeBytes } = options;
   const logicalSectorSize = options.logicalSectorSize ?? 512;
+  if (logicalSectorSize !== 512 && logicalSectorSize !== 4096) {
+    throw new GuestdiskError('UNSUPPORTED_GEOMETRY', `logical sector size ${String(logicalSectorSize)} is not supported: use 512 or 4096`);
+  }
   if (!Number.isSafeInteger(sizeBytes) || sizeBytes <= 0) {
     throw new GuestdiskError('INVALID_SPEC', `memory target size must be a positive safe integer, got ${sizeBytes}`);
   }

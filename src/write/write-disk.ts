@@ -21,7 +21,7 @@ export interface WriteResult extends ChunkWriteStats {
 }
 
 export async function writeDisk(layout: Layout, target: BlockTarget, options: WriteOptions = {}): Promise<WriteResult> {
-  checkGeometry(layout, target);
+  checkLayout(layout, target);
   const stats: WriteResult = { writes: 0, bytesWritten: 0, zeroBytes: 0, flushes: 0, steps: 0 };
   const between = options.between ?? (() => {});
   const s = layout.geometry.logicalSectorSize;
@@ -79,14 +79,36 @@ export async function writeDisk(layout: Layout, target: BlockTarget, options: Wr
   return stats;
 }
 
-/** A Layout made for another disk must never be written to this one. */
-function checkGeometry(layout: Layout, target: BlockTarget): void {
+const STEP_KINDS: ReadonlySet<string> = new Set<Step['kind']>([
+  'wipe', 'flush', 'fs-body', 'fs-boot-backup', 'fs-boot', 'gpt-backup-entries', 'gpt-backup-header', 'gpt-primary-entries', 'gpt-primary-header', 'mbr',
+]);
+
+/**
+ * The Layout is checked whole before its first write: it may come from JSON a caller stored or edited, and a
+ * bad step found halfway would leave a half-written disk. A Layout made for another disk is refused too.
+ */
+function checkLayout(layout: Layout, target: BlockTarget): void {
+  const bad = (why: string): GuestdiskError => new GuestdiskError('INVALID_SPEC', `not a usable Layout: ${why}`);
+  if (layout === null || typeof layout !== 'object') throw bad('not an object');
   const g = layout.geometry;
+  if (!g || typeof g !== 'object' || !Array.isArray(layout.steps) || !layout.table || !Array.isArray(layout.partitions)) {
+    throw bad('geometry, table, partitions and steps are required (make it with planDisk)');
+  }
   if (g.sizeBytes !== target.sizeBytes || g.logicalSectorSize !== target.logicalSectorSize) {
     throw new GuestdiskError(
       'INVALID_SPEC',
       `the layout was planned for ${g.sizeBytes} bytes with ${g.logicalSectorSize}-byte sectors, but ${target.description} has ${target.sizeBytes} bytes with ${target.logicalSectorSize}-byte sectors`,
       { layoutSizeBytes: g.sizeBytes, targetSizeBytes: target.sizeBytes, layoutSectorSize: g.logicalSectorSize, targetSectorSize: target.logicalSectorSize },
     );
+  }
+  const s = g.logicalSectorSize;
+  for (const [i, step] of layout.steps.entries()) {
+    if (!step || !STEP_KINDS.has(step.kind)) throw bad(`step ${i} has an unknown kind ${JSON.stringify(step?.kind)}`);
+    const { offsetBytes: at, lengthBytes: n } = step;
+    if (!Number.isSafeInteger(at) || !Number.isSafeInteger(n) || at < 0 || n < 0 || at + n > g.sizeBytes || at % s !== 0 || n % s !== 0) {
+      throw new GuestdiskError('OUT_OF_BOUNDS', `step ${i} (${step.kind}) [${at}, +${n}) is not a sector-aligned range inside the ${g.sizeBytes}-byte disk`, { step: i, offsetBytes: at, lengthBytes: n });
+    }
+    if (step.kind.startsWith('fs-') && !layout.filesystem) throw bad(`step ${i} (${step.kind}) but no filesystem plan`);
+    if (step.kind.startsWith('gpt-') && layout.table.kind !== 'gpt') throw bad(`step ${i} (${step.kind}) but the table is ${layout.table.kind}`);
   }
 }
