@@ -158,7 +158,7 @@ function progress(label, s) {
 }
 
 function imageArgv(tool, fs, size, image) {
-  if (tool === 'guestdisk') return [process.execPath, CLI, 'create', image, '--size', size, '--fs', fs, '--label', LABEL, '--seed', 'bench', '--timestamp', '0'];
+  if (tool === 'guestdisk') return [process.execPath, CLI, 'create', image, '--size', size, '--fs', fs, '--label', LABEL, '--seed', 'bench', '--timestamp', '1700000000'];
   if (tool === 'classic') return ['bash', CLASSIC_SH, 'image', image, size, fs, LABEL];
   return [process.execPath, '-e', '0'];
 }
@@ -209,7 +209,7 @@ async function detach(dev) {
 async function deviceSample(cell, { tool, fs, size, label }) {
   const backing = join(WORK, `device-${fs}-${size}.img`);
   const argvFor = (dev) =>
-    tool === 'guestdisk' ? [process.execPath, CLI, 'create', dev, '--fs', fs, '--label', LABEL, '--seed', 'bench', '--timestamp', '0']
+    tool === 'guestdisk' ? [process.execPath, CLI, 'create', dev, '--fs', fs, '--label', LABEL, '--seed', 'bench', '--timestamp', '1700000000']
       : tool === 'classic' ? ['bash', CLASSIC_SH, 'device', dev, fs, LABEL]
         : [process.execPath, '-e', '0'];
   makeSparse(backing, parseSize(size));
