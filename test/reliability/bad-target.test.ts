@@ -48,7 +48,7 @@ test('a symlink to a mounted block device: TARGET_BUSY (4), device untouched', a
   cleanups.push(() => loop.detach());
   const mnt = join(dir.path, 'mnt');
   mkdirSync(mnt);
-  mustRun('mount', [loop.device, mnt], { timeoutMs: 60_000 });
+  mustRun('mount', ['-o', 'ro', loop.device, mnt], { timeoutMs: 60_000 }); // ro: ext4 itself writes nothing
   cleanups.push(() => mustRun('umount', [mnt], { timeoutMs: 60_000 }));
   const link = join(dir.path, 'disk-link');
   symlinkSync(loop.device, link);

@@ -1,7 +1,7 @@
 // Two `guestdisk create` on the same target at once: the second is refused with TARGET_BUSY (exit 4) before it
 // writes anything (image files: the lock file; block devices: O_EXCL), and the first finishes intact: its disk is
 // byte for byte the one an uncontended run with the same arguments makes.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -100,16 +100,28 @@ test('block device: a second create while the first has it open is TARGET_BUSY (
   }
 });
 
-test('image file: a lock file just created, its pid not yet written, is not taken over as stale', () => {
-  // acquireFileLock creates the lock (O_EXCL) and writes its pid in a second call: in between, a second run
-  // reads an empty lock. Taking that over as stale lets both runs write the same image at once.
+test('image file: the lock is never seen without its owner\'s pid (a half-made lock would pass for a stale one)', async () => {
+  // Before b92dbfe the lock was created empty and the pid written by a second call: a run that read it in
+  // between called it stale, deleted it and wrote the same image as its owner.
   const image = join(dir.path, 'young-lock.img');
-  mustCli(['create', image, '--size', '64M', '--fs', 'none', '--seed', 'young', ...TS]);
-  const before = sparseDigest(image);
-  writeFileSync(lockOf(image), '');
-  const second = runCli(['create', image, '--size', '64M', '--fs', 'ntfs', '--seed', 'second', ...TS, '--force', '--json']);
-  assert.is(second.status, 4, `an empty, fresh lock was taken over: exit ${second.status}\n${second.stdout.slice(0, 300)}${second.stderr}`);
-  assert.is(sparseDigest(image), before);
+  let seen = 0;
+  const empty: string[] = [];
+  for (let round = 0; round < 3; round++) {
+    const run = startCli(['create', image, '--size', '64M', '--fs', 'none', '--seed', `young-${round}`, ...TS, '--force']);
+    let ended = false;
+    void run.done.then(() => (ended = true));
+    while (!ended) {
+      try {
+        const text = readFileSync(lockOf(image), 'utf8');
+        seen++;
+        if (text.trim() !== String(run.pid)) empty.push(JSON.stringify(text));
+      } catch { /* not there */ }
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.is((await run.done).status, 0);
+  }
+  assert.ok(seen > 0, 'the lock was never seen: the poll proves nothing');
+  assert.equal(empty, [], `the lock held something other than its owner's pid: ${empty.slice(0, 5).join(', ')}`);
 });
 
 test('image file: two creates started together never both write: the disk is exactly one of the two', async () => {

@@ -16,6 +16,8 @@ import { classifyDisk } from '../helpers/classify.js';
 import { attachLoop, makeTempDir, mustRun, runTool } from '../helpers/tools.js';
 
 const MiB = 2 ** 20;
+/** What a stop message must say about the disk: how to redo it, that it is complete, or that it is untouched. */
+const STATE_SAID = /--force|complete|finished|[Nn]othing was written|as it was/;
 const dir = makeTempDir('guestdisk-interrupt-cli-');
 test.after(() => dir.remove());
 
@@ -69,8 +71,11 @@ for (const kind of ['file', 'loop'] as const) {
           const verdict = classifyDisk(expect);
           const how = `stopped at check ${n}: ${e.message}`;
           if (e.code !== 'INTERRUPTED' || EXIT_CODE[e.code] !== 130) wrong.push(`${how}: code ${e.code}`);
-          // The message must say where the disk stands: how to redo it, or that it is complete after all.
-          if (!/--force|complete|finished/.test(e.message)) wrong.push(`${how}: the message says neither how to redo it nor that the disk is complete (disk: ${verdict.klass})`);
+          // The message must say where the disk stands: how to redo it, that it is complete, or that it is untouched.
+          if (!STATE_SAID.test(e.message)) wrong.push(`${how}: the message does not say what state the disk is in (disk: ${verdict.klass})`);
+          if (/[Nn]othing was written|as it was/.test(e.message) && verdict.klass !== 'unchanged' && verdict.klass !== 'old-intact') {
+            wrong.push(`${how}: the message says nothing was written, but the disk is ${verdict.klass}`);
+          }
           if (verdict.klass === 'lie') wrong.push(`${how}: ${verdict.evidence}`);
           if (/shows no partition table/.test(e.message) && pttype(target) !== null) {
             wrong.push(`${how}: but blkid sees a ${pttype(target)} table (${verdict.klass}: ${verdict.evidence.slice(0, 160)})`);
