@@ -1,6 +1,6 @@
 // The CLI as a child process the reliability tests can signal: started from source as users run it, watched for
 // the moment it starts writing (its lock file, or the target open in /proc/PID/fd), stopped, killed.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { CLI_SOURCE, REPO_ROOT } from '../helpers/paths.js';
 import { mustRun } from '../helpers/tools.js';
@@ -94,4 +94,18 @@ export function randomFrom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/**
+ * Detaches every loop device still over `backing` (a device some process still held is only marked for
+ * autoclear by `losetup -d`): retries for a few seconds, then fails loudly, so a leaked loop device shows.
+ */
+export async function detachLoopsOver(backing: string): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    const left = mustRun('losetup', ['-j', backing], { timeoutMs: 60_000 }).split('\n').filter(Boolean).map((l) => l.slice(0, l.indexOf(':')));
+    if (left.length === 0) return;
+    for (const device of left) spawnSync('losetup', ['-d', device]);
+    await sleep(100);
+  }
+  throw new Error(`loop devices over ${backing} stay attached: ${mustRun('losetup', ['-j', backing])}`);
 }

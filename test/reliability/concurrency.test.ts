@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mustCli, runCli } from '../helpers/cli.js';
 import { attachLoop, makeTempDir, mustRun } from '../helpers/tools.js';
-import { holdsOpen, lockedBy, lockOf, sleep, sparseDigest, startCli, waitUntil } from './cli-process.js';
+import { detachLoopsOver, holdsOpen, lockedBy, lockOf, sleep, sparseDigest, startCli, waitUntil } from './cli-process.js';
 
 const dir = makeTempDir('guestdisk-concurrency-');
 test.after(() => dir.remove());
@@ -97,6 +97,7 @@ test('block device: a second create while the first has it open is TARGET_BUSY (
     assert.is(got, sparseDigest(refBacking), 'the first run finished as if alone');
   } finally {
     loop.detach();
+    await detachLoopsOver(backing);
   }
 });
 

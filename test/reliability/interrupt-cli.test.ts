@@ -13,6 +13,7 @@ import { openBlockDeviceTarget } from '../../src/target/block-device.js';
 import { openFileTarget } from '../../src/target/file-target.js';
 import { writeDisk } from '../../src/write/write-disk.js';
 import { classifyDisk } from '../helpers/classify.js';
+import { detachLoopsOver } from './cli-process.js';
 import { attachLoop, makeTempDir, mustRun, runTool } from '../helpers/tools.js';
 
 const MiB = 2 ** 20;
@@ -85,6 +86,7 @@ for (const kind of ['file', 'loop'] as const) {
         assert.equal(wrong, [], wrong.join('\n'));
       } finally {
         loop?.detach();
+      await detachLoopsOver(backing);
       }
     });
   }

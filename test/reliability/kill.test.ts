@@ -12,6 +12,7 @@ import { classifyDisk, type Classification, type FsExpectation } from '../helper
 import { mustCli } from '../helpers/cli.js';
 import { attachLoop, makeTempDir, mustRun } from '../helpers/tools.js';
 import { holdsOpen, lockOf, locked, randomFrom, sleep, sparseDigest, startCli, waitUntil } from './cli-process.js';
+import { detachLoopsOver } from './cli-process.js';
 
 const SEED = Number(process.env.GUESTDISK_KILL_SEED ?? 20261125);
 const random = randomFrom(SEED);
@@ -96,6 +97,7 @@ for (const c of CASES.filter((k) => !process.env.GUESTDISK_KILL_ONLY || `${k.tar
       }
     } finally {
       device?.detach();
+      await detachLoopsOver(backing);
     }
   });
 }

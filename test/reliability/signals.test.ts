@@ -12,6 +12,7 @@ import { classifyDisk, type DiskClass } from '../helpers/classify.js';
 import { mustCli } from '../helpers/cli.js';
 import { attachLoop, makeTempDir, mustRun, runTool } from '../helpers/tools.js';
 import { holdsOpen, lockOf, locked, randomFrom, sleep, startCli, waitUntil } from './cli-process.js';
+import { detachLoopsOver } from './cli-process.js';
 
 const SEED = Number(process.env.GUESTDISK_SIGNAL_SEED ?? 1125);
 const random = randomFrom(SEED);
@@ -102,6 +103,7 @@ for (const c of CASES) {
         assert.ok(interrupted >= 2, `only ${interrupted} of the runs were still writing when ${signal} arrived`);
       } finally {
         device?.detach();
+      await detachLoopsOver(backing);
       }
     });
   }
