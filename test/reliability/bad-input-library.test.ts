@@ -164,6 +164,7 @@ test('writeDisk refuses a tampered Layout (a step outside the disk) before writi
   let thrown: unknown = null;
   await api.writeDisk({ ...layout, steps }, target).catch((e: unknown) => { thrown = e; });
   assert.instance(thrown, api.GuestdiskError);
+  assert.is((thrown as api.GuestdiskError).code, 'OUT_OF_BOUNDS');
   assert.equal(target.log.filter((r) => r.kind !== 'flush'), [], 'a Layout is checked whole before its first write');
 });
 
