@@ -114,24 +114,36 @@ export async function runCreate(targetArg: string | undefined, options: CreateOp
 }
 
 async function refuseExistingData(targetPath: string, info: TargetInfo, geometry: Geometry, options: CreateOptions): Promise<void> {
-  if (!info.exists || options.force) return;
+  // Block devices are checked through the exclusive write handle (writeLayout), so that a mounted or busy device
+  // is reported as busy first: "use --force" would not help there.
+  if (!info.exists || options.force || info.kind === 'block-device') return;
   const reader = await openTargetForRead(targetPath, { logicalSectorSize: geometry.logicalSectorSize });
-  let found: string[];
   try {
-    found = await findExistingData(reader);
+    refuseFound(targetPath, await findExistingData(reader));
   } finally {
     await reader.close();
-  }
-  if (found.length > 0) {
-    throw new GuestdiskError('TARGET_HAS_DATA', `${targetPath} already holds data (${found.join('; ')}); use --force to erase it`, { found });
   }
   if (info.kind === 'file' && geometry.sizeBytes > info.currentSizeBytes) {
     throw new GuestdiskError('TARGET_HAS_DATA', `${targetPath} exists with ${info.currentSizeBytes} bytes; growing it to ${geometry.sizeBytes} needs --force`);
   }
 }
 
+function refuseFound(targetPath: string, found: string[]): void {
+  if (found.length > 0) {
+    throw new GuestdiskError('TARGET_HAS_DATA', `${targetPath} already holds data (${found.join('; ')}); use --force to erase it`, { found });
+  }
+}
+
 async function writeLayout(layout: Layout, info: TargetInfo, geometry: Geometry, options: CreateOptions, io: CliIo): Promise<{ result: WriteResult; partitionReread: PartitionReread | null }> {
   const target = await openTargetForWrite(info, geometry, { force: options.force ?? false, domainDisks: libvirtDomainDisks(io) });
+  if (info.kind === 'block-device' && !options.force) {
+    try {
+      refuseFound(info.path, await findExistingData(target));
+    } catch (e) {
+      await target.close().catch(() => {});
+      throw e;
+    }
+  }
   // An existing image rewritten with --force was truncated when opened: its old content is already gone.
   let wroteAny = info.kind === 'file' && info.exists && (options.force ?? false);
   let mbrWritten = false;

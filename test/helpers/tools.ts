@@ -7,7 +7,7 @@ import { join } from 'node:path';
 /** Binary → Debian package; scripts/install-test-tools.sh installs every package named here. */
 export const TOOL_PACKAGES: Record<string, string> = {
   sgdisk: 'gdisk', sfdisk: 'fdisk', fdisk: 'fdisk', parted: 'parted', blkid: 'util-linux', wipefs: 'util-linux',
-  losetup: 'util-linux', partx: 'util-linux', mkntfs: 'ntfs-3g', ntfsinfo: 'ntfs-3g', ntfsfix: 'ntfs-3g',
+  losetup: 'mount', partx: 'util-linux', mkntfs: 'ntfs-3g', ntfsinfo: 'ntfs-3g', ntfsfix: 'ntfs-3g',
   ntfsls: 'ntfs-3g', ntfsresize: 'ntfs-3g', ntfscat: 'ntfs-3g', 'ntfs-3g': 'ntfs-3g', ntfscluster: 'ntfs-3g',
   ntfssecaudit: 'ntfs-3g', fsstat: 'sleuthkit', fls: 'sleuthkit', icat: 'sleuthkit', mmls: 'sleuthkit',
   fsntfsinfo: 'libfsntfs-utils', 'fsck.exfat': 'exfatprogs', 'mkfs.exfat': 'exfatprogs', 'dump.exfat': 'exfatprogs',
