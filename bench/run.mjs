@@ -209,12 +209,15 @@ async function detach(dev) {
 async function deviceSample(cell, { tool, fs, size, label }) {
   const backing = join(WORK, `device-${fs}-${size}.img`);
   const argvFor = (dev) =>
-    tool === 'guestdisk' ? [process.execPath, CLI, 'create', dev, '--fs', fs, '--label', LABEL, '--seed', 'bench', '--timestamp', '1700000000']
+    tool.startsWith('guestdisk') ? [process.execPath, CLI, 'create', dev, '--fs', fs, '--label', LABEL, '--seed', 'bench', '--timestamp', '1700000000']
       : tool === 'classic' ? ['bash', CLASSIC_SH, 'device', dev, fs, LABEL]
         : [process.execPath, '-e', '0'];
   makeSparse(backing, parseSize(size));
   const dev = await attach(backing);
-  const s = await measure(argvFor(dev), { workDir: WORK, timeoutMs: TIMEOUT_MS });
+  // guestdisk-writes: the same CLI with the ioctl package switched off, so zero ranges go out as 4 MiB zero
+  // writes instead of BLKZEROOUT (the sysfs fallback path of hosts without the native addon).
+  const env = tool === 'guestdisk-writes' ? { ...process.env, GUESTDISK_NO_IOCTL: '1' } : undefined;
+  const s = await measure(argvFor(dev), { workDir: WORK, timeoutMs: TIMEOUT_MS, env });
   await detach(dev);
   if (tool !== 'floor' && s.ok) s.allocatedBytes = statSync(backing).blocks * 512;
   cell.samples.push(s);
@@ -225,7 +228,7 @@ async function deviceSample(cell, { tool, fs, size, label }) {
       redo: async () => {
         makeSparse(backing, parseSize(size));
         const again = await attach(backing);
-        const calls = await countWriteCalls(argvFor(again), { workDir: WORK, timeoutMs: TIMEOUT_MS });
+        const calls = await countWriteCalls(argvFor(again), { workDir: WORK, timeoutMs: TIMEOUT_MS, env });
         await detach(again);
         return calls;
       },
@@ -275,7 +278,7 @@ async function main() {
     for (const size of DEVICE_SIZES) {
       for (let rep = 0; rep < N; rep++) {
         for (const [fi, fs] of FS_LIST.entries()) {
-          for (const tool of rotate(['guestdisk', 'classic', 'floor'], rep + fi)) {
+          for (const tool of rotate(['guestdisk', 'guestdisk-writes', 'classic', 'floor'], rep + fi)) {
             device[fs][size] ??= {};
             const cell = (device[fs][size][tool] ??= newCell());
             await deviceSample(cell, { tool, fs, size, label: `device ${fs} ${size} ${tool} ${rep + 1}/${N}` });

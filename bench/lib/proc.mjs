@@ -81,10 +81,10 @@ export async function measure(argv, { workDir, timeoutMs, env }) {
 }
 
 /** Counts write-family system calls of argv and all its children with strace -f -c (an extra, untimed run). */
-export async function countWriteCalls(argv, { workDir, timeoutMs }) {
+export async function countWriteCalls(argv, { workDir, timeoutMs, env }) {
   const out = join(workDir, 'strace.txt');
   rmSync(out, { force: true });
-  const r = await run(['strace', '-f', '-c', '-e', 'trace=write,pwrite64,writev,pwritev,pwritev2', '-o', out, ...argv], { timeoutMs });
+  const r = await run(['strace', '-f', '-c', '-e', 'trace=write,pwrite64,writev,pwritev,pwritev2', '-o', out, ...argv], { timeoutMs, env });
   if (r.timedOut || r.rc !== 0) return { ok: false, rc: r.rc, timedOut: r.timedOut };
   const text = readFileSync(out, 'utf8');
   const calls = {};

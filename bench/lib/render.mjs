@@ -48,7 +48,7 @@ export function ms(n) {
 const mb = (kb) => (Number.isFinite(kb) ? `${(kb / 1024).toFixed(1)} MiB` : '–');
 const ratio = (x) => (Number.isFinite(x) ? `${x.toFixed(x >= 10 ? 0 : 2)}×` : '–');
 
-const TOOL_NAME = { guestdisk: 'guestdisk', classic: 'classic', floor: '`node -e 0`' };
+const TOOL_NAME = { guestdisk: 'guestdisk', 'guestdisk-writes': 'guestdisk, zero writes (no ioctl: no BLKZEROOUT)', classic: 'classic', floor: '`node -e 0`' };
 
 function wallCell(s) {
   if (s.n === 0) return s.timedOut ? `timed out (${s.timedOut})` : `failed (${s.failed})`;
@@ -66,11 +66,12 @@ export function renderTable(sizes, cells) {
     if (!bySize) continue;
     const g = bySize.guestdisk && summarize(bySize.guestdisk);
     const c = bySize.classic && summarize(bySize.classic);
-    for (const tool of ['guestdisk', 'classic', 'floor']) {
+    for (const tool of ['guestdisk', 'guestdisk-writes', 'classic', 'floor']) {
       if (!bySize[tool]) continue;
       const s = summarize(bySize[tool]);
-      const r = tool === 'guestdisk' && g?.n && c?.n ? ratio(c.wallMedianMs / g.wallMedianMs) : '';
-      const rc = tool === 'guestdisk' && g?.n && c?.n ? ratio(c.cpuMedianMs / g.cpuMedianMs) : '';
+      const ours = tool.startsWith('guestdisk') ? s : null;
+      const r = ours?.n && c?.n ? ratio(c.wallMedianMs / ours.wallMedianMs) : '';
+      const rc = ours?.n && c?.n ? ratio(c.cpuMedianMs / ours.cpuMedianMs) : '';
       const wr = tool !== 'floor' && s.nonZeroBytes ? ratio(s.writeBytes / s.nonZeroBytes) : '';
       rows.push(`| ${tool === 'guestdisk' ? size : ''} | ${TOOL_NAME[tool]} | ${s.n} | ${wallCell(s)} | ${r} | ${s.n ? ms(s.cpuMedianMs) : '–'} | ${rc} | ${s.n ? bytes(s.writeBytes) : '–'} | ${wr} | ${tool === 'floor' ? '' : bytes(s.allocatedBytes)} | ${tool === 'floor' ? '' : bytes(s.nonZeroBytes)} | ${s.writeCalls ?? ''} | ${s.n ? `${mb(s.rssKbMedian)} (${mb(s.rssKbMax)})` : '–'} |`);
     }
