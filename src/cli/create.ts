@@ -11,10 +11,11 @@ import { describeTarget, openTargetForRead, openTargetForWrite, resolveGeometry,
 import { writeDisk, type WriteResult } from '../write/write-disk.js';
 import type { NextWrite } from '../write/write-chunks.js';
 import { formatBytes, renderLayout } from './render.js';
-import { attachAfterCreate, checkHostOptions, libvirtDomainDisks, prepareLvm } from './host-steps.js';
+import { attachAfterCreate, checkHostOptions, libvirtDomainDisks, prepareLvm, type HostOptions } from './host-steps.js';
 import { partitionRereadOf, type PartitionReread } from '../target/block-device.js';
 
-export interface CreateOptions {
+/** `create`'s options as commander hands them over; the LVM/libvirt ones are host-steps.ts's HostOptions. */
+export interface CreateOptions extends HostOptions {
   size?: string;
   table: string;
   fs: string;
@@ -27,13 +28,6 @@ export interface CreateOptions {
   dryRun?: boolean;
   json?: boolean;
   force?: boolean;
-  lvm?: string;
-  attach?: string;
-  targetDev?: string;
-  bus?: string;
-  cache?: string;
-  persistent?: boolean;
-  printXml?: boolean;
 }
 
 export interface CliIo {

@@ -44,6 +44,19 @@ export function openMemoryTarget(options: MemoryTargetOptions): MemoryTarget {
   const chunks = new Map<number, Uint8Array>();
   const log: WriteRecord[] = [];
 
+  /** The pieces of [offsetBytes, +lengthBytes) that fall in each chunk: chunk index, offset within it, length, and
+   *  how far into the range the piece starts. */
+  function* spans(offsetBytes: number, lengthBytes: number): Generator<{ index: number; within: number; n: number; done: number }> {
+    let done = 0;
+    while (done < lengthBytes) {
+      const at = offsetBytes + done;
+      const within = at % CHUNK_BYTES;
+      const n = Math.min(CHUNK_BYTES - within, lengthBytes - done);
+      yield { index: Math.floor(at / CHUNK_BYTES), within, n, done };
+      done += n;
+    }
+  }
+
   const chunkFor = (index: number, create: boolean): Uint8Array | undefined => {
     let c = chunks.get(index);
     if (!c && create) {
@@ -54,15 +67,7 @@ export function openMemoryTarget(options: MemoryTargetOptions): MemoryTarget {
   };
 
   const copyIn = (offsetBytes: number, bytes: Uint8Array): void => {
-    let done = 0;
-    while (done < bytes.length) {
-      const at = offsetBytes + done;
-      const index = Math.floor(at / CHUNK_BYTES);
-      const within = at % CHUNK_BYTES;
-      const n = Math.min(CHUNK_BYTES - within, bytes.length - done);
-      chunkFor(index, true)!.set(bytes.subarray(done, done + n), within);
-      done += n;
-    }
+    for (const { index, within, n, done } of spans(offsetBytes, bytes.length)) chunkFor(index, true)!.set(bytes.subarray(done, done + n), within);
   };
 
   if (options.initial) copyIn(0, options.initial.subarray(0, sizeBytes));
@@ -75,15 +80,9 @@ export function openMemoryTarget(options: MemoryTargetOptions): MemoryTarget {
     requiresAlignment: false,
     async read(offsetBytes, lengthBytes) {
       const out = new Uint8Array(lengthBytes);
-      let done = 0;
-      while (done < lengthBytes) {
-        const at = offsetBytes + done;
-        const index = Math.floor(at / CHUNK_BYTES);
-        const within = at % CHUNK_BYTES;
-        const n = Math.min(CHUNK_BYTES - within, lengthBytes - done);
+      for (const { index, within, n, done } of spans(offsetBytes, lengthBytes)) {
         const c = chunks.get(index);
         if (c) out.set(c.subarray(within, within + n), done);
-        done += n;
       }
       return out;
     },
@@ -93,18 +92,11 @@ export function openMemoryTarget(options: MemoryTargetOptions): MemoryTarget {
     },
     async writeZeros(offsetBytes, lengthBytes) {
       log.push({ kind: 'zeros', offsetBytes, lengthBytes });
-      let done = 0;
-      while (done < lengthBytes) {
-        const at = offsetBytes + done;
-        const index = Math.floor(at / CHUNK_BYTES);
-        const within = at % CHUNK_BYTES;
-        const n = Math.min(CHUNK_BYTES - within, lengthBytes - done);
+      for (const { index, within, n } of spans(offsetBytes, lengthBytes)) {
         const c = chunks.get(index);
-        if (c) {
-          if (n === CHUNK_BYTES) chunks.delete(index); // a whole chunk of zeros is a hole again
-          else c.fill(0, within, within + n);
-        }
-        done += n;
+        if (!c) continue;
+        if (n === CHUNK_BYTES) chunks.delete(index); // a whole chunk of zeros is a hole again
+        else c.fill(0, within, within + n);
       }
     },
     async flush() {
