@@ -1,6 +1,6 @@
 // NTFS inspector: decodes a volume's boot sector (falling back to the backup), compares the backup boot sector,
 // reads $MFT record 0 and $Volume (record 3) through the MFT's own runlist for the label, version and dirty flag,
-// and compares $MFT with $MFTMirr. Read-only; every loop is bounded; garbage gives findings or a GuestdiskError.
+// compares $MFT with $MFTMirr, and checks the other system files (ntfs-system-files.ts). Read-only; every loop is bounded; garbage gives findings or a GuestdiskError.
 import { finding, type Finding } from '../binary/fields.js';
 import { GuestdiskError, hex, isGuestdiskError } from '../errors.js';
 import { ATTR_TYPE, SYSTEM_FILE } from '../fs/ntfs/attribute-types.js';
@@ -17,6 +17,7 @@ import {
 import { decodeMftRecord } from '../fs/ntfs/mft-record.js';
 import { decodeRunlist, type Run } from '../fs/ntfs/runlist.js';
 import type { BlockTarget } from '../target/block-target.js';
+import { checkNtfsSystemFiles } from './ntfs-system-files.js';
 
 export interface NtfsReport {
   readonly type: 'ntfs';
@@ -225,6 +226,9 @@ export async function inspectNtfsVolume(volume: BlockTarget, ctx: NtfsInspectCon
           message: `$MFTMirr differs from the first ${MIRROR_RECORDS} records of $MFT (record ${Math.floor(differ / g.mftRecordSize)}, byte ${differ % g.mftRecordSize}): ntfsfix and chkdsk report it` }));
       }
     }
+
+    const mftRecordCount = Math.floor(Math.min(mftData.nonResident.header.dataSize, Number.MAX_SAFE_INTEGER) / g.mftRecordSize);
+    findings.push(...await checkNtfsSystemFiles(volume, g, mftRecordCount, (n) => readMftRecordBytes(volume, runs, g, n)));
 
     const volBytes = await readMftRecordBytes(volume, runs, g, SYSTEM_FILE.VOLUME);
     if (!volBytes) throw new GuestdiskError('CORRUPT_STRUCTURE', '$Volume (MFT record 3) is not mapped by $MFT\'s runlist');
