@@ -107,6 +107,7 @@ export const FINDING_CODES = {
   FAT_FSINFO_SIGNATURE: { severity: 'error', windows: 'The FSInfo sector\'s signatures are wrong: Windows ignores its hints and chkdsk reports the volume.' },
   FAT_FSINFO_FREE_COUNT: { severity: 'warning', windows: 'The FSInfo free-cluster count is wrong: Windows shows wrong free space until chkdsk recounts.' },
   FAT_ROOT_CHAIN: { severity: 'error', windows: 'The root directory\'s cluster chain is broken: Windows cannot list the volume and chkdsk wants to repair it.' },
+  FAT_ROOT_CLUSTER_FREE: { severity: 'error', windows: 'A cluster of the root directory is marked free in the FAT: Windows may give it to a new file and overwrite the root directory; chkdsk repairs it.' },
   FAT_LABEL_MISMATCH: { severity: 'warning', windows: 'The boot-sector label and the root-directory label differ: Windows shows the root-directory one, other tools the boot-sector one.' },
   // ---- expectations (verify --expect-*)
   EXPECT_TABLE_MISMATCH: { severity: 'error', windows: 'The partition table is not the kind asked for with --expect-table.' },

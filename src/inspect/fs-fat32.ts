@@ -52,6 +52,8 @@ const FAT_COUNT_LIMIT_BYTES = 64 * 1024 * 1024;
 const READ_BLOCK_BYTES = 4 * 1024 * 1024;
 /** A root directory longer than this is not followed further (a fresh one has 1 cluster). */
 const ROOT_CHAIN_LIMIT = 4096;
+/** A free FAT entry. */
+const FAT32_FREE_ENTRY = 0;
 const ROOT_READ_LIMIT_BYTES = 64 * 1024 * 1024;
 
 const S = 'FatVolume';
@@ -229,13 +231,16 @@ async function readRootLabelFat32(volume: BlockTarget, b32: Fat32BootSector, fat
       return null;
     }
     seen.add(cluster);
+    // Every cluster of the chain must be allocated in the FAT: a free one would be handed out to a new file.
+    const entryAt = fatAt + cluster * 4;
+    const next = entryAt + 4 > volume.sizeBytes ? null : readUint(await volume.read(entryAt, 4), 0, 4) & FAT32_ENTRY_MASK;
+    if (next === FAT32_FREE_ENTRY) {
+      findings.push(finding({ code: 'FAT_ROOT_CLUSTER_FREE', structure: S, field: 'rootClus', offsetBytes: entryAt, actual: `FAT[${cluster}] = 0`,
+        message: `cluster ${cluster} of the root directory is marked free in the FAT: a new file would overwrite the root directory` }));
+    }
     const result = scanDirectory(await volume.read(at, clusterBytes));
     if (result.label !== undefined) return result.label;
-    if (result.ended) return null;
-    const entryAt = fatAt + cluster * 4;
-    if (entryAt + 4 > volume.sizeBytes) return null;
-    const next = readUint(await volume.read(entryAt, 4), 0, 4) & FAT32_ENTRY_MASK;
-    if (next >= FAT32_EOC_MIN) return null;
+    if (result.ended || next === null || next === FAT32_FREE_ENTRY || next >= FAT32_EOC_MIN) return null;
     cluster = next;
   }
   return null;
