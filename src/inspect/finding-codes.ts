@@ -94,6 +94,7 @@ export const FINDING_CODES = {
   EXFAT_PARTITION_OFFSET: { severity: 'warning', windows: 'PartitionOffset does not match the partition start: Windows ignores it for data volumes (0 is allowed), but it is wrong.' },
   EXFAT_UPCASE_CHECKSUM: { severity: 'error', windows: 'The up-case table does not match its checksum: Windows reports the volume as corrupt.' },
   EXFAT_ALLOCATION_BITMAP: { severity: 'error', windows: 'The allocation bitmap entry is missing or wrong: Windows cannot allocate space and reports the volume as corrupt.' },
+  EXFAT_BITMAP_METADATA_FREE: { severity: 'error', windows: 'The allocation bitmap marks clusters of the bitmap, up-case table or root directory free: Windows may give them to a new file and overwrite the volume\'s metadata; chkdsk repairs it.' },
   EXFAT_ROOT_DIRECTORY: { severity: 'error', windows: 'The root directory cannot be read: Windows shows the volume as corrupt or RAW.' },
   EXFAT_ROOT_METADATA_MISSING: { severity: 'error', windows: 'The root directory lacks its bitmap or up-case entry: Windows refuses the volume.' },
   EXFAT_VOLUME_LABEL: { severity: 'error', windows: 'The volume label entry is malformed: Windows shows no or a garbled label and chkdsk wants to fix it.' },

@@ -128,6 +128,35 @@ async function readClusters(volume: BlockTarget, bs: ExfatBootSector, clusters: 
   return done === lengthBytes ? out : null;
 }
 
+/** At most this many clusters of each metadata chain are checked against the allocation bitmap. */
+const MAX_MARK_CHECKS = 4096;
+
+/** The allocation bitmap must mark its own clusters and those of the up-case table and root directory in use. */
+async function checkBitmapMarks(volume: BlockTarget, bs: ExfatBootSector, entry: { firstCluster: number; dataLength: number }, others: readonly number[], findings: Finding[]): Promise<void> {
+  const clusterSize = 2 ** bs.bytesPerSectorShift * 2 ** bs.sectorsPerClusterShift;
+  const bitmapClusters = Math.ceil(Math.min(entry.dataLength, Math.ceil(bs.clusterCount / 8)) / clusterSize);
+  const chain = await clusterChain(volume, bs, entry.firstCluster, Math.min(bitmapClusters, MAX_MARK_CHECKS));
+  if (chain.problem) {
+    findings.push(finding({ code: 'EXFAT_ALLOCATION_BITMAP', structure: S, message: `the allocation bitmap's chain: ${chain.problem}` }));
+    return;
+  }
+  const wanted = [...chain.clusters, ...others.slice(0, MAX_MARK_CHECKS)];
+  const cache = new Map<number, Uint8Array | null>();
+  const free: number[] = [];
+  for (const c of wanted) {
+    const byte = (c - 2) >> 3;
+    const index = Math.floor(byte / clusterSize);
+    if (index >= chain.clusters.length) continue;
+    if (!cache.has(index)) cache.set(index, await readClusters(volume, bs, [chain.clusters[index]], clusterSize));
+    const part = cache.get(index);
+    if (part && (part[byte % clusterSize] & (1 << ((c - 2) & 7))) === 0) free.push(c);
+  }
+  if (free.length > 0) {
+    findings.push(finding({ code: 'EXFAT_BITMAP_METADATA_FREE', structure: S, actual: `clusters ${free.slice(0, 8).join(', ')} marked free`,
+      message: `the allocation bitmap marks clusters of the bitmap, up-case table or root directory free (${free.slice(0, 4).join(', ')}): a new file would overwrite them` }));
+  }
+}
+
 function differingByte(main: Uint8Array, backup: Uint8Array): number {
   for (let i = 0; i < main.length; i++) {
     if (main[i] !== backup[i] && !BOOT_CHECKSUM_SKIPPED_OFFSETS.includes(i)) return i;
@@ -203,6 +232,8 @@ export async function inspectExfatVolume(volume: BlockTarget, ctx: ExfatInspectC
   const root = rootChain.clusters.length > 0 ? await readClusters(volume, bs, rootChain.clusters, rootChain.clusters.length * clusterSize) : null;
   let sawBitmap = false;
   let sawUpcase = false;
+  let bitmapEntry: { firstCluster: number; dataLength: number } | null = null;
+  let upcaseClusters: readonly number[] = [];
   if (root) {
     for (let at = 0; at + DIR_ENTRY_SIZE <= root.length; at += DIR_ENTRY_SIZE) {
       const type = root[at];
@@ -217,6 +248,7 @@ export async function inspectExfatVolume(volume: BlockTarget, ctx: ExfatInspectC
       } else if (type === ENTRY_TYPE.allocationBitmap) {
         const e = ALLOCATION_BITMAP_ENTRY.decode(entry);
         sawBitmap = true;
+        if (!bitmapEntry) bitmapEntry = { firstCluster: e.firstCluster, dataLength: e.dataLength };
         if (e.dataLength < Math.ceil(bs.clusterCount / 8)) {
           findings.push(finding({ code: 'EXFAT_ALLOCATION_BITMAP', structure: S, expected: `≥ ${Math.ceil(bs.clusterCount / 8)} bytes`, actual: `${e.dataLength} bytes`, message: `the allocation bitmap (${e.dataLength} bytes) is too short for ${bs.clusterCount} clusters` }));
         }
@@ -233,6 +265,7 @@ export async function inspectExfatVolume(volume: BlockTarget, ctx: ExfatInspectC
           findings.push(finding({ code: 'EXFAT_UPCASE_CHECKSUM', structure: S, message: `the up-case table at cluster ${e.firstCluster} cannot be read${chain.problem ? `: ${chain.problem}` : ''}` }));
           continue;
         }
+        upcaseClusters = chain.clusters;
         const sum = upcaseTableChecksum(table);
         if (sum !== e.tableChecksum) {
           findings.push(finding({ code: 'EXFAT_UPCASE_CHECKSUM', structure: S, expected: hex(e.tableChecksum), actual: hex(sum),
@@ -241,6 +274,7 @@ export async function inspectExfatVolume(volume: BlockTarget, ctx: ExfatInspectC
       }
     }
   }
+  if (bitmapEntry) await checkBitmapMarks(volume, bs, bitmapEntry, [...rootChain.clusters, ...upcaseClusters], findings);
   if (!sawBitmap || !sawUpcase) {
     findings.push(finding({ code: 'EXFAT_ROOT_METADATA_MISSING', structure: S,
       message: `the root directory has no ${[!sawBitmap ? 'Allocation Bitmap' : '', !sawUpcase ? 'Up-case Table' : ''].filter(Boolean).join(' or ')} entry: no implementation mounts it` }));
