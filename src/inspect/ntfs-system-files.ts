@@ -224,18 +224,33 @@ export async function checkNtfsSystemFiles(volume: BlockTarget, g: NtfsSystemGeo
     const full = bitmapBytes <= MAX_BITMAP_BYTES && mftRecordCount <= MAX_RECORDS;
     const used = full ? new Uint8Array(bitmapBytes) : null;
     const systemRuns: Run[] = [{ lcn: 0, length: 1 }];
+    let incomplete = false;
+    // Files never share clusters, so more run clusters than the volume has means garbage: stop counting then.
+    let marked = 0;
     const addRuns = (runs: readonly Run[], system: boolean): void => {
       for (const r of runs) {
         if (r.lcn === null) continue;
-        if (system) systemRuns.push(r);
-        if (used) for (let c = r.lcn; c < Math.min(r.lcn + r.length, g.clusterCount); c++) used[c >> 3] |= 1 << (c & 7);
+        if (system && systemRuns.length < MAX_RUNS) systemRuns.push(r);
+        if (!used || incomplete) continue;
+        marked += r.length;
+        if (marked > g.clusterCount) {
+          incomplete = true;
+          continue;
+        }
+        for (let c = r.lcn; c < Math.min(r.lcn + r.length, g.clusterCount); c++) used[c >> 3] |= 1 << (c & 7);
       }
     };
     if (used) used[0] |= 1;
-    let incomplete = false;
     const addRecord = (rec: Loaded, system: boolean): void => {
       for (const a of rec.attrs) {
-        const runs = runsOf(a);
+        let runs: Run[] | null = null;
+        try {
+          runs = runsOf(a);
+        } catch (e) {
+          if (system) throw e;
+          errText(e);
+          incomplete = true; // a user file's runlist we cannot decode: its clusters are unknown
+        }
         if (runs) addRuns(runs, system);
       }
     };
@@ -252,11 +267,14 @@ export async function checkNtfsSystemFiles(volume: BlockTarget, g: NtfsSystemGeo
     }
     // Clusters the system files use must be marked in use.
     const clear: number[] = [];
+    let budget = MAX_BITMAP_BYTES;
     for (const r of systemRuns) {
       const first = r.lcn!;
       const last = Math.min(first + r.length, g.clusterCount, first + 8 * MAX_BITMAP_BYTES) - 1;
       if (last < first) continue;
       const from = first >> 3;
+      budget -= (last >> 3) - from + 1;
+      if (budget < 0) break;
       const bytes = await readStream(volume, bitmapRuns, g.clusterSize, from, (last >> 3) - from + 1);
       if (!bytes) throw new GuestdiskError('CORRUPT_STRUCTURE', '$Bitmap is shorter than the volume');
       for (let c = first; c <= last && clear.length < 16; c++) if ((bytes[(c >> 3) - from] & (1 << (c & 7))) === 0) clear.push(c);
