@@ -1,6 +1,6 @@
 // Every corruption the judge's corrupt.py makes (../shared/conformance/corrupt.py --list) on our own images is
 // reported with its specific code and severity, and verify exits 1 for errors (0 when only warnings).
-import { copyFileSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -8,7 +8,7 @@ import { runVerify } from '../../src/cli/verify.js';
 import type { CliIo } from '../../src/cli/create.js';
 import type { VerifyReport } from '../../src/inspect/report.js';
 import type { FsKind, TableKind } from '../../src/plan/layout.js';
-import { makeTempDir, mustRun, requireTool } from '../helpers/tools.js';
+import { attachLoop, makeTempDir, mustRun, requireTool } from '../helpers/tools.js';
 import { makeImageFile, MIB, WRITABLE_FS } from './disks.js';
 
 const CORRUPT = '/work/shared/conformance/corrupt.py';
@@ -150,6 +150,33 @@ test('clean base images verify with exit 0', async () => {
     assert.is(await runVerify(await baseImage(table, 'none'), { json: true, expectTable: table }, io), 0, io.out.join(''));
     assert.ok(statSync(await baseImage(table, 'none')).size === 64 * MIB);
   }
+});
+
+test('after ntfs-3g writes and deletes files, verify still finds nothing ($Bitmap and MFT checks raise no false alarm)', async () => {
+  requireTool('ntfs-3g');
+  const path = join(dir.path, 'ntfs3g-written.img');
+  copyFileSync(await baseImage('gpt', 'ntfs'), path);
+  const loop = attachLoop(path, { offsetBytes: MIB, readOnly: false });
+  const mnt = join(dir.path, 'mnt');
+  mkdirSync(mnt, { recursive: true });
+  try {
+    mustRun('ntfs-3g', [loop.device, mnt]);
+    try {
+      mkdirSync(join(mnt, 'd'));
+      for (let i = 0; i < 200; i++) writeFileSync(join(mnt, 'd', `f${i}`), 'x'.repeat(i * 37));
+      writeFileSync(join(mnt, 'big'), new Uint8Array(3 * MIB).fill(7));
+      for (let i = 0; i < 200; i += 3) unlinkSync(join(mnt, 'd', `f${i}`));
+    } finally {
+      mustRun('umount', [mnt]);
+    }
+  } finally {
+    loop.detach();
+  }
+  const io = captureIo();
+  const exit = await runVerify(path, { json: true }, io);
+  const report = JSON.parse(io.out.join('')) as VerifyReport;
+  assert.equal(report.findings.map((f) => f.code), []);
+  assert.is(exit, 0);
 });
 
 test.after(() => dir.remove());
