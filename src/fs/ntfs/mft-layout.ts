@@ -103,7 +103,16 @@ export function createClusterAllocator(clusterCount: number, mftZoneEndLcn: numb
   };
 }
 
+/** Built once per plan object: planNtfs builds it to prove everything fits, and formatNtfs, handed the same plan
+ *  by writeDisk, reuses it instead of building it (and its garbage) a second time. Pure: same plan, same value. */
+const built = new WeakMap<NtfsPlan, SystemFiles>();
+
 /** Everything the formatter writes, derived from the plan alone (also run by planNtfs to prove it fits). */
 export function layoutVolume(plan: NtfsPlan): SystemFiles {
-  return buildSystemFiles(plan);
+  let files = built.get(plan);
+  if (!files) {
+    files = buildSystemFiles(plan);
+    built.set(plan, files);
+  }
+  return files;
 }
