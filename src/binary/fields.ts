@@ -7,7 +7,7 @@ import { decodeGuid, encodeGuidInto } from './guid.js';
 const LITTLE_ENDIAN = true;
 
 export type FieldSpec =
-  | { readonly offset: number; readonly type: 'u8' | 'u16' | 'u32' | 'u64' | 'i8' | 'i16' | 'i32' }
+  | { readonly offset: number; readonly type: 'u8' | 'u16' | 'u32' | 'u64' | 'i8' | 'i16' | 'i32' | 'i64' }
   | { readonly offset: number; readonly type: 'bytes'; readonly length: number }
   /** Fixed-width ASCII; encode pads with `pad` (default 0x20, a space); decode returns every byte. */
   | { readonly offset: number; readonly type: 'ascii'; readonly length: number; readonly pad?: number }
@@ -41,7 +41,7 @@ export interface Struct<T extends Fields> {
 
 export type StructValue<S> = S extends Struct<infer T> ? StructValueOf<T> : never;
 
-const INT_SIZES = { u8: 1, u16: 2, u32: 4, u64: 8, i8: 1, i16: 2, i32: 4 } as const;
+const INT_SIZES = { u8: 1, u16: 2, u32: 4, u64: 8, i8: 1, i16: 2, i32: 4, i64: 8 } as const;
 
 export function fieldLength(spec: FieldSpec): number {
   switch (spec.type) {
@@ -118,6 +118,12 @@ function writeField(view: DataView, struct: string, key: string, spec: FieldSpec
       view.setBigUint64(at, BigInt(n), LITTLE_ENDIAN);
       return;
     }
+    case 'i64': {
+      const n = value as number;
+      if (!Number.isSafeInteger(n)) throw fieldError(struct, key, `i64 ${String(value)} is not a safe integer`);
+      view.setBigInt64(at, BigInt(n), LITTLE_ENDIAN);
+      return;
+    }
     case 'bytes': {
       const bytes = value as Uint8Array;
       if (!(bytes instanceof Uint8Array) || bytes.length !== spec.length) {
@@ -190,6 +196,13 @@ function readField(view: DataView, struct: string, key: string, spec: FieldSpec)
           field: key,
           actual: big.toString(),
         });
+      }
+      return Number(big);
+    }
+    case 'i64': {
+      const big = view.getBigInt64(at, LITTLE_ENDIAN);
+      if (big > BigInt(Number.MAX_SAFE_INTEGER) || big < BigInt(Number.MIN_SAFE_INTEGER)) {
+        throw new GuestdiskError('CORRUPT_STRUCTURE', `${struct}.${key}: i64 ${big} is beyond ±2^53`, { structure: struct, field: key, actual: big.toString() });
       }
       return Number(big);
     }

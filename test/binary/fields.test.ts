@@ -63,6 +63,14 @@ test('findings name struct and field; throwFirst raises CORRUPT_STRUCTURE', () =
   }
 });
 
+test('i64 fields carry negative values (NTFS highestVcn −1 of an empty stream)', () => {
+  const S = defineStruct('I64', 8, { v: { offset: 0, type: 'i64' } });
+  const bytes = S.encode({ v: -1 });
+  assert.equal([...bytes], [255, 255, 255, 255, 255, 255, 255, 255]);
+  assert.is(S.decode(bytes).v, -1);
+  assert.is(S.decode(S.encode({ v: 2 ** 40 })).v, 2 ** 40);
+});
+
 test('readIntN/writeIntN handle signed runlist-style integers', () => {
   const b = new Uint8Array(8);
   for (const [n, len] of [[-1, 1], [-129, 2], [0x7fffff, 3], [-(2 ** 40), 6], [2 ** 52, 7]] as const) {

@@ -30,7 +30,7 @@ export const NON_RESIDENT_ATTRIBUTE_HEADER = defineStruct('NonResidentAttributeH
   flags: { offset: 0x0c, type: 'u16' },
   instance: { offset: 0x0e, type: 'u16' },
   lowestVcn: { offset: 0x10, type: 'u64' },
-  highestVcn: { offset: 0x18, type: 'u64' },
+  highestVcn: { offset: 0x18, type: 'i64' }, // −1 for an empty stream (Windows writes 0xFFFF…FF)
   mappingPairsOffset: { offset: 0x20, type: 'u16' },
   compressionUnit: { offset: 0x22, type: 'u8' }, // 0: not compressed
   reserved1: { offset: 0x23, type: 'bytes', length: 5 },
