@@ -179,7 +179,7 @@ function diskState(wroteAny: boolean, mbrWritten: boolean, flushed: boolean, new
 }
 
 /** A progress line on a terminal for runs longer than a second: bytes sent, rate, position, ETA. */
-function makeProgress(io: CliIo, diskBytes: number): { update(next: NextWrite): void; end(): void } | null {
+export function makeProgress(io: CliIo, diskBytes: number): { update(next: NextWrite): void; end(): void } | null {
   const show = io.progress;
   if (!show) return null;
   const started = io.now();
