@@ -1,6 +1,8 @@
 // The interruption sweep shared by the interrupt-*.test.ts files: plan a create, then stop it at every write
 // under each fault model (test/helpers/fault-target.ts) and judge each disk left with real tools
 // (test/helpers/classify.ts). Memory targets keep it fast; only the judging touches a (loop) device.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import { GuestdiskError } from '../../src/errors.js';
 import { planDisk } from '../../src/plan/plan-disk.js';
 import type { FsKind, Layout, TableKind } from '../../src/plan/layout.js';
@@ -170,4 +172,22 @@ export function casesFor(fs: FsKind, oldFs: FsKind): SweepCase[] {
     }
   }
   return cases;
+}
+
+/** The interrupt-*.test.ts files: for each case, under both fault models, no disk left may lie, and an
+ *  uninterrupted run gives a complete disk. */
+export function registerSweepTests(cases: readonly SweepCase[]): void {
+  const pool = stages();
+  for (const c of cases) {
+    for (const model of ['stop', 'cache'] as const) {
+      const what = model === 'stop' ? 'stopped after every write (clean, torn, flushes dropped)' : 'crashed with a reordering cache before every flush';
+      test(`${what}, ${describeCase(c)}: never a disk that lies`, async () => {
+        const r = await sweep(c, pool.get(c.sizeBytes, c.sectorSize), model);
+        console.log(`  ${model} ${describeCase(c)}: ${r.writes} writes, ${r.states} states ${JSON.stringify(r.counts)}`);
+        assert.ok(r.lies.length === 0, `${r.lies.length} lying disks:\n${r.lies.slice(0, 6).join('\n')}`);
+        assert.is(r.finalClass, 'complete');
+      });
+    }
+  }
+  test.after(() => pool.close());
 }

@@ -1,8 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { checkTiling } from '../../../src/binary/fields.js';
@@ -10,22 +9,14 @@ import {
   ATTR_DEF, ATTR_DEF_SIZE_BYTES, STANDARD_ATTR_DEFS, buildAttrDef, decodeAttrDef, decodeAttrDefEntry, encodeAttrDefEntry,
 } from '../../../src/fs/ntfs/attrdef.js';
 import { ATTR_DEF_FLAG, ATTR_TYPE } from '../../../src/fs/ntfs/attribute-types.js';
-import { CORPUS_DIR, FIXTURES_DIR } from '../../helpers/paths.js';
-import { makeTempDir, requireTool } from '../../helpers/tools.js';
+import { CORPUS_DIR } from '../../helpers/paths.js';
+import { makeTempDir } from '../../helpers/tools.js';
+import { run, pinned } from './reference.js';
 
 const tmp = makeTempDir('ntfs-attrdef-');
 test.after(() => tmp.remove());
 
-function run(tool: string, args: readonly string[]): Uint8Array {
-  requireTool(tool);
-  return new Uint8Array(execFileSync(tool, args, { maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'pipe'] }));
-}
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
-function pinned(name: string): string {
-  const line = readFileSync(join(FIXTURES_DIR, 'ntfs-tables', 'mkntfs-2022.10.3.sha256'), 'utf8').split('\n').find((l) => l.endsWith(`  ${name}`));
-  if (!line) throw new Error(`fixtures/ntfs-tables/mkntfs-2022.10.3.sha256 has no hash for ${name}`);
-  return line.split(' ')[0];
-}
 const isCorrupt = (e: Error & { code?: string }): boolean => e.code === 'CORRUPT_STRUCTURE';
 
 test('ATTR_DEF field table tiles its 160 bytes', () => {

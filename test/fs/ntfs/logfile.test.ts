@@ -9,22 +9,13 @@ import {
   LOGFILE_MIN_SIZE_BYTES, RESTART_AREA, RESTART_PAGE_HEADER, decodeLogFileState, decodeRestartPageHeader, logFileChunks,
   logFileSizeBytes,
 } from '../../../src/fs/ntfs/logfile.js';
-import { CORPUS_DIR, FIXTURES_DIR } from '../../helpers/paths.js';
+import { CORPUS_DIR } from '../../helpers/paths.js';
 import { makeTempDir, requireTool } from '../../helpers/tools.js';
+import { run, text, pinned } from './reference.js';
 
 const tmp = makeTempDir('ntfs-logfile-');
 test.after(() => tmp.remove());
 
-function run(tool: string, args: readonly string[]): Uint8Array {
-  requireTool(tool);
-  return new Uint8Array(execFileSync(tool, args, { maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'pipe'] }));
-}
-const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
-function pinned(name: string): string {
-  const line = readFileSync(join(FIXTURES_DIR, 'ntfs-tables', 'mkntfs-2022.10.3.sha256'), 'utf8').split('\n').find((l) => l.endsWith(`  ${name}`));
-  if (!line) throw new Error(`fixtures/ntfs-tables/mkntfs-2022.10.3.sha256 has no hash for ${name}`);
-  return line.split(' ')[0];
-}
 
 function mkntfs(sizeBytes: number, clusterSize: number, sectorSize = 512): string {
   const image = join(tmp.path, `v-${sizeBytes}-${clusterSize}-${sectorSize}.img`);

@@ -1,6 +1,5 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
 import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -13,16 +12,12 @@ import {
 import type { IndexKeyData } from '../../../src/fs/ntfs/secure.js';
 import { decodeSid, formatSid, type Sid } from '../../../src/fs/ntfs/security-descriptor.js';
 import { CORPUS_DIR } from '../../helpers/paths.js';
-import { makeTempDir, requireTool } from '../../helpers/tools.js';
+import { makeTempDir } from '../../helpers/tools.js';
+import { run, text } from './reference.js';
 
 const tmp = makeTempDir('ntfs-quota-');
 test.after(() => tmp.remove());
 
-function run(tool: string, args: readonly string[]): Uint8Array {
-  requireTool(tool);
-  return new Uint8Array(execFileSync(tool, args, { maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'pipe'] }));
-}
-const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 const hexOf = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 /** Entries of a resident $INDEX_ROOT value (sleuthkit icat output): key, data and the padding up to the entry's end. */

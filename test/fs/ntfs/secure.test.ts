@@ -1,44 +1,20 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { checkTiling } from '../../../src/binary/fields.js';
 import {
   FIRST_SECURITY_ID, SDH_DATA_PADDING, SDH_INDEX_KEY, SDS_BLOCK_SIZE_BYTES, SECURITY_DESCRIPTOR_HEADER, SII_INDEX_KEY,
   buildSecure, decodeSds, decodeSecurityDescriptorHeader, securityDescriptorAttributeFor, securityIdForRecord, type IndexKeyData,
 } from '../../../src/fs/ntfs/secure.js';
 import { decodeSecurityDescriptor, formatSid, securityDescriptorHash } from '../../../src/fs/ntfs/security-descriptor.js';
-import { FIXTURES_DIR } from '../../helpers/paths.js';
-import { makeTempDir, requireTool } from '../../helpers/tools.js';
+import { makeTempDir } from '../../helpers/tools.js';
+import { run, text, pinned, mkntfsVolume } from './reference.js';
 
 const tmp = makeTempDir('ntfs-secure-');
 test.after(() => tmp.remove());
 
-function run(tool: string, args: readonly string[]): Uint8Array {
-  requireTool(tool);
-  return new Uint8Array(execFileSync(tool, args, { maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'pipe'] }));
-}
-const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 
-let mkntfsImage: string | null = null;
-/** A 64 MiB sparse volume from `mkntfs -F -Q -T -L X` (the recipe in fixtures/ntfs-tables/README.md). */
-function mkntfsVolume(): string {
-  if (mkntfsImage) return mkntfsImage;
-  const image = join(tmp.path, 'ref.img');
-  writeFileSync(image, new Uint8Array(0));
-  truncateSync(image, 64 << 20);
-  run('mkntfs', ['-F', '-Q', '-T', '-L', 'X', image]);
-  mkntfsImage = image;
-  return image;
-}
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
-function pinned(name: string): string {
-  const line = readFileSync(join(FIXTURES_DIR, 'ntfs-tables', 'mkntfs-2022.10.3.sha256'), 'utf8').split('\n').find((l) => l.endsWith(`  ${name}`));
-  if (!line) throw new Error(`fixtures/ntfs-tables/mkntfs-2022.10.3.sha256 has no hash for ${name}`);
-  return line.split(' ')[0];
-}
 
 /** The index entries of a resident $INDEX_ROOT value (as sleuthkit's icat returns it): key, data, padding. */
 function indexRootEntries(root: Uint8Array): (IndexKeyData & { padding: Uint8Array })[] {
@@ -97,7 +73,7 @@ test('$Secure:$SDS is byte-identical to mkntfs (fresh volume and pinned hash), m
   const ours = buildSecure();
   assert.is(ours.sdsDataSizeBytes, 0x400fc);
   assert.is(ours.sds.length, ours.sdsDataSizeBytes);
-  const theirs = run('ntfscat', ['-a', '0x80', '-n', '$SDS', mkntfsVolume(), '$Secure']);
+  const theirs = run('ntfscat', ['-a', '0x80', '-n', '$SDS', mkntfsVolume(tmp.path), '$Secure']);
   assert.is(theirs.length, ours.sdsDataSizeBytes);
   assert.is(sha256(ours.sds), sha256(theirs));
   assert.is(sha256(ours.sds), pinned('secure-sds'));
@@ -109,7 +85,7 @@ test('$Secure:$SDS is byte-identical to mkntfs (fresh volume and pinned hash), m
 });
 
 test('$SII and $SDH entries (key, data, padding) equal the index roots of the mkntfs volume, in its order', () => {
-  const image = mkntfsVolume();
+  const image = mkntfsVolume(tmp.path);
   const ours = buildSecure();
   const sii = indexRootEntries(attribute(image, 9, /\$INDEX_ROOT \((144-\d+)\)\s+Name: \$SII/));
   const sdh = indexRootEntries(attribute(image, 9, /\$INDEX_ROOT \((144-\d+)\)\s+Name: \$SDH/));
@@ -123,7 +99,7 @@ test('$SII and $SDH entries (key, data, padding) equal the index roots of the mk
 });
 
 test('securityIdForRecord matches the $STANDARD_INFORMATION security ids ntfsinfo reads (records 0–15, 24–26)', () => {
-  const image = mkntfsVolume();
+  const image = mkntfsVolume(tmp.path);
   const records = [...Array(16).keys(), 24, 25, 26];
   for (const record of records) {
     const info = text(run('ntfsinfo', ['-i', String(record), image]));
@@ -138,7 +114,7 @@ test('securityIdForRecord matches the $STANDARD_INFORMATION security ids ntfsinf
 });
 
 test('securityDescriptorAttributeFor equals each record\'s $SECURITY_DESCRIPTOR on the mkntfs volume (and none elsewhere)', () => {
-  const image = mkntfsVolume();
+  const image = mkntfsVolume(tmp.path);
   for (const record of [...Array(16).keys(), 24, 25, 26]) {
     const ours = securityDescriptorAttributeFor(record);
     const istat = text(run('istat', [image, String(record)]));

@@ -1,6 +1,5 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
 import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -12,15 +11,12 @@ import {
 } from '../../../src/fs/ntfs/security-descriptor.js';
 import { decodeSds, securityDescriptorAttributeFor } from '../../../src/fs/ntfs/secure.js';
 import { CORPUS_DIR } from '../../helpers/paths.js';
-import { makeTempDir, requireTool } from '../../helpers/tools.js';
+import { makeTempDir } from '../../helpers/tools.js';
+import { run } from './reference.js';
 
 const tmp = makeTempDir('ntfs-sd-');
 test.after(() => tmp.remove());
 
-function run(tool: string, args: readonly string[]): Uint8Array {
-  requireTool(tool);
-  return new Uint8Array(execFileSync(tool, args, { maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'pipe'] }));
-}
 const isCorrupt = (e: Error & { code?: string }): boolean => e.code === 'CORRUPT_STRUCTURE';
 
 test('field tables tile their spec sizes (SD header 0x14, ACL 8, ACE header 4, ACCESS_ALLOWED_ACE head 8, SID head 8)', () => {

@@ -1,8 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { checkTiling } from '../../../src/binary/fields.js';
@@ -10,30 +9,16 @@ import {
   UPCASE_INFO, UPCASE_TABLE_SIZE_BYTES, buildUpcaseInfo, buildUpcaseTable, checkUpcaseInfo, compareNtfsNames,
   decodeUpcaseInfo, encodeUpcaseInfo, upcaseCrc64, upcaseUnit,
 } from '../../../src/fs/ntfs/upcase.js';
-import { CORPUS_DIR, FIXTURES_DIR } from '../../helpers/paths.js';
-import { makeTempDir, requireTool } from '../../helpers/tools.js';
+import { CORPUS_DIR } from '../../helpers/paths.js';
+import { makeTempDir } from '../../helpers/tools.js';
+import { run, pinned, mkntfsVolume } from './reference.js';
 
 // ---- reference volumes (made here by tools we did not write) --------------------------------------------------------
 
 const tmp = makeTempDir('ntfs-upcase-');
 test.after(() => tmp.remove());
 
-function run(tool: string, args: readonly string[]): Uint8Array {
-  requireTool(tool);
-  return new Uint8Array(execFileSync(tool, args, { maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'pipe'] }));
-}
 
-let mkntfsImage: string | null = null;
-/** A 64 MiB sparse volume from `mkntfs -F -Q -T -L X` (the recipe in fixtures/ntfs-tables/README.md). */
-function mkntfsVolume(): string {
-  if (mkntfsImage) return mkntfsImage;
-  const image = join(tmp.path, 'ref.img');
-  writeFileSync(image, new Uint8Array(0));
-  truncateSync(image, 64 << 20);
-  run('mkntfs', ['-F', '-Q', '-T', '-L', 'X', image]);
-  mkntfsImage = image;
-  return image;
-}
 
 let windowsImage: string | null = null;
 /** Windows 10 (build 18348) volume from the corpus; NTFS partition at LBA 128. */
@@ -46,18 +31,13 @@ function windowsVolume(): string {
 }
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
-function pinned(name: string): string {
-  const line = readFileSync(join(FIXTURES_DIR, 'ntfs-tables', 'mkntfs-2022.10.3.sha256'), 'utf8').split('\n').find((l) => l.endsWith(`  ${name}`));
-  if (!line) throw new Error(`fixtures/ntfs-tables/mkntfs-2022.10.3.sha256 has no hash for ${name}`);
-  return line.split(' ')[0];
-}
 
 // ---- the table -------------------------------------------------------------------------------------------------
 
 test('$UpCase is byte-identical to what mkntfs writes (fresh volume and pinned hash)', () => {
   const ours = buildUpcaseTable();
   assert.is(ours.length, UPCASE_TABLE_SIZE_BYTES);
-  const theirs = run('ntfscat', [mkntfsVolume(), '$UpCase']);
+  const theirs = run('ntfscat', [mkntfsVolume(tmp.path), '$UpCase']);
   assert.is(sha256(ours), sha256(theirs));
   assert.is(sha256(ours), pinned('upcase'));
 });
@@ -95,7 +75,7 @@ test('UpcaseInfo field table tiles 32 bytes', () => {
 
 test('$UpCase:$Info is byte-identical to mkntfs (fresh volume and pinned hash)', () => {
   const ours = buildUpcaseInfo(buildUpcaseTable());
-  const theirs = run('ntfscat', ['-a', '0x80', '-n', '$Info', mkntfsVolume(), '$UpCase']);
+  const theirs = run('ntfscat', ['-a', '0x80', '-n', '$Info', mkntfsVolume(tmp.path), '$UpCase']);
   assert.equal([...ours], [...theirs]);
   assert.is(sha256(ours), pinned('upcase-info'));
 });
@@ -185,7 +165,7 @@ function assertSortedByUs(nodes: readonly string[][], table: Uint8Array): number
 }
 
 test("compareNtfsNames orders the root index of a mkntfs volume as mkntfs did ('$AttrDef' … '.')", () => {
-  const nodes = directoryNodes(mkntfsVolume(), [], 5, 4096);
+  const nodes = directoryNodes(mkntfsVolume(tmp.path), [], 5, 4096);
   const all = nodes.flat();
   assert.ok(all.includes('$MFT') && all.includes('.') && all.includes('$UpCase'), `names read: ${all.join(', ')}`);
   assert.ok(assertSortedByUs(nodes, buildUpcaseTable()) >= 10);
