@@ -1,19 +1,13 @@
 // What the table readers hand to inspectDisk: the table report, the partitions found (before their filesystems
 // are probed), and the findings.
-import type { GptAttributesReport, InspectFinding, PartitionTypeReport, TableReport } from './report.js';
+import type { InspectFinding, PartitionReport, TableReport } from './report.js';
 
-export interface FoundPartition {
-  readonly number: number;
-  readonly startLba: number;
-  readonly sizeLba: number;
-  readonly type: PartitionTypeReport;
-  readonly guid: string | null;
-  readonly name: string | null;
-  readonly attributes: GptAttributesReport | null;
-  readonly active: boolean | null;
-  readonly logical: boolean;
-  readonly extended: boolean;
-}
+/** A partition as a table reader finds it: the table's own fields of a PartitionReport, before inspectDisk adds
+ *  byte offsets, alignment and the filesystem. */
+export type FoundPartition = Pick<
+  PartitionReport,
+  'number' | 'startLba' | 'sizeLba' | 'type' | 'guid' | 'name' | 'attributes' | 'active' | 'logical' | 'extended'
+>;
 
 export interface TableRead {
   readonly table: TableReport;
