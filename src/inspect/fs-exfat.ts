@@ -13,19 +13,14 @@ import {
 import { FAT_ENTRY_BYTES } from '../fs/exfat/fat.js';
 import { upcaseTableChecksum } from '../fs/exfat/upcase.js';
 import type { BlockTarget } from '../target/block-target.js';
+import type { VolumeGeometryReport } from './report.js';
 
-export interface ExfatReport {
+export interface ExfatReport extends VolumeGeometryReport {
   readonly type: 'exfat';
   /** The first in-use Volume Label entry's text; null when there is none (Windows' unused 0x03 entry: no label). */
   readonly label: string | null;
   /** VolumeSerialNumber, 8 lower-case hex digits. */
   readonly serial: string;
-  readonly bytesPerSector: number;
-  readonly clusterSize: number;
-  readonly clusterCount: number;
-  /** VolumeLength × bytes per sector. */
-  readonly volumeSizeBytes: number;
-  readonly partitionSizeBytes: number;
   /** PartitionOffset, in sectors (0: "ignore"). */
   readonly partitionOffset: number;
   readonly percentInUse: number;

@@ -11,10 +11,11 @@ import { FAT16_BOOT_SECTOR, checkFat16BootSector } from '../fs/fat32/fat16-boot-
 import { FAT12_MAX_CLUSTERS, FAT32_ENTRY_MASK, FAT32_EOC_MIN, FAT32_MIN_CLUSTERS, FIRST_DATA_CLUSTER } from '../fs/fat32/fat.js';
 import { FSINFO, FSI_UNKNOWN, checkFsInfo } from '../fs/fat32/fsinfo.js';
 import type { BlockTarget } from '../target/block-target.js';
+import type { VolumeGeometryReport } from './report.js';
 
 export type FatType = 'fat12' | 'fat16' | 'fat32';
 
-export interface FatReport {
+export interface FatReport extends VolumeGeometryReport {
   /** By cluster count, as fatgen103 says (never by the type string). */
   readonly type: FatType;
   /** BS_VolLab without padding; null for "NO NAME" or a boot sector without the extended fields. */
@@ -24,15 +25,10 @@ export interface FatReport {
   /** BS_VolID as 0x-prefixed hex; null without the extended boot signature. */
   readonly volumeId: string | null;
   readonly oemName: string;
-  readonly bytesPerSector: number;
-  readonly clusterSize: number;
-  readonly clusterCount: number;
   readonly reservedSectors: number;
   readonly fatCount: number;
   readonly fatSizeSectors: number;
   readonly dataStartLba: number;
-  readonly volumeSizeBytes: number;
-  readonly partitionSizeBytes: number;
   readonly hiddenSectors: number;
   /** FAT32 FSInfo; null on FAT12/16 or when FSInfo is unreadable. 0xFFFFFFFF means "unknown". */
   readonly freeCount: number | null;

@@ -18,19 +18,14 @@ import { decodeMftRecord } from '../fs/ntfs/mft-record.js';
 import { decodeRunlist, type Run } from '../fs/ntfs/runlist.js';
 import type { BlockTarget } from '../target/block-target.js';
 import { checkNtfsSystemFiles } from './ntfs-system-files.js';
+import type { VolumeGeometryReport } from './report.js';
 
-export interface NtfsReport {
+export interface NtfsReport extends VolumeGeometryReport {
   readonly type: 'ntfs';
   /** $Volume's $VOLUME_NAME ('' when empty); null when $Volume could not be read. */
   readonly label: string | null;
   /** 64-bit serial number, 16 lower-case hex digits (as NtfsPlan.serial). */
   readonly serial: string;
-  readonly bytesPerSector: number;
-  readonly clusterSize: number;
-  readonly clusterCount: number;
-  /** number_of_sectors × bytes per sector */
-  readonly volumeSizeBytes: number;
-  readonly partitionSizeBytes: number;
   /** $VOLUME_INFORMATION "major.minor"; null when unreadable. */
   readonly version: string | null;
   readonly dirty: boolean;

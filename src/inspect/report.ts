@@ -7,6 +7,16 @@ export const INSPECT_SCHEMA = 'guestdisk-inspect/1';
 export const VERIFY_SCHEMA = 'guestdisk-verify/1';
 
 /** How the logical sector size was chosen: given (--sector-size), from the kernel, read off the disk, assumed. */
+/** What every filesystem report says about its geometry (NtfsReport, ExfatReport, FatReport extend it). */
+export interface VolumeGeometryReport {
+  readonly bytesPerSector: number;
+  readonly clusterSize: number;
+  readonly clusterCount: number;
+  /** The volume's own idea of its size, from its boot sector. */
+  readonly volumeSizeBytes: number;
+  readonly partitionSizeBytes: number;
+}
+
 export type SectorSizeSource = 'option' | 'device' | 'detected' | 'default' | 'target';
 
 /** A finding as inspect/verify report it: where on the disk, and what it means for a Windows guest. */
