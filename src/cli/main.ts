@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // guestdisk CLI entry. Commands are imported lazily so that `--version` loads almost nothing.
 import { readFileSync, realpathSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { Command, CommanderError, Option } from 'commander';
 import { GuestdiskError } from '../errors.js';
 import { EXIT_BUG, EXIT_CODE, EXIT_USAGE } from './exit-codes.js';
@@ -9,6 +10,17 @@ import type { CliIo } from './create.js';
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
+}
+
+/**
+ * `create` is a short, I/O-bound run: its few loops that get hot (building $UpCase, scanning 4 KiB pages for zero
+ * runs) finish before optimized code would pay off, yet V8's optimizing compiler still runs on them and its
+ * working memory stays in the process: ~6 MB of peak RSS, a quarter of what guestdisk adds to a bare Node (bench/,
+ * issue 9's "peak RSS ≤ node + 10 MB"). Turning it off keeps the interpreter and the baseline compiler. Set before
+ * any of create's code runs, so no function was optimized yet; `inspect`/`verify`, which scan large bitmaps, keep it.
+ */
+function leaveCodeUnoptimized(): void {
+  setFlagsFromString('--no-opt');
 }
 
 let signal: NodeJS.Signals | null = null;
@@ -67,6 +79,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--print-xml', 'with --attach: print the <disk> XML instead of running virsh')
     .action(async (target: string | undefined, options) => {
       json = Boolean(options.json);
+      leaveCodeUnoptimized();
       const { runCreate } = await import('./create.js');
       exitCode = await runCreate(target, options, io);
     });

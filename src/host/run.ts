@@ -1,6 +1,5 @@
 // The one way guestdisk runs another program: an argv array handed to an injected runner (execFile underneath,
 // never a shell), so tests check the exact argv on a fake, and names with spaces or quotes stay one argument.
-import { execFile } from 'node:child_process';
 import { GuestdiskError } from '../errors.js';
 
 /** The only programs guestdisk ever runs (issue 7): anything else is a bug. */
@@ -27,14 +26,18 @@ export interface ExecRunnerOptions {
 const STDERR_TAIL_CHARS = 2000;
 const DEFAULT_TIMEOUT_MS = 5 * 60 * 1000;
 
-/** A runner over execFile: no shell, stdin closed (an LVM prompt reads EOF and answers no instead of hanging). */
+/**
+ * A runner over execFile: no shell, stdin closed (an LVM prompt reads EOF and answers no instead of hanging).
+ * node:child_process is loaded on the first run, not at start-up: most runs never start a program.
+ */
 export function createExecRunner(options: ExecRunnerOptions = {}): HostRunner {
-  return (argv) =>
-    new Promise((resolve) => {
-      const [program, ...args] = argv;
-      if (!(HOST_PROGRAMS as readonly string[]).includes(program)) {
-        throw new GuestdiskError('INVALID_SPEC', `guestdisk runs only ${HOST_PROGRAMS.join(', ')}, not ${program}`);
-      }
+  return async (argv) => {
+    const [program, ...args] = argv;
+    if (!(HOST_PROGRAMS as readonly string[]).includes(program)) {
+      throw new GuestdiskError('INVALID_SPEC', `guestdisk runs only ${HOST_PROGRAMS.join(', ')}, not ${program}`);
+    }
+    const { execFile } = await import('node:child_process');
+    return new Promise((resolve) => {
       const child = execFile(
         program,
         args,
@@ -58,6 +61,7 @@ export function createExecRunner(options: ExecRunnerOptions = {}): HostRunner {
       );
       child.stdin?.end();
     });
+  };
 }
 
 export function stderrTail(stderr: string): string {

@@ -5,7 +5,7 @@ import type { Chunk } from '../plan/layout.js';
 import type { BlockTarget } from '../target/block-target.js';
 
 /** Largest single write; neighbours are merged up to this size. */
-export const WRITE_CHUNK_BYTES = 4 * 1024 * 1024;
+export const WRITE_CHUNK_BYTES = 1024 * 1024;
 
 export interface ChunkWriteStats {
   writes: number;
@@ -24,14 +24,19 @@ export interface NextWrite {
 export const MIN_ZERO_RUN_BYTES = 64 * 1024;
 const ZERO_SCAN_PAGE_BYTES = 4096;
 
-function isZero(bytes: Uint8Array): boolean {
-  // Word-wise when aligned: most pages of real data fail on the first word.
-  if (bytes.byteOffset % 4 === 0 && bytes.length % 4 === 0) {
-    const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
-    for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
+/** Whether bytes [from, to) are all zero; word-wise where aligned, and without making views (this runs once per
+ *  4 KiB page of every large chunk, so a subarray per call would be tens of thousands of short-lived objects). */
+function isZeroRange(bytes: Uint8Array, from: number, to: number): boolean {
+  let i = from;
+  // A page of real data almost always fails on its first byte: check it before anything else.
+  if (i < to && bytes[i] !== 0) return false;
+  const absolute = bytes.byteOffset + i;
+  if (absolute % 4 === 0 && (to - i) % 4 === 0) {
+    const words = new Uint32Array(bytes.buffer, absolute, (to - i) / 4);
+    for (let w = 0; w < words.length; w++) if (words[w] !== 0) return false;
     return true;
   }
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  for (; i < to; i++) if (bytes[i] !== 0) return false;
   return true;
 }
 
@@ -48,15 +53,16 @@ export function* splitZeroRuns(chunks: Iterable<Chunk>): Generator<Chunk> {
       continue;
     }
     const { bytes, offsetBytes } = chunk;
+    const pageEnd = (page: number): number => Math.min(page + ZERO_SCAN_PAGE_BYTES, bytes.length);
     let dataStart = 0; // start of bytes not yet emitted
     let page = 0;
     while (page < bytes.length) {
-      if (!isZero(bytes.subarray(page, Math.min(page + ZERO_SCAN_PAGE_BYTES, bytes.length)))) {
+      if (!isZeroRange(bytes, page, pageEnd(page))) {
         page += ZERO_SCAN_PAGE_BYTES;
         continue;
       }
       let end = page;
-      while (end < bytes.length && isZero(bytes.subarray(end, Math.min(end + ZERO_SCAN_PAGE_BYTES, bytes.length)))) end += ZERO_SCAN_PAGE_BYTES;
+      while (end < bytes.length && isZeroRange(bytes, end, pageEnd(end))) end += ZERO_SCAN_PAGE_BYTES;
       end = Math.min(end, bytes.length);
       if (end - page >= MIN_ZERO_RUN_BYTES) {
         if (page > dataStart) yield { offsetBytes: offsetBytes + dataStart, bytes: bytes.subarray(dataStart, page) };

@@ -118,4 +118,32 @@ test('long zero runs inside byte chunks become zero ranges; short ones and data 
   assert.is([...splitZeroRuns([{ offsetBytes: 0, bytes: short }])].length, 1, 'a run shorter than the minimum stays in the write');
 });
 
+test('splitZeroRuns, property: pieces tile the chunk, rebuild it, and every zero range is a zero run ≥ the minimum', async () => {
+  const fc = (await import('fast-check')).default;
+  const { splitZeroRuns, MIN_ZERO_RUN_BYTES } = await import('../../src/write/write-chunks.js');
+  fc.assert(fc.property(
+    fc.integer({ min: 0, max: 3 }), // view offset inside its buffer: 0 is aligned, 1–3 are not
+    fc.integer({ min: 1, max: 64 }), // length in 4 KiB pages
+    fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { maxLength: 12 }),
+    (shift, pages, marks) => {
+      const length = pages * 4096 - (shift ? 100 : 0); // unaligned views also get a ragged last page
+      const bytes = new Uint8Array(length + shift).subarray(shift);
+      for (const [at, value] of marks) bytes[at % length] = value;
+      const rebuilt = new Uint8Array(length);
+      let at = 0;
+      for (const c of splitZeroRuns([{ offsetBytes: 0, bytes }])) {
+        if (c.offsetBytes !== at) return false;
+        if ('bytes' in c) {
+          rebuilt.set(c.bytes, at);
+          at += c.bytes.length;
+        } else {
+          if (c.zeroBytes < MIN_ZERO_RUN_BYTES || bytes.subarray(at, at + c.zeroBytes).some((b) => b !== 0)) return false;
+          at += c.zeroBytes;
+        }
+      }
+      return at === length && rebuilt.every((b, i) => b === bytes[i]);
+    },
+  ), { numRuns: 300 });
+});
+
 test.run();

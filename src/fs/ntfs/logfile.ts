@@ -16,7 +16,7 @@ export const LOGFILE_MAX_DEFAULT_SIZE_BYTES = 64 * 1024 * 1024;
 /** The byte every position of a fresh $LogFile holds. */
 export const LOGFILE_FILL_BYTE = 0xff;
 /** Size of the 0xFF buffer logFileChunks reuses. */
-const LOGFILE_FILL_CHUNK_BYTES = 4 * 1024 * 1024;
+const LOGFILE_FILL_CHUNK_BYTES = 1024 * 1024;
 
 export interface LogFileSizeOptions {
   /** First cluster of $LogFile: the size is halved until it ends before the last cluster. Default: where mkntfs puts

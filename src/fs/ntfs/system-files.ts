@@ -22,7 +22,7 @@ import { BOOT_FILE_BYTES, type NtfsPlan } from './plan.js';
 import { buildQuotaIndexes } from './quota.js';
 import type { Run } from './runlist.js';
 import { buildSecure, securityDescriptorAttributeFor, securityIdForRecord, type IndexKeyData } from './secure.js';
-import { buildUpcaseInfo, buildUpcaseTable } from './upcase.js';
+import { STANDARD_UPCASE_CRC64, buildUpcaseInfo, buildUpcaseTable } from './upcase.js';
 
 /** Number of system records mkntfs creates for NTFS 3.1 (0–26). */
 export const NTFS_SYSTEM_RECORDS = 27;
@@ -287,7 +287,7 @@ export function buildSystemFiles(plan: NtfsPlan): SystemFiles {
   // $UpCase (10) and its $Info
   const upcase = buildUpcaseTable();
   addData(SYSTEM_FILE.UP_CASE, '', upcase, '$UpCase');
-  addData(SYSTEM_FILE.UP_CASE, '$Info', buildUpcaseInfo(upcase), '$UpCase:$Info');
+  addData(SYSTEM_FILE.UP_CASE, '$Info', buildUpcaseInfo(upcase, STANDARD_UPCASE_CRC64), '$UpCase:$Info');
   link(SYSTEM_FILE.UP_CASE, 'root', '$UpCase', roundUp(upcase.length, cs), upcase.length, hiddenSystem);
   // $Extend (11): a directory whose $I30 stays resident (Windows 2003 wants that, says mkntfs)
   const EXTEND = SYSTEM_FILE.EXTEND;

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { checkTiling } from '../../../src/binary/fields.js';
 import {
   UPCASE_INFO, UPCASE_TABLE_SIZE_BYTES, buildUpcaseInfo, buildUpcaseTable, checkUpcaseInfo, compareNtfsNames,
-  decodeUpcaseInfo, encodeUpcaseInfo, upcaseCrc64, upcaseUnit,
+  decodeUpcaseInfo, encodeUpcaseInfo, upcaseCrc64, upcaseUnit, STANDARD_UPCASE_CRC64,
 } from '../../../src/fs/ntfs/upcase.js';
 import { CORPUS_DIR } from '../../helpers/paths.js';
 import { makeTempDir } from '../../helpers/tools.js';
@@ -93,6 +93,11 @@ test("Windows 10's $UpCase:$Info: same CRC-64 over the table, OS 10.0 build 1834
   assert.is(info.build, 18348);
   assert.equal([...info.crc], [...upcaseCrc64(buildUpcaseTable())]);
   assert.equal([...encodeUpcaseInfo(info)], [...run('icat', ['-o', '128', image, `10-${id}`])], 'decode/encode round trip');
+});
+
+test('STANDARD_UPCASE_CRC64 is the CRC-64 of the standard table (the formatter uses the pinned value)', () => {
+  assert.equal([...STANDARD_UPCASE_CRC64], [...upcaseCrc64(buildUpcaseTable())]);
+  assert.equal([...buildUpcaseInfo(buildUpcaseTable(), STANDARD_UPCASE_CRC64)], [...buildUpcaseInfo(buildUpcaseTable())]);
 });
 
 test('$Info round trip, and a wrong CRC or length is CORRUPT_STRUCTURE naming the field', () => {
