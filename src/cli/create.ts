@@ -28,6 +28,7 @@ export interface CreateOptions extends HostOptions {
   dryRun?: boolean;
   json?: boolean;
   force?: boolean;
+  exfatVolumeGuid?: boolean;
 }
 
 export interface CliIo {
@@ -78,6 +79,7 @@ export async function runCreate(targetArg: string | undefined, options: CreateOp
     partitionName: options.partitionName,
     seed: pickSeed(options),
     timestamp: pickTimestamp(options, io),
+    ...(options.exfatVolumeGuid ? { exfatVolumeGuid: true } : {}),
   };
   const info = await describeTarget(targetPath);
   const geometry = resolveGeometry(info, {

@@ -70,6 +70,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--dry-run', 'print the plan, write nothing')
     .option('--json', 'machine-readable output')
     .option('--force', 'erase existing data / grow an existing image')
+    .option('--exfat-volume-guid', 'exFAT: also write the optional Volume GUID entry (from --seed); Linux exfatprogs <= 1.2.0 and exfat-fuse refuse it')
     .option('--lvm <vg/lv>', 'create the logical volume VG/LV (lvcreate) and format it; TARGET is then omitted')
     .option('--attach <domain>', 'after formatting, attach the disk to this libvirt domain (virsh attach-disk)')
     .option('--target-dev <dev>', 'guest device name for --attach (default: vdb)')

@@ -24,6 +24,8 @@ export interface FsPlanInput {
   readonly seed: string;
   /** Unix seconds, for every timestamp the volume stores. */
   readonly timestamp: number;
+  /** exFAT: write the optional Volume GUID directory entry (DiskSpec.exfatVolumeGuid). Ignored by the others. */
+  readonly exfatVolumeGuid?: boolean;
 }
 
 /** A formatter's output, in write order groups; offsets relative to the partition start, sector aligned. */

@@ -97,6 +97,7 @@ export const FINDING_CODES = {
   EXFAT_BITMAP_METADATA_FREE: { severity: 'error', windows: 'The allocation bitmap marks clusters of the bitmap, up-case table or root directory free: Windows may give them to a new file and overwrite the volume\'s metadata; chkdsk repairs it.' },
   EXFAT_ROOT_DIRECTORY: { severity: 'error', windows: 'The root directory cannot be read: Windows shows the volume as corrupt or RAW.' },
   EXFAT_ROOT_METADATA_MISSING: { severity: 'error', windows: 'The root directory lacks its bitmap or up-case entry: Windows refuses the volume.' },
+  EXFAT_VOLUME_GUID_ENTRY_SET_CHECKSUM: { severity: 'error', windows: 'The optional Volume GUID entry fails its set checksum, which makes the entry set invalid by the exFAT spec: checkers report the root directory as corrupt, and the GUID cannot be trusted.' },
   EXFAT_VOLUME_LABEL: { severity: 'error', windows: 'The volume label entry is malformed: Windows shows no or a garbled label and chkdsk wants to fix it.' },
   EXFAT_VOLUME_DIRTY: { severity: 'warning', windows: 'The exFAT VolumeDirty flag is set: Windows checks the volume before using it.' },
   // ---- FAT12/16/32 (src/inspect/fs-fat32.ts)

@@ -8,7 +8,8 @@ import { BOOT_REGION_SECTORS, checkBootRegion } from '../fs/exfat/boot-region.js
 import { EXFAT_BOOT_SECTOR, checkExfatBootSector, type ExfatBootSector } from '../fs/exfat/boot-sector.js';
 import { BOOT_CHECKSUM_SKIPPED_OFFSETS } from '../fs/exfat/checksum.js';
 import {
-  ALLOCATION_BITMAP_ENTRY, DIR_ENTRY_SIZE, ENTRY_TYPE, UPCASE_TABLE_ENTRY, VOLUME_LABEL_ENTRY, VOLUME_LABEL_MAX_UNITS,
+  ALLOCATION_BITMAP_ENTRY, DIR_ENTRY_SIZE, ENTRY_TYPE, UPCASE_TABLE_ENTRY, VOLUME_GUID_ENTRY, VOLUME_LABEL_ENTRY, VOLUME_LABEL_MAX_UNITS,
+  checkVolumeGuidEntry,
 } from '../fs/exfat/dir-entry.js';
 import { FAT_ENTRY_BYTES } from '../fs/exfat/fat.js';
 import { upcaseTableChecksum } from '../fs/exfat/upcase.js';
@@ -21,6 +22,8 @@ export interface ExfatReport extends VolumeGeometryReport {
   readonly label: string | null;
   /** VolumeSerialNumber, 8 lower-case hex digits. */
   readonly serial: string;
+  /** The Volume GUID entry's GUID (optional; Windows' format writes none); null when the root has none. */
+  readonly volumeGuid: string | null;
   /** PartitionOffset, in sectors (0: "ignore"). */
   readonly partitionOffset: number;
   readonly percentInUse: number;
@@ -220,6 +223,7 @@ export async function inspectExfatVolume(volume: BlockTarget, ctx: ExfatInspectC
 
   // Root directory: label, allocation bitmap, up-case table.
   let label: string | null = null;
+  let volumeGuid: string | null = null;
   const rootChain = await clusterChain(volume, bs, bs.firstClusterOfRootDirectory, Math.min(MAX_ROOT_CLUSTERS, Math.floor(MAX_ROOT_BYTES / clusterSize) || 1));
   if (rootChain.problem) {
     findings.push(finding({ code: 'EXFAT_ROOT_DIRECTORY', structure: S, message: `root directory chain: ${rootChain.problem}` }));
@@ -240,6 +244,11 @@ export async function inspectExfatVolume(volume: BlockTarget, ctx: ExfatInspectC
           findings.push(finding({ code: 'EXFAT_VOLUME_LABEL', structure: S, actual: String(e.characterCount), message: `the Volume Label entry claims ${e.characterCount} characters (at most ${VOLUME_LABEL_MAX_UNITS})` }));
         }
         if (type === ENTRY_TYPE.volumeLabel) label = e.volumeLabel.slice(0, Math.min(e.characterCount, VOLUME_LABEL_MAX_UNITS));
+      } else if (type === ENTRY_TYPE.volumeGuid && volumeGuid === null) {
+        const e = VOLUME_GUID_ENTRY.decode(entry);
+        volumeGuid = e.volumeGuid;
+        // A bad set checksum makes Windows treat the entry as corrupt (chkdsk removes it); the volume still mounts.
+        findings.push(...checkVolumeGuidEntry(e));
       } else if (type === ENTRY_TYPE.allocationBitmap) {
         const e = ALLOCATION_BITMAP_ENTRY.decode(entry);
         sawBitmap = true;
@@ -279,6 +288,7 @@ export async function inspectExfatVolume(volume: BlockTarget, ctx: ExfatInspectC
     report: {
       type: 'exfat',
       label,
+      volumeGuid,
       serial: bs.volumeSerialNumber.toString(16).padStart(8, '0'),
       bytesPerSector,
       clusterSize,

@@ -30,6 +30,7 @@ export function planDisk(spec: DiskSpec, geometry: Geometry): Layout {
           clusterSize: spec.clusterSize,
           seed: spec.seed,
           timestamp: spec.timestamp,
+          exfatVolumeGuid: spec.exfatVolumeGuid,
         });
   if (filesystem && filesystem.volumeSizeBytes > partition.sizeLba * s) {
     throw new GuestdiskError('INVALID_SPEC', `internal: ${filesystem.kind} volume (${filesystem.volumeSizeBytes} bytes) is larger than its partition`);

@@ -16,6 +16,11 @@ export interface DiskSpec {
   readonly seed: string;
   /** Unix seconds for every timestamp the filesystem stores. */
   readonly timestamp: number;
+  /**
+   * exFAT only: also write the optional Volume GUID directory entry (the GUID comes from the seed). Off by default,
+   * as Windows formats: Linux's exfatprogs fsck up to 1.2.0 and exfat-fuse 1.3 refuse a volume that has one.
+   */
+  readonly exfatVolumeGuid?: boolean;
 }
 
 /** 9999-12-31T23:59:59Z: far inside NTFS's range (year 30828), and every ISO 8601 printer can show it. */
@@ -113,5 +118,11 @@ export function validateSpec(spec: DiskSpec): void {
   }
   if (spec.fs === 'none' && (spec.label !== undefined || spec.clusterSize !== undefined)) {
     throw new GuestdiskError('INVALID_SPEC', '--label and --cluster-size need a filesystem (--fs ntfs|exfat|fat32)');
+  }
+  if (spec.exfatVolumeGuid !== undefined && typeof spec.exfatVolumeGuid !== 'boolean') {
+    throw new GuestdiskError('INVALID_SPEC', `exfatVolumeGuid must be true or false, got ${String(spec.exfatVolumeGuid)}`);
+  }
+  if (spec.exfatVolumeGuid && spec.fs !== 'exfat') {
+    throw new GuestdiskError('INVALID_SPEC', `--exfat-volume-guid is an exFAT directory entry; --fs is ${spec.fs}`, { fs: spec.fs });
   }
 }

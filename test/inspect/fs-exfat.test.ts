@@ -27,7 +27,7 @@ test('our volumes: no findings, and the report says what the plan says (512 and 
     const { report, findings } = await inspectBytes(await formatted(plan), { partitionStartLba: 2048 }, sector);
     assert.equal(findings, []);
     assert.equal(report, {
-      type: 'exfat', label: 'Données', serial: plan.volumeSerialNumber.toString(16).padStart(8, '0'), bytesPerSector: sector,
+      type: 'exfat', label: 'Données', volumeGuid: null, serial: plan.volumeSerialNumber.toString(16).padStart(8, '0'), bytesPerSector: sector,
       clusterSize: plan.clusterSize, clusterCount: plan.clusterCount, volumeSizeBytes: plan.volumeSizeBytes, partitionSizeBytes: plan.volumeSizeBytes,
       partitionOffset: 2048, percentInUse: plan.percentInUse, volumeFlags: 0, usedBackupBootRegion: false,
     });

@@ -17,7 +17,8 @@
 // - Volume GUID: derived from the seed and kept in the plan, but by default NOT written as a directory entry
 //   (volumeGuidEntry: false), like Windows (none of the corpus volumes has one): exfat-fuse 1.3.0 refuses to
 //   mount a volume whose root holds a 0xA0 entry ("unknown entry type 0xa0") and fsck.exfat 1.2.0 reports it as
-//   an error. format.ts writes it when a plan asks (test/fs/exfat/tools.test.ts shows both tools' complaints).
+//   an error (later exfatprogs accept it in the root). `--exfat-volume-guid` (input.exfatVolumeGuid) writes it,
+//   fourth in the root, after the label, bitmap and up-case entries; test/fs/exfat/tools.test.ts shows both tools' complaints.
 // - PercentInUse: floor(used × 100 / ClusterCount) at format time (0 on all but tiny volumes), as Windows' backup
 //   boot sectors show.
 import { GuestdiskError } from '../../errors.js';
@@ -213,7 +214,7 @@ export function planExfat(input: FsPlanInput): ExfatPlan {
     percentInUse: Math.floor((usedClusterCount * 100) / g.clusterCount),
     volumeSerialNumber: deriveU32(input.seed, 'exfat-serial/1'),
     volumeGuid: deriveGuid(input.seed, 'exfat-volume-guid/1'),
-    volumeGuidEntry: false,
+    volumeGuidEntry: input.exfatVolumeGuid ?? false,
     label,
     timestamp: input.timestamp,
   };

@@ -66,7 +66,7 @@ export function logFileSizeBytes(volumeSizeBytes: number, clusterSize: number, o
 
 /**
  * The $LogFile content relative to its first byte, as mkntfs writes it: every byte 0xFF. One buffer of at most
- * 4 MiB is allocated per call and handed out again for each chunk (its content never changes).
+ * 1 MiB (one full write) is allocated per call and handed out again for each chunk (its content never changes).
  */
 export function* logFileChunks(logFileSizeBytes: number): Iterable<Chunk> {
   if (!Number.isSafeInteger(logFileSizeBytes) || logFileSizeBytes < 0) {

@@ -100,22 +100,22 @@ test('logFileChunks equals the $LogFile mkntfs writes (2 MiB of 0xff, pinned has
   assert.equal(decodeLogFileState(theirs.subarray(0, 4096)), { kind: 'empty' });
 });
 
-test('logFileChunks: a 64 MiB log comes as 16 views of one 4 MiB buffer; odd sizes end with a shorter view', () => {
+test('logFileChunks: a 64 MiB log comes as 64 views of one 1 MiB buffer; odd sizes end with a shorter view', () => {
   const buffers = new Set<ArrayBufferLike>();
   let count = 0;
   let total = 0;
   for (const chunk of logFileChunks(64 << 20)) {
     if (!('bytes' in chunk)) throw new Error('expected bytes');
-    assert.ok(chunk.bytes.length <= 4 << 20);
+    assert.ok(chunk.bytes.length <= 1 << 20);
     buffers.add(chunk.bytes.buffer);
     total += chunk.bytes.length;
     count++;
   }
-  assert.is(count, 16);
+  assert.is(count, 64);
   assert.is(total, 64 << 20);
   assert.is(buffers.size, 1, 'one allocation');
-  const odd = [...logFileChunks((4 << 20) + 4096)].map((c) => ('bytes' in c ? [c.offsetBytes, c.bytes.length] : []));
-  assert.equal(odd, [[0, 4 << 20], [4 << 20, 4096]]);
+  const odd = [...logFileChunks((1 << 20) + 4096)].map((c) => ('bytes' in c ? [c.offsetBytes, c.bytes.length] : []));
+  assert.equal(odd, [[0, 1 << 20], [1 << 20, 4096]]);
   assert.equal([...logFileChunks(0)], []);
   assert.throws(() => [...logFileChunks(-1)], (e: Error & { code?: string }) => e.code === 'INVALID_SPEC');
 });
