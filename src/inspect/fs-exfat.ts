@@ -15,6 +15,7 @@ import { FAT_ENTRY_BYTES } from '../fs/exfat/fat.js';
 import { upcaseTableChecksum } from '../fs/exfat/upcase.js';
 import type { BlockTarget } from '../target/block-target.js';
 import type { VolumeGeometryReport } from './report.js';
+import type { FsInspectContext } from './fs-dispatch.js';
 
 export interface ExfatReport extends VolumeGeometryReport {
   readonly type: 'exfat';
@@ -30,11 +31,6 @@ export interface ExfatReport extends VolumeGeometryReport {
   readonly volumeFlags: number;
   /** The main boot region was unusable and the values come from the backup (sectors 12–23). */
   readonly usedBackupBootRegion: boolean;
-}
-
-export interface ExfatInspectContext {
-  readonly partitionStartLba: number | null;
-  readonly partitionSizeBytes: number;
 }
 
 const S = 'ExfatVolume';
@@ -162,7 +158,7 @@ function differingByte(main: Uint8Array, backup: Uint8Array): number {
   return -1;
 }
 
-export async function inspectExfatVolume(volume: BlockTarget, ctx: ExfatInspectContext): Promise<{ report: ExfatReport; findings: Finding[] }> {
+export async function inspectExfatVolume(volume: BlockTarget, ctx: FsInspectContext): Promise<{ report: ExfatReport; findings: Finding[] }> {
   if (volume.sizeBytes < 512) {
     throw new GuestdiskError('CORRUPT_STRUCTURE', `exFAT volume of ${volume.sizeBytes} bytes has no room for a boot sector`, { sizeBytes: volume.sizeBytes });
   }

@@ -12,6 +12,7 @@ import { FAT12_MAX_CLUSTERS, FAT32_ENTRY_MASK, FAT32_EOC_MIN, FAT32_MIN_CLUSTERS
 import { FSINFO, FSI_UNKNOWN, checkFsInfo } from '../fs/fat32/fsinfo.js';
 import type { BlockTarget } from '../target/block-target.js';
 import type { VolumeGeometryReport } from './report.js';
+import type { FsInspectContext } from './fs-dispatch.js';
 
 export type FatType = 'fat12' | 'fat16' | 'fat32';
 
@@ -37,11 +38,6 @@ export interface FatReport extends VolumeGeometryReport {
   readonly freeCountActual: number | null;
 }
 
-export interface FatInspectContext {
-  readonly partitionStartLba: number | null;
-  readonly partitionSizeBytes: number;
-}
-
 /** FATs are compared over at most this many bytes; free clusters are counted only in FATs up to the second. */
 const FAT_COMPARE_BYTES = 1024 * 1024;
 const FAT_COUNT_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -54,7 +50,7 @@ const ROOT_READ_LIMIT_BYTES = 64 * 1024 * 1024;
 
 const S = 'FatVolume';
 
-export async function inspectFatVolume(volume: BlockTarget, ctx: FatInspectContext): Promise<{ report: FatReport; findings: Finding[] }> {
+export async function inspectFatVolume(volume: BlockTarget, ctx: FsInspectContext): Promise<{ report: FatReport; findings: Finding[] }> {
   if (volume.sizeBytes < 512) {
     throw new GuestdiskError('CORRUPT_STRUCTURE', `FAT volume of ${volume.sizeBytes} bytes has no room for a boot sector`, { sizeBytes: volume.sizeBytes });
   }

@@ -19,6 +19,7 @@ import { decodeRunlist, type Run } from '../fs/ntfs/runlist.js';
 import type { BlockTarget } from '../target/block-target.js';
 import { checkNtfsSystemFiles } from './ntfs-system-files.js';
 import type { VolumeGeometryReport } from './report.js';
+import type { FsInspectContext } from './fs-dispatch.js';
 
 export interface NtfsReport extends VolumeGeometryReport {
   readonly type: 'ntfs';
@@ -36,11 +37,6 @@ export interface NtfsReport extends VolumeGeometryReport {
   readonly hiddenSectors: number;
   /** Which boot sector the values come from. */
   readonly bootSectorSource: 'main' | 'backup';
-}
-
-export interface NtfsInspectContext {
-  readonly partitionStartLba: number | null;
-  readonly partitionSizeBytes: number;
 }
 
 const S = 'NtfsVolume';
@@ -134,7 +130,7 @@ async function readMftRecordBytes(volume: BlockTarget, runs: readonly Run[], g: 
   return null;
 }
 
-export async function inspectNtfsVolume(volume: BlockTarget, ctx: NtfsInspectContext): Promise<{ report: NtfsReport; findings: Finding[] }> {
+export async function inspectNtfsVolume(volume: BlockTarget, ctx: FsInspectContext): Promise<{ report: NtfsReport; findings: Finding[] }> {
   if (volume.sizeBytes < BOOT_BYTES) {
     throw new GuestdiskError('CORRUPT_STRUCTURE', `NTFS volume of ${volume.sizeBytes} bytes has no room for a boot sector`, { sizeBytes: volume.sizeBytes });
   }

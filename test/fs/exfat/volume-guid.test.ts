@@ -8,6 +8,7 @@ import { makeTempDir, mustRun } from '../../helpers/tools.js';
 import { deriveGuid } from '../../../src/plan/identity.js';
 import { DIR_ENTRY_SIZE, ENTRY_TYPE, decodeVolumeGuidEntry } from '../../../src/fs/exfat/dir-entry.js';
 import { EXIT_CODE } from '../../../src/cli/exit-codes.js';
+import { EXFAT_BOOT_SECTOR } from '../../../src/fs/exfat/boot-sector.js';
 
 const tmp = makeTempDir('exfat-guid-');
 const MiB = 2 ** 20;
@@ -19,18 +20,16 @@ function inspectJson(path: string): { partitions: { startLba: number; filesystem
 }
 
 /** Byte offset of the root directory's first entry, from the boot sector's ClusterHeapOffset,
- *  FirstClusterOfRootDirectory and the two shifts (exFAT spec §3.1). */
+ *  FirstClusterOfRootDirectory and the two shifts, read through our boot-sector table. */
 function rootOffset(path: string, partitionStartBytes: number): number {
   const fd = openSync(path, 'r');
   try {
-    const bs = new Uint8Array(512);
-    readSync(fd, bs, 0, 512, partitionStartBytes);
-    const view = new DataView(bs.buffer);
-    const heapSector = view.getUint32(0x58, true);
-    const rootCluster = view.getUint32(0x60, true);
-    const sectorShift = bs[0x6c];
-    const clusterShift = bs[0x6d];
-    return partitionStartBytes + (heapSector << sectorShift) + (rootCluster - 2) * 2 ** (sectorShift + clusterShift);
+    const bytes = new Uint8Array(EXFAT_BOOT_SECTOR.sizeBytes);
+    readSync(fd, bytes, 0, bytes.length, partitionStartBytes);
+    const bs = EXFAT_BOOT_SECTOR.decode(bytes);
+    const sector = 2 ** bs.bytesPerSectorShift;
+    const cluster = sector * 2 ** bs.sectorsPerClusterShift;
+    return partitionStartBytes + bs.clusterHeapOffset * sector + (bs.firstClusterOfRootDirectory - 2) * cluster;
   } finally {
     closeSync(fd);
   }
