@@ -5,7 +5,7 @@
 // Method and options: docs/bench.md.
 import { closeSync, ftruncateSync, mkdirSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { checkImage } from './lib/check.mjs';
@@ -14,7 +14,10 @@ import { renderReport } from './lib/report.mjs';
 import { describeSystem } from './lib/system.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(ROOT, 'dist/cli/guestdisk.mjs'); // the bundled CLI that `bin` points to
+const CLI = join(ROOT, 'dist/cli/guestdisk.cjs'); // the bundled CLI that `bin` points to
+// guestdisk is run as users run it: the bin itself, whose start line execs the `node` on PATH (with the flags it
+// chooses; scripts/build-cli.mjs). That `node` is the one running this bench, as for `node -e 0`.
+process.env.PATH = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
 const CLASSIC_SH = fileURLToPath(new URL('./lib/classic.sh', import.meta.url));
 const NONZERO_PY = fileURLToPath(new URL('./lib/nonzero.py', import.meta.url));
 const LABEL = 'BENCH';
@@ -158,7 +161,7 @@ function progress(label, s) {
 }
 
 function imageArgv(tool, fs, size, image) {
-  if (tool === 'guestdisk') return [process.execPath, CLI, 'create', image, '--size', size, '--fs', fs, '--label', LABEL, '--seed', 'bench', '--timestamp', '1700000000'];
+  if (tool === 'guestdisk') return [CLI, 'create', image, '--size', size, '--fs', fs, '--label', LABEL, '--seed', 'bench', '--timestamp', '1700000000'];
   if (tool === 'classic') return ['bash', CLASSIC_SH, 'image', image, size, fs, LABEL];
   return [process.execPath, '-e', '0'];
 }
@@ -209,7 +212,7 @@ async function detach(dev) {
 async function deviceSample(cell, { tool, fs, size, label }) {
   const backing = join(WORK, `device-${fs}-${size}.img`);
   const argvFor = (dev) =>
-    tool.startsWith('guestdisk') ? [process.execPath, CLI, 'create', dev, '--fs', fs, '--label', LABEL, '--seed', 'bench', '--timestamp', '1700000000']
+    tool.startsWith('guestdisk') ? [CLI, 'create', dev, '--fs', fs, '--label', LABEL, '--seed', 'bench', '--timestamp', '1700000000']
       : tool === 'classic' ? ['bash', CLASSIC_SH, 'device', dev, fs, LABEL]
         : [process.execPath, '-e', '0'];
   makeSparse(backing, parseSize(size));
@@ -292,7 +295,7 @@ async function main() {
   const coldN = Math.max(10, N);
   for (let rep = 0; rep < coldN; rep++) {
     for (const which of rotate(['version', 'floor'], rep)) {
-      const argv = which === 'version' ? [process.execPath, CLI, '--version'] : [process.execPath, '-e', '0'];
+      const argv = which === 'version' ? [CLI, '--version'] : [process.execPath, '-e', '0'];
       const s = await measure(argv, { workDir: WORK, timeoutMs: TIMEOUT_MS });
       cold[which].samples.push(s);
       progress(`cold ${which} ${rep + 1}/${coldN}`, s);

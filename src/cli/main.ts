@@ -1,7 +1,5 @@
-#!/usr/bin/env node
 // guestdisk CLI entry. Commands are imported lazily so that `--version` loads almost nothing.
-import { readFileSync, realpathSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
+import { readFileSync, realpathSync, writeSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { GuestdiskError } from '../errors.js';
 import { EXIT_BUG, EXIT_CODE, EXIT_USAGE } from './exit-codes.js';
@@ -14,25 +12,65 @@ function version(): string {
 
 /**
  * `create` is a short, I/O-bound run: its few loops that get hot (building $UpCase, scanning 4 KiB pages for zero
- * runs) finish before optimized code would pay off, yet V8's optimizing compiler still runs on them and its
- * working memory stays in the process: ~6 MB of peak RSS, a quarter of what guestdisk adds to a bare Node (bench/,
- * issue 9's "peak RSS ≤ node + 10 MB"). Turning it off keeps the interpreter and the baseline compiler. Set before
- * any of create's code runs, so no function was optimized yet; `inspect`/`verify`, which scan large bitmaps, keep it.
+ * runs) finish before optimized code would pay off, yet V8's optimizing compiler still runs on them and its code
+ * and working memory stay in the process: ~6 MB of peak RSS, more than half of what guestdisk adds to a bare Node
+ * (bench/, issue 9's "peak RSS within 10 MB of `node -e 0`"). Turning it off keeps the interpreter and the baseline
+ * compiler. The bin's start line (scripts/build-cli.mjs) already starts node with --no-opt for `create`, which costs
+ * nothing; started any other way (`node dist/cli/guestdisk.cjs create`, the API's tests), the flag is set here,
+ * before any of create's code runs, through node:v8 — whose loading alone costs ~2 MB. `inspect`/`verify`, which
+ * scan large bitmaps, keep the optimizing compiler.
  */
-function leaveCodeUnoptimized(): void {
+async function leaveCodeUnoptimized(): Promise<void> {
+  if (process.execArgv.includes('--no-opt')) return;
+  const { setFlagsFromString } = await import('node:v8');
   setFlagsFromString('--no-opt');
 }
 
 let signal: NodeJS.Signals | null = null;
+
+/**
+ * Output goes straight to file descriptors 1 and 2. Node's process.stdout/stderr are made on first use, and for a
+ * pipe (how scripts and the bench run guestdisk) making one loads node's net module: ~1.5 MB of peak memory for a
+ * few lines of text (bench/, issue 9). Should a descriptor be non-blocking and full, the rest (and everything
+ * after it, to keep the order) goes through the stream, which waits; a reader that went away (EPIPE) gets nothing.
+ */
+const viaStream = { 1: false, 2: false };
+function writeFd(fd: 1 | 2, text: string): void {
+  const stream = (): NodeJS.WriteStream => (fd === 1 ? process.stdout : process.stderr);
+  const bytes = Buffer.from(text);
+  if (viaStream[fd]) {
+    stream().write(bytes);
+    return;
+  }
+  let at = 0;
+  try {
+    while (at < bytes.length) at += writeSync(fd, bytes, at);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EPIPE') return;
+    if (code !== 'EAGAIN') throw e;
+    viaStream[fd] = true;
+    stream().write(bytes.subarray(at));
+  }
+}
+
+/** The progress line, on a terminal only. Asked at the first line (a run past one second), not at start-up:
+ *  `isTTY` makes the stderr stream, which loads node's tty and net modules (see writeFd). */
+let stderrIsTty: boolean | undefined;
+function showProgress(line: string | null): void {
+  stderrIsTty ??= process.stderr.isTTY === true;
+  if (stderrIsTty) writeFd(2, line === null ? '\r\x1b[K' : `\r\x1b[K${line}`);
+}
+
+const withNewline = (t: string): string => (t.endsWith('\n') ? t : `${t}\n`);
+
 const io: CliIo = {
-  stdout: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
-  stderr: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
+  stdout: (t) => writeFd(1, withNewline(t)),
+  stderr: (t) => writeFd(2, withNewline(t)),
   env: process.env,
   now: () => Date.now(),
   interrupted: () => signal,
-  progress: process.stderr.isTTY
-    ? (line) => process.stderr.write(line === null ? '\r\x1b[K' : `\r\x1b[K${line}`)
-    : undefined,
+  progress: showProgress,
 };
 
 function report(e: unknown, json: boolean): number {
@@ -80,7 +118,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--print-xml', 'with --attach: print the <disk> XML instead of running virsh')
     .action(async (target: string | undefined, options) => {
       json = Boolean(options.json);
-      leaveCodeUnoptimized();
+      await leaveCodeUnoptimized();
       const { runCreate } = await import('./create.js');
       exitCode = await runCreate(target, options, io);
     });

@@ -1,13 +1,13 @@
 // Image files as disks: created sparse, grown only when asked, never shrunk. Ranges that are still holes
 // (created or grown by this open, not written since) need no zeros, so a new 16 TiB image costs only what is
-// written. The fs is injected (node:fs/promises, or memfs in tests).
-import * as nodeFs from 'node:fs/promises';
+// written. The fs is injected (./node-fs.ts on node:fs, or memfs in tests).
+import * as nodeFs from './node-fs.js';
 import { GuestdiskError } from '../errors.js';
 import type { LogicalSectorSize } from '../plan/layout.js';
 import { boundTarget, type BlockTarget } from './block-target.js';
 import { wrapIoError } from './io-error.js';
 
-/** The part of node:fs/promises a FileTarget uses (memfs's `promises` has the same shape). */
+/** The part of fs/promises a FileTarget uses (memfs's `promises` has the same shape). */
 export interface FileHandleLike {
   read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
   write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;

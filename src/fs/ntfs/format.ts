@@ -134,7 +134,11 @@ function setBits(buf: Uint8Array, fromBit: number, toBit: number): void {
   }
 }
 
-/** $Bitmap:$DATA as stream-relative chunks: pieces that hold a set bit are built, the rest are zero ranges. */
+/**
+ * $Bitmap:$DATA as stream-relative chunks: in each piece that holds a set bit, only the sectors from the first to
+ * the last set bit are built; everything else is a zero range. Memory stays a piece at most, whatever the volume
+ * size (a 16 TiB volume's bitmap is 512 MiB), and nothing all-zero is built only to be scanned and dropped.
+ */
 export function* bitmapChunks(allocated: readonly Extent[], bitmapBytes: number, allocatedBytes: number, sectorSize: number): Generator<Chunk> {
   const pieceBits = BITMAP_PIECE_BYTES * 8;
   const touched = new Set<number>();
@@ -146,16 +150,17 @@ export function* bitmapChunks(allocated: readonly Extent[], bitmapBytes: number,
   const pieces = [...touched].sort((a, b) => a - b).filter((p) => p * BITMAP_PIECE_BYTES < bitmapBytes);
   let cursor = 0;
   for (const p of pieces) {
-    const start = p * BITMAP_PIECE_BYTES;
+    const pieceStart = p * BITMAP_PIECE_BYTES;
+    const pieceEnd = Math.min(pieceStart + BITMAP_PIECE_BYTES, bitmapBytes);
+    const bits = allocated
+      .map((e) => ({ from: Math.max(e.lcn, pieceStart * 8), to: Math.min(e.lcn + e.length, pieceEnd * 8) }))
+      .filter((b) => b.from < b.to);
+    if (bits.length === 0) continue;
+    const start = Math.max(cursor, Math.floor(Math.min(...bits.map((b) => b.from)) / 8 / sectorSize) * sectorSize);
+    const end = Math.min(roundUp(Math.ceil(Math.max(...bits.map((b) => b.to)) / 8), sectorSize), allocatedBytes);
     if (start > cursor) yield { offsetBytes: cursor, zeroBytes: start - cursor };
-    const dataEnd = Math.min(start + BITMAP_PIECE_BYTES, bitmapBytes);
-    const end = Math.min(roundUp(dataEnd, sectorSize), allocatedBytes);
     const buf = new Uint8Array(end - start);
-    for (const e of allocated) {
-      const from = Math.max(e.lcn, start * 8);
-      const to = Math.min(e.lcn + e.length, dataEnd * 8);
-      if (from < to) setBits(buf, from - start * 8, to - start * 8);
-    }
+    for (const b of bits) setBits(buf, b.from - start * 8, b.to - start * 8);
     yield { offsetBytes: start, bytes: buf };
     cursor = end;
   }
