@@ -254,6 +254,9 @@ export async function openBlockDeviceTarget(options: BlockDeviceOptions): Promis
     async flush() {
       await handle.sync().catch((e: unknown) => { throw wrapIoError(e, `cannot flush ${path}`); });
     },
+    async flushBehind() {
+      await handle.sync().catch((e: unknown) => { throw wrapIoError(e, `cannot flush ${path}`); });
+    },
     async close() {
       try {
         if (write && written) {

@@ -13,6 +13,7 @@ export interface FileHandleLike {
   write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
   truncate(len?: number): Promise<void>;
   sync(): Promise<void>;
+  datasync?(): Promise<void>;
   close(): Promise<void>;
 }
 export interface FsPromisesLike {
@@ -191,6 +192,13 @@ function makeRaw(handle: FileHandleLike, path: string, sizeBytes: number, sector
     async flush() {
       try {
         await handle.sync();
+      } catch (e) {
+        throw wrapIoError(e, `cannot flush ${path}`);
+      }
+    },
+    async flushBehind() {
+      try {
+        await (handle.datasync ? handle.datasync() : handle.sync());
       } catch (e) {
         throw wrapIoError(e, `cannot flush ${path}`);
       }

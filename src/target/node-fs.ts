@@ -22,6 +22,7 @@ function handleFor(fd: number): NodeFileHandle {
     write: (buffer, offset, length, position) => call<number>((done) => fs.write(fd, buffer, offset, length, position, done)).then((bytesWritten) => ({ bytesWritten })),
     truncate: (len = 0) => call<void>((done) => fs.ftruncate(fd, len, (err) => done(err, undefined))),
     sync: () => call<void>((done) => fs.fsync(fd, (err) => done(err, undefined))),
+    datasync: () => call<void>((done) => fs.fdatasync(fd, (err) => done(err, undefined))),
     close: () => call<void>((done) => fs.close(fd, (err) => done(err, undefined))),
   };
 }
