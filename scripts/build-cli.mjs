@@ -3,7 +3,7 @@
 // - one file, not ~80 modules;
 // - CommonJS, not an ES module: node's ES-module loader (and the node:fs/promises it brings) is ~0.9 MB of peak memory;
 // - commander's child_process is loaded on first use (src/cli/lazy-child-process.cjs says why);
-// - the file starts as a shell script that starts node, with --no-opt for `create` (src/cli/main.ts,
+// - the file starts as a shell script that starts node, with V8 flags for `create` (src/cli/main.ts,
 //   leaveCodeUnoptimized, says why). The second line is a no-op string statement to JavaScript and, to sh, `:`
 //   followed by the exec; node skips the #! line itself.
 import { build } from 'esbuild';
@@ -13,9 +13,12 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BIN = `${ROOT}dist/cli/guestdisk.cjs`;
 
+/** V8 flags for `create`; src/cli/main.ts (leaveCodeUnoptimized) sets the same when started without them. */
+const CREATE_NODE_FLAGS = ['--no-opt', '--no-lazy-feedback-allocation'];
+
 const START_LINES = [
   '#!/bin/sh',
-  '":" //; [ "$1" = create ] && exec node --no-opt "$0" "$@"; exec node "$0" "$@"',
+  `":" //; [ "$1" = create ] && exec node ${CREATE_NODE_FLAGS.join(' ')} "$0" "$@"; exec node "$0" "$@"`,
 ];
 
 /** Commander's `require('node:child_process')` gets a lazy stand-in (src/cli/lazy-child-process.cjs says why). */

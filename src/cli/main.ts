@@ -14,16 +14,19 @@ function version(): string {
  * `create` is a short, I/O-bound run: its few loops that get hot (building $UpCase, scanning 4 KiB pages for zero
  * runs) finish before optimized code would pay off, yet V8's optimizing compiler still runs on them and its code
  * and working memory stay in the process: ~6 MB of peak RSS, more than half of what guestdisk adds to a bare Node
- * (bench/, issue 9's "peak RSS within 10 MB of `node -e 0`"). Turning it off keeps the interpreter and the baseline
- * compiler. The bin's start line (scripts/build-cli.mjs) already starts node with --no-opt for `create`, which costs
- * nothing; started any other way (`node dist/cli/guestdisk.cjs create`, the API's tests), the flag is set here,
- * before any of create's code runs, through node:v8 — whose loading alone costs ~2 MB. `inspect`/`verify`, which
- * scan large bitmaps, keep the optimizing compiler.
+ * (bench/, issue 9's "peak RSS within 10 MB of `node -e 0`"). `--no-opt` turns it off and keeps the interpreter
+ * and the baseline compiler; `--no-lazy-feedback-allocation` lets the baseline compiler start on a function at
+ * once instead of after a first slow run (~5 ms of a ~100 ms run, no memory). The bin's start line
+ * (scripts/build-cli.mjs) already starts node with both for `create`, which costs nothing; started any other way
+ * (`node dist/cli/guestdisk.cjs create`, tests), they are set here, before any of create's code runs, through
+ * node:v8 — whose loading alone costs ~2 MB. `inspect`/`verify`, which scan large bitmaps, keep the optimizing
+ * compiler.
  */
+const CREATE_V8_FLAGS = ['--no-opt', '--no-lazy-feedback-allocation'];
 async function leaveCodeUnoptimized(): Promise<void> {
-  if (process.execArgv.includes('--no-opt')) return;
+  if (CREATE_V8_FLAGS.every((f) => process.execArgv.includes(f))) return;
   const { setFlagsFromString } = await import('node:v8');
-  setFlagsFromString('--no-opt');
+  for (const flag of CREATE_V8_FLAGS) setFlagsFromString(flag);
 }
 
 let signal: NodeJS.Signals | null = null;
