@@ -15,7 +15,7 @@ test('npm run build succeeds and bin points at an executable bundle', () => {
   const r = runTool('npm', ['run', '--silent', 'build'], { timeoutMs: 5 * 60 * 1000 });
   assert.is(r.status, 0, r.stdout + r.stderr);
   const bin = join(REPO_ROOT, pkg.bin.guestdisk);
-  assert.ok(statSync(bin).size > 10_000);
+  assert.ok(statSync(join(dirname(bin), 'guestdisk-bundle.cjs')).size > 10_000);
   assert.is(mustRun(process.execPath, [bin, '--version']).trim(), pkg.version);
 });
 
@@ -65,6 +65,24 @@ test('the bin, run as a program, starts node with --no-opt for create and loads 
     const i = runBundled(['inspect', join(dir.path, 'ntfs.img')], dir.path, false);
     assert.is(i.status, 0, i.stderr);
     assert.not.ok(i.execArgv.includes('--no-opt'));
+  } finally {
+    dir.remove();
+  }
+});
+
+test('the build made V8 code caches that this node accepts, for create and for the other commands', () => {
+  const dir = makeTempDir();
+  try {
+    const bin = join(REPO_ROOT, pkg.bin.guestdisk);
+    const img = join(dir.path, 'c.img');
+    const env = { ...process.env, GUESTDISK_DEBUG_CODE_CACHE: '1', PATH: `${dirname(process.execPath)}:${process.env.PATH}` };
+    const create = spawnSync(bin, ['create', img, '--size', '1G', '--fs', 'exfat', '--seed', 's', '--timestamp', '1700000000'], { env, encoding: 'utf8' });
+    assert.is(create.status, 0, create.stderr);
+    assert.match(create.stderr, /code cache accepted: .*guestdisk-bundle\.create\.v8cache/);
+    const inspect = spawnSync(bin, ['inspect', img], { env, encoding: 'utf8' });
+    assert.is(inspect.status, 0, inspect.stderr);
+    assert.match(inspect.stderr, /code cache accepted: .*guestdisk-bundle\.other\.v8cache/);
+    assert.match(inspect.stdout, /exfat/i);
   } finally {
     dir.remove();
   }

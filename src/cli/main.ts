@@ -1,5 +1,6 @@
 // guestdisk CLI entry. Commands are imported lazily so that `--version` loads almost nothing.
 import { readFileSync, realpathSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { GuestdiskError } from '../errors.js';
 import { EXIT_BUG, EXIT_CODE, EXIT_USAGE } from './exit-codes.js';
@@ -23,9 +24,10 @@ function version(): string {
  * compiler.
  */
 const CREATE_V8_FLAGS = ['--no-opt', '--no-lazy-feedback-allocation'];
-async function leaveCodeUnoptimized(): Promise<void> {
+function leaveCodeUnoptimized(): void {
   if (CREATE_V8_FLAGS.every((f) => process.execArgv.includes(f))) return;
-  const { setFlagsFromString } = await import('node:v8');
+  // require, not import(): the bundle runs in a vm.Script (src/cli/launcher.cjs), which has no import() loader.
+  const { setFlagsFromString } = createRequire(import.meta.url)('node:v8') as typeof import('node:v8');
   for (const flag of CREATE_V8_FLAGS) setFlagsFromString(flag);
 }
 
@@ -121,7 +123,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--print-xml', 'with --attach: print the <disk> XML instead of running virsh')
     .action(async (target: string | undefined, options) => {
       json = Boolean(options.json);
-      await leaveCodeUnoptimized();
+      leaveCodeUnoptimized();
       const { runCreate } = await import('./create.js');
       exitCode = await runCreate(target, options, io);
     });
@@ -182,15 +184,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-function isEntryPoint(): boolean {
-  if (!process.argv[1]) return false;
-  try {
-    return import.meta.url === new URL(`file://${realpathSync(process.argv[1])}`).href;
-  } catch {
-    return false;
-  }
-}
-if (isEntryPoint()) {
+/** Runs the command line in process.argv as this process: signals, exit code. */
+export function runAsProgram(): void {
   const onSignal = (s: NodeJS.Signals): void => {
     if (signal) process.exit(s === 'SIGINT' ? 130 : 143); // second signal: stop now
     signal = s;
@@ -206,3 +201,17 @@ if (isEntryPoint()) {
     },
   );
 }
+
+/** Set to true in the bundle (scripts/build-cli.mjs), whose entry is bin.ts: there this module never runs itself. */
+declare const __GUESTDISK_BUNDLE__: boolean | undefined;
+
+function isEntryPoint(): boolean {
+  if (typeof __GUESTDISK_BUNDLE__ !== 'undefined' && __GUESTDISK_BUNDLE__) return false;
+  if (!process.argv[1]) return false;
+  try {
+    return import.meta.url === new URL(`file://${realpathSync(process.argv[1])}`).href;
+  } catch {
+    return false;
+  }
+}
+if (isEntryPoint()) runAsProgram();

@@ -1,6 +1,7 @@
 // The one way guestdisk runs another program: an argv array handed to an injected runner (execFile underneath,
 // never a shell), so tests check the exact argv on a fake, and names with spaces or quotes stay one argument.
 import { GuestdiskError } from '../errors.js';
+import { createRequire } from 'node:module';
 
 /** The only programs guestdisk ever runs (issue 7): anything else is a bug. */
 export const HOST_PROGRAMS = ['lvcreate', 'lvs', 'virsh'] as const;
@@ -36,7 +37,8 @@ export function createExecRunner(options: ExecRunnerOptions = {}): HostRunner {
     if (!(HOST_PROGRAMS as readonly string[]).includes(program)) {
       throw new GuestdiskError('INVALID_SPEC', `guestdisk runs only ${HOST_PROGRAMS.join(', ')}, not ${program}`);
     }
-    const { execFile } = await import('node:child_process');
+    // require, not import(): the bundle runs in a vm.Script (src/cli/launcher.cjs), which has no import() loader.
+    const { execFile } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
     return new Promise((resolve) => {
       const child = execFile(
         program,
