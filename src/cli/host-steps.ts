@@ -1,10 +1,11 @@
 // LVM and libvirt around `create`, and the `attach` command: the steps of the seed guide's recipe that are not
 // bytes on a disk. Programs run through host/run.ts with the CLI's environment (so PATH decides which lvcreate,
 // lvs and virsh run: the tests put stand-ins first). Notes go to stderr; stdout stays for the result / JSON.
-import { resolve as resolvePath } from 'node:path';
+import { accessSync, constants } from 'node:fs';
+import { join, resolve as resolvePath } from 'node:path';
 import { GuestdiskError } from '../errors.js';
 import { ensureLogicalVolume, isExtentsSize, parseLvName, type LvSize } from '../host/lvm.js';
-import { createExecRunner, type HostRunner } from '../host/run.js';
+import { createExecRunner, type HostProgram, type HostRunner } from '../host/run.js';
 import { attachDisk, attachDiskArgv, diskXml, listRunningDomainDisks, resolveAttachSpec, type AttachSpec } from '../host/virsh.js';
 import { parseSize } from '../plan/spec.js';
 import { domainsUsingPath, type DomainDisksLookup } from '../target/device-checks.js';
@@ -25,7 +26,21 @@ export interface HostOptions {
 }
 
 function runnerFor(io: CliIo): HostRunner {
-  return createExecRunner({ env: io.env });
+  return createExecRunner({ env: io.env, isInstalled: (program) => onPath(program, io.env.PATH) });
+}
+
+/** Whether an executable `program` is in one of PATH's directories, as execvp would look for it. Without a PATH,
+ *  execvp has its own default list: then say yes and let the run find out. */
+function onPath(program: HostProgram, path: string | undefined): boolean {
+  if (path === undefined) return true;
+  return path.split(':').some((dir) => {
+    try {
+      accessSync(join(dir || '.', program), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 function lvSizeOf(text: string | undefined): LvSize | null {

@@ -22,6 +22,13 @@ export interface ExecRunnerOptions {
   /** Environment of the child, PATH included (the CLI passes its own). Default: inherited. */
   readonly env?: Record<string, string | undefined>;
   readonly timeoutMs?: number;
+  /**
+   * Whether `program` is on PATH, asked before anything is started: when it answers false the run ends as a
+   * missing program does (spawnError ENOENT) without loading node:child_process, which costs ~2 MB of peak
+   * memory (bench/, issue 9) — on a host without libvirt, every write to a block device asks virsh which running
+   * VMs use it. Default: not asked (execFile finds out).
+   */
+  readonly isInstalled?: (program: HostProgram) => boolean;
 }
 
 const STDERR_TAIL_CHARS = 2000;
@@ -36,6 +43,9 @@ export function createExecRunner(options: ExecRunnerOptions = {}): HostRunner {
     const [program, ...args] = argv;
     if (!(HOST_PROGRAMS as readonly string[]).includes(program)) {
       throw new GuestdiskError('INVALID_SPEC', `guestdisk runs only ${HOST_PROGRAMS.join(', ')}, not ${program}`);
+    }
+    if (options.isInstalled && !options.isInstalled(program as HostProgram)) {
+      return { status: null, stdout: '', stderr: '', spawnError: 'ENOENT' };
     }
     // require, not import(): the bundle runs in a vm.Script (src/cli/launcher.cjs), which has no import() loader.
     const { execFile } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
