@@ -4,11 +4,12 @@
 // - one bundle, not ~80 modules, compiled from V8's code cache (src/cli/launcher.cjs says why);
 // - CommonJS, not an ES module: node's ES-module loader (and the node:fs/promises it brings) is ~0.9 MB of peak memory;
 // - commander's child_process is loaded on first use (src/cli/lazy-child-process.cjs says why);
-// - the file starts as a shell script that starts node, with V8 flags for `create` (src/cli/main.ts,
+// - the bin starts as a shell script that starts node, with V8 flags for `create` (src/cli/main.ts,
 //   leaveCodeUnoptimized, says why), and without NODE_EXTRA_CA_CERTS: node reads and parses every certificate
-//   that file names while it starts (measured: 28 ms and 1.8 MB for a 215 KiB bundle, more than half of a bare
-//   `node -e 0` on such a host), and guestdisk opens no TLS connection, nor do lvcreate, lvs or virsh need it. The second line is a no-op string statement to JavaScript and, to sh, `:`
-//   followed by the exec; node skips the #! line itself.
+//   that variable names while it starts (measured: 28 ms and 1.8 MB for a 215 KiB bundle of certificates, more
+//   than half of a bare `node -e 0` on such a host), and guestdisk opens no TLS connection, nor do lvcreate, lvs
+//   or virsh need it. The second line is a no-op string statement to JavaScript and, to sh, `:` followed by the
+//   exec; node skips the #! line itself.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
