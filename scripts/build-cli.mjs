@@ -21,8 +21,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BIN = `${ROOT}dist/cli/guestdisk.cjs`;
 const BUNDLE = `${ROOT}dist/cli/guestdisk-bundle.cjs`;
 
-/** V8 flags for `create`; src/cli/main.ts (leaveCodeUnoptimized) sets the same when started without them. */
-const CREATE_NODE_FLAGS = ['--no-opt', '--no-lazy-feedback-allocation'];
+/** V8 flags for `create` (src/cli/v8-flags.ts, compiled by the tsc that runs before this script). */
+const { CREATE_V8_FLAGS: CREATE_NODE_FLAGS } = await import('../dist/cli/v8-flags.js');
 
 const START_LINES = [
   '#!/bin/sh',

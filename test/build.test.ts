@@ -3,9 +3,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { join } from 'node:path';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { REPO_ROOT } from './helpers/paths.js';
 import { makeTempDir, mustRun, runTool } from './helpers/tools.js';
 
@@ -42,6 +41,7 @@ function runBundled(argv: string[], dir: string, viaNode: boolean): { loaded: st
 process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify({
   loaded: process.moduleLoadList.filter((m) => !base.has(m)).map((m) => m.replace(/^(NativeModule|Internal Binding) /, '')),
   execArgv: process.execArgv })));`);
+  rmSync(report, { force: true }); // a run that never reaches its exit handler must not read the last run's report
   const bin = join(REPO_ROOT, pkg.bin.guestdisk);
   const env = { ...process.env, NODE_OPTIONS: `--require ${preload}`, PATH: `${dirname(process.execPath)}:${process.env.PATH}` };
   const r = viaNode

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { GuestdiskError } from '../errors.js';
 import { EXIT_BUG, EXIT_CODE, EXIT_USAGE } from './exit-codes.js';
+import { CREATE_V8_FLAGS } from './v8-flags.js';
 import type { CliIo } from './create.js';
 
 function version(): string {
@@ -23,7 +24,6 @@ function version(): string {
  * node:v8 — whose loading alone costs ~2 MB. `inspect`/`verify`, which scan large bitmaps, keep the optimizing
  * compiler.
  */
-const CREATE_V8_FLAGS = ['--no-opt', '--no-lazy-feedback-allocation'];
 function leaveCodeUnoptimized(): void {
   if (CREATE_V8_FLAGS.every((f) => process.execArgv.includes(f))) return;
   // require, not import(): the bundle runs in a vm.Script (src/cli/launcher.cjs), which has no import() loader.

@@ -210,6 +210,9 @@ export async function openBlockDeviceTarget(options: BlockDeviceOptions): Promis
     }
   };
 
+  const sync = async (): Promise<void> => {
+    await handle.sync().catch((e: unknown) => { throw wrapIoError(e, `cannot flush ${path}`); });
+  };
   const target = boundTarget({
     sizeBytes: g.sizeBytes,
     logicalSectorSize: g.logicalSectorSize,
@@ -251,16 +254,12 @@ export async function openBlockDeviceTarget(options: BlockDeviceOptions): Promis
       }
       if (at < end) await writeZeroBlocks(at, end - at);
     },
-    async flush() {
-      await handle.sync().catch((e: unknown) => { throw wrapIoError(e, `cannot flush ${path}`); });
-    },
-    async flushBehind() {
-      await handle.sync().catch((e: unknown) => { throw wrapIoError(e, `cannot flush ${path}`); });
-    },
+    flush: sync,
+    flushBehind: sync, // for a device, flushing behind is a whole flush: there is no cheaper write-back to ask for
     async close() {
       try {
         if (write && written) {
-          await handle.sync().catch((e: unknown) => { throw wrapIoError(e, `cannot flush ${path}`); });
+          await sync();
           rereads.set(target, rereadPartitionTable(ioctls, handle.fd, path));
         }
       } finally {

@@ -132,6 +132,13 @@ interface Fresh {
 }
 
 function makeRaw(handle: FileHandleLike, path: string, sizeBytes: number, sector: LogicalSectorSize, fresh: Fresh | null) {
+  const flushWith = async (sync: Promise<void>): Promise<void> => {
+    try {
+      await sync;
+    } catch (e) {
+      throw wrapIoError(e, `cannot flush ${path}`);
+    }
+  };
   /** Ranges written since open inside the fresh region: zeros there must really be written. */
   const dirty: [number, number][] = [];
   const markDirty = (start: number, end: number): void => {
@@ -189,20 +196,9 @@ function makeRaw(handle: FileHandleLike, path: string, sizeBytes: number, sector
         throw wrapIoError(e, `cannot write zeros to ${path} at byte ${offsetBytes}`);
       }
     },
-    async flush() {
-      try {
-        await handle.sync();
-      } catch (e) {
-        throw wrapIoError(e, `cannot flush ${path}`);
-      }
-    },
-    async flushBehind() {
-      try {
-        await (handle.datasync ? handle.datasync() : handle.sync());
-      } catch (e) {
-        throw wrapIoError(e, `cannot flush ${path}`);
-      }
-    },
+    flush: () => flushWith(handle.sync()),
+    // Data only (fdatasync): the closing flush, a full fsync, still follows; memfs handles may lack datasync.
+    flushBehind: () => flushWith(handle.datasync ? handle.datasync() : handle.sync()),
     async close() {
       await handle.close();
     },

@@ -99,12 +99,16 @@ export async function writeChunks(
     if (!pending) return;
     const { offsetBytes, parts, length } = pending;
     pending = null;
-    const bytes = parts.length === 1 ? parts[0] : concat(parts, length);
-    between({ kind: 'write', offsetBytes, lengthBytes: length });
+    await send(offsetBytes, parts.length === 1 ? parts[0] : concat(parts, length));
+  };
+
+  /** Every byte write of the step goes out here: the between-hook, the write, the counts, the flush-behind. */
+  const send = async (offsetBytes: number, bytes: Uint8Array): Promise<void> => {
+    between({ kind: 'write', offsetBytes, lengthBytes: bytes.length });
     await target.write(offsetBytes, bytes);
     stats.writes++;
-    stats.bytesWritten += length;
-    behind.wrote(length);
+    stats.bytesWritten += bytes.length;
+    behind.wrote(bytes.length);
   };
 
   try {
@@ -128,11 +132,7 @@ export async function writeChunks(
         }
         await flushPending();
         if (length >= WRITE_CHUNK_BYTES) {
-          between({ kind: 'write', offsetBytes: at, lengthBytes: length });
-          await target.write(at, chunk.bytes);
-          stats.writes++;
-          stats.bytesWritten += length;
-          behind.wrote(length);
+          await send(at, chunk.bytes);
         } else {
           pending = { offsetBytes: at, parts: [chunk.bytes], length };
         }
