@@ -89,7 +89,7 @@ export async function openTargetForWrite(info: TargetInfo, geometry: Geometry, o
     mode: 'write',
     sizeBytes: geometry.sizeBytes,
     logicalSectorSize: geometry.logicalSectorSize,
-    grow: options.force,
+    grow: options.force || info.currentSizeBytes === 0, // an empty file holds nothing to keep
     // An existing image is rewritten whole: truncating it makes every old byte a hole (no stale signature
     // survives, nothing is written twice).
     reset: info.exists && options.force,

@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mustCli, runCli } from '../helpers/cli.js';
 import { attachLoop, makeTempDir, mustRun } from '../helpers/tools.js';
-import { detachLoopsOver, holdsOpen, lockedBy, lockOf, sleep, sparseDigest, startCli, waitUntil } from './cli-process.js';
+import { detachLoopsOver, holdsOpen, lockedBy, lockOf, lockOwner, sleep, sparseDigest, startCli, waitUntil } from './cli-process.js';
 
 const dir = makeTempDir('guestdisk-concurrency-');
 test.after(() => dir.remove());
@@ -115,7 +115,7 @@ test('image file: the lock is never seen without its owner\'s pid (a half-made l
       try {
         const text = readFileSync(lockOf(image), 'utf8');
         seen++;
-        if (text.trim() !== String(run.pid)) empty.push(JSON.stringify(text));
+        if (lockOwner(text) !== String(run.pid) || !/^\d+ \d+\n$/.test(text)) empty.push(JSON.stringify(text));
       } catch { /* not there */ }
       await new Promise((r) => setImmediate(r));
     }
