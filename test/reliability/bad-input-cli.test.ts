@@ -13,15 +13,18 @@ import { makeTempDir, mustRun } from '../helpers/tools.js';
 import { CLI_ROWS, type CliRow } from './bad-input-rows.js';
 
 const dir = makeTempDir('guestdisk-bad-input-');
-const paths = { new: join(dir.path, 'new.img'), existing: join(dir.path, 'existing.img'), blank: join(dir.path, 'blank.img'), dir: dir.path };
+const paths = { new: join(dir.path, 'new.img'), existing: join(dir.path, 'existing.img'), blank: join(dir.path, 'blank.img'), empty: join(dir.path, 'empty.img'), random: join(dir.path, 'random.img'), dir: dir.path };
 mustCli(['create', paths.existing, '--size', '64M', '--seed', 'bad-input', '--timestamp', '1700000000']);
 mustRun('truncate', ['-s', '64M', paths.blank]);
+writeFileSync(paths.empty, '');
+writeFileSync(paths.random, Uint8Array.from({ length: 1 << 20 }, (_, i) => (i * 2654435761) >>> 24 || 1));
+mustRun('truncate', ['-s', '64M', paths.random]);
 
 /** The CLI through bash, so that a row can hold bytes that are not UTF-8 (Node would re-encode them). */
-export function runCliBytes(argv: readonly string[]): { status: number; stdout: string; stderr: string } {
+export function runCliBytes(argv: readonly string[], env: Readonly<Record<string, string>> = {}): { status: number; stdout: string; stderr: string } {
   const script = 'bad=$(printf "\\355\\240\\200"); set -- "${@//@CESU-D800@/$bad}"; exec "$NODE" --import tsx "$CLI" "$@"';
-  const r = spawnSync('bash', ['-c', script, 'bash', ...argv], {
-    cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, NODE: process.execPath, CLI: CLI_SOURCE },
+  const r = spawnSync('/bin/bash', ['-c', script, 'bash', ...argv], {
+    cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, SOURCE_DATE_EPOCH: '', ...env, NODE: process.execPath, CLI: CLI_SOURCE },
   });
   if (r.error) throw r.error;
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
@@ -38,14 +41,14 @@ async function snapshot(): Promise<string> {
 }
 
 function argvFor(row: CliRow): string[] {
-  const argv = row.argv.map((a) => a.replace(/\{(new|existing|blank|dir)\}/g, (_, k: keyof typeof paths) => paths[k]).replace('\xed\xa0\x80', '@CESU-D800@'));
+  const argv = row.argv.map((a) => a.replace(/\{(new|existing|blank|empty|random|dir)\}/g, (_, k: keyof typeof paths) => paths[k]).replace('\xed\xa0\x80', '@CESU-D800@'));
   return row.id === 'command-unknown' ? argv : [...argv, '--json'];
 }
 
 for (const row of CLI_ROWS) {
   test(`bad input ${row.id}: ${row.code ?? 'usage error'}, exit ${row.exit}, nothing written`, async () => {
     const before = await snapshot(); // per row: one row's bug must not fail the rows after it
-    const r = runCliBytes(argvFor(row));
+    const r = runCliBytes(argvFor(row), row.env);
     const out = `exit ${r.status}\nstdout: ${r.stdout.slice(0, 600)}\nstderr: ${r.stderr.slice(0, 600)}`;
     assert.is(r.status, row.exit, out);
     if (row.code) {
