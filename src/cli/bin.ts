@@ -1,5 +1,6 @@
 // The bundle's entry (scripts/build-cli.mjs). The bin, dist/cli/guestdisk.cjs, compiles the bundle with V8's code
 // cache and calls runAsProgram; `warmUp` is how the build runs the commands whose compiled code goes into that cache.
+import './install-early-signals.js'; // first: catches SIGINT/SIGTERM before the rest is evaluated
 import { main, runAsProgram } from './main.js';
 
 export { runAsProgram };

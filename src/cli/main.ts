@@ -2,6 +2,7 @@
 import { readFileSync, realpathSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
+import { installSignalHandlers, receivedSignal } from './early-signals.js';
 import { GuestdiskError } from '../errors.js';
 import { EXIT_BUG, EXIT_CODE, EXIT_USAGE } from './exit-codes.js';
 import { CREATE_V8_FLAGS } from './v8-flags.js';
@@ -31,7 +32,6 @@ function leaveCodeUnoptimized(): void {
   for (const flag of CREATE_V8_FLAGS) setFlagsFromString(flag);
 }
 
-let signal: NodeJS.Signals | null = null;
 
 /**
  * Output goes straight to file descriptors 1 and 2. Node's process.stdout/stderr are made on first use, and for a
@@ -74,7 +74,7 @@ const io: CliIo = {
   stderr: (t) => writeFd(2, withNewline(t)),
   env: process.env,
   now: () => Date.now(),
-  interrupted: () => signal,
+  interrupted: receivedSignal,
   progress: showProgress,
 };
 
@@ -186,14 +186,10 @@ export async function main(argv: string[]): Promise<number> {
 
 /** Runs the command line in process.argv as this process: signals, exit code. */
 export function runAsProgram(): void {
-  const onSignal = (s: NodeJS.Signals): void => {
-    if (signal) process.exit(s === 'SIGINT' ? 130 : 143); // second signal: stop now
-    signal = s;
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  installSignalHandlers(); // already done by the bin's first import (early-signals.ts); here for other entries
   main(process.argv.slice(2)).then(
     (code) => {
+      const signal = receivedSignal();
       process.exitCode = signal && code !== 0 ? (signal === 'SIGINT' ? 130 : 143) : code;
     },
     (e: unknown) => {

@@ -105,10 +105,13 @@ function refuseGrowth(info: TargetInfo, geometry: Geometry, force: boolean): voi
   throw new GuestdiskError('TARGET_HAS_DATA', `${info.path} exists with ${info.currentSizeBytes} bytes; growing it to ${geometry.sizeBytes} needs --force`, { path: info.path, currentSizeBytes: info.currentSizeBytes, sizeBytes: geometry.sizeBytes });
 }
 
-function stopIfAborted(signal: StopSignal | undefined): void {
+/** Throws INTERRUPTED once the signal is aborted; `before` (nothing written yet) says so in the message. */
+function stopIfAborted(signal: StopSignal | undefined, before?: { readonly path: string }): void {
   if (!signal?.aborted) return;
   const reason = typeof signal.reason === 'string' ? signal.reason : signal.reason instanceof Error ? signal.reason.message : 'the caller';
-  throw new GuestdiskError('INTERRUPTED', `interrupted by ${reason}`, { signal: reason });
+  const e = new GuestdiskError('INTERRUPTED', `interrupted by ${reason}`, { signal: reason });
+  if (!before) throw e;
+  throw withDiskState(e, { path: before.path, wroteAny: false, mbrWritten: false, flushed: true, createdFile: false, removed: false, noSpace: false });
 }
 
 interface TakenTarget {
@@ -128,7 +131,7 @@ async function takeExistingFile(planned: PlannedCreate, options: CreateDiskOptio
     const found = options.force ? [] : await findTargetData(planned);
     if (!options.freshVolume) refuseFound(info.path, found);
     refuseGrowth(info, geometry, overwrite);
-    stopIfAborted(options.signal);
+    stopIfAborted(options.signal, info);
     const target = await openTargetForWrite(info, geometry, { force: overwrite });
     return { target, lock, createdFile: false, erasedStaleData: options.freshVolume ? found : [] };
   } catch (e) {
@@ -139,7 +142,7 @@ async function takeExistingFile(planned: PlannedCreate, options: CreateDiskOptio
 
 /** A new image: create it (exclusively: never a file that appeared meanwhile), then lock it. */
 async function takeNewFile(planned: PlannedCreate, options: CreateDiskOptions): Promise<TakenTarget> {
-  stopIfAborted(options.signal);
+  stopIfAborted(options.signal, planned.target);
   const target = await openTargetForWrite(planned.target, planned.geometry, { force: false });
   try {
     const lock = await acquireFileLock(planned.target.path);
@@ -153,12 +156,12 @@ async function takeNewFile(planned: PlannedCreate, options: CreateDiskOptions): 
 
 /** A block device: the in-use checks and O_EXCL (openBlockDeviceTarget), then, without force, what it holds. */
 async function takeDevice(planned: PlannedCreate, options: CreateDiskOptions): Promise<TakenTarget> {
-  stopIfAborted(options.signal);
+  stopIfAborted(options.signal, planned.target);
   const target = await openTargetForWrite(planned.target, planned.geometry, { force: options.force ?? false, domainDisks: options.domainDisks });
   try {
     const found = options.force ? [] : await findExistingData(target);
     if (!options.freshVolume) refuseFound(planned.target.path, found);
-    stopIfAborted(options.signal);
+    stopIfAborted(options.signal, planned.target);
     return { target, lock: null, createdFile: false, erasedStaleData: options.freshVolume ? found : [] };
   } catch (e) {
     await target.close().catch(() => {});
