@@ -1,12 +1,14 @@
 // Two `guestdisk create` on the same target at once: the second is refused with TARGET_BUSY (exit 4) before it
 // writes anything (image files: the lock file; block devices: O_EXCL), and the first finishes intact: its disk is
 // byte for byte the one an uncontended run with the same arguments makes.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { relative } from 'node:path';
+import { REPO_ROOT } from '../helpers/paths.js';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mustCli, runCli } from '../helpers/cli.js';
-import { attachLoop, makeTempDir, mustRun } from '../helpers/tools.js';
+import { attachLoop, makeTempDir, mustRun, requireTool } from '../helpers/tools.js';
 import { detachLoopsOver, holdsOpen, lockedBy, lockOf, lockOwner, sleep, sparseDigest, startCli, waitUntil } from './cli-process.js';
 
 const dir = makeTempDir('guestdisk-concurrency-');
@@ -44,6 +46,56 @@ test('image file: a second create while the first holds the lock is TARGET_BUSY 
   assert.not.ok(existsSync(lockOf(image)), 'the lock is released');
   assert.is(sparseDigest(image), reference((t) => fileArgs(t, 'first'), 'first'), 'the first run finished as if alone');
 });
+
+test('image file: the lock follows the file: a second create through a symlink, a hard link or ./name is TARGET_BUSY', async () => {
+  const image = join(dir.path, 'c.img');
+  mustCli(['create', image, '--size', '8T', '--fs', 'exfat', '--seed', 'old', ...TS]);
+  symlinkSync(image, join(dir.path, 'cl.img'));
+  linkSync(image, join(dir.path, 'ch.img'));
+  const first = startCli(fileArgs(image, 'first'));
+  const holding = await waitUntil(first, () => lockedBy(image, first.pid));
+  if (!holding) assert.unreachable(`the first run ended before taking its lock: ${JSON.stringify(await first.done)}`);
+  first.child.kill('SIGSTOP');
+  try {
+    const during = sparseDigest(image);
+    for (const other of [join(dir.path, 'cl.img'), join(dir.path, 'ch.img'), `./${relative(REPO_ROOT, image)}`]) {
+      const second = runCli(fileArgs(other, 'second'));
+      assert.is(second.status, 4, `${other}: ${second.stdout}${second.stderr}`);
+      assert.match(second.stderr, /being written by another guestdisk/);
+    }
+    assert.is(sparseDigest(image), during, 'the refused runs wrote nothing');
+  } finally {
+    first.child.kill('SIGCONT');
+  }
+  const exit = await first.done;
+  assert.is(exit.status, 0, exit.stderr);
+  assert.is(sparseDigest(image), reference((t) => fileArgs(t, 'first'), 'first-link'), 'the first run finished as if alone');
+});
+
+for (const fs of ['vfat', 'exfat-fuse'] as const) {
+  test(`image file on a ${fs} mount (no link(2)) with a 240-byte name: made, locked and released`, async () => {
+    requireTool(fs === 'vfat' ? 'mkfs.vfat' : 'mkfs.exfat');
+    const backing = join(dir.path, `${fs}.fs`);
+    mustRun('truncate', ['-s', '256M', backing]);
+    mustRun(fs === 'vfat' ? 'mkfs.vfat' : 'mkfs.exfat', [backing]);
+    const mnt = join(dir.path, `mnt-${fs}`);
+    mkdirSync(mnt);
+    if (fs === 'vfat') mustRun('mount', ['-o', 'loop', backing, mnt]);
+    else mustRun('mount.exfat-fuse', [backing, mnt]);
+    try {
+      const image = join(mnt, `${'n'.repeat(236)}.img`);
+      const r = runCli(['create', image, '--size', '64M', '--fs', 'ntfs', '--seed', 'mount', ...TS]);
+      assert.is(r.status, 0, r.stderr);
+      assert.match(mustRun('sfdisk', ['--dump', image]), /type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7/);
+      assert.equal(readdirSync(mnt), [`${'n'.repeat(236)}.img`], 'nothing else is left on the mount');
+      const again = runCli(['create', image, '--fs', 'exfat', '--seed', 'mount', ...TS, '--force']);
+      assert.is(again.status, 0, again.stderr);
+    } finally {
+      mustRun('umount', [mnt]);
+      await detachLoopsOver(backing);
+    }
+  });
+}
 
 test('block device: a second create while the first has it open is TARGET_BUSY (O_EXCL) and writes nothing; the first finishes intact', async () => {
   const backing = join(dir.path, 'dev.img');
