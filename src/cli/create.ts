@@ -2,7 +2,7 @@
 // data, plan, write, what a stopped run left) is the library's createDisk (src/create/). The CLI adds what is not a
 // disk: lvcreate before (host-steps.ts), virsh after, the progress line, and the words around errors.
 import { closeSync, openSync, readSync } from 'node:fs';
-import { GuestdiskError } from '../errors.js';
+import { GuestdiskError, quoted } from '../errors.js';
 import { createDisk, findTargetData, planCreate, type CreateDiskResult, type StopSignal } from '../create/create-disk.js';
 import { isExtentsSize } from '../host/lvm.js';
 import type { Geometry, Layout, LogicalSectorSize } from '../plan/layout.js';
@@ -142,7 +142,7 @@ export async function runCreate(targetArg: string | undefined, options: CreateOp
       freshVolume: lv?.created ?? false,
     });
   } catch (e) {
-    throw lv?.created && e instanceof GuestdiskError ? afterNewVolume(e, lv.name, targetPath, options) : e;
+    throw lv?.created && e instanceof GuestdiskError ? afterNewVolume(e, lv.name, targetPath, options, spec) : e;
   } finally {
     progress?.end();
   }
@@ -169,32 +169,34 @@ function lvmPlanningGeometry(options: CreateOptions, sectorSize: LogicalSectorSi
 }
 
 /** A failure after lvcreate: say that the LV exists now, unformatted or not, and how to finish the job. */
-function afterNewVolume(e: GuestdiskError, name: string, path: string, options: CreateOptions): GuestdiskError {
+function afterNewVolume(e: GuestdiskError, name: string, path: string, options: CreateOptions, spec: DiskSpec): GuestdiskError {
   const state = e.details.diskState;
   const what = state === 'complete' ? 'formatted' : state === 'incomplete-no-table' ? 'partly written (no partition table yet)' : 'unformatted';
-  const finish = `guestdisk create ${path} --force${rerunFlags(options)}`;
+  const finish = `guestdisk create ${path} --force${rerunFlags(options, spec)}`;
   return new GuestdiskError(e.code, `${e.message}. The logical volume ${name} (${path}) was created and exists now, ${what}: finish with ${finish} (or remove it: lvremove ${name})`, { ...e.details, lvm: name, lvPath: path, lvCreated: true, finish }, { cause: e });
 }
 
 /** A failure in a step after a complete write (attach): the disk itself is done. */
 function afterCompleteDisk(e: GuestdiskError, path: string, kind: TargetKind, options: CreateOptions): GuestdiskError {
-  const attach = options.attach !== undefined ? ` Attach it with: guestdisk attach ${path} ${JSON.stringify(options.attach)}${options.targetDev ? ` --target-dev ${options.targetDev}` : ''}${options.bus ? ` --bus ${options.bus}` : ''}${options.persistent ? ' --persistent' : ''}` : '';
+  const attach = options.attach !== undefined ? ` Attach it with: guestdisk attach ${path} ${quoted(options.attach)}${options.targetDev ? ` --target-dev ${options.targetDev}` : ''}${options.bus ? ` --bus ${options.bus}` : ''}${options.persistent ? ' --persistent' : ''}` : '';
   return new GuestdiskError(e.code, `${e.message}. The disk ${path} was written and is complete (${kind === 'file' ? 'image file' : 'block device'}; check it with guestdisk verify ${path}).${attach}`, { ...e.details, diskWritten: true, diskState: 'complete', path }, { cause: e });
 }
 
-/** The options that decide the disk's bytes, to repeat them in advice. */
-function rerunFlags(options: CreateOptions): string {
+/** The options that decide the disk's bytes, to repeat them in advice; the seed and time this run used (drawn
+ *  when not given), so that the advice makes the same disk. */
+function rerunFlags(options: CreateOptions, spec: DiskSpec): string {
   const flags: string[] = [];
   const add = (name: string, value: string | undefined): void => {
-    if (value !== undefined) flags.push(`${name} ${/^[\w.:/+-]+$/.test(value) ? value : JSON.stringify(value)}`);
+    if (value !== undefined) flags.push(`${name} ${/^[\w.:/+-]+$/.test(value) ? value : quoted(value)}`);
   };
   add('--table', options.table);
   add('--fs', options.fs);
   add('--label', options.label);
   add('--cluster-size', options.clusterSize);
   add('--partition-name', options.partitionName);
-  add('--seed', options.seed);
-  add('--timestamp', options.timestamp);
+  add('--seed', spec.seed);
+  add('--timestamp', String(spec.timestamp));
+  if (options.exfatVolumeGuid) flags.push('--exfat-volume-guid');
   return flags.length ? ` ${flags.join(' ')}` : '';
 }
 
