@@ -42,8 +42,10 @@ const { values: opt } = parseArgs({
     'no-xfs': { type: 'boolean', default: Boolean(process.env.BENCH_NO_XFS) },
   },
 });
-opt.n ??= opt.quick ? '1' : '5';
-opt.sizes ??= opt.quick ? '1G,1T' : '1G,100G,1T,8T,16T';
+const DEFAULT_N = 5;
+const DEFAULT_SIZES = '1G,100G,1T,8T,16T';
+opt.n ??= opt.quick ? '1' : String(DEFAULT_N);
+opt.sizes ??= opt.quick ? '1G,1T' : DEFAULT_SIZES;
 const N = Number(opt.n);
 const N_LARGE = Number(opt['n-large'] ?? opt.n);
 const TIMEOUT_MS = Number(opt.timeout) * 1000;
@@ -256,6 +258,13 @@ async function main() {
     delete process.env.NODE_EXTRA_CA_CERTS;
     notes.push('NODE_EXTRA_CA_CERTS was set in this environment: node parses every certificate it names at start-up, whatever the program. The bench unset it for every command it ran, guestdisk and `node -e 0` alike, so the figures are those of a host without it.');
   }
+  const reduced = [
+    opt.sizes !== DEFAULT_SIZES ? `sizes ${SIZES.join(', ')} (the full run: ${DEFAULT_SIZES.replaceAll(',', ', ')})` : null,
+    N < DEFAULT_N || N_LARGE < DEFAULT_N ? `n = ${N}${N_LARGE !== N ? ` (${N_LARGE} from 8T)` : ''} samples per cell (the full run: ${DEFAULT_N})` : null,
+    opt['no-device'] ? 'no block-device path' : null,
+    FS_LIST.length < ALL_FS.length ? `filesystems ${FS_LIST.join(', ')} only` : null,
+  ].filter(Boolean);
+  if (reduced.length) notes.push(`**A reduced run**: ${reduced.join('; ')}. Medians of few samples on a shared machine: read the ratios, not the last digit.`);
   const dirs = {};
   for (const size of SIZES) {
     if (fileFits(WORK, parseSize(size))) { dirs[size] = WORK; continue; }

@@ -3,7 +3,6 @@
 // in between is real.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GuestdiskError } from '../../src/errors.js';
@@ -14,10 +13,11 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { makeTempDir, mustRun, requireTool, runTool } from '../helpers/tools.js';
 import { runCli } from '../helpers/cli.js';
+import { REPO_ROOT } from '../helpers/paths.js';
 import { createFakeHost, type FakeWorld } from '../helpers/fake-bin/fake-host.js';
 
 const MiB = 1024 * 1024;
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const ROOT = REPO_ROOT;
 const WIN = "win 11 \"pro\" o'brien";
 const dir = makeTempDir('guestdisk-host-cli-');
 

@@ -1,4 +1,4 @@
-// The progress line in a real terminal (issue 7): `create` runs under script(1), so its stderr is a pty. A run is
+// The progress line in a real terminal: `create` runs under script(1), so its stderr is a pty. A run is
 // made slower than a second by stopping it (SIGSTOP) once it holds its lock, so the next write finds a second has
 // passed and draws the line; at the end the line is cleared. Without a terminal (the other CLI tests) nothing of it
 // is printed.

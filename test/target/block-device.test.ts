@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GuestdiskError } from '../../src/errors.js';
@@ -15,10 +14,10 @@ import { openBlockDeviceTarget, partitionRereadOf, readBlockDeviceGeometry } fro
 import { ioctlStatus, setIoctlEnabled } from '../../src/target/ioctl.js';
 import { makeTempDir, mustRun, requireTool, runTool } from '../helpers/tools.js';
 import { runBin } from '../helpers/cli.js';
-import { CONFORMANCE_DIR } from '../helpers/paths.js';
+import { CONFORMANCE_DIR, REPO_ROOT } from '../helpers/paths.js';
 
 const MiB = 1024 * 1024;
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const ROOT = REPO_ROOT;
 const CHECK_IMAGE = join(CONFORMANCE_DIR, 'check-image.sh');
 const dir = makeTempDir('guestdisk-block-');
 let imageCount = 0;
