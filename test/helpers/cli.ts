@@ -57,6 +57,6 @@ export function runBin(args: readonly string[], options: BinOptions = {}): CliRe
 
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Uint8Array);
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Uint8Array);
   return hash.digest('hex');
 }
