@@ -2,7 +2,7 @@
 // byte-identical across runs and machines, and different purposes never collide. Both strings go in as UTF-8
 // (a lone surrogate as U+FFFD), as node:crypto encodes a string key or message.
 import { createHmac } from 'node:crypto';
-import { guidFromBytes } from '../binary/guid.js';
+import { guidFromBytes } from './guid.js';
 
 /** 32 bytes that depend only on the seed and the purpose string (e.g. `disk-guid`, `ntfs-serial/1`). */
 export function deriveBytes(seed: string, purpose: string): Uint8Array {

@@ -1,9 +1,9 @@
-// Seed-derived identities (plan/identity.ts) are pinned: a seed must give the same GUIDs and serials in every
+// Seed-derived identities (binary/identity.ts) are pinned: a seed must give the same GUIDs and serials in every
 // release, or "same --seed, same bytes" breaks across upgrades. The values below were produced by an earlier,
 // independent SHA-256/HMAC implementation and agree with RFC 4231's HMAC-SHA256.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { deriveBytes, deriveGuid, deriveU32 } from '../../src/plan/identity.js';
+import { deriveBytes, deriveGuid, deriveU32 } from '../../src/binary/identity.js';
 
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
