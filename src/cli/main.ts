@@ -5,17 +5,9 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { GuestdiskError } from '../errors.js';
 import { EXIT_BUG, EXIT_CODE } from './exit-codes.js';
-import type { CliIo } from './create.js';
+import type { CliIo, ProgramIo } from './io.js';
 
-/** What a whole run needs beyond a command's CliIo: a way to learn whether the output reached its destination. */
-export interface ProgramIo extends CliIo {
-  /**
-   * Resolves once everything written so far has been handed to stdout and stderr; rejects with an IO_FAILED
-   * GuestdiskError when stdout could not take it (a full disk, /dev/full, a reader that went away). Absent: output
-   * cannot fail (a capture in tests).
-   */
-  flush?(): Promise<void>;
-}
+export type { ProgramIo };
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

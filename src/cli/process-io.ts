@@ -1,7 +1,7 @@
 // The running process as a ProgramIo: stdout and stderr, the environment, the clock, and SIGINT/SIGTERM as the
 // interruption state. Only bin.ts makes one; tests give main() a capture instead.
 import { GuestdiskError } from '../errors.js';
-import type { ProgramIo } from './main.js';
+import type { ProgramIo } from './io.js';
 
 export interface ProcessIo extends ProgramIo {
   /** Records a signal; `interrupted()` reports the first one. */
