@@ -5,7 +5,8 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { GuestdiskError, quoted } from '../errors.js';
 import { createDisk, findTargetData, planCreate, type CreateDiskResult, type StopSignal } from '../create/create-disk.js';
 import { isExtentsSize } from '../host/lvm.js';
-import type { Geometry, Layout, LogicalSectorSize } from '../plan/layout.js';
+import type { Geometry, LogicalSectorSize } from '../disk-types.js';
+import type { Layout } from '../plan/layout.js';
 import { planDisk } from '../plan/plan-disk.js';
 import { parseFsKind, parseSectorSize, parseSize, parseTableKind, parseTimestamp, type DiskSpec } from '../plan/spec.js';
 import type { PartitionReread } from '../target/block-device.js';
@@ -13,7 +14,10 @@ import type { TargetKind } from '../target/open-target.js';
 import type { NextWrite } from '../write/write-chunks.js';
 import type { WriteResult } from '../write/write-disk.js';
 import { formatBytes, renderLayout } from './render.js';
+import type { CliIo } from './io.js';
 import { attachAfterCreate, checkHostOptions, libvirtDomainDisks, prepareLvm, type HostOptions } from './host-steps.js';
+
+export type { CliIo }; // its home is io.ts; re-exported for callers that import it from here
 
 /** `create`'s options as commander hands them over; the LVM/libvirt ones are host-steps.ts's HostOptions. */
 export interface CreateOptions extends HostOptions {
@@ -30,17 +34,6 @@ export interface CreateOptions extends HostOptions {
   json?: boolean;
   force?: boolean;
   exfatVolumeGuid?: boolean;
-}
-
-export interface CliIo {
-  stdout(text: string): void;
-  stderr(text: string): void;
-  env: Record<string, string | undefined>;
-  now(): number;
-  /** Set when SIGINT/SIGTERM arrives; checked between writes. */
-  interrupted(): NodeJS.Signals | null;
-  /** Replaces the progress line (null ends it); shows nothing unless stderr is a terminal. Absent: no progress. */
-  progress?: (line: string | null) => void;
 }
 
 function pickSeed(options: CreateOptions): string {

@@ -1,8 +1,7 @@
 // Chooses the target kind from what the path is: a block device, or an image file (existing or to be made).
-import * as nodeFs from './node-fs.js';
-import { readlink, rm } from 'node:fs/promises';
+import * as nodeFs from 'node:fs/promises';
 import { GuestdiskError } from '../errors.js';
-import type { Geometry, LogicalSectorSize } from '../plan/layout.js';
+import type { Geometry, LogicalSectorSize } from '../disk-types.js';
 import type { BlockTarget } from './block-target.js';
 import { openBlockDeviceTarget, readBlockDeviceGeometry } from './block-device.js';
 import { openFileTarget, probeFile } from './file-target.js';
@@ -42,14 +41,14 @@ export async function describeTarget(path: string): Promise<TargetInfo> {
 
 /** A symlink whose target does not exist: creating "through" it would make a file somewhere else, or fail. */
 async function refuseDanglingLink(path: string): Promise<void> {
-  const link = await readlink(path).catch(() => null);
+  const link = await nodeFs.readlink(path).catch(() => null);
   if (link === null) return;
   throw new GuestdiskError('INVALID_SPEC', `${path} is a symbolic link to ${link}, which does not exist: give the path of the image itself, or remove the link`, { path, link });
 }
 
 /** Removes an image file this run created; false when it could not (the error is the run's, not this one's). */
 export async function removeImageFile(path: string): Promise<boolean> {
-  return rm(path, { force: true }).then(() => true, () => false);
+  return nodeFs.rm(path, { force: true }).then(() => true, () => false);
 }
 
 export interface GeometryRequest {

@@ -5,7 +5,7 @@
 // and its evaluation order is read from it. Timing a signal against a process cannot show the order: node itself
 // catches SIGINT and SIGTERM from its start (to restore the terminal, then re-raise), so /proc's SigCgt says nothing
 // about guestdisk's handler, and `tsx` installs one of its own first.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { test } from 'uvu';
@@ -18,16 +18,14 @@ test.after(() => dir.remove());
 const bundle = join(dir.path, 'guestdisk-bundle.cjs');
 
 test.before(async () => {
-  const entry = join(dir.path, 'entry.ts');
-  writeFileSync(entry, `import { runAsProgram } from ${JSON.stringify(join(REPO_ROOT, 'src/cli/bin.ts'))};\nrunAsProgram();\n`);
   await build({
-    entryPoints: [entry], outfile: bundle, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['ioctl'], logLevel: 'error',
+    entryPoints: [join(REPO_ROOT, 'src/cli/bin.ts')], outfile: bundle, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['ioctl'], logLevel: 'error',
     define: { 'import.meta.url': '__guestdiskFileUrl', __GUESTDISK_BUNDLE__: 'true' },
     banner: { js: `const __guestdiskFileUrl = ${JSON.stringify(`file://${join(REPO_ROOT, 'dist/cli/guestdisk-bundle.cjs')}`)};` },
   });
 });
 
-test('the bundle installs its SIGINT/SIGTERM handlers before it evaluates commander and the commands', () => {
+test('the bundle installs its SIGINT/SIGTERM handlers before it evaluates commander and the commands', async () => {
   const code = readFileSync(bundle, 'utf8');
   // Top-level statements run in file order; commander is CommonJS, evaluated where it is first required.
   const install = code.search(/^installSignalHandlers\(\);$/m);

@@ -66,31 +66,31 @@ for (const c of CASES) {
   test(`${c.name}: TARGET_HAS_DATA (exit 5) naming it, file unchanged; --force writes it`, async () => {
     const path = c.make();
     const before = await sha256File(path);
-    const r = runCli(['create', path, '--fs', 'ntfs', ...TS, '--json']);
+    const r = await runCli(['create', path, '--fs', 'ntfs', ...TS, '--json']);
     assert.is(r.status, 5, `${r.stdout}${r.stderr}`);
     const err = (JSON.parse(r.stdout) as { error: { code: string; message: string } }).error;
     assert.is(err.code, 'TARGET_HAS_DATA');
     assert.match(err.message, c.says);
     assert.match(err.message, /use --force to erase it/);
     assert.is(await sha256File(path), before);
-    const dry = runCli(['create', path, '--fs', 'ntfs', ...TS, '--dry-run']);
+    const dry = await runCli(['create', path, '--fs', 'ntfs', ...TS, '--dry-run']);
     assert.is(dry.status, 0, dry.stderr);
     assert.match(dry.stdout, /already holds data \(.*\): the real run needs --force/);
     assert.match(dry.stdout, c.says);
-    assert.is(runCli(['create', path, '--fs', 'ntfs', ...TS, '--force']).status, 0);
+    assert.is((await runCli(['create', path, '--fs', 'ntfs', ...TS, '--force'])).status, 0);
   });
 }
 
 test('a file of zeros and an empty file are written without --force; a 0-byte file without --size says what to give', async () => {
   const zeros = blank('zeros.img');
-  const r = runCli(['create', zeros, '--fs', 'exfat', ...TS]);
+  const r = await runCli(['create', zeros, '--fs', 'exfat', ...TS]);
   assert.is(r.status, 0, r.stderr);
   const empty = join(dir.path, 'empty.img');
   writeFileSync(empty, '');
-  const noSize = runCli(['create', empty, ...TS]);
+  const noSize = await runCli(['create', empty, ...TS]);
   assert.is(noSize.status, 2);
   assert.match(noSize.stderr, /is an empty file \(0 bytes\): give --size/);
-  const sized = runCli(['create', empty, '--size', '64M', ...TS]);
+  const sized = await runCli(['create', empty, '--size', '64M', ...TS]);
   assert.is(sized.status, 0, sized.stderr);
 });
 

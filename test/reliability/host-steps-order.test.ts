@@ -20,7 +20,7 @@ interface ErrorJson { error: { code: string; message: string; details: Record<st
 
 const lvcreates = (calls: string[][]): number => calls.filter((c) => c[0] === 'lvcreate').length;
 
-test('--lvm: a spec that cannot be planned is refused before lvcreate (no LV left behind)', () => {
+test('--lvm: a spec that cannot be planned is refused before lvcreate (no LV left behind)', async () => {
   const bad: [string[], number, RegExp][] = [
     [['--timestamp', 'yesterday'], 2, /cannot read timestamp/],
     [['--timestamp', '2024-01-31T12:00:00'], 2, /without a zone/],
@@ -35,7 +35,7 @@ test('--lvm: a spec that cannot be planned is refused before lvcreate (no LV lef
     const host = createFakeHost(WORLD);
     try {
       const argv = ['create', '--lvm', 'vg0/new', '--size', '64M', ...args];
-      const r = runCli(argv, { ...host.env, SOURCE_DATE_EPOCH: '1700000000' });
+      const r = await runCli(argv, { ...host.env, SOURCE_DATE_EPOCH: '1700000000' });
       assert.is(r.status, exit, `${argv.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, message);
       assert.is(lvcreates(host.calls()), 0, `${argv.join(' ')} ran lvcreate`);
@@ -47,25 +47,25 @@ test('--lvm: a spec that cannot be planned is refused before lvcreate (no LV lef
 
 test('--attach with no virsh on PATH: refused before anything is written (no image made, an old one untouched)', async () => {
   const fresh = join(dir.path, 'novirsh.img');
-  const r = runCli(['create', fresh, '--size', '64M', '--attach', 'win', ...TS, '--json'], { PATH: '/nonexistent' });
+  const r = await runCli(['create', fresh, '--size', '64M', '--attach', 'win', ...TS, '--json'], { PATH: '/nonexistent' });
   assert.is(r.status, 10, r.stdout + r.stderr);
   const err = (JSON.parse(r.stdout) as ErrorJson).error;
   assert.is(err.code, 'HOST_COMMAND_FAILED');
   assert.match(err.message, /--attach needs virsh .* not on PATH; nothing was written/);
   assert.not.ok(existsSync(fresh), 'no image was made');
   const old = join(dir.path, 'old.img');
-  mustCli(['create', old, '--size', '64M', '--fs', 'exfat', ...TS]);
+  await mustCli(['create', old, '--size', '64M', '--fs', 'exfat', ...TS]);
   const before = await sha256File(old);
-  assert.is(runCli(['create', old, '--force', '--attach', 'win', ...TS], { PATH: '/nonexistent' }).status, 10);
+  assert.is((await runCli(['create', old, '--force', '--attach', 'win', ...TS], { PATH: '/nonexistent' })).status, 10);
   assert.is(await sha256File(old), before);
 });
 
-test('--attach failing after the write: the error (text and --json) says the disk was written and is complete', () => {
+test('--attach failing after the write: the error (text and --json) says the disk was written and is complete', async () => {
   const host = createFakeHost(WORLD);
   try {
     for (const json of [false, true]) {
       const img = join(dir.path, `attach-fails-${json}.img`);
-      const r = runCli(['create', img, '--size', '64M', '--fs', 'ntfs', '--attach', 'no-such-vm', ...TS, ...(json ? ['--json'] : [])], host.env);
+      const r = await runCli(['create', img, '--size', '64M', '--fs', 'ntfs', '--attach', 'no-such-vm', ...TS, ...(json ? ['--json'] : [])], host.env);
       assert.is(r.status, 10, r.stdout + r.stderr);
       const message = json ? (JSON.parse(r.stdout) as ErrorJson).error.message : r.stderr;
       assert.match(message, /failed to get domain 'no-such-vm'/);
@@ -76,7 +76,7 @@ test('--attach failing after the write: the error (text and --json) says the dis
         assert.is(details.diskWritten, true);
         assert.is(details.diskState, 'complete');
       }
-      const verified = runCli(['verify', img]);
+      const verified = await runCli(['verify', img]);
       assert.is(verified.status, 0, verified.stdout);
     }
   } finally {
@@ -84,7 +84,7 @@ test('--attach failing after the write: the error (text and --json) says the dis
   }
 });
 
-test('options that do nothing in a combination are refused: --partition-name with MBR, attach options without --attach', () => {
+test('options that do nothing in a combination are refused: --partition-name with MBR, attach options without --attach', async () => {
   const img = join(dir.path, 'idle.img');
   const cases: [string[], RegExp][] = [
     [['--table', 'mbr', '--partition-name', 'x'], /--partition-name names a GPT partition/],
@@ -94,7 +94,7 @@ test('options that do nothing in a combination are refused: --partition-name wit
     [['--print-xml'], /--print-xml only applies with --attach/],
   ];
   for (const [args, message] of cases) {
-    const r = runCli(['create', img, '--size', '64M', ...TS, ...args, '--json']);
+    const r = await runCli(['create', img, '--size', '64M', ...TS, ...args, '--json']);
     assert.is(r.status, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
     const err = (JSON.parse(r.stdout) as ErrorJson).error;
     assert.is(err.code, 'INVALID_SPEC');
@@ -118,27 +118,27 @@ function staleNtfsVolume(name: string): string {
   return path;
 }
 
-test('freed extents: a new LV holding an old NTFS signature is formatted without TARGET_HAS_DATA, saying the stale signatures were erased', () => {
+test('freed extents: a new LV holding an old NTFS signature is formatted without TARGET_HAS_DATA, saying the stale signatures were erased', async () => {
   const lvFile = staleNtfsVolume('freed.lv');
   const host = createFakeHost({ ...WORLD, newLvPaths: { 'vg0/b': lvFile } });
   try {
-    const r = runCli(['create', '--lvm', 'vg0/b', '--size', '64M', '--fs', 'exfat', ...TS, '--json'], host.env);
+    const r = await runCli(['create', '--lvm', 'vg0/b', '--size', '64M', '--fs', 'exfat', ...TS, '--json'], host.env);
     assert.is(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stderr, /erased stale signatures from the new volume's freed extents: NTFS filesystem at byte 1048576/);
     assert.equal((JSON.parse(r.stdout) as { erasedStaleData: string[] }).erasedStaleData, ['NTFS filesystem at byte 1048576']);
     assert.is(lvcreates(host.calls()), 1);
-    const verified = runCli(['verify', lvFile, '--expect-fs', 'exfat']);
+    const verified = await runCli(['verify', lvFile, '--expect-fs', 'exfat']);
     assert.is(verified.status, 0, verified.stdout);
   } finally {
     host.remove();
   }
 });
 
-test('freed extents: an existing LV with the same stale data is still refused without --force', () => {
+test('freed extents: an existing LV with the same stale data is still refused without --force', async () => {
   const lvFile = staleNtfsVolume('existing.lv');
   const host = createFakeHost({ vgs: { vg0: { freeBytes: 0, lvs: { b: { sizeBytes: 64 * MiB, path: lvFile } } } } });
   try {
-    const r = runCli(['create', '--lvm', 'vg0/b', '--fs', 'exfat', ...TS], host.env);
+    const r = await runCli(['create', '--lvm', 'vg0/b', '--fs', 'exfat', ...TS], host.env);
     assert.is(r.status, 5, r.stderr);
     assert.match(r.stderr, /already exists/);
   } finally {
@@ -153,7 +153,7 @@ test('a failure after lvcreate says what exists now (the LV, unformatted) and th
   const host = createFakeHost({ ...WORLD, newLvPaths: { 'vg0/c': lvFile } });
   try {
     const before = await sha256File(lvFile);
-    const r = runCli(['create', '--lvm', 'vg0/c', '--size', '64M', '--fs', 'ntfs', '--label', 'My Data', ...TS, '--json'], host.env);
+    const r = await runCli(['create', '--lvm', 'vg0/c', '--size', '64M', '--fs', 'ntfs', '--label', 'My Data', ...TS, '--json'], host.env);
     assert.is(r.status, 4, r.stdout + r.stderr);
     const err = (JSON.parse(r.stdout) as ErrorJson).error;
     assert.match(err.message, /open for writing by sleep/);

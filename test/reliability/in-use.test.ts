@@ -27,7 +27,7 @@ function image(name: string, sizeBytes = 64 * MiB): string {
 async function expectBusy(target: string, why: RegExp, env: Record<string, string> = {}): Promise<void> {
   const before = await sha256File(target);
   for (const extra of [[], ['--json']]) {
-    const r = runCli(['create', target, '--force', '--fs', 'ntfs', ...TS, ...extra], env);
+    const r = await runCli(['create', target, '--force', '--fs', 'ntfs', ...TS, ...extra], env);
     assert.is(r.status, 4, `${r.stdout}${r.stderr}`);
     if (extra.length) {
       const err = (JSON.parse(r.stdout) as { error: { code: string; message: string } }).error;
@@ -57,7 +57,7 @@ async function stop(child: ChildProcess): Promise<void> {
 
 test('image file attached to a loop device (read-only or not): TARGET_BUSY with --force, file unchanged', async () => {
   const img = image('looped.img');
-  mustCli(['create', img, '--fs', 'exfat', ...TS, '--force']);
+  await mustCli(['create', img, '--fs', 'exfat', ...TS, '--force']);
   for (const readOnly of [true, false]) {
     const loop = attachLoop(img, { readOnly });
     try {
@@ -70,7 +70,7 @@ test('image file attached to a loop device (read-only or not): TARGET_BUSY with 
       loop.detach();
     }
   }
-  const r = runCli(['create', img, '--force', '--fs', 'none', ...TS]);
+  const r = await runCli(['create', img, '--force', '--fs', 'none', ...TS]);
   assert.is(r.status, 0, 'once detached, it may be written');
 });
 
@@ -98,7 +98,7 @@ test('image file held open for writing by another process: TARGET_BUSY naming it
   }
   const reader = await holdOpen(img, '<');
   try {
-    const r = runCli(['create', img, '--force', '--fs', 'none', ...TS]);
+    const r = await runCli(['create', img, '--force', '--fs', 'none', ...TS]);
     assert.is(r.status, 0, r.stderr);
   } finally {
     await stop(reader);
@@ -121,7 +121,7 @@ test('block device with a loop device stacked on it at an offset, mounted throug
   const backing = image('stacked.img', 128 * MiB);
   const lower = attachLoop(backing, { readOnly: false });
   try {
-    mustCli(['create', lower.device, '--fs', 'ntfs', '--force', ...TS]);
+    await mustCli(['create', lower.device, '--fs', 'ntfs', '--force', ...TS]);
     // the partition, reached the usual way without partscan: a loop device on the loop device, at its offset
     const upper = attachLoop(lower.device, { readOnly: false, offsetBytes: MiB, sizeBytes: 126 * MiB });
     try {
@@ -153,7 +153,7 @@ test('block device held open for writing by another process: TARGET_BUSY naming 
     } finally {
       await stop(writer);
     }
-    const r = runCli(['create', loop.device, '--force', '--fs', 'none', ...TS]);
+    const r = await runCli(['create', loop.device, '--force', '--fs', 'none', ...TS]);
     assert.is(r.status, 0, r.stderr);
   } finally {
     loop.detach();
