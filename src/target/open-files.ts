@@ -39,17 +39,20 @@ async function openForWriting(procRoot: string, pid: number, fd: number): Promis
 /** Processes other than `selfPid` that hold, open for writing, a file for which `matches` is true. */
 export async function findWriters(matches: (st: OpenFileStat) => boolean, options: { procRoot?: string; selfPid?: number } = {}): Promise<OpenFile[]> {
   const procRoot = options.procRoot ?? '/proc';
-  const out: OpenFile[] = [];
-  for (const pid of await listNumbers(procRoot)) {
-    if (pid === options.selfPid) continue;
-    for (const fd of await listNumbers(`${procRoot}/${pid}/fd`)) {
+  // Every descriptor of every process is looked at once; all at the same time, as each look is a round trip to
+  // libuv's thread pool (one after the other: ~100 ms for ~1,100 descriptors on a busy 2-core host).
+  const pids = (await listNumbers(procRoot)).filter((pid) => pid !== options.selfPid);
+  const perPid = await Promise.all(pids.map(async (pid) => {
+    const fds = await listNumbers(`${procRoot}/${pid}/fd`);
+    const hits = await Promise.all(fds.map(async (fd): Promise<OpenFile | null> => {
       const st = await nodeFs.stat(`${procRoot}/${pid}/fd/${fd}`).catch(() => null); // closed meanwhile, or a dead link
-      if (st === null || !matches(st) || !(await openForWriting(procRoot, pid, fd))) continue;
+      if (st === null || !matches(st) || !(await openForWriting(procRoot, pid, fd))) return null;
       const command = (await nodeFs.readFile(`${procRoot}/${pid}/comm`, 'utf8').catch(() => '?')).trim();
-      out.push({ pid, command, fd, rdev: st.isBlockDevice() ? st.rdev : 0 });
-    }
-  }
-  return out;
+      return { pid, command, fd, rdev: st.isBlockDevice() ? st.rdev : 0 };
+    }));
+    return hits.filter((h): h is OpenFile => h !== null);
+  }));
+  return perPid.flat();
 }
 
 export function describeWriters(writers: readonly OpenFile[]): string {
