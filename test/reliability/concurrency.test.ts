@@ -69,7 +69,7 @@ test('image file: the lock follows the file: a second create through a symlink, 
   }
   const exit = await first.done;
   assert.is(exit.status, 0, exit.stderr);
-  assert.is(sparseDigest(image), reference((t) => fileArgs(t, 'first'), 'first-link'), 'the first run finished as if alone');
+  assert.is(sparseDigest(image), await reference((t) => fileArgs(t, 'first'), 'first-link'), 'the first run finished as if alone');
 });
 
 // Filesystems without link(2), mounted through FUSE (this kernel has no vfat module): the lock never lives beside
