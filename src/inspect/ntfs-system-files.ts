@@ -97,6 +97,10 @@ export async function checkNtfsSystemFiles(volume: BlockTarget, g: NtfsSystemGeo
     if (!bytes) return 'not mapped by $MFT\'s runlist';
     try {
       const { header, record } = decodeMftRecord(bytes, g.mftRecordSize);
+      // A free record past the system files holds whatever its formatter or last owner left (Windows and other
+      // formatters leave reserved records 16–23 as a bare header over zeros): nothing reads its attributes, so
+      // they are no damage. Free system records (0–11) are a finding of their own and keep their attributes.
+      if (n > LAST_SYSTEM_RECORD && (header.flags & MFT_RECORD_FLAG.IN_USE) === 0) return { flags: header.flags, attrs: [] };
       return { flags: header.flags, attrs: decodeAttributes(record, header.attrsOffset, header.bytesInUse) };
     } catch (e) {
       return errText(e);

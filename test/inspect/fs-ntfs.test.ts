@@ -1,16 +1,23 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { join } from 'node:path';
 import { isGuestdiskError } from '../../src/errors.js';
 import { ATTR_TYPE } from '../../src/fs/ntfs/attribute-types.js';
 import { decodeAttributes } from '../../src/fs/ntfs/attributes/attribute-header.js';
-import { decodeMftRecord } from '../../src/fs/ntfs/mft-record.js';
+import { applyFixups } from '../../src/fs/ntfs/fixup.js';
+import { decodeMftRecord, MFT_RECORD_HEADER } from '../../src/fs/ntfs/mft-record.js';
+import { MFT_RECORD_FLAG } from '../../src/fs/ntfs/attribute-types.js';
+import { NTFS_BOOT_SECTOR, decodeClustersPerRecord, decodeSectorsPerCluster } from '../../src/fs/ntfs/boot-sector.js';
 import { inspectNtfsVolume } from '../../src/inspect/fs-ntfs.js';
 import { sliceTarget, type BlockTarget } from '../../src/target/block-target.js';
 import { openMemoryTarget, type MemoryTarget } from '../../src/target/memory-target.js';
-import { CORPUS_DIR } from '../helpers/paths.js';
+import { CORPUS_DIR, SHARED_DIR } from '../helpers/paths.js';
+import { makeTempDir, mustRun, requireTool, runTool } from '../helpers/tools.js';
+
+/** The chkdsk-like yardstick (see its README): exit 0 = "Clean, No errors found". */
+const NTFSCK = join(SHARED_DIR, 'tools', 'ntfsck', 'ntfsck');
 import { MIB, ntfsInput, planNtfs, writeVolumeMemory } from '../fs/ntfs/volume-helpers.js';
 
 const codes = (findings: readonly { code: string }[]): string[] => findings.map((f) => f.code).sort();
@@ -174,6 +181,47 @@ test('corpus: Windows volume without its backup boot sector (ntfs-cloud) is repo
   const { report, findings } = await inspectNtfsVolume(disk, { partitionStartLba: 32768, partitionSizeBytes: disk.sizeBytes });
   assert.equal(codes(findings), ['NTFS_BACKUP_BOOT_MISSING']);
   assert.equal([report.label, report.hiddenSectors, report.mftLcn], ['Example Volume', 32768, 85845]);
+});
+
+/** Rewrites MFT records `from`..`to` of a bare volume as a header over zeros: no attribute, not even the end marker. */
+function blankRecords(volume: Uint8Array, from: number, to: number, flags: number): void {
+  const boot = NTFS_BOOT_SECTOR.decode(volume);
+  const clusterSize = boot.bytesPerSector * decodeSectorsPerCluster(boot.sectorsPerCluster);
+  const recordSize = decodeClustersPerRecord(boot.clustersPerMftRecord, clusterSize);
+  for (let n = from; n <= to; n++) {
+    const at = boot.mftLcn * clusterSize + n * recordSize;
+    const { header, record } = decodeMftRecord(volume.subarray(at, at + recordSize), recordSize);
+    const blank = new Uint8Array(recordSize);
+    blank.set(record.subarray(0, header.attrsOffset));
+    MFT_RECORD_HEADER.encodeInto({ ...header, flags }, blank, 0);
+    volume.set(applyFixups(blank, header.usaOfs, header.usaCount > 0 ? record[header.usaOfs] | (record[header.usaOfs + 1] << 8) : 1), at);
+  }
+}
+
+test('free reserved records 16–23 whose first attribute has type 0 (as Windows and other formatters leave them) are no damage; in use they are', async () => {
+  requireTool('mkntfs');
+  const dir = makeTempDir('guestdisk-ntfs-reserved-');
+  try {
+    const path = join(dir.path, 'volume.img');
+    writeFileSync(path, new Uint8Array(0));
+    mustRun('truncate', ['-s', '16M', path]);
+    mustRun('mkntfs', ['-F', '-q', '-Q', '-L', 'Reserved', path]);
+    const volume = new Uint8Array(readFileSync(path));
+    blankRecords(volume, 16, 23, 0);
+    writeFileSync(path, volume);
+    const ntfsck = runTool(NTFSCK, ['-n', '-q', path]);
+    assert.is(ntfsck.status, 0, `ntfsck calls the volume damaged: ${ntfsck.stdout}${ntfsck.stderr}`);
+    const target = openMemoryTarget({ sizeBytes: volume.length, initial: volume });
+    const free = await inspectNtfsVolume(target, { partitionStartLba: null, partitionSizeBytes: volume.length });
+    assert.equal(free.findings, []);
+    assert.is(free.report.label, 'Reserved');
+
+    blankRecords(volume, 17, 17, MFT_RECORD_FLAG.IN_USE);
+    const used = await inspectNtfsVolume(openMemoryTarget({ sizeBytes: volume.length, initial: volume }), { partitionStartLba: null, partitionSizeBytes: volume.length });
+    assert.ok(codes(used.findings).includes('NTFS_SYSTEM_RECORD_DAMAGED'), JSON.stringify(used.findings));
+  } finally {
+    dir.remove();
+  }
 });
 
 test.run();
