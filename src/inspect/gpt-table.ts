@@ -196,7 +196,11 @@ export async function readGpt(disk: BlockTarget, g: DiskGeometry): Promise<Table
   let backupLba = lastLba;
   if (primary.report.valid && primary.header) {
     const alt = primary.header.alternateLba;
-    if (alt > lastLba) {
+    if (alt <= primary.header.lastUsableLba || alt === primary.header.myLba) {
+      // UEFI §5.3.2: the backup header follows the usable space; one that points back at itself or into the
+      // partitions was edited, and the real backup (in the last LBA, where readers then look) is never updated.
+      findings.push(reportFinding('GPT_ALTERNATE_LBA', { structure: 'GptHeader', field: 'alternateLba', offsetBytes: g.sectorSize + GPT_HEADER.fields.alternateLba.offset, lba: 1, expected: `> ${primary.header.lastUsableLba} (LBA ${lastLba} on this disk)`, actual: `${alt}`, message: `the primary GPT puts the backup header at LBA ${alt}, ${alt === primary.header.myLba ? 'its own place' : 'inside the usable space'}; the backup is looked for in the last LBA (${lastLba}) instead` }));
+    } else if (alt > lastLba) {
       findings.push(reportFinding('GPT_BACKUP_BEYOND_DISK', { structure: 'GptHeader', field: 'alternateLba', offsetBytes: g.sectorSize + 0x20, lba: 1, expected: `≤ ${lastLba}`, actual: `${alt}`, message: `the primary GPT puts the backup header at LBA ${alt}, but the disk ends at LBA ${lastLba}: truncated or shrunk` }));
     } else {
       backupLba = alt;

@@ -1,6 +1,6 @@
 // The FAT inspector: our volumes report what the plan says with no finding; each corruption gives its stable
 // code; Windows' boot sector and mkfs.fat's FAT12/16/32 volumes decode; garbage only ever throws GuestdiskError.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -9,7 +9,7 @@ import { formatFat32, planFat32, type Fat32Plan } from '../../src/fs/fat32/index
 import { inspectFatVolume } from '../../src/inspect/fs-fat32.js';
 import { openMemoryTarget, type MemoryTarget } from '../../src/target/memory-target.js';
 import { writeChunks } from '../../src/write/write-chunks.js';
-import { makeTempDir, mustRun } from '../helpers/tools.js';
+import { makeTempDir, mustRun, runTool } from '../helpers/tools.js';
 import { fat32Input } from '../fs/fat32/volume-file.js';
 
 const MiB = 1024 ** 2;
@@ -69,6 +69,30 @@ test('each corruption gives its code', async () => {
   for (const fat of [0, 1]) await t.write((plan.rsvdSecCnt + fat * plan.fatSz32) * s + 8, Uint8Array.of(2, 0, 0, 0));
   const looped = await inspectFatVolume(t, ctxOf(plan));
   assert.ok(codes(looped.findings).includes('FAT_ROOT_CHAIN'), JSON.stringify(codes(looped.findings)));
+});
+
+test('a root directory with its label whose FAT entry points at itself, marks it bad or points past the volume → FAT_ROOT_CHAIN (fsck.fat -n agrees)', async () => {
+  const plan = planFat32(fat32Input({ partitionSizeBytes: 64 * MiB, label: 'ROOTCHAIN' }));
+  const s = plan.bytsPerSec;
+  const dir = makeTempDir('guestdisk-fat-root-chain-');
+  try {
+    for (const [what, entry] of [['itself', plan.rootClus], ['bad', 0x0ffffff7], ['past the volume', plan.clusterCount + 10]] as const) {
+      const t = await volumeOf(plan);
+      const bytes = Uint8Array.of(entry & 0xff, (entry >> 8) & 0xff, (entry >> 16) & 0xff, entry >>> 24);
+      for (const fat of [0, 1]) await t.write((plan.rsvdSecCnt + fat * plan.fatSz32) * s + 4 * plan.rootClus, bytes);
+      const r = await inspectFatVolume(t, ctxOf(plan));
+      const chain = r.findings.filter((f) => f.code === 'FAT_ROOT_CHAIN');
+      assert.is(chain.length, 1, `${what}: ${JSON.stringify(r.findings)}`);
+      assert.is(chain[0].severity, 'error');
+      assert.is(r.report.rootLabel, 'ROOTCHAIN', what); // the label is still read from the first cluster
+      const path = join(dir.path, 'volume.img');
+      writeFileSync(path, await t.read(0, t.sizeBytes));
+      const fsck = runTool('fsck.fat', ['-n', path]);
+      assert.ok(fsck.status !== 0, `${what}: fsck.fat -n accepts it: ${fsck.stdout}`);
+    }
+  } finally {
+    dir.remove();
+  }
 });
 
 test("Windows' FAT32 boot sector decodes", async () => {
