@@ -83,7 +83,7 @@ export const FINDING_CODES = {
   NTFS_ATTRDEF_NONSTANDARD: { severity: 'warning', windows: '$AttrDef differs from the standard definitions: Windows uses it, but attribute limits or flags may not be what it expects.' },
   NTFS_LOGFILE_BAD: { severity: 'error', windows: '$LogFile has neither valid restart pages nor the empty (0xFF) pattern: Windows runs chkdsk; ntfs-3g refuses to mount read-write.' },
   NTFS_SECURE_SDS: { severity: 'error', windows: '$Secure:$SDS has no valid first security descriptor: files lose their permissions until chkdsk rebuilds $Secure.' },
-  NTFS_SECURE_INDEX_BAD: { severity: 'error', windows: 'A $Secure index ($SII or $SDH) root is damaged: ntfs-3g refuses to mount the volume, and Windows runs chkdsk, which rebuilds $Secure.' },
+  NTFS_SECURE_INDEX_BAD: { severity: 'error', windows: 'A $Secure index root ($SII or $SDH) is damaged: ntfs-3g refuses to mount the volume (a bad $SII) or cannot give files new permissions, and Windows runs chkdsk, which rebuilds $Secure.' },
   NTFS_ROOT_INDEX_BAD: { severity: 'error', windows: 'The root directory\'s index block is damaged: Windows cannot list the volume and runs chkdsk.' },
   NTFS_BITMAP_CLEAR: { severity: 'error', windows: '$Bitmap marks clusters of system files free (or is unreadable): NTFS could overwrite metadata with new data; chkdsk repairs it.' },
   NTFS_BITMAP_LEAK: { severity: 'warning', windows: '$Bitmap marks clusters in use that no file uses: the space is lost until chkdsk frees it.' },

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { join } from 'node:path';
 import { isGuestdiskError } from '../../src/errors.js';
@@ -18,7 +18,7 @@ import { makeTempDir, mustRun, requireTool, runTool } from '../helpers/tools.js'
 
 /** The chkdsk-like yardstick (see its README): exit 0 = "Clean, No errors found". */
 const NTFSCK = join(SHARED_DIR, 'tools', 'ntfsck', 'ntfsck');
-import { MIB, ntfsInput, planNtfs, writeVolumeMemory } from '../fs/ntfs/volume-helpers.js';
+import { MIB, ntfsInput, planNtfs, writeVolumeFile, writeVolumeMemory } from '../fs/ntfs/volume-helpers.js';
 
 const codes = (findings: readonly { code: string }[]): string[] => findings.map((f) => f.code).sort();
 
@@ -220,6 +220,46 @@ test('free reserved records 16–23 whose first attribute has type 0 (as Windows
     const used = await inspectNtfsVolume(openMemoryTarget({ sizeBytes: volume.length, initial: volume }), { partitionStartLba: null, partitionSizeBytes: volume.length });
     assert.ok(codes(used.findings).includes('NTFS_SYSTEM_RECORD_DAMAGED'), JSON.stringify(used.findings));
   } finally {
+    dir.remove();
+  }
+});
+
+test("one wrong byte in $Secure's $SII index root: wherever ntfs-3g refuses to mount, verify reports NTFS_SECURE_INDEX_BAD", async () => {
+  for (const tool of ['ntfs-3g', 'fusermount3']) requireTool(tool);
+  const plan = planNtfs(ntfsInput({ partitionSizeBytes: 16 * MIB }));
+  const dir = makeTempDir('guestdisk-ntfs-sii-');
+  try {
+    const path = join(dir.path, 'volume.img');
+    const mnt = join(dir.path, 'mnt');
+    mkdirSync(mnt);
+    await writeVolumeFile(plan, path);
+    const pristine = new Uint8Array(readFileSync(path));
+    const recordAt = plan.mftLcn * plan.clusterSize + 9 * plan.mftRecordSize; // $Secure; $MFTMirr holds only records 0–3
+    const { header, record } = decodeMftRecord(pristine.subarray(recordAt, recordAt + plan.mftRecordSize), plan.mftRecordSize);
+    const sii = decodeAttributes(record, header.attrsOffset, header.bytesInUse).find((a) => a.type === ATTR_TYPE.INDEX_ROOT && a.name === '$SII')!;
+    const valueAt = sii.resident!.value.byteOffset - record.byteOffset;
+    const usn = record[header.usaOfs] | (record[header.usaOfs + 1] << 8);
+    // The INDEX_ROOT and INDEX_HEADER fields, and the length of the first and the last (END) entry.
+    const offsets = [...Array.from({ length: 28 }, (_, i) => i), 40, 41, sii.resident!.value.length - 8, sii.resident!.value.length - 7];
+    let refused = 0;
+    for (const i of offsets) {
+      const changed = Uint8Array.from(record);
+      changed[valueAt + i] ^= 0x01;
+      const volume = Uint8Array.from(pristine);
+      volume.set(applyFixups(changed, header.usaOfs, usn), recordAt);
+      writeFileSync(path, volume);
+      const mount = runTool('ntfs-3g', ['-o', 'ro', path, mnt]);
+      if (mount.status === 0) {
+        mustRun('fusermount3', ['-u', mnt]);
+        continue;
+      }
+      refused++;
+      const { findings } = await inspectNtfsVolume(openMemoryTarget({ sizeBytes: volume.length, initial: volume }), { partitionStartLba: null, partitionSizeBytes: volume.length });
+      assert.ok(findings.some((f) => f.code === 'NTFS_SECURE_INDEX_BAD' && f.severity === 'error'), `byte ${i}: ntfs-3g refuses (${mount.stderr.trim()}), verify says ${JSON.stringify(codes(findings))}`);
+    }
+    assert.ok(refused >= 10, `ntfs-3g refused only ${refused} of ${offsets.length} damaged volumes`);
+  } finally {
+    runTool('fusermount3', ['-u', join(dir.path, 'mnt')]);
     dir.remove();
   }
 });
