@@ -88,10 +88,10 @@ async function readHeaderAt(disk: BlockTarget, g: DiskGeometry, lba: number, whi
   let arrayOk = entrySizeOk;
   if (arrayBytes > MAX_GPT_ENTRY_ARRAY_BYTES) {
     arrayOk = false;
-    findings.push(reportFinding('GPT_ENTRY_ARRAY_BOUNDS', { structure: 'GptHeader', field: 'numberOfPartitionEntries', offsetBytes: at + 0x50, lba, expected: `≤ ${MAX_GPT_ENTRY_ARRAY_BYTES} bytes`, actual: `${header.numberOfPartitionEntries} × ${header.sizeOfPartitionEntry} bytes`, message: `${which} GPT: entry array of ${arrayBytes} bytes is implausibly large (limit ${MAX_GPT_ENTRY_ARRAY_BYTES})` }));
+    findings.push(reportFinding('GPT_ENTRY_ARRAY_BOUNDS', { structure: 'GptHeader', field: 'numberOfPartitionEntries', offsetBytes: at + GPT_HEADER.fields.numberOfPartitionEntries.offset, lba, expected: `≤ ${MAX_GPT_ENTRY_ARRAY_BYTES} bytes`, actual: `${header.numberOfPartitionEntries} × ${header.sizeOfPartitionEntry} bytes`, message: `${which} GPT: entry array of ${arrayBytes} bytes is implausibly large (limit ${MAX_GPT_ENTRY_ARRAY_BYTES})` }));
   } else if (header.partitionEntryLba < 1 || header.partitionEntryLba + arrayLba > g.sizeLba || (lba >= header.partitionEntryLba && lba < header.partitionEntryLba + arrayLba)) {
     arrayOk = false;
-    findings.push(reportFinding('GPT_ENTRY_ARRAY_BOUNDS', { structure: 'GptHeader', field: 'partitionEntryLba', offsetBytes: at + 0x48, lba, expected: `inside the disk, not over the header`, actual: `LBA ${header.partitionEntryLba}–${header.partitionEntryLba + arrayLba - 1}`, message: `${which} GPT: entry array at LBA ${header.partitionEntryLba} (${arrayLba} sectors) is outside the disk (${g.sizeLba} sectors) or covers the header` }));
+    findings.push(reportFinding('GPT_ENTRY_ARRAY_BOUNDS', { structure: 'GptHeader', field: 'partitionEntryLba', offsetBytes: at + GPT_HEADER.fields.partitionEntryLba.offset, lba, expected: `inside the disk, not over the header`, actual: `LBA ${header.partitionEntryLba}–${header.partitionEntryLba + arrayLba - 1}`, message: `${which} GPT: entry array at LBA ${header.partitionEntryLba} (${arrayLba} sectors) is outside the disk (${g.sizeLba} sectors) or covers the header` }));
   }
   const first = header.firstUsableLba;
   const last = header.lastUsableLba;
@@ -99,7 +99,7 @@ async function readHeaderAt(disk: BlockTarget, g: DiskGeometry, lba: number, whi
   // A truncated disk (the backup's place is gone too) is reported once, as GPT_BACKUP_BEYOND_DISK.
   const truncated = which === 'primary' && header.alternateLba >= g.sizeLba && last >= g.sizeLba;
   if (first > last + 1 || (last >= g.sizeLba && !truncated) || (lba >= first && lba <= last) || overArray) {
-    findings.push(reportFinding('GPT_USABLE_RANGE', { structure: 'GptHeader', field: 'lastUsableLba', offsetBytes: at + 0x30, lba, expected: `inside the disk (${g.sizeLba} sectors), clear of headers and arrays`, actual: `${first}–${last}`, message: `${which} GPT: usable range LBA ${first}–${last} overlaps the GPT structures or leaves the disk` }));
+    findings.push(reportFinding('GPT_USABLE_RANGE', { structure: 'GptHeader', field: 'lastUsableLba', offsetBytes: at + GPT_HEADER.fields.lastUsableLba.offset, lba, expected: `inside the disk (${g.sizeLba} sectors), clear of headers and arrays`, actual: `${first}–${last}`, message: `${which} GPT: usable range LBA ${first}–${last} overlaps the GPT structures or leaves the disk` }));
   }
 
   let entries: Uint8Array | null = null;
@@ -109,7 +109,7 @@ async function readHeaderAt(disk: BlockTarget, g: DiskGeometry, lba: number, whi
     const crc = crc32(entries);
     entriesCrcOk = crc === header.partitionEntryArrayCrc32;
     if (!entriesCrcOk) {
-      findings.push(reportFinding(codes.entries, { structure: 'GptHeader', field: 'partitionEntryArrayCrc32', offsetBytes: at + 0x58, lba, expected: hex(crc), actual: hex(header.partitionEntryArrayCrc32), message: `${which} GPT entry array at LBA ${header.partitionEntryLba}: CRC32 ${hex(crc)}, header says ${hex(header.partitionEntryArrayCrc32)}` }));
+      findings.push(reportFinding(codes.entries, { structure: 'GptHeader', field: 'partitionEntryArrayCrc32', offsetBytes: at + GPT_HEADER.fields.partitionEntryArrayCrc32.offset, lba, expected: hex(crc), actual: hex(header.partitionEntryArrayCrc32), message: `${which} GPT entry array at LBA ${header.partitionEntryLba}: CRC32 ${hex(crc)}, header says ${hex(header.partitionEntryArrayCrc32)}` }));
     }
   }
   const valid = headerCrcOk && entriesCrcOk === true && !findings.some((f) => f.severity === 'error' && f.code !== 'GPT_USABLE_RANGE');
@@ -167,7 +167,7 @@ function parseEntries(h: GptHeader, entries: Uint8Array, g: DiskGeometry, findin
       continue;
     }
     if (entry.startingLba < h.firstUsableLba || entry.endingLba > h.lastUsableLba) {
-      findings.push(reportFinding('GPT_PARTITION_OUTSIDE_USABLE', { structure: 'GptEntry', field: 'endingLba', offsetBytes: base + at + 0x28, partition: number, expected: `LBA ${h.firstUsableLba}–${h.lastUsableLba}`, actual: `LBA ${entry.startingLba}–${entry.endingLba}`, message: `partition ${number} (LBA ${entry.startingLba}–${entry.endingLba}) is outside the usable range LBA ${h.firstUsableLba}–${h.lastUsableLba}` }));
+      findings.push(reportFinding('GPT_PARTITION_OUTSIDE_USABLE', { structure: 'GptEntry', field: 'endingLba', offsetBytes: base + at + GPT_ENTRY.fields.endingLba.offset, partition: number, expected: `LBA ${h.firstUsableLba}–${h.lastUsableLba}`, actual: `LBA ${entry.startingLba}–${entry.endingLba}`, message: `partition ${number} (LBA ${entry.startingLba}–${entry.endingLba}) is outside the usable range LBA ${h.firstUsableLba}–${h.lastUsableLba}` }));
     }
     out.push({
       number,
@@ -201,11 +201,11 @@ export async function readGpt(disk: BlockTarget, g: DiskGeometry): Promise<Table
       // partitions was edited, and the real backup (in the last LBA, where readers then look) is never updated.
       findings.push(reportFinding('GPT_ALTERNATE_LBA', { structure: 'GptHeader', field: 'alternateLba', offsetBytes: g.sectorSize + GPT_HEADER.fields.alternateLba.offset, lba: 1, expected: `> ${primary.header.lastUsableLba} (LBA ${lastLba} on this disk)`, actual: `${alt}`, message: `the primary GPT puts the backup header at LBA ${alt}, ${alt === primary.header.myLba ? 'its own place' : 'inside the usable space'}; the backup is looked for in the last LBA (${lastLba}) instead` }));
     } else if (alt > lastLba) {
-      findings.push(reportFinding('GPT_BACKUP_BEYOND_DISK', { structure: 'GptHeader', field: 'alternateLba', offsetBytes: g.sectorSize + 0x20, lba: 1, expected: `≤ ${lastLba}`, actual: `${alt}`, message: `the primary GPT puts the backup header at LBA ${alt}, but the disk ends at LBA ${lastLba}: truncated or shrunk` }));
+      findings.push(reportFinding('GPT_BACKUP_BEYOND_DISK', { structure: 'GptHeader', field: 'alternateLba', offsetBytes: g.sectorSize + GPT_HEADER.fields.alternateLba.offset, lba: 1, expected: `≤ ${lastLba}`, actual: `${alt}`, message: `the primary GPT puts the backup header at LBA ${alt}, but the disk ends at LBA ${lastLba}: truncated or shrunk` }));
     } else {
       backupLba = alt;
       if (alt < lastLba) {
-        findings.push(reportFinding('GPT_BACKUP_NOT_AT_END', { structure: 'GptHeader', field: 'alternateLba', offsetBytes: g.sectorSize + 0x20, lba: 1, expected: `${lastLba}`, actual: `${alt}`, message: `backup GPT header at LBA ${alt}, not in the last sector (LBA ${lastLba}): the disk was grown by ${lastLba - alt} sectors` }));
+        findings.push(reportFinding('GPT_BACKUP_NOT_AT_END', { structure: 'GptHeader', field: 'alternateLba', offsetBytes: g.sectorSize + GPT_HEADER.fields.alternateLba.offset, lba: 1, expected: `${lastLba}`, actual: `${alt}`, message: `backup GPT header at LBA ${alt}, not in the last sector (LBA ${lastLba}): the disk was grown by ${lastLba - alt} sectors` }));
       }
     }
   }

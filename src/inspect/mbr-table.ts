@@ -3,7 +3,7 @@
 // the next EBR (relative to the extended partition's start). The chain is bounded and loop-checked.
 import { MBR_TYPE, MBR_TYPE_NAMES } from '../partition/gpt-types.js';
 import { MBR, MBR_BOOT_SIGNATURE, readMbr } from '../partition/mbr.js';
-import { checkMbrPartitionRecord, type MbrPartitionRecord } from '../partition/mbr-partition-record.js';
+import { checkMbrPartitionRecord, MBR_PARTITION_RECORD, type MbrPartitionRecord } from '../partition/mbr-partition-record.js';
 import type { BlockTarget } from '../target/block-target.js';
 import { codeChecks, reportFinding } from './finding-codes.js';
 import type { InspectFinding, MbrTableReport } from './report.js';
@@ -11,8 +11,8 @@ import { MAX_LOGICAL_PARTITIONS, type DiskGeometry, type FoundPartition, type Ta
 
 const MBR_ADDRESSABLE_LBA = 2 ** 32;
 const EXTENDED_TYPES: readonly number[] = [MBR_TYPE.EXTENDED, MBR_TYPE.EXTENDED_LBA, 0x85];
-const RECORD_OFFSET = 0x1be;
-const RECORD_SIZE = 16;
+const RECORD_OFFSET = MBR.fields.partitionRecord1.offset;
+const RECORD_SIZE = MBR_PARTITION_RECORD.sizeBytes;
 
 export function isExtendedType(osType: number): boolean {
   return EXTENDED_TYPES.includes(osType);
@@ -84,7 +84,7 @@ export async function readMbrTable(disk: BlockTarget, g: DiskGeometry): Promise<
     const number = slot + 1;
     findings.push(...recordFindings(r, 0, slot, number));
     if (r.startingLba + r.sizeInLba > MBR_ADDRESSABLE_LBA) {
-      findings.push(reportFinding('MBR_BEYOND_2TIB', { structure: 'MbrPartitionRecord', field: 'sizeInLba', offsetBytes: RECORD_OFFSET + RECORD_SIZE * slot + 0x0c, lba: 0, partition: number, expected: `end ≤ ${MBR_ADDRESSABLE_LBA}`, actual: `${r.startingLba + r.sizeInLba}`, message: `partition ${number} ends past sector 2^32, beyond what an MBR can address` }));
+      findings.push(reportFinding('MBR_BEYOND_2TIB', { structure: 'MbrPartitionRecord', field: 'sizeInLba', offsetBytes: RECORD_OFFSET + RECORD_SIZE * slot + MBR_PARTITION_RECORD.fields.sizeInLba.offset, lba: 0, partition: number, expected: `end ≤ ${MBR_ADDRESSABLE_LBA}`, actual: `${r.startingLba + r.sizeInLba}`, message: `partition ${number} ends past sector 2^32, beyond what an MBR can address` }));
     }
     partitions.push(found(r, number, r.startingLba, false));
   });
