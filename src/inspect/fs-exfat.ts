@@ -238,6 +238,15 @@ async function checkBackupBootRegion(v: ExfatView): Promise<InspectFinding[]> {
       : 'no room for the backup boot region' })];
 }
 
+/** The backup region must match its own checksum too: it is what a damaged main region is restored from. */
+async function checkBackupBootChecksum(v: ExfatView): Promise<InspectFinding[]> {
+  if (v.mainProblem !== null) return []; // the backup is in use, and was checked when it was chosen
+  const backupAt = BOOT_REGION_SECTORS * v.bytesPerSector;
+  const backup = await readIfInside(v.volume, backupAt, BOOT_REGION_SECTORS * v.bytesPerSector);
+  if (!backup) return []; // checkBackupBootRegion reports the missing room
+  return codeChecks('EXFAT_BACKUP_BOOT_CHECKSUM', checkBootRegion(backup, v.bytesPerSector, 'backup boot region'), { offsetBaseBytes: backupAt });
+}
+
 function checkPartitionOffset(v: ExfatView): InspectFinding[] {
   if (v.ctx.partitionStartLba === null || v.bs.partitionOffset === v.ctx.partitionStartLba) return [];
   return [reportFinding('EXFAT_PARTITION_OFFSET', { structure: S, field: 'partitionOffset', offsetBytes: EXFAT_BOOT_SECTOR.fields.partitionOffset.offset,
@@ -304,6 +313,7 @@ function checkRootMetadataPresent(v: ExfatView): InspectFinding[] {
 export const EXFAT_CHECKS: readonly VolumeCheck<ExfatView>[] = [
   checkMainBootRegion,
   checkBackupBootRegion,
+  checkBackupBootChecksum,
   checkPartitionOffset,
   checkVolumeFitsPartition,
   checkVolumeDirty,

@@ -18,8 +18,7 @@ import type { FatReport, FatType } from './report.js';
 
 export type { FatReport, FatType } from './report.js';
 
-/** FATs are compared over at most this many bytes; free clusters are counted only in FATs up to the second. */
-const FAT_COMPARE_BYTES = 1024 * 1024;
+/** Free clusters are counted only in FATs up to this size. */
 const FAT_COUNT_LIMIT_BYTES = 64 * 1024 * 1024;
 const READ_BLOCK_BYTES = 4 * 1024 * 1024;
 /** A root directory longer than this is not followed further (a fresh one has 1 cluster). */
@@ -206,16 +205,28 @@ function checkTypeLayout(v: FatView): InspectFinding[] {
     message: `${v.clusterCount} clusters make this ${v.type.toUpperCase()}, but the boot sector has the ${v.isFat32Layout ? 'FAT32' : 'FAT12/16'} layout` })];
 }
 
-/** FAT 2 must repeat FAT 1 (compared over their first FAT_COMPARE_BYTES); both must lie in the volume. */
+/** Every FAT copy must repeat FAT 1, whole, compared a block at a time (memory stays flat in the FAT's size). */
 async function checkFatsEqual(v: FatView): Promise<InspectFinding[]> {
-  if (v.bpb.numFats < 2) return [];
-  const n = Math.min(v.fatSz * v.s, FAT_COMPARE_BYTES);
-  if (!inVolume(v.volume, fatOffset(v, 1), n)) return [];
-  const [a, b] = [await v.volume.read(fatOffset(v, 0), n), await v.volume.read(fatOffset(v, 1), n)];
-  const at = a.findIndex((x, i) => x !== b[i]);
-  if (at < 0) return [];
-  return [reportFinding('FAT_FATS_DIFFER', { structure: S, offsetBytes: fatOffset(v, 1) + at,
-    message: `FAT 1 and FAT 2 differ at byte ${at} of the FAT (compared the first ${n} bytes)` })];
+  const fatBytes = v.fatSz * v.s;
+  const out: InspectFinding[] = [];
+  for (let copy = 1; copy < v.bpb.numFats; copy++) {
+    if (!inVolume(v.volume, fatOffset(v, copy), fatBytes)) continue; // FAT_VOLUME_TOO_LARGE says why
+    let differing = 0;
+    let first = -1;
+    for (let at = 0; at < fatBytes; at += READ_BLOCK_BYTES) {
+      const n = Math.min(READ_BLOCK_BYTES, fatBytes - at);
+      const [a, b] = [await v.volume.read(fatOffset(v, 0) + at, n), await v.volume.read(fatOffset(v, copy) + at, n)];
+      for (let i = 0; i < n; i++) {
+        if (a[i] === b[i]) continue;
+        if (first < 0) first = at + i;
+        differing++;
+      }
+    }
+    if (first < 0) continue;
+    out.push(reportFinding('FAT_FATS_DIFFER', { structure: S, offsetBytes: fatOffset(v, copy) + first, actual: `${differing} byte(s) differ`,
+      message: `FAT 1 and FAT ${copy + 1} differ in ${differing} byte(s), first at byte ${first} of the FAT (entry ${Math.floor(first / FAT32_ENTRY_BYTES)} on FAT32)` }));
+  }
+  return out;
 }
 
 /** FAT32 keeps the FAT12/16 fields BPB_RootEntCnt and BPB_TotSec16 at 0. */
@@ -256,6 +267,16 @@ function checkFsInfoFreeCount(v: FatView): InspectFinding[] {
     expected: String(v.freeCountActual), actual: String(freeCount), message: `FSInfo says ${freeCount} free clusters, FAT 1 has ${v.freeCountActual}` })];
 }
 
+/** FSI_Nxt_Free is a hint: 0xFFFFFFFF ("unknown") or a cluster of the volume. */
+function checkFsInfoNextFree(v: FatView): InspectFinding[] {
+  if (v.fsInfo === null || typeof v.fsInfo === 'string' || checkFsInfo(v.fsInfo.value).length > 0) return [];
+  const next = v.fsInfo.value.nxtFree;
+  if (next === FSI_UNKNOWN || (next >= FIRST_DATA_CLUSTER && next < v.clusterCount + FIRST_DATA_CLUSTER)) return [];
+  return [reportFinding('FAT_FSINFO_NEXT_FREE', { structure: 'FsInfo', field: 'nxtFree', offsetBytes: v.fsInfo.at + FSINFO.fields.nxtFree.offset,
+    expected: `0xffffffff or ${FIRST_DATA_CLUSTER}–${v.clusterCount + FIRST_DATA_CLUSTER - 1}`, actual: String(next),
+    message: `FSInfo's next-free hint is ${next}, not a cluster of the volume (${FIRST_DATA_CLUSTER}–${v.clusterCount + FIRST_DATA_CLUSTER - 1})` })];
+}
+
 /** The root directory's chain: every cluster allocated, no loop, no bad or out-of-volume link. */
 function checkRootChain(v: FatView): InspectFinding[] {
   return v.rootChainProblems.map(({ code, cluster: _cluster, ...facts }) => reportFinding(code, { structure: S, ...facts }));
@@ -279,6 +300,7 @@ export const FAT_CHECKS: readonly VolumeCheck<FatView>[] = [
   checkBackupBootSector,
   checkFsInfoSignature,
   checkFsInfoFreeCount,
+  checkFsInfoNextFree,
   checkRootChain,
   checkLabelsAgree,
 ];

@@ -157,8 +157,10 @@ async function readMft(volume: BlockTarget, bs: NtfsBootSector, g: Geometry): Pr
     const mftData = decodeAttributes(rec0.record, rec0.header.attrsOffset, rec0.header.bytesInUse).find((a) => a.type === ATTR_TYPE.DATA && a.name === '');
     if (!mftData?.nonResident) throw new GuestdiskError('CORRUPT_STRUCTURE', '$MFT record 0 has no non-resident unnamed $DATA');
     const runs = decodeRunlist(mftData.nonResident.mappingPairs, 4096);
-    const mftRecordCount = Math.floor(Math.min(mftData.nonResident.header.dataSize, Number.MAX_SAFE_INTEGER) / g.mftRecordSize);
-    const systemFiles = await loadNtfsSystemFiles(volume, g, mftRecordCount, (n) => readMftRecordBytes(volume, runs, g, n));
+    // Records past what the runs map (or past the volume) do not exist, whatever a damaged data size claims.
+    const mappedBytes = runs.reduce((n, r) => n + r.length * g.clusterSize, 0);
+    const mftRecordCount = Math.floor(Math.min(mftData.nonResident.header.dataSize, mappedBytes, g.volumeSizeBytes) / g.mftRecordSize);
+    const systemFiles = await loadNtfsSystemFiles(volume, g, mftRecordCount, runs, (n) => readMftRecordBytes(volume, runs, g, n));
     return { runs, systemFiles };
   } catch (e) {
     if (!isGuestdiskError(e)) throw e;

@@ -49,6 +49,8 @@ export interface NtfsSystemFiles {
   readonly g: NtfsSystemGeometry;
   readonly mftRecordCount: number;
   readonly readRecord: Reader;
+  /** $MFT's $DATA runs, to read records a batch at a time. */
+  readonly mftRuns: readonly Run[];
   /** Records 0–26: decoded, or why not. A reserved record (12–26) that never held a record is absent. */
   readonly records: ReadonlyMap<number, Loaded | string>;
   /** The clusters the files use, computed once for the two $Bitmap checks. */
@@ -124,7 +126,7 @@ async function loadRecord(readRecord: Reader, g: NtfsSystemGeometry, n: number):
 }
 
 /** Reads records 0–26 (12–26 only when they carry 'FILE'), for the checks below. */
-export async function loadNtfsSystemFiles(volume: BlockTarget, g: NtfsSystemGeometry, mftRecordCount: number, readRecord: Reader): Promise<NtfsSystemFiles> {
+export async function loadNtfsSystemFiles(volume: BlockTarget, g: NtfsSystemGeometry, mftRecordCount: number, mftRuns: readonly Run[], readRecord: Reader): Promise<NtfsSystemFiles> {
   const records = new Map<number, Loaded | string>();
   for (let n = 0; n <= Math.min(LAST_CHECKED_RECORD, mftRecordCount - 1); n++) {
     if (n > LAST_SYSTEM_RECORD) {
@@ -134,7 +136,7 @@ export async function loadNtfsSystemFiles(volume: BlockTarget, g: NtfsSystemGeom
     records.set(n, await loadRecord(readRecord, g, n));
   }
   let use: Promise<ClusterUse> | null = null;
-  const sf: NtfsSystemFiles = { volume, g, mftRecordCount, readRecord, records, clusterUse: () => (use ??= scanClusterUse(sf)) };
+  const sf: NtfsSystemFiles = { volume, g, mftRecordCount, readRecord, mftRuns, records, clusterUse: () => (use ??= scanClusterUse(sf)) };
   return sf;
 }
 
@@ -190,6 +192,59 @@ async function checkMftBitmapMarksSystemRecords(sf: NtfsSystemFiles): Promise<In
     return [reportFinding('NTFS_MFT_BITMAP', { structure: S, field: '$MFT:$BITMAP', actual: `records ${missing.join(', ')} marked free`,
       message: `$MFT's $BITMAP marks in-use records ${missing.join(', ')} free: NTFS would hand them out again and overwrite system files; chkdsk repairs it` })];
   });
+}
+
+/** How many records each pass of the whole-$MFT checks reads between bitmap reads (bounded memory). */
+const RECORD_BATCH = 1024;
+
+/**
+ * $MFT:$BITMAP against every record past the system files, streamed a batch at a time: an in-use record whose bit
+ * is clear (NTFS would hand it to a new file) and a set bit over a free record (a record lost until chkdsk).
+ */
+async function checkMftBitmapAgainstRecords(sf: NtfsSystemFiles): Promise<InspectFinding[]> {
+  const mft = loadedRecord(sf, SYSTEM_FILE.MFT);
+  const attr = mft?.attrs.find((a) => a.type === ATTR_TYPE.BITMAP && a.name === '');
+  if (!attr) return [];
+  const free: number[] = [];
+  const leaked: number[] = [];
+  let freeCount = 0;
+  let leakedCount = 0;
+  try {
+    const runs = attr.nonResident ? runsOf(attr) : null;
+    const bitmapBytes = attr.resident ? attr.resident.value.length : Math.min(attr.nonResident?.header.dataSize ?? 0, Number.MAX_SAFE_INTEGER);
+    for (let first = LAST_CHECKED_RECORD + 1; first < sf.mftRecordCount; first += RECORD_BATCH) {
+      const last = Math.min(first + RECORD_BATCH, sf.mftRecordCount) - 1;
+      const from = first >> 3;
+      const length = Math.min((last >> 3) - from + 1, Math.max(bitmapBytes - from, 0));
+      const bits = length <= 0 ? new Uint8Array(0)
+        : attr.resident ? attr.resident.value.subarray(from, from + length)
+          : runs ? await readStream(sf.volume, runs, sf.g.clusterSize, from, length) : null;
+      if (!bits) throw new GuestdiskError('CORRUPT_STRUCTURE', `$MFT:$BITMAP cannot be read at byte ${from}`);
+      const size = sf.g.mftRecordSize;
+      const batch = await readStream(sf.volume, sf.mftRuns, sf.g.clusterSize, first * size, (last - first + 1) * size);
+      if (!batch) throw new GuestdiskError('CORRUPT_STRUCTURE', `$MFT records ${first}–${last} lie outside the volume`);
+      for (let n = first; n <= last; n++) {
+        const byte = (n >> 3) - from;
+        const marked = byte < bits.length && (bits[byte] & (1 << (n & 7))) !== 0;
+        const bytes = batch.subarray((n - first) * size, (n - first + 1) * size);
+        const inUse = bytes !== null && hasFileMagic(bytes) && isInUse(bytes);
+        if (inUse && !marked && freeCount++ < 16) free.push(n);
+        if (!inUse && marked && leakedCount++ < 16) leaked.push(n);
+      }
+    }
+  } catch (e) {
+    return [reportFinding('NTFS_MFT_BITMAP', { structure: S, field: '$MFT:$BITMAP', actual: errText(e), message: `$MFT's $BITMAP cannot be read: ${errText(e)}` })];
+  }
+  const out: InspectFinding[] = [];
+  if (freeCount > 0) {
+    out.push(reportFinding('NTFS_MFT_BITMAP_RECORD_FREE', { structure: S, field: '$MFT:$BITMAP', actual: `${freeCount} in-use records marked free (${free.join(', ')}${freeCount > free.length ? ', …' : ''})`,
+      message: `$MFT's $BITMAP marks ${freeCount} in-use file records free (from record ${free[0]}): NTFS would give them to new files and lose the old ones; chkdsk repairs it` }));
+  }
+  if (leakedCount > 0) {
+    out.push(reportFinding('NTFS_MFT_BITMAP_RECORD_LEAK', { structure: S, field: '$MFT:$BITMAP', actual: `${leakedCount} free records marked in use (${leaked.join(', ')}${leakedCount > leaked.length ? ', …' : ''})`,
+      message: `$MFT's $BITMAP marks ${leakedCount} free file records in use (from record ${leaked[0]}): they are lost until chkdsk frees them` }));
+  }
+  return out;
 }
 
 async function checkUpcase(sf: NtfsSystemFiles): Promise<InspectFinding[]> {
@@ -447,6 +502,7 @@ export const NTFS_SYSTEM_FILE_CHECKS: readonly VolumeCheck<NtfsSystemFiles>[] = 
   checkSystemRecordsIntact,
   checkSystemRecordsInUse,
   checkMftBitmapMarksSystemRecords,
+  checkMftBitmapAgainstRecords,
   checkUpcase,
   checkAttrDef,
   checkLogFile,

@@ -10,6 +10,7 @@ import { applyFixups } from '../../src/fs/ntfs/fixup.js';
 import { decodeMftRecord, MFT_RECORD_HEADER } from '../../src/fs/ntfs/mft-record.js';
 import { MFT_RECORD_FLAG } from '../../src/fs/ntfs/attribute-types.js';
 import { NTFS_BOOT_SECTOR, decodeClustersPerRecord, decodeSectorsPerCluster } from '../../src/fs/ntfs/boot-sector.js';
+import { decodeRunlist } from '../../src/fs/ntfs/runlist.js';
 import { inspectNtfsVolume } from '../../src/inspect/fs-ntfs.js';
 import { sliceTarget, type BlockTarget } from '../../src/target/block-target.js';
 import { openMemoryTarget, type MemoryTarget } from '../../src/target/memory-target.js';
@@ -258,6 +259,58 @@ test("one wrong byte in $Secure's $SII index root: wherever ntfs-3g refuses to m
       assert.ok(findings.some((f) => f.code === 'NTFS_SECURE_INDEX_BAD' && f.severity === 'error'), `byte ${i}: ntfs-3g refuses (${mount.stderr.trim()}), verify says ${JSON.stringify(codes(findings))}`);
     }
     assert.ok(refused >= 10, `ntfs-3g refused only ${refused} of ${offsets.length} damaged volumes`);
+  } finally {
+    runTool('fusermount3', ['-u', join(dir.path, 'mnt')]);
+    dir.remove();
+  }
+});
+
+/** Sets or clears record `n`'s bit in $MFT:$BITMAP of a bare volume (read through record 0's $BITMAP runs). */
+function setMftBitmapBit(volume: Uint8Array, n: number, value: boolean): void {
+  const boot = NTFS_BOOT_SECTOR.decode(volume);
+  const clusterSize = boot.bytesPerSector * decodeSectorsPerCluster(boot.sectorsPerCluster);
+  const recordSize = decodeClustersPerRecord(boot.clustersPerMftRecord, clusterSize);
+  const at = boot.mftLcn * clusterSize;
+  const { header, record } = decodeMftRecord(volume.subarray(at, at + recordSize), recordSize);
+  const bitmap = decodeAttributes(record, header.attrsOffset, header.bytesInUse).find((a) => a.type === ATTR_TYPE.BITMAP && a.name === '')!;
+  const [run] = decodeRunlist(bitmap.nonResident!.mappingPairs, 16);
+  const byteAt = run.lcn! * clusterSize + (n >> 3);
+  volume[byteAt] = value ? volume[byteAt] | (1 << (n & 7)) : volume[byteAt] & ~(1 << (n & 7));
+}
+
+test('$MFT:$BITMAP against every record: an in-use file marked free, a free record marked in use (ntfsck -n agrees; clean after ntfs-3g wrote files)', async () => {
+  for (const tool of ['mkntfs', 'ntfs-3g', 'fusermount3']) requireTool(tool);
+  const dir = makeTempDir('guestdisk-ntfs-mft-bitmap-');
+  try {
+    const path = join(dir.path, 'volume.img');
+    const mnt = join(dir.path, 'mnt');
+    mkdirSync(mnt);
+    writeFileSync(path, new Uint8Array(0));
+    mustRun('truncate', ['-s', '16M', path]);
+    mustRun('mkntfs', ['-F', '-q', '-Q', '-L', 'Files', path]);
+    mustRun('ntfs-3g', [path, mnt]);
+    try {
+      for (let i = 0; i < 8; i++) writeFileSync(join(mnt, `file${i}.txt`), `file ${i}\n`);
+    } finally {
+      mustRun('fusermount3', ['-u', mnt]);
+    }
+    const clean = new Uint8Array(readFileSync(path));
+    const inspect = async (bytes: Uint8Array) => inspectNtfsVolume(openMemoryTarget({ sizeBytes: bytes.length, initial: bytes }), { partitionStartLba: null, partitionSizeBytes: bytes.length });
+    assert.equal((await inspect(clean)).findings, []);
+    const ntfsck = (bytes: Uint8Array): number => {
+      writeFileSync(path, bytes);
+      return runTool(NTFSCK, ['-n', '-q', path]).status;
+    };
+    assert.is(ntfsck(clean), 0);
+    // ntfs-3g gives user files records from 64 on; records 27–63 are formatted but free.
+    for (const [n, value, code] of [[66, false, 'NTFS_MFT_BITMAP_RECORD_FREE'], [40, true, 'NTFS_MFT_BITMAP_RECORD_LEAK']] as const) {
+      const damaged = Uint8Array.from(clean);
+      setMftBitmapBit(damaged, n, value);
+      const { findings } = await inspect(damaged);
+      assert.equal(findings.map((f) => `${f.severity} ${f.code}`), [`error ${code}`], `record ${n}`);
+      assert.match(findings[0].actual ?? '', `(${n})`);
+      assert.is.not(ntfsck(damaged), 0, `ntfsck -n accepts record ${n}'s bit ${value ? 'set' : 'cleared'}`);
+    }
   } finally {
     runTool('fusermount3', ['-u', join(dir.path, 'mnt')]);
     dir.remove();
