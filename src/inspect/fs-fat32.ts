@@ -205,12 +205,18 @@ function checkTypeLayout(v: FatView): InspectFinding[] {
     message: `${v.clusterCount} clusters make this ${v.type.toUpperCase()}, but the boot sector has the ${v.isFat32Layout ? 'FAT32' : 'FAT12/16'} layout` })];
 }
 
-/** Every FAT copy must repeat FAT 1, whole, compared a block at a time (memory stays flat in the FAT's size). */
+/** Bits of one FAT entry, by FAT type (fatgen103 §3.5). */
+const FAT_ENTRY_BITS: Readonly<Record<FatType, number>> = { fat12: 12, fat16: 16, fat32: 32 };
+
+/**
+ * Every FAT copy must repeat FAT 1 over the entries of the volume's clusters (the rest of the last FAT sector is
+ * unused; fsck.fat ignores it too), compared a block at a time: memory stays flat in the FAT's size.
+ */
 async function checkFatsEqual(v: FatView): Promise<InspectFinding[]> {
-  const fatBytes = v.fatSz * v.s;
+  const fatBytes = Math.min(v.fatSz * v.s, Math.ceil(((v.clusterCount + FIRST_DATA_CLUSTER) * FAT_ENTRY_BITS[v.type]) / 8));
   const out: InspectFinding[] = [];
   for (let copy = 1; copy < v.bpb.numFats; copy++) {
-    if (!inVolume(v.volume, fatOffset(v, copy), fatBytes)) continue; // FAT_VOLUME_TOO_LARGE says why
+    if (!inVolume(v.volume, fatOffset(v, copy), v.fatSz * v.s)) continue; // FAT_VOLUME_TOO_LARGE says why
     let differing = 0;
     let first = -1;
     for (let at = 0; at < fatBytes; at += READ_BLOCK_BYTES) {

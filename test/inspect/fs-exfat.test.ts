@@ -1,6 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GuestdiskError } from '../../src/errors.js';
+import { BOOT_CHECKSUM_SECTOR, BOOT_REGION_SECTORS } from '../../src/fs/exfat/boot-region.js';
+import { bootRegionChecksum } from '../../src/fs/exfat/checksum.js';
 import { planExfat, type ExfatPlan } from '../../src/fs/exfat/index.js';
 import { inspectExfatVolume } from '../../src/inspect/fs-exfat.js';
 import { openMemoryTarget } from '../../src/target/memory-target.js';
@@ -75,7 +77,15 @@ test('damage: each finding code appears for its damage', async () => {
   assert.equal(codes(r2.findings), ['EXFAT_BOOT_SECTOR_BAD']);
   // backup differs (outside VolumeFlags / PercentInUse)
   const r3 = await inspectBytes(damaged((b) => { b[12 * 512 + 0x64] ^= 1; }), { partitionStartLba: 2048 });
-  assert.equal(codes(r3.findings), ['EXFAT_BACKUP_BOOT_DIFFERS']);
+  assert.equal(codes(r3.findings), ['EXFAT_BACKUP_BOOT_DIFFERS', 'EXFAT_BACKUP_BOOT_CHECKSUM']);
+  // ... and with its checksum sector rewritten to match, the backup only differs
+  const r3b = await inspectBytes(damaged((b) => {
+    const backup = b.subarray(BOOT_REGION_SECTORS * 512, 2 * BOOT_REGION_SECTORS * 512);
+    backup[0x64] ^= 1;
+    const sum = bootRegionChecksum(backup, 512);
+    for (let at = BOOT_CHECKSUM_SECTOR * 512; at < (BOOT_CHECKSUM_SECTOR + 1) * 512; at += 4) backup.set(Uint8Array.of(sum & 0xff, (sum >>> 8) & 0xff, (sum >>> 16) & 0xff, sum >>> 24), at);
+  }), { partitionStartLba: 2048 });
+  assert.equal(codes(r3b.findings), ['EXFAT_BACKUP_BOOT_DIFFERS']);
   // PercentInUse and VolumeFlags may differ in the main region only
   const r4 = await inspectBytes(damaged((b) => { b[0x70] = 42; }), { partitionStartLba: 2048 });
   assert.equal(r4.findings, []);

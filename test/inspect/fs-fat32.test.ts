@@ -1,6 +1,6 @@
 // The FAT inspector: our volumes report what the plan says with no finding; each corruption gives its stable
 // code; Windows' boot sector and mkfs.fat's FAT12/16/32 volumes decode; garbage only ever throws GuestdiskError.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -93,6 +93,37 @@ test('a root directory with its label whose FAT entry points at itself, marks it
   } finally {
     dir.remove();
   }
+});
+
+test('FAT copies are compared whole: a difference in the entry of the last cluster of a 2 GiB volume → FAT_FATS_DIFFER (fsck.fat -n agrees); a next-free hint past the volume → FAT_FSINFO_NEXT_FREE', async () => {
+  const plan = planFat32(fat32Input({ partitionSizeBytes: 2048 * MiB, label: 'BIGFAT' }));
+  const s = plan.bytsPerSec;
+  assert.ok(plan.fatSz32 * s > MiB, `FAT of ${plan.fatSz32 * s} bytes`);
+  const t = await volumeOf(plan);
+  assert.equal((await inspectFatVolume(t, ctxOf(plan))).findings, []);
+  const lastEntryAt = (plan.rsvdSecCnt + plan.fatSz32) * s + 4 * (plan.clusterCount + 1); // FAT 2's entry of the last cluster
+  assert.ok(lastEntryAt - (plan.rsvdSecCnt + plan.fatSz32) * s > MiB);
+  await t.write(lastEntryAt, Uint8Array.of(0xff, 0xff, 0xff, 0x0f));
+  const r = await inspectFatVolume(t, ctxOf(plan));
+  assert.equal(r.findings.map((f) => `${f.severity} ${f.code}`), ['error FAT_FATS_DIFFER']);
+  assert.is(r.findings[0].offsetBytes, lastEntryAt);
+  const dir = makeTempDir('guestdisk-fat-fats-');
+  try {
+    const path = join(dir.path, 'volume.img');
+    const fd = openSync(path, 'w');
+    try {
+      for (const at of t.touchedChunks()) writeSync(fd, await t.read(at, Math.min(64 * 1024, t.sizeBytes - at)), 0, undefined, at);
+      writeSync(fd, new Uint8Array(1), 0, 1, t.sizeBytes - 1);
+    } finally {
+      closeSync(fd);
+    }
+    assert.is.not(runTool('fsck.fat', ['-n', path]).status, 0, 'fsck.fat -n accepts FATs that differ');
+  } finally {
+    dir.remove();
+  }
+  await t.write(lastEntryAt, new Uint8Array(4));
+  await t.write(s + 0x1ec, Uint8Array.of(0x00, 0x00, 0x00, 0x7f)); // FSI_Nxt_Free
+  assert.equal((await inspectFatVolume(t, ctxOf(plan))).findings.map((f) => `${f.severity} ${f.code}`), ['warning FAT_FSINFO_NEXT_FREE']);
 });
 
 test("Windows' FAT32 boot sector decodes", async () => {
