@@ -1,3 +1,5 @@
+import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GuestdiskError } from '../../src/errors.js';
@@ -8,6 +10,7 @@ import { inspectExfatVolume } from '../../src/inspect/fs-exfat.js';
 import { openMemoryTarget } from '../../src/target/memory-target.js';
 import { EXFAT_CORPUS, loadCorpusVolume } from '../fs/exfat/corpus.js';
 import { exfatInput, formatToMemory } from '../fs/exfat/helpers.js';
+import { attachLoop, makeTempDir, mustRun, requireTool, runTool } from '../helpers/tools.js';
 
 const MIB = 1024 * 1024;
 
@@ -108,6 +111,36 @@ test('damage: each finding code appears for its damage', async () => {
   try { await inspectBytes(damaged((b) => { b.fill(0, 0, 24 * 512); }), { partitionStartLba: 2048 }); } catch (e) { threw = e; }
   assert.instance(threw, GuestdiskError);
   assert.is((threw as GuestdiskError).code, 'CORRUPT_STRUCTURE');
+});
+
+test('no false alarm: an mkfs.exfat volume after exfat-fuse wrote, deleted and renamed files (fsck.exfat -n clean)', async () => {
+  for (const tool of ['mkfs.exfat', 'mount.exfat-fuse', 'fusermount3', 'fsck.exfat', 'truncate']) requireTool(tool);
+  const dir = makeTempDir('guestdisk-exfat-fuse-');
+  const mnt = join(dir.path, 'mnt');
+  try {
+    const path = join(dir.path, 'volume.img');
+    mkdirSync(mnt);
+    mustRun('truncate', ['-s', '32M', path]);
+    mustRun('mkfs.exfat', ['-L', 'FUSED', path]);
+    const loop = attachLoop(path, { readOnly: false }); // exfat-fuse mounts block devices only
+    try {
+      mustRun('mount.exfat-fuse', [loop.device, mnt]);
+      mkdirSync(join(mnt, 'Reports'));
+      for (let i = 0; i < 60; i++) writeFileSync(join(mnt, 'Reports', `report number ${i} with a long name.txt`), `report ${i}\n`.repeat(i * 50));
+      for (let i = 0; i < 60; i += 4) unlinkSync(join(mnt, 'Reports', `report number ${i} with a long name.txt`));
+      renameSync(join(mnt, 'Reports', 'report number 1 with a long name.txt'), join(mnt, 'moved.txt'));
+    } finally {
+      runTool('fusermount3', ['-u', mnt]);
+      loop.detach();
+    }
+    assert.is(runTool('fsck.exfat', ['-n', path]).status, 0);
+    const bytes = new Uint8Array(readFileSync(path));
+    const { report, findings } = await inspectBytes(bytes, { partitionStartLba: null });
+    assert.equal(findings, []);
+    assert.is(report.label, 'FUSED');
+  } finally {
+    dir.remove();
+  }
 });
 
 test('garbage: random damage to boot regions, FAT and root gives findings or GuestdiskError, never anything else', async () => {

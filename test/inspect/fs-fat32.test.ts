@@ -9,7 +9,7 @@ import { formatFat32, planFat32, type Fat32Plan } from '../../src/fs/fat32/index
 import { inspectFatVolume } from '../../src/inspect/fs-fat32.js';
 import { openMemoryTarget, type MemoryTarget } from '../../src/target/memory-target.js';
 import { writeChunks } from '../../src/write/write-chunks.js';
-import { makeTempDir, mustRun, runTool } from '../helpers/tools.js';
+import { makeTempDir, mustRun, requireTool, runTool } from '../helpers/tools.js';
 import { fat32Input } from '../fs/fat32/volume-file.js';
 import { CORPUS_DIR } from '../helpers/paths.js';
 
@@ -125,6 +125,31 @@ test('FAT copies are compared whole: a difference in the entry of the last clust
   await t.write(lastEntryAt, new Uint8Array(4));
   await t.write(s + 0x1ec, Uint8Array.of(0x00, 0x00, 0x00, 0x7f)); // FSI_Nxt_Free
   assert.equal((await inspectFatVolume(t, ctxOf(plan))).findings.map((f) => `${f.severity} ${f.code}`), ['warning FAT_FSINFO_NEXT_FREE']);
+});
+
+test('no false alarm: mkfs.fat volumes after mtools wrote, deleted and renamed files and directories (fsck.fat -n clean)', async () => {
+  for (const tool of ['mkfs.fat', 'mcopy', 'fsck.fat', 'truncate']) requireTool(tool);
+  const dir = makeTempDir('guestdisk-fat-mtools-');
+  try {
+    const path = join(dir.path, 'volume.img');
+    const src = join(dir.path, 'src.bin');
+    writeFileSync(src, Uint8Array.from({ length: 300_000 }, (_, i) => (i * 7) & 0xff));
+    mustRun('truncate', ['-s', '64M', path]);
+    mustRun('mkfs.fat', ['-F', '32', '-n', 'MTOOLS', path]);
+    const m = (tool: string, ...args: string[]): string => mustRun(tool, ['-i', path, ...args]);
+    m('mmd', '::/Reports', '::/Reports/2024');
+    for (let i = 0; i < 40; i++) m('mcopy', src, `::/Reports/2024/a long file name number ${i}.bin`);
+    m('mcopy', src, '::/SHORT.TXT');
+    for (let i = 0; i < 40; i += 3) m('mdel', `::/Reports/2024/a long file name number ${i}.bin`);
+    m('mren', '::/SHORT.TXT', '::/renamed with a long name.txt');
+    assert.is(runTool('fsck.fat', ['-n', path]).status, 0);
+    const bytes = new Uint8Array(readFileSync(path));
+    const { report, findings } = await inspectFatVolume(openMemoryTarget({ sizeBytes: bytes.length, initial: bytes }), { partitionStartLba: null, partitionSizeBytes: bytes.length });
+    assert.equal(findings, []);
+    assert.is(report.type, 'fat32');
+  } finally {
+    dir.remove();
+  }
 });
 
 test("Windows' FAT32 boot sector decodes", async () => {
