@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createReadStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, linkSync, mkdirSync, readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { join } from 'node:path';
 import { isGuestdiskError } from '../../src/errors.js';
@@ -278,7 +278,7 @@ function setMftBitmapBit(volume: Uint8Array, n: number, value: boolean): void {
   volume[byteAt] = value ? volume[byteAt] | (1 << (n & 7)) : volume[byteAt] & ~(1 << (n & 7));
 }
 
-test('$MFT:$BITMAP against every record: an in-use file marked free, a free record marked in use (ntfsck -n agrees; clean after ntfs-3g wrote files)', async () => {
+test('$MFT:$BITMAP against every record: an in-use file marked free, a free record marked in use (ntfsck -n agrees; clean after ntfs-3g wrote 1,500 files, links, a stream, a sparse file)', async () => {
   for (const tool of ['mkntfs', 'ntfs-3g', 'fusermount3']) requireTool(tool);
   const dir = makeTempDir('guestdisk-ntfs-mft-bitmap-');
   try {
@@ -288,9 +288,19 @@ test('$MFT:$BITMAP against every record: an in-use file marked free, a free reco
     writeFileSync(path, new Uint8Array(0));
     mustRun('truncate', ['-s', '16M', path]);
     mustRun('mkntfs', ['-F', '-q', '-Q', '-L', 'Files', path]);
-    mustRun('ntfs-3g', [path, mnt]);
+    mustRun('ntfs-3g', ['-o', 'streams_interface=windows', path, mnt]);
     try {
+      // Enough files in one directory to grow $MFT past its first allocation, and the other things ntfs-3g
+      // writes: deletions, renames, a hard link, a symlink, an alternate data stream, a sparse file.
+      mkdirSync(join(mnt, 'many'));
+      for (let i = 0; i < 1500; i++) writeFileSync(join(mnt, 'many', `entry ${i}.txt`), `entry ${i}\n`);
+      for (let i = 0; i < 1500; i += 7) unlinkSync(join(mnt, 'many', `entry ${i}.txt`));
+      for (let i = 1; i < 40; i += 7) renameSync(join(mnt, 'many', `entry ${i}.txt`), join(mnt, `moved ${i}.txt`));
       for (let i = 0; i < 8; i++) writeFileSync(join(mnt, `file${i}.txt`), `file ${i}\n`);
+      linkSync(join(mnt, 'file0.txt'), join(mnt, 'hard link.txt'));
+      symlinkSync('file1.txt', join(mnt, 'symlink.txt'));
+      writeFileSync(join(mnt, 'file2.txt:stream'), 'alternate data stream\n');
+      mustRun('truncate', ['-s', '3M', join(mnt, 'sparse.bin')]);
     } finally {
       mustRun('fusermount3', ['-u', mnt]);
     }
