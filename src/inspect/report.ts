@@ -1,6 +1,6 @@
 // What `inspectDisk` and `verifyDisk` return: plain JSON (no classes, bigint or byte arrays), the schema of
 // `guestdisk inspect --json` and `guestdisk verify --json`. Field names are stable: docs/inspect.md lists them.
-import type { LogicalSectorSize } from '../plan/layout.js';
+import type { LogicalSectorSize } from '../disk-types.js';
 import type { InspectFinding } from './finding-codes.js';
 
 export type { FindingCode, InspectFinding } from './finding-codes.js';

@@ -4,7 +4,7 @@
 import { readUint } from '../binary/fields.js';
 import { EXFAT_BOOT_SECTOR } from '../fs/exfat/boot-sector.js';
 import { NTFS_BOOT_SECTOR } from '../fs/ntfs/boot-sector.js';
-import type { LogicalSectorSize } from '../plan/layout.js';
+import type { LogicalSectorSize } from '../disk-types.js';
 import { GPT_HEADER_SIGNATURE } from '../partition/gpt-header.js';
 import { MBR_TYPE } from '../partition/gpt-types.js';
 import { MBR, MBR_BOOT_SIGNATURE, readMbr } from '../partition/mbr.js';
