@@ -23,7 +23,7 @@ test('the code table in docs/inspect.md is rendered from FINDING_CODES, cell by 
 });
 
 test('every code the filesystem inspectors name is a row of FINDING_CODES', () => {
-  for (const file of readdirSync(SRC).filter((f) => /^(fs-(ntfs|exfat|fat32)|ntfs-[a-z-]+)\.ts$/.test(f))) {
+  for (const file of readdirSync(SRC).filter((f) => /^(fs-(ntfs|exfat|fat32)|(ntfs|exfat|fat)-[a-z-]+)\.ts$/.test(f))) {
     const text = readFileSync(join(SRC.pathname, file), 'utf8');
     for (const [, code] of text.matchAll(/'((?:NTFS|EXFAT|FAT)_[A-Z0-9_]+)'/g)) {
       assert.ok(code in FINDING_CODES, `${file}: ${code} is not in FINDING_CODES / docs/inspect.md`);
