@@ -26,7 +26,7 @@ export interface StepResult {
 }
 
 export interface GuestDisk {
-  /** Raw image on the host; the guest sees it as /dev/vdb, /dev/vdc… in this order. */
+  /** Raw image on the host; the guest sees it as /dev/vda, /dev/vdb… in this order. */
   readonly file: string;
   readonly serial: string;
 }
@@ -118,7 +118,7 @@ export async function runGuest(options: GuestOptions): Promise<GuestRun> {
     '-append', `console=ttyS0 loglevel=4 panic=-1 gdvm_run=${runner}`,
     '-serial', `file:${consoleLog}`, '-serial', `file:${resultsLog}`,
     '-virtfs', `local,path=/,mount_tag=${HOST_ROOT_TAG},security_model=none,readonly=on,multidevs=remap`,
-    ...(options.disks ?? []).flatMap((d) => ['-drive', `file=${d.file},format=raw,if=virtio,cache=unsafe,serial=${d.serial}`]),
+    ...(options.disks ?? []).flatMap((d, i) => ['-drive', `file=${d.file},format=raw,if=none,id=disk${i},cache=unsafe`, '-device', `virtio-blk-pci,drive=disk${i},serial=${d.serial}`]),
   ];
   const started = Date.now();
   const child = spawn(qemu, args, { stdio: ['ignore', 'ignore', 'pipe'] });
