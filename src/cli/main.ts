@@ -168,7 +168,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'machine-readable output')
     .action(async (disk: string, domain: string, options) => {
       json = Boolean(options.json);
-      const { runAttach } = await import('./host-steps.js');
+      const { runAttach } = await import('./attach.js');
       exitCode = await runAttach(disk, domain, options, io);
     });
 

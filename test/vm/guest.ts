@@ -81,7 +81,7 @@ function writeRunner(options: GuestOptions): string {
     if (!/^[\w.:-]+$/.test(step.name)) throw new Error(`step name ${JSON.stringify(step.name)}: letters, digits, . : - _ only`);
     const file = join(stepsDir, `${String(i).padStart(3, '0')}-${step.name}.sh`);
     writeFileSync(file, step.script);
-    lines.push(`timeout -k 5 ${step.timeoutSec ?? 120} bash ${shellQuote(file)} >"$out" 2>"$err" </dev/null; emit ${step.name} $?`);
+    lines.push(`timeout -k 5 ${step.timeoutSec ?? 120} bash ${shellQuote(file)} >"$out" 2>"$err" </dev/null 3>&-; emit ${step.name} $?`);
   });
   lines.push('echo GDVM-END >&3', 'sync');
   const runner = join(options.dir, 'run.sh');

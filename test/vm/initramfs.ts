@@ -30,7 +30,7 @@ mkdir -p /newroot/dev/pts /newroot/dev/shm
 mount -t devpts devpts /newroot/dev/pts; mount -t tmpfs tmpfs /newroot/dev/shm; mount -t tmpfs tmpfs /newroot/run
 mkdir -p /newroot/run/lock /newroot/run/lvm
 echo "gdvm-init: root ready, running $gdvm_run"
-chroot /newroot /bin/sh "$gdvm_run"
+chroot /newroot /bin/bash "$gdvm_run"
 echo "gdvm-init: script ended with status $?"
 sync
 reboot -f

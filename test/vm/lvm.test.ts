@@ -28,7 +28,7 @@ const step = (name: string, script: string, timeoutSec = 180): GuestStep => ({ n
 function noUdevSteps(): GuestStep[] {
   return [
     step('setup', `set -e
-modprobe -a dm-mod dm-thin-pool loop fuse exfat vfat nls_cp437 nls_iso8859-1
+modprobe -a dm-mod dm-thin-pool loop fuse exfat vfat nls_cp437 nls_iso8859-1 nls_utf8 ext4
 pvcreate -q /dev/vda /dev/vdb /dev/vdc /dev/vdd
 vgcreate -q data_vg /dev/vda; vgcreate -q win-vms /dev/vdb; vgcreate -q fx /dev/vdc; vgcreate -q thinvg /dev/vdd
 echo "lvm=$(lvm version | sed -n 's/^ *LVM version: *//p')"; echo "kernel=$(uname -r)"`),
@@ -82,21 +82,20 @@ echo "mounted.sha=$(sha256sum < /dev/data_vg/mounted)"; echo "held.sha=$(sha256s
 function udevSteps(): GuestStep[] {
   return [
     step('setup', `set -e
-modprobe -a dm-mod loop exfat vfat nls_cp437 nls_iso8859-1
+modprobe -a dm-mod loop exfat vfat nls_cp437 nls_iso8859-1 nls_utf8
 /lib/systemd/systemd-udevd --daemon
 udevadm trigger --action=add; udevadm settle
 pvcreate -q /dev/vda; vgcreate -q udev_vg /dev/vda
 echo "udevd=$(pgrep -c systemd-udevd)"`),
     step('udev-create', `guestdisk create --lvm udev_vg/win-data --size 200M --fs exfat --label UDEV ${SAME}`),
     step('udev-check', 'echo "link=$(readlink /dev/udev_vg/win-data)"; check_volume /dev/udev_vg/win-data exfat'),
-    // udev late: lvcreate no longer waits for udev (udev_sync = 0) and a rule makes udev slow for dm devices, so
-    // /dev/VG/LV appears seconds after lvcreate returns
+    // udev late: a rule makes udev take 3 s over every dm device, so /dev/VG/LV appears 3 s after the kernel's
+    // device; lvcreate waits for udev (udev_sync), and guestdisk opens the node only after that
     step('slow-udev-setup', `set -e
-printf 'activation {\\n  udev_sync = 0\\n}\\n' >> /etc/lvm/lvmlocal.conf
 echo 'SUBSYSTEM=="block", KERNEL=="dm-*", ACTION=="add|change", PROGRAM="/bin/sleep 3"' > /etc/udev/rules.d/00-slow-dm.rules
 udevadm control --reload
 echo "udev_sync=$(lvmconfig --type full activation/udev_sync)"`),
-    step('slow-udev-create', `guestdisk create --lvm udev_vg/late --size 100M --fs fat32 --label LATE ${SAME}`),
+    step('slow-udev-create', `start=$(date +%s); guestdisk create --lvm udev_vg/late --size 100M --fs fat32 --label LATE ${SAME}; s=$?; echo "seconds=$(( $(date +%s) - start ))"; exit $s`),
     step('slow-udev-check', 'udevadm settle; check_volume /dev/udev_vg/late fat32'),
   ];
 }
@@ -203,12 +202,13 @@ if ('skipReason' in kitOrSkip) {
     let before = Number(setup.before);
     for (const fs of ['ntfs', 'exfat']) {
       const created = ok(stepResult(plain, `thin-${fs}`));
-      const written = JSON.parse(created.stdout).result as { bytesWritten: number; writes: number };
+      const written = JSON.parse(created.stdout).result as { bytesWritten: number; zeroBytes: number; writes: number };
       const after = Number(keyValues(ok(stepResult(plain, `thin-${fs}-after`)).stdout).after);
       const allocated = ((after - before) / 100) * poolBytes;
-      // Data% has two decimals: ±0.01 % of the pool; each write may touch one more pool chunk at each end
-      const limit = written.bytesWritten + 2 * written.writes * chunkBytes + poolBytes / 10_000;
-      console.log(`thin ${fs}: wrote ${written.bytesWritten} bytes in ${written.writes} writes; pool ${before}% → ${after}% (~${Math.round(allocated)} bytes)`);
+      // Zero ranges count: on a device they are written (BLKZEROOUT), and dm-thin provisions what is written.
+      // Data% has two decimals (±0.01 % of the pool); a write may touch one more pool chunk at each end.
+      const limit = written.bytesWritten + written.zeroBytes + 2 * written.writes * chunkBytes + poolBytes / 10_000;
+      console.log(`thin ${fs}: wrote ${written.bytesWritten} bytes + ${written.zeroBytes} zero bytes in ${written.writes} writes; pool ${before}% → ${after}% (~${Math.round(allocated)} bytes)`);
       assert.ok(allocated > 0, `${fs}: nothing allocated?`);
       assert.ok(allocated <= limit, `${fs}: the pool grew by ~${Math.round(allocated)} bytes for ${written.bytesWritten} bytes written (limit ${limit})`);
       before = after;
@@ -235,10 +235,11 @@ if ('skipReason' in kitOrSkip) {
     assertVolumeChecked(check, 'exfat', 'gpt', 'UDEV');
   });
 
-  test('udev late (lvcreate without udev sync, a slow udev rule): guestdisk waits for /dev/VG/LV instead of racing udev', () => {
-    assert.match(ok(stepResult(udev, 'slow-udev-setup')).stdout, 'udev_sync=0');
+  test('udev late (a rule delays every dm device by 3 s): guestdisk waits for /dev/VG/LV instead of racing udev', () => {
+    assert.match(ok(stepResult(udev, 'slow-udev-setup')).stdout, 'udev_sync=1');
     const r = stepResult(udev, 'slow-udev-create');
     assert.is(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    assert.ok(Number(keyValues(r.stdout).seconds) >= 3, `udev was not slow: ${r.stdout}`);
     assertVolumeChecked(stepResult(udev, 'slow-udev-check'), 'fat32', 'gpt', 'LATE');
   });
 }
