@@ -69,6 +69,13 @@ export async function startLibvirt(dir: string): Promise<LibvirtDaemons> {
   start(['unshare', '--mount', '--propagation', 'private', 'sh', '-c', `${bind} && exec virtlogd`]);
   start(['unshare', '--mount', '--propagation', 'private', 'sh', '-c', `${bind} && exec libvirtd`]);
   const stop = async (): Promise<void> => {
+    // libvirtd leaves running domains running when it stops: end them (and their definitions) first
+    if (virshRunQuiet()) {
+      for (const name of virshRun(['list', '--all', '--name']).stdout.split('\n').filter((n) => n.trim() !== '')) {
+        virshRun(['destroy', '--domain', name]);
+        virshRun(['undefine', '--domain', name]);
+      }
+    }
     for (const child of children.reverse()) {
       if (child.exitCode !== null || child.signalCode !== null) continue;
       child.kill('SIGTERM');
