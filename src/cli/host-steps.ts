@@ -7,6 +7,7 @@ import { listRunningDomainDisks } from '../host/virsh.js';
 import { parseSize } from '../plan/spec.js';
 import type { DomainDisksLookup } from '../target/device-checks.js';
 import { checkAttachOptions } from './attach.js';
+import { waitForDeviceNode } from './device-node.js';
 import type { CliIo } from './create.js';
 import { runnerFor } from './host-runner.js';
 
@@ -35,6 +36,7 @@ export async function prepareLvm(options: HostOptions, io: CliIo): Promise<strin
   const name = parseLvName(options.lvm);
   const size = lvSizeOf(options.size);
   const { volume, created } = await ensureLogicalVolume(runnerFor(io), name, size, options.force ?? false);
+  await waitForDeviceNode(volume.path, `logical volume ${name.vg}/${name.lv}`);
   if (created) {
     io.stderr(`created logical volume ${name.vg}/${name.lv}: ${volume.path} (${volume.sizeBytes} bytes)`);
   } else {
