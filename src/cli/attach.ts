@@ -2,9 +2,11 @@
 // exists and its state, the target name is free, no other running domain uses the disk, no disk of the domain has
 // the same GPT disk GUID or MBR signature), then virsh. A shut-off domain gets the disk in its configuration.
 // Notes go to stderr; stdout stays for the result / JSON.
-import { resolve as resolvePath } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve as resolvePath } from 'node:path';
 import { GuestdiskError, hex } from '../errors.js';
-import { attachDisk, attachDiskArgv, attachModeFor, diskXml, domainDisks, domainState, listRunningDomainDisks, resolveAttachSpec, type AttachMode, type AttachSpec, type DomainDisk } from '../host/virsh.js';
+import { attachDisk, attachModeFor, needsDeviceXml, diskXml, domainDisks, domainState, listRunningDomainDisks, resolveAttachSpec, type AttachMode, type AttachSpec, type DomainDisk } from '../host/virsh.js';
 import { detectSectorSize } from '../inspect/sector-size.js';
 import { decodeGptHeader } from '../partition/gpt-header.js';
 import { MBR_BOOT_SIGNATURE, readMbr } from '../partition/mbr.js';
@@ -137,8 +139,20 @@ async function attachOrPrint(path: string, kind: 'file' | 'block-device', domain
   const disks = await domainDisks(runner, spec.domain, mode === 'config');
   refuseTargetInUse(spec, disks);
   await refuseIdentityCollision(spec, identity.id, disks);
-  await attachDisk(runner, spec, mode);
-  return { spec, xml, argv: attachDiskArgv(spec, mode), mode };
+  const argv = needsDeviceXml(spec) ? await withXmlFile(xml, (file) => attachDisk(runner, spec, mode, file)) : await attachDisk(runner, spec, mode);
+  return { spec, xml, argv, mode };
+}
+
+/** Runs `use` with the XML in a private temporary file, removed afterwards. */
+async function withXmlFile<T>(xml: string, use: (file: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'guestdisk-attach-'));
+  try {
+    const file = join(dir, 'disk.xml');
+    writeFileSync(file, `${xml}\n`, { mode: 0o600 });
+    return await use(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function describeOutcome(o: AttachOutcome): string {

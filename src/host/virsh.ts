@@ -83,10 +83,11 @@ const MODE_FLAGS: Record<AttachMode, string[]> = { live: [], persistent: ['--per
 /**
  * The virsh command that attaches the disk. attach-disk with the raw qemu driver (the seed guide's manual recipe)
  * when its options can say everything; a 4096-byte-sector disk needs <blockio>, which attach-disk has no option
- * for, so that one goes through attach-device with diskXml() on standard input.
+ * for, so that one is attach-device with diskXml() in `xmlFile` (a file: virsh opens the path it is given, and
+ * /dev/stdin cannot be opened when standard input is a socket, as node's child processes have).
  */
-export function attachDiskArgv(spec: AttachSpec, mode: AttachMode = spec.persistent ? 'persistent' : 'live'): ['virsh', ...string[]] {
-  if (needsDeviceXml(spec)) return ['virsh', 'attach-device', '--domain', spec.domain, '--file', '/dev/stdin', ...MODE_FLAGS[mode]];
+export function attachDiskArgv(spec: AttachSpec, mode: AttachMode = spec.persistent ? 'persistent' : 'live', xmlFile = 'DISK.xml'): ['virsh', ...string[]] {
+  if (needsDeviceXml(spec)) return ['virsh', 'attach-device', '--domain', spec.domain, '--file', xmlFile, ...MODE_FLAGS[mode]];
   return [
     'virsh', 'attach-disk',
     '--domain', spec.domain,
@@ -153,11 +154,13 @@ export async function domainDisks(runner: HostRunner, domain: string, inactive: 
   return parseDomblklist(domain, await runChecked(runner, argv, `listing the disks of domain ${JSON.stringify(domain)}`, virshAdvice(null, domain)));
 }
 
-/** Attaches in `mode`; the XML goes on standard input when the argv is attach-device. */
-export async function attachDisk(runner: HostRunner, spec: AttachSpec, mode: AttachMode = spec.persistent ? 'persistent' : 'live'): Promise<void> {
+/** Attaches in `mode`; for attach-device, `xmlFile` holds diskXml(spec) (the caller writes it: host/ has no files). */
+export async function attachDisk(runner: HostRunner, spec: AttachSpec, mode: AttachMode = spec.persistent ? 'persistent' : 'live', xmlFile?: string): Promise<readonly string[]> {
   if (spec.domain === '') throw new GuestdiskError('INVALID_SPEC', 'attaching needs a libvirt domain name');
-  const argv = attachDiskArgv(spec, mode);
-  await runChecked(runner, argv, `attaching ${spec.source} to domain ${JSON.stringify(spec.domain)}`, virshAdvice(spec, spec.domain), needsDeviceXml(spec) ? { input: diskXml(spec) } : undefined);
+  if (needsDeviceXml(spec) && xmlFile === undefined) throw new GuestdiskError('INVALID_SPEC', `attaching a ${spec.logicalSectorSize}-byte-sector disk needs its <disk> XML in a file`);
+  const argv = attachDiskArgv(spec, mode, xmlFile);
+  await runChecked(runner, argv, `attaching ${spec.source} to domain ${JSON.stringify(spec.domain)}`, virshAdvice(spec, spec.domain));
+  return argv;
 }
 
 export interface DomainDisk {

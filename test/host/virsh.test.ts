@@ -35,13 +35,13 @@ test('attach-disk argv names every value with its option', () => {
   assert.equal(attachDiskArgv(s), ['virsh', 'attach-disk', '--domain', WIN, '--source', '/dev/vg0/data', '--target', 'vdc', '--targetbus', 'virtio', '--driver', 'qemu', '--subdriver', 'raw', '--cache', 'writeback', '--sourcetype', 'block', '--persistent']);
 });
 
-test('a shut-off domain gets --config; a 4096-byte-sector disk goes through attach-device with <blockio> on stdin', () => {
+test('a shut-off domain gets --config; a 4096-byte-sector disk goes through attach-device with <blockio> in a file', () => {
   const s = resolveAttachSpec({ domain: WIN, source: '/img/a.img', sourceKind: 'file', persistent: false });
   assert.equal(attachDiskArgv(s, attachModeFor(s, false)).slice(-1), ['--config']);
   assert.equal(attachDiskArgv(s, attachModeFor(s, true)).slice(-1), ['file']);
   assert.equal(attachDiskArgv({ ...s, persistent: true }, attachModeFor({ ...s, persistent: true }, true)).slice(-1), ['--persistent']);
   const fourK = resolveAttachSpec({ domain: WIN, source: '/img/4k.img', sourceKind: 'file', logicalSectorSize: 4096 });
-  assert.equal(attachDiskArgv(fourK, 'live'), ['virsh', 'attach-device', '--domain', WIN, '--file', '/dev/stdin']);
+  assert.equal(attachDiskArgv(fourK, 'live', '/tmp/x/disk.xml'), ['virsh', 'attach-device', '--domain', WIN, '--file', '/tmp/x/disk.xml']);
   assert.match(diskXml(fourK), "\n  <blockio logical_block_size='4096' physical_block_size='4096'/>\n</disk>");
   assert.not.match(diskXml(s), 'blockio');
 });

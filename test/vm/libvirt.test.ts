@@ -90,7 +90,7 @@ if ('skipReason' in kitOrSkip) {
   });
 
   test('a target dev the domain already uses: refused before virsh (exit 2), naming the disk there and a free name', () => {
-    okCli(['create', img('other.img'), '--size', '32M', '--fs', 'fat32', '--label', 'OTHER']);
+    okCli(['create', img('other.img'), '--size', '40M', '--fs', 'fat32', '--label', 'OTHER']);
     const r = gd(['attach', img('other.img'), a.name, '--target-dev', 'vdb']);
     assert.is(r.status, 2, r.stderr);
     assert.match(r.stderr, `already has a disk vdb (${img('hot.img')}): choose another --target-dev, e.g. vdd`);
@@ -137,14 +137,14 @@ if ('skipReason' in kitOrSkip) {
   });
 
   test('--bus scsi into a running domain: hot-plugged on a SCSI controller; the guest sees the disk', async () => {
-    okCli(['create', img('scsi.img'), '--size', '32M', '--fs', 'fat32', '--label', 'SCSI']);
+    okCli(['create', img('scsi.img'), '--size', '40M', '--fs', 'fat32', '--label', 'SCSI']);
     const r = gd(['attach', img('scsi.img'), a.name, '--bus', 'scsi', '--target-dev', 'sdc']);
     assert.is(r.status, 0, r.stderr);
     await waitForReport(a, /GDVM-PART sd\w+ \S+ type=vfat label=SCSI mounted=yes/, HOTPLUG_MS);
   });
 
   test('--persistent on a running domain: hot-plugged and in the configuration; a shut-off domain gets the disk in its configuration; both are seen at the next start, a live-only disk is not', async () => {
-    okCli(['create', img('persist.img'), '--size', '32M', '--fs', 'fat32', '--label', 'PERSIST', '--attach', a.name, '--persistent', '--target-dev', 'vdf']);
+    okCli(['create', img('persist.img'), '--size', '40M', '--fs', 'fat32', '--label', 'PERSIST', '--attach', a.name, '--persistent', '--target-dev', 'vdf']);
     await waitForReport(a, /GDVM-PART \S+ \S+ type=vfat label=PERSIST mounted=yes/, HOTPLUG_MS);
     assert.match(virshOk(['dumpxml', '--inactive', '--domain', a.name]), `<source file='${img('persist.img')}'/>`);
     virshOk(['destroy', '--domain', a.name]);
