@@ -2,7 +2,7 @@
 // and runs a list of shell steps in it, one after the other, each bounded by its own timeout and the whole boot by
 // another: a hung guest is killed and fails the test. Each step's exit status, stdout and stderr come back over
 // the guest's second serial port (ttyS1, a file on the host) as one line:
-//   GDVM-STEP <name> <status> <base64 stdout> <base64 stderr>
+//   GDVM-STEP <name> <status> <milliseconds> <base64 stdout> <base64 stderr>
 // so many scenarios share one boot and the test asserts on each step's result afterwards.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -21,6 +21,8 @@ export interface GuestStep {
 export interface StepResult {
   readonly name: string;
   readonly status: number;
+  /** Wall time of the step inside the guest. */
+  readonly seconds: number;
   readonly stdout: string;
   readonly stderr: string;
 }
@@ -74,14 +76,14 @@ function writeRunner(options: GuestOptions): string {
     'export LC_ALL=C HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     ...Object.entries(options.env ?? {}).map(([k, v]) => `export ${k}=${shellQuote(v)}`),
     'out=$(mktemp) err=$(mktemp)',
-    'emit() { printf "GDVM-STEP %s %s %s %s\\n" "$1" "$2" "$(base64 -w0 < "$out")" "$(base64 -w0 < "$err")" >&3; }',
+    'emit() { printf "GDVM-STEP %s %s %s %s %s\\n" "$1" "$2" "$(( ($(date +%s%N) - t0) / 1000000 ))" "$(base64 -w0 < "$out")" "$(base64 -w0 < "$err")" >&3; }',
     'echo "GDVM-READY $(uname -r)" >&3',
   ];
   options.steps.forEach((step, i) => {
     if (!/^[\w.:-]+$/.test(step.name)) throw new Error(`step name ${JSON.stringify(step.name)}: letters, digits, . : - _ only`);
     const file = join(stepsDir, `${String(i).padStart(3, '0')}-${step.name}.sh`);
     writeFileSync(file, step.script);
-    lines.push(`timeout -k 5 ${step.timeoutSec ?? 120} bash ${shellQuote(file)} >"$out" 2>"$err" </dev/null 3>&-; emit ${step.name} $?`);
+    lines.push(`t0=$(date +%s%N); timeout -k 5 ${step.timeoutSec ?? 120} bash ${shellQuote(file)} >"$out" 2>"$err" </dev/null 3>&-; emit ${step.name} $?`);
   });
   lines.push('echo GDVM-END >&3', 'sync');
   const runner = join(options.dir, 'run.sh');
@@ -95,10 +97,10 @@ function parseResults(text: string): { steps: Map<string, StepResult>; finished:
   for (const raw of text.split('\n')) {
     const line = raw.replace(/\r$/, '');
     if (line === 'GDVM-END') finished = true;
-    const m = /^GDVM-STEP (\S+) (\d+) (\S*) (\S*)$/.exec(line);
+    const m = /^GDVM-STEP (\S+) (\d+) (\d+) (\S*) (\S*)$/.exec(line);
     if (!m) continue;
     const b64 = (s: string): string => Buffer.from(s, 'base64').toString('utf8');
-    steps.set(m[1], { name: m[1], status: Number(m[2]), stdout: b64(m[3]), stderr: b64(m[4]) });
+    steps.set(m[1], { name: m[1], status: Number(m[2]), seconds: Number(m[3]) / 1000, stdout: b64(m[4]), stderr: b64(m[5]) });
   }
   return { steps, finished };
 }

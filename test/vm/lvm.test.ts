@@ -28,7 +28,7 @@ const step = (name: string, script: string, timeoutSec = 180): GuestStep => ({ n
 function noUdevSteps(): GuestStep[] {
   return [
     step('setup', `set -e
-modprobe -a dm-mod dm-thin-pool loop fuse exfat vfat nls_cp437 nls_iso8859-1 nls_utf8 ext4
+modprobe -a dm-mod dm-thin-pool loop fuse exfat vfat nls_cp437 nls_iso8859-1 nls_utf8 nls_ascii ext4
 pvcreate -q /dev/vda /dev/vdb /dev/vdc /dev/vdd
 vgcreate -q data_vg /dev/vda; vgcreate -q win-vms /dev/vdb; vgcreate -q fx /dev/vdc; vgcreate -q thinvg /dev/vdd
 echo "lvm=$(lvm version | sed -n 's/^ *LVM version: *//p')"; echo "kernel=$(uname -r)"`),
@@ -82,7 +82,7 @@ echo "mounted.sha=$(sha256sum < /dev/data_vg/mounted)"; echo "held.sha=$(sha256s
 function udevSteps(): GuestStep[] {
   return [
     step('setup', `set -e
-modprobe -a dm-mod loop exfat vfat nls_cp437 nls_iso8859-1 nls_utf8
+modprobe -a dm-mod loop exfat vfat nls_cp437 nls_iso8859-1 nls_utf8 nls_ascii
 /lib/systemd/systemd-udevd --daemon
 udevadm trigger --action=add; udevadm settle
 pvcreate -q /dev/vda; vgcreate -q udev_vg /dev/vda
@@ -134,6 +134,7 @@ if ('skipReason' in kitOrSkip) {
       await runGuest({ kernel: kit.kernel, initramfs: kit.initramfs, dir: `${kit.dir}/udev`, steps: udevSteps(), disks: [{ file: sparseImage(kit.dir, 'udev.img', GiB), serial: 'udev' }], env: { PATH: guestPath }, timeoutMs: 4 * 60_000 }),
     ];
     console.log(`VM time: ${plain.seconds.toFixed(1)} s without udev, ${udev.seconds.toFixed(1)} s with udev (${plain.accel})`);
+    for (const run of [plain, udev]) console.log(`  steps: ${[...run.steps.values()].map((r) => `${r.name} ${r.seconds.toFixed(1)}`).join(', ')}`);
   });
   test.after(() => kit.remove());
 
