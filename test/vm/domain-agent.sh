@@ -1,7 +1,7 @@
 #!/bin/bash
 exec 3>/dev/ttyS1
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C
-modprobe -a virtio_scsi sd_mod ahci fuse exfat vfat nls_cp437 nls_iso8859-1 nls_utf8 nls_ascii 2>/dev/null
+modprobe -a virtio_scsi sym53c8xx sd_mod ahci fuse exfat vfat nls_cp437 nls_iso8859-1 nls_utf8 nls_ascii 2>/dev/null
 echo GDVM-BOOT >&3
 mkdir -p /mnt/p
 declare -A seen
