@@ -33,18 +33,18 @@ pvcreate -q /dev/vda /dev/vdb /dev/vdc /dev/vdd
 vgcreate -q data_vg /dev/vda; vgcreate -q win-vms /dev/vdb; vgcreate -q fx /dev/vdc; vgcreate -q thinvg /dev/vdd
 echo "lvm=$(lvm version | sed -n 's/^ *LVM version: *//p')"; echo "kernel=$(uname -r)"`),
     ...MATRIX.flatMap((v) => [
-      step(`create-${v.lv}`, `guestdisk create --lvm data_vg/${v.lv} --size 200M --fs ${v.fs} --table ${v.table} --label ${v.label} --seed ${v.lv} ${SAME}`),
+      step(`create-${v.lv}`, `guestdisk create --lvm data_vg/${v.lv} --size 64M --fs ${v.fs} --table ${v.table} --label ${v.label} --seed ${v.lv} ${SAME}`),
       step(`check-${v.lv}`, `check_volume /dev/data_vg/${v.lv} ${v.fs}`),
     ]),
     // an existing LV: refused and untouched without --force, formatted as it is with it
     step('existing-before', 'sha256sum < /dev/data_vg/ntfs_gpt'),
-    step('existing-refused', `guestdisk create --lvm data_vg/ntfs_gpt --size 200M --fs exfat ${SAME}`),
+    step('existing-refused', `guestdisk create --lvm data_vg/ntfs_gpt --size 64M --fs exfat ${SAME}`),
     step('existing-after', 'sha256sum < /dev/data_vg/ntfs_gpt'),
     step('existing-forced', `guestdisk create --lvm data_vg/ntfs_gpt --fs exfat --table mbr --label FORCED ${SAME} --force`),
     step('existing-forced-check', 'check_volume /dev/data_vg/ntfs_gpt exfat'),
     // freed extents: a removed LV's NTFS is still on the extents the next LV gets
-    step('freed-first', `guestdisk create --lvm fx/first --size 200M --fs ntfs ${SAME} && echo "first.pe=$(lvs --noheadings -o seg_pe_ranges fx/first | tr -d ' ')" && lvremove -q -y fx/first`),
-    step('freed-second', `guestdisk create --lvm fx/second --size 200M --fs exfat --label SECOND ${SAME}`),
+    step('freed-first', `guestdisk create --lvm fx/first --size 64M --fs ntfs ${SAME} && echo "first.pe=$(lvs --noheadings -o seg_pe_ranges fx/first | tr -d ' ')" && lvremove -q -y fx/first`),
+    step('freed-second', `guestdisk create --lvm fx/second --size 64M --fs exfat --label SECOND ${SAME}`),
     step('freed-check', `echo "second.pe=$(lvs --noheadings -o seg_pe_ranges fx/second | tr -d ' ')"; echo "lvs=$(lvs --noheadings -o lv_name fx | tr -d ' ' | tr '\\n' ' ')"; check_volume /dev/fx/second exfat`),
     // a VG without room: lvcreate's own message, and nothing left behind
     step('noroom', `guestdisk create --lvm data_vg/huge --size 100G --fs ntfs ${SAME} --json`),
@@ -87,7 +87,7 @@ modprobe -a dm-mod loop exfat vfat nls_cp437 nls_iso8859-1 nls_utf8 nls_ascii
 udevadm trigger --action=add; udevadm settle
 pvcreate -q /dev/vda; vgcreate -q udev_vg /dev/vda
 echo "udevd=$(pgrep -c systemd-udevd)"`),
-    step('udev-create', `guestdisk create --lvm udev_vg/win-data --size 200M --fs exfat --label UDEV ${SAME}`),
+    step('udev-create', `guestdisk create --lvm udev_vg/win-data --size 64M --fs exfat --label UDEV ${SAME}`),
     step('udev-check', 'echo "link=$(readlink /dev/udev_vg/win-data)"; check_volume /dev/udev_vg/win-data exfat'),
     // udev late: a rule makes udev take 3 s over every dm device, so /dev/VG/LV appears 3 s after the kernel's
     // device; lvcreate waits for udev (udev_sync), and guestdisk opens the node only after that
@@ -149,7 +149,7 @@ if ('skipReason' in kitOrSkip) {
   for (const v of MATRIX) {
     test(`create --lvm data_vg/${v.lv} --fs ${v.fs} --table ${v.table}: exit 0, verify clean, the guest's kernel mounts it, write + read back`, () => {
       const created = ok(stepResult(plain, `create-${v.lv}`));
-      assert.match(created.stderr, `created logical volume data_vg/${v.lv}: /dev/data_vg/${v.lv} (${200 * MiB} bytes)`);
+      assert.match(created.stderr, `created logical volume data_vg/${v.lv}: /dev/data_vg/${v.lv} (${64 * MiB} bytes)`);
       assertVolumeChecked(stepResult(plain, `check-${v.lv}`), v.fs, v.table, v.label);
     });
   }
