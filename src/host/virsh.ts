@@ -133,6 +133,9 @@ export function virshAdvice(spec: AttachSpec | null, domain: string): (result: H
     if (/does not support hotplugging|hotplug.*not supported|not support hotplug/i.test(e)) {
       return 'the running domain cannot take a new disk on its PCI bus: hot-plug needs ACPI (<features><acpi/></features>, set with `virsh edit`, then a restart). Or shut the domain down and attach again: guestdisk then adds the disk to its configuration, and it is there at the next start';
     }
+    if (/Could not find sata controller/i.test(e)) {
+      return 'the running domain has no SATA controller, and libvirt hot-plugs neither one nor a SATA disk: shut the domain down and attach again (libvirt then adds a SATA controller to its configuration, and the disk is there at the next start), or use --bus virtio (or scsi)';
+    }
     if (/cannot be hotplugged|hotplug of .*bus .*not supported/i.test(e)) {
       return `a ${spec?.bus ?? 'disk'} disk cannot be hot-plugged: shut the domain down and attach again (the disk goes into its configuration and is there at the next start), or use --bus virtio (or scsi, with a virtio-scsi controller)`;
     }

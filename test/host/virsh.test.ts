@@ -52,6 +52,7 @@ test('virsh failures with a known cause say what to do', () => {
   const r = (stderr: string) => advise({ status: 1, stdout: '', stderr, spawnError: null });
   assert.match(r("error: Failed to attach disk\nerror: internal error: unable to execute QEMU command 'device_add': Bus 'pci.0' does not support hotplugging") ?? '', 'hot-plug needs ACPI');
   assert.match(r("error: Failed to attach disk\nerror: Operation not supported: disk bus 'sata' cannot be hotplugged.") ?? '', 'shut the domain down and attach again');
+  assert.match(r('error: Failed to attach disk\nerror: internal error: Could not find sata controller with index 0 required for device') ?? '', 'shut the domain down and attach again');
   assert.match(r("error: failed to get domain 'x'") ?? '', 'virsh list --all');
   assert.match(r('error: failed to connect to the hypervisor') ?? '', 'start it');
   assert.is(r('error: something new'), null);
