@@ -10,6 +10,7 @@ import { runCli, type CliResult } from '../helpers/cli.js';
 import { testDomain, waitForReport, type TestDomain } from './domain.js';
 import { startLibvirt, type LibvirtDaemons } from './libvirt.js';
 import { prepareGuestKit, type GuestKit } from './scenario.js';
+import { requireVmTool } from './vm-tools.js';
 
 const BOOT_MS = 240_000;
 const HOTPLUG_MS = 90_000;
@@ -19,6 +20,7 @@ if ('skipReason' in kitOrSkip) {
   console.log(`VM tests skipped: ${kitOrSkip.skipReason}`);
 } else {
   const kit: GuestKit = kitOrSkip;
+  for (const tool of ['qemu-system-x86_64', 'virsh', 'libvirtd', 'virtlogd', 'unshare']) requireVmTool(tool);
   const img = (name: string): string => join(kit.dir, name);
   let lv: LibvirtDaemons;
   let a: TestDomain;
