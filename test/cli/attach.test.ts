@@ -12,12 +12,14 @@ const img = (name: string): string => join(dir.path, name);
 const SAME = ['--timestamp', '1700000000', '--fs', 'exfat'];
 mustCli(['create', img('a.img'), '--size', '16M', '--seed', 'a', ...SAME]);
 mustCli(['create', img('a-twin.img'), '--size', '16M', '--seed', 'a', ...SAME]);
+mustCli(['create', img('m.img'), '--size', '16M', '--seed', 'm', '--table', 'mbr', ...SAME]);
+mustCli(['create', img('m-twin.img'), '--size', '16M', '--seed', 'm', '--table', 'mbr', ...SAME]);
 mustCli(['create', img('4k.img'), '--size', '16M', '--seed', '4k', '--sector-size', '4096', ...SAME]);
 
 const world = (): FakeWorld => ({
   vgs: {},
   domains: {
-    up: { running: true, disks: [{ type: 'file', device: 'disk', target: 'vdb', source: img('a.img') }] },
+    up: { running: true, disks: [{ type: 'file', device: 'disk', target: 'vdb', source: img('a.img') }, { type: 'file', device: 'disk', target: 'vdd', source: img('m.img') }] },
     down: { running: false, disks: [] },
   },
 });
@@ -39,7 +41,7 @@ test('a shut-off domain: domstate, then attach-disk --config; the note says it i
   }
 });
 
-test('refused before attaching: a target the domain has (exit 2, a free name), a disk with the same GPT disk GUID (exit 2)', () => {
+test('refused before attaching: a target the domain has (exit 2, a free name), a disk with the same GPT disk GUID or MBR signature (exit 2)', () => {
   const host = createFakeHost(world());
   try {
     const taken = runCli(['attach', img('4k.img'), 'up', '--target-dev', 'vdb'], host.env);
@@ -48,6 +50,9 @@ test('refused before attaching: a target the domain has (exit 2, a free name), a
     const twin = runCli(['attach', img('a-twin.img'), 'up', '--target-dev', 'vdc'], host.env);
     assert.is(twin.status, 2, twin.stderr);
     assert.match(twin.stderr, `${img('a-twin.img')} has the same GPT disk GUID`);
+    const mbrTwin = runCli(['attach', img('m-twin.img'), 'up', '--target-dev', 'vde'], host.env);
+    assert.is(mbrTwin.status, 2, mbrTwin.stderr);
+    assert.match(mbrTwin.stderr, /has the same MBR disk signature 0x[0-9a-f]{8} as .*m\.img, the domain's disk vdd/);
     assert.not.ok(host.calls().some((c) => c[1] === 'attach-disk' || c[1] === 'attach-device'));
   } finally {
     host.remove();

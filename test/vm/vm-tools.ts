@@ -14,6 +14,7 @@ export const VM_TOOL_PACKAGES: Record<string, string> = {
   'ntfs-3g': 'ntfs-3g',
   unshare: 'util-linux',
   base64: 'coreutils',
+  cpio: 'cpio',
 };
 
 /** Absolute path of a program (PATH plus the sbin directories), or a thrown error naming its package. */
