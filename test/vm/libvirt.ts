@@ -58,11 +58,12 @@ export async function startLibvirt(dir: string): Promise<LibvirtDaemons> {
   // libvirtd's QEMU driver resolves its built-in default user, libvirt-qemu, before it reads qemu.conf: where the
   // user does not exist (libvirt-daemon-system not installed), the namespace sees copies of /etc/passwd and
   // /etc/group that have it; QEMU still runs as root (qemu.conf).
-  const binds = [`mkdir -p /etc/libvirt && mount --bind ${etc} /etc/libvirt`];
+  const q = (path: string): string => `'${path.replace(/'/g, `'\\''`)}'`;
+  const binds = [`mkdir -p /etc/libvirt && mount --bind ${q(etc)} /etc/libvirt`];
   if (spawnSync('id', ['libvirt-qemu']).status !== 0) {
     for (const [file, line] of [['passwd', 'libvirt-qemu:x:64055:64055::/var/lib/libvirt:/usr/sbin/nologin'], ['group', 'libvirt-qemu:x:64055:']]) {
       writeFileSync(join(dir, file), `${readFileSync(`/etc/${file}`, 'utf8').replace(/\n?$/, '\n')}${line}\n`);
-      binds.push(`mount --bind ${join(dir, file)} /etc/${file}`);
+      binds.push(`mount --bind ${q(join(dir, file))} /etc/${file}`);
     }
   }
   const bind = binds.join(' && ');
