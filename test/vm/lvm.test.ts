@@ -130,8 +130,8 @@ if ('skipReason' in kitOrSkip) {
   test.before(async () => {
     const disks = ['vda', 'vdb', 'vdc', 'vdd'].map((name, i) => ({ file: sparseImage(kit.dir, `${name}.img`, [3 * GiB, GiB, GiB, GiB][i]), serial: name }));
     [plain, udev] = [
-      await runGuest({ kernel: kit.kernel, initramfs: kit.initramfs, dir: `${kit.dir}/plain`, steps: noUdevSteps(), disks, env: { PATH: guestPath, DM_DISABLE_UDEV: '1' }, timeoutMs: 9 * 60_000 }),
-      await runGuest({ kernel: kit.kernel, initramfs: kit.initramfs, dir: `${kit.dir}/udev`, steps: udevSteps(), disks: [{ file: sparseImage(kit.dir, 'udev.img', GiB), serial: 'udev' }], env: { PATH: guestPath }, timeoutMs: 4 * 60_000 }),
+      await runGuest({ kernel: kit.kernel, initramfs: kit.initramfs, dir: `${kit.dir}/plain`, steps: noUdevSteps(), disks, env: { PATH: guestPath, DM_DISABLE_UDEV: '1' }, timeoutMs: 12 * 60_000 }),
+      await runGuest({ kernel: kit.kernel, initramfs: kit.initramfs, dir: `${kit.dir}/udev`, steps: udevSteps(), disks: [{ file: sparseImage(kit.dir, 'udev.img', GiB), serial: 'udev' }], env: { PATH: guestPath }, timeoutMs: 5 * 60_000 }),
     ];
     console.log(`VM time: ${plain.seconds.toFixed(1)} s without udev, ${udev.seconds.toFixed(1)} s with udev (${plain.accel})`);
     for (const run of [plain, udev]) console.log(`  steps: ${[...run.steps.values()].map((r) => `${r.name} ${r.seconds.toFixed(1)}`).join(', ')}`);
