@@ -12,7 +12,8 @@ import { decodeGptHeader } from '../partition/gpt-header.js';
 import { MBR_BOOT_SIGNATURE, readMbr } from '../partition/mbr.js';
 import { domainsUsingPath } from '../target/device-checks.js';
 import { describeTarget, openTargetForRead } from '../target/open-target.js';
-import { runnerFor, type HostIo } from './host-runner.js';
+import { runnerFor } from './host-runner.js';
+import type { CliIo } from './io.js';
 
 export interface AttachOptions {
   targetDev?: string;
@@ -81,7 +82,7 @@ export function checkAttachOptions(domain: string, options: AttachOptions): void
   attachSpecFor('/dev/null', 'block-device', domain, options, 512);
 }
 
-async function refuseIfAttachedElsewhere(spec: AttachSpec, io: HostIo): Promise<void> {
+async function refuseIfAttachedElsewhere(spec: AttachSpec, io: CliIo): Promise<void> {
   const list = await listRunningDomainDisks(runnerFor(io));
   if (!list.checked) return; // the attach itself will report a missing virsh or libvirt
   const users = await domainsUsingPath(spec.source, list.disks);
@@ -125,7 +126,7 @@ interface AttachOutcome {
   readonly mode: AttachMode | null;
 }
 
-async function attachOrPrint(path: string, kind: 'file' | 'block-device', domain: string, options: AttachOptions, io: HostIo): Promise<AttachOutcome> {
+async function attachOrPrint(path: string, kind: 'file' | 'block-device', domain: string, options: AttachOptions, io: CliIo): Promise<AttachOutcome> {
   const identity = await readDiskIdentity(path);
   const spec = attachSpecFor(path, kind, domain, options, identity.logicalSectorSize);
   const xml = diskXml(spec);
@@ -163,7 +164,7 @@ function describeOutcome(o: AttachOutcome): string {
 }
 
 /** `create --attach DOMAIN` / `--print-xml`: after a successful format, attach the disk to the VM (or print the XML). */
-export async function attachAfterCreate(path: string, kind: 'file' | 'block-device', options: AttachOptions & { attach?: string }, io: HostIo): Promise<void> {
+export async function attachAfterCreate(path: string, kind: 'file' | 'block-device', options: AttachOptions & { attach?: string }, io: CliIo): Promise<void> {
   const outcome = await attachOrPrint(path, kind, options.attach ?? '', options, io);
   // With --json, stdout is the create result alone; the XML and the note go to stderr.
   if (outcome.argv !== null) io.stderr(describeOutcome(outcome));
@@ -172,7 +173,7 @@ export async function attachAfterCreate(path: string, kind: 'file' | 'block-devi
 }
 
 /** `guestdisk attach DISK DOMAIN`. */
-export async function runAttach(path: string, domain: string, options: AttachOptions, io: HostIo): Promise<number> {
+export async function runAttach(path: string, domain: string, options: AttachOptions, io: CliIo): Promise<number> {
   const info = await describeTarget(path);
   if (!info.exists) throw new GuestdiskError('INVALID_SPEC', `${path} does not exist: attach needs a block device or an image file made by guestdisk create`, { path });
   const outcome = await attachOrPrint(path, info.kind, domain, options, io);

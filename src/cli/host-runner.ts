@@ -3,15 +3,9 @@
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { createExecRunner, type HostProgram, type HostRunner } from '../host/run.js';
+import type { CliIo } from './io.js';
 
-/** What the host steps need of the CLI's io (create.ts's CliIo has it; kept apart so no cycle runs through create). */
-export interface HostIo {
-  readonly env: Record<string, string | undefined>;
-  stdout(text: string): void;
-  stderr(text: string): void;
-}
-
-export function runnerFor(io: HostIo): HostRunner {
+export function runnerFor(io: CliIo): HostRunner {
   return createExecRunner({ env: io.env, isInstalled: (program) => onPath(program, io.env.PATH) });
 }
 

@@ -8,7 +8,8 @@ import { parseSize } from '../plan/spec.js';
 import type { DomainDisksLookup } from '../target/device-checks.js';
 import { checkAttachOptions } from './attach.js';
 import { waitForDeviceNode } from './device-node.js';
-import { runnerFor, type HostIo } from './host-runner.js';
+import { runnerFor } from './host-runner.js';
+import type { CliIo } from './io.js';
 
 export interface HostOptions {
   lvm?: string;
@@ -30,7 +31,7 @@ function lvSizeOf(text: string | undefined): LvSize | null {
 }
 
 /** `create --lvm VG/LV`: makes (or, with --force, reuses) the LV and returns its device path. */
-export async function prepareLvm(options: HostOptions, io: HostIo): Promise<string> {
+export async function prepareLvm(options: HostOptions, io: CliIo): Promise<string> {
   if (options.lvm === undefined) throw new GuestdiskError('INVALID_SPEC', 'prepareLvm needs --lvm VG/LV');
   const name = parseLvName(options.lvm);
   const size = lvSizeOf(options.size);
@@ -49,7 +50,7 @@ export async function prepareLvm(options: HostOptions, io: HostIo): Promise<stri
  * The disks of running libvirt domains, for openBlockDeviceTarget's in-use check. Without virsh nothing is
  * checked (a host without libvirt has no domains); when virsh cannot reach libvirt, a note says so.
  */
-export function libvirtDomainDisks(io: HostIo): DomainDisksLookup {
+export function libvirtDomainDisks(io: CliIo): DomainDisksLookup {
   return async () => {
     const list = await listRunningDomainDisks(runnerFor(io));
     if (!list.checked && list.reason !== 'virsh is not installed') io.stderr(`note: could not ask libvirt which disks running domains use (${list.reason})`);

@@ -10,11 +10,11 @@ import { createFakeHost, type FakeWorld } from '../helpers/fake-bin/fake-host.js
 const dir = makeTempDir('guestdisk-attach-cli-');
 const img = (name: string): string => join(dir.path, name);
 const SAME = ['--timestamp', '1700000000', '--fs', 'exfat'];
-mustCli(['create', img('a.img'), '--size', '16M', '--seed', 'a', ...SAME]);
-mustCli(['create', img('a-twin.img'), '--size', '16M', '--seed', 'a', ...SAME]);
-mustCli(['create', img('m.img'), '--size', '16M', '--seed', 'm', '--table', 'mbr', ...SAME]);
-mustCli(['create', img('m-twin.img'), '--size', '16M', '--seed', 'm', '--table', 'mbr', ...SAME]);
-mustCli(['create', img('4k.img'), '--size', '16M', '--seed', '4k', '--sector-size', '4096', ...SAME]);
+await mustCli(['create', img('a.img'), '--size', '16M', '--seed', 'a', ...SAME]);
+await mustCli(['create', img('a-twin.img'), '--size', '16M', '--seed', 'a', ...SAME]);
+await mustCli(['create', img('m.img'), '--size', '16M', '--seed', 'm', '--table', 'mbr', ...SAME]);
+await mustCli(['create', img('m-twin.img'), '--size', '16M', '--seed', 'm', '--table', 'mbr', ...SAME]);
+await mustCli(['create', img('4k.img'), '--size', '16M', '--seed', '4k', '--sector-size', '4096', ...SAME]);
 
 const world = (): FakeWorld => ({
   vgs: {},
@@ -24,12 +24,12 @@ const world = (): FakeWorld => ({
   },
 });
 
-test('a shut-off domain: domstate, then attach-disk --config; the note says it is seen at the next start', () => {
+test('a shut-off domain: domstate, then attach-disk --config; the note says it is seen at the next start', async () => {
   const host = createFakeHost(world());
   try {
-    const r = runCli(['attach', img('4k.img'), 'down', '--print-xml'], host.env);
+    const r = await runCli(['attach', img('4k.img'), 'down', '--print-xml'], host.env);
     assert.match(r.stdout, "<blockio logical_block_size='4096' physical_block_size='4096'/>");
-    const ok = runCli(['attach', img('a-twin.img'), 'down'], host.env);
+    const ok = await runCli(['attach', img('a-twin.img'), 'down'], host.env);
     assert.is(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, 'to the configuration of the shut-off domain: the guest sees it at its next start');
     const calls = host.calls().filter((c) => c[0] === 'virsh');
@@ -41,16 +41,16 @@ test('a shut-off domain: domstate, then attach-disk --config; the note says it i
   }
 });
 
-test('refused before attaching: a target the domain has (exit 2, a free name), a disk with the same GPT disk GUID or MBR signature (exit 2)', () => {
+test('refused before attaching: a target the domain has (exit 2, a free name), a disk with the same GPT disk GUID or MBR signature (exit 2)', async () => {
   const host = createFakeHost(world());
   try {
-    const taken = runCli(['attach', img('4k.img'), 'up', '--target-dev', 'vdb'], host.env);
+    const taken = await runCli(['attach', img('4k.img'), 'up', '--target-dev', 'vdb'], host.env);
     assert.is(taken.status, 2, taken.stderr);
     assert.match(taken.stderr, `domain "up" already has a disk vdb (${img('a.img')}): choose another --target-dev, e.g. vdc`);
-    const twin = runCli(['attach', img('a-twin.img'), 'up', '--target-dev', 'vdc'], host.env);
+    const twin = await runCli(['attach', img('a-twin.img'), 'up', '--target-dev', 'vdc'], host.env);
     assert.is(twin.status, 2, twin.stderr);
     assert.match(twin.stderr, `${img('a-twin.img')} has the same GPT disk GUID`);
-    const mbrTwin = runCli(['attach', img('m-twin.img'), 'up', '--target-dev', 'vde'], host.env);
+    const mbrTwin = await runCli(['attach', img('m-twin.img'), 'up', '--target-dev', 'vde'], host.env);
     assert.is(mbrTwin.status, 2, mbrTwin.stderr);
     assert.match(mbrTwin.stderr, /has the same MBR disk signature 0x[0-9a-f]{8} as .*m\.img, the domain's disk vdd/);
     assert.not.ok(host.calls().some((c) => c[1] === 'attach-disk' || c[1] === 'attach-device'));
@@ -59,10 +59,10 @@ test('refused before attaching: a target the domain has (exit 2, a free name), a
   }
 });
 
-test('a 4096-byte-sector disk into a running domain: attach-device with the printed XML in a file', () => {
+test('a 4096-byte-sector disk into a running domain: attach-device with the printed XML in a file', async () => {
   const host = createFakeHost(world());
   try {
-    const r = runCli(['attach', img('4k.img'), 'up', '--target-dev', 'vdc', '--json'], host.env);
+    const r = await runCli(['attach', img('4k.img'), 'up', '--target-dev', 'vdc', '--json'], host.env);
     assert.is(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout);
     assert.is(out.logicalSectorSize, 4096);

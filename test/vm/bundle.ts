@@ -1,6 +1,6 @@
-// guestdisk as the guests run it: one CommonJS bundle of the working tree's sources (as scripts/build-cli.mjs makes
-// dist/cli's, without the code cache), started by a `guestdisk` shell wrapper in DIR/bin. A bundle, not tsx: under
-// TCG every start of the TypeScript loader costs seconds.
+// guestdisk as the guests run it: one CommonJS bundle of the working tree's sources from the program's entry,
+// src/cli/bin.ts (as scripts/build-cli.mjs makes dist/cli's), started by a `guestdisk` shell wrapper in DIR/bin.
+// A bundle, not tsx: under TCG every start of the TypeScript loader costs seconds.
 import { build } from 'esbuild';
 import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,14 +8,12 @@ import { REPO_ROOT } from '../helpers/paths.js';
 
 /** Builds DIR/dist/cli/guestdisk.cjs and DIR/bin/guestdisk; returns DIR/bin (for the guest's PATH). */
 export async function buildGuestdiskBundle(dir: string): Promise<string> {
-  const entry = join(dir, 'guestdisk-entry.ts');
-  writeFileSync(entry, `import { runAsProgram } from ${JSON.stringify(join(REPO_ROOT, 'src/cli/bin.ts'))};\nrunAsProgram();\n`);
   // dist/cli/ below a copy of package.json, as in the package: main.ts reads ../../package.json for --version.
   const bundle = join(dir, 'dist', 'cli', 'guestdisk.cjs');
   mkdirSync(join(dir, 'dist', 'cli'), { recursive: true });
   copyFileSync(join(REPO_ROOT, 'package.json'), join(dir, 'package.json'));
   await build({
-    entryPoints: [entry],
+    entryPoints: [join(REPO_ROOT, 'src/cli/bin.ts')],
     outfile: bundle,
     bundle: true,
     platform: 'node',
@@ -24,7 +22,7 @@ export async function buildGuestdiskBundle(dir: string): Promise<string> {
     external: ['ioctl'],
     logLevel: 'warning',
     sourcemap: 'inline',
-    define: { 'import.meta.url': '__guestdiskFileUrl', __GUESTDISK_BUNDLE__: 'true' },
+    define: { 'import.meta.url': '__guestdiskFileUrl' },
     banner: { js: "'use strict';\nconst __guestdiskFileUrl = require('node:url').pathToFileURL(__filename).href;" },
     nodePaths: [join(REPO_ROOT, 'node_modules')],
   });
