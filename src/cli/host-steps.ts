@@ -1,5 +1,5 @@
-// LVM and libvirt around `create` (the attach step itself is attach.ts's): the steps of the seed guide's recipe that are not
-// bytes on a disk. Programs run through host/run.ts with the CLI's environment (so PATH decides which lvcreate,
+// LVM and libvirt around `create` (the attach step itself is attach.ts's): the steps of the seed guide's recipe
+// that are not bytes on a disk. Programs run through host/run.ts with the CLI's environment (so PATH decides which lvcreate,
 // lvs and virsh run: the tests put stand-ins first). Notes go to stderr; stdout stays for the result / JSON.
 import { GuestdiskError } from '../errors.js';
 import { ensureLogicalVolume, isExtentsSize, parseLvName, type LvSize } from '../host/lvm.js';
