@@ -1,6 +1,6 @@
 // LVM and libvirt around `create` (the attach step itself is attach.ts's): the steps of the seed guide's recipe
-// that are not bytes on a disk. Programs run through host/run.ts with the CLI's environment (so PATH decides which lvcreate,
-// lvs and virsh run: the tests put stand-ins first). Notes go to stderr; stdout stays for the result / JSON.
+// that are not bytes on a disk. Programs run through host/run.ts with the CLI's environment (so PATH decides which
+// lvcreate, lvs and virsh run: the tests put stand-ins first). Notes go to stderr; stdout stays for the result.
 import { GuestdiskError } from '../errors.js';
 import { ensureLogicalVolume, isExtentsSize, parseLvName, type LvSize } from '../host/lvm.js';
 import { listRunningDomainDisks } from '../host/virsh.js';
