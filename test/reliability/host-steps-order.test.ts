@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mustCli, runCli, sha256File } from '../helpers/cli.js';
 import { createFakeHost, type FakeWorld } from '../helpers/fake-bin/fake-host.js';
-import { makeTempDir, mustRun, requireTool } from '../helpers/tools.js';
+import { attachLoop, makeTempDir, mustRun, requireTool } from '../helpers/tools.js';
 
 const dir = makeTempDir('guestdisk-host-order-');
 test.after(() => dir.remove());
@@ -103,8 +103,15 @@ test('options that do nothing in a combination are refused: --partition-name wit
   }
 });
 
-/** A stand-in "LV": a file that held an NTFS volume (freed extents of a removed LV are not zeroed). */
-function staleNtfsVolume(name: string): string {
+/** A stand-in "LV": a loop device over a file that held an NTFS volume (freed extents of a removed LV are not
+ *  zeroed); create waits for a block device node, as lvcreate's /dev/VG/LV is one. */
+function staleNtfsVolume(name: string): { file: string; device: string; detach(): void } {
+  const file = staleNtfsFile(name);
+  const loop = attachLoop(file, { readOnly: false });
+  return { file, device: loop.device, detach: loop.detach };
+}
+
+function staleNtfsFile(name: string): string {
   requireTool('mkntfs');
   const path = join(dir.path, name);
   writeFileSync(path, '');
@@ -119,7 +126,8 @@ function staleNtfsVolume(name: string): string {
 }
 
 test('freed extents: a new LV holding an old NTFS signature is formatted without TARGET_HAS_DATA, saying the stale signatures were erased', async () => {
-  const lvFile = staleNtfsVolume('freed.lv');
+  const lv = staleNtfsVolume('freed.lv');
+  const lvFile = lv.device;
   const host = createFakeHost({ ...WORLD, newLvPaths: { 'vg0/b': lvFile } });
   try {
     const r = await runCli(['create', '--lvm', 'vg0/b', '--size', '64M', '--fs', 'exfat', ...TS, '--json'], host.env);
@@ -131,23 +139,26 @@ test('freed extents: a new LV holding an old NTFS signature is formatted without
     assert.is(verified.status, 0, verified.stdout);
   } finally {
     host.remove();
+    lv.detach();
   }
 });
 
 test('freed extents: an existing LV with the same stale data is still refused without --force', async () => {
-  const lvFile = staleNtfsVolume('existing.lv');
-  const host = createFakeHost({ vgs: { vg0: { freeBytes: 0, lvs: { b: { sizeBytes: 64 * MiB, path: lvFile } } } } });
+  const lv = staleNtfsVolume('existing.lv');
+  const host = createFakeHost({ vgs: { vg0: { freeBytes: 0, lvs: { b: { sizeBytes: 64 * MiB, path: lv.device } } } } });
   try {
     const r = await runCli(['create', '--lvm', 'vg0/b', '--fs', 'exfat', ...TS], host.env);
     assert.is(r.status, 5, r.stderr);
     assert.match(r.stderr, /already exists/);
   } finally {
     host.remove();
+    lv.detach();
   }
 });
 
 test('a failure after lvcreate says what exists now (the LV, unformatted) and the command that finishes the job', async () => {
-  const lvFile = staleNtfsVolume('busy.lv');
+  const lv = staleNtfsVolume('busy.lv');
+  const lvFile = lv.device;
   const holder = spawn('bash', ['-c', 'exec 3<>"$1"; echo ready; exec sleep 60', 'holder', lvFile], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((resolve) => holder.stdout!.once('data', resolve));
   const host = createFakeHost({ ...WORLD, newLvPaths: { 'vg0/c': lvFile } });
@@ -162,7 +173,9 @@ test('a failure after lvcreate says what exists now (the LV, unformatted) and th
     assert.is(await sha256File(lvFile), before);
   } finally {
     holder.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 100));
     host.remove();
+    lv.detach();
   }
 });
 
