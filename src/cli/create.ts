@@ -13,6 +13,8 @@ import type { NextWrite } from '../write/write-chunks.js';
 import { formatBytes, renderLayout } from './render.js';
 import { attachAfterCreate, checkHostOptions, libvirtDomainDisks, prepareLvm, type HostOptions } from './host-steps.js';
 import { partitionRereadOf, type PartitionReread } from '../target/block-device.js';
+import type { LoadedSources } from '../source/copy-from.js';
+import { contentSizedDisk, copyJson, loadCopyFrom, parseHeadroom, renderCopy } from './copy-from.js';
 
 /** `create`'s options as commander hands them over; the LVM/libvirt ones are host-steps.ts's HostOptions. */
 export interface CreateOptions extends HostOptions {
@@ -29,6 +31,9 @@ export interface CreateOptions extends HostOptions {
   json?: boolean;
   force?: boolean;
   exfatVolumeGuid?: boolean;
+  /** --copy-from SRC[:/DEST], repeatable; --symlinks follow|skip (cli/copy-from.ts). */
+  copyFrom?: string[];
+  symlinks?: string;
 }
 
 export interface CliIo {
@@ -86,6 +91,12 @@ export async function runCreate(targetArg: string | undefined, options: CreateOp
   const targetPath = targetArg ?? (await prepareLvm(options, io));
   const table = parseTableKind(options.table);
   const fs = parseFsKind(options.fs);
+  const timestamp = pickTimestamp(options, io);
+  const copy = await loadCopyFrom(options, timestamp);
+  const headroom = parseHeadroom(options.size);
+  if (headroom !== null && (!copy || options.lvm !== undefined)) {
+    throw new GuestdiskError('INVALID_SPEC', '--size +HEADROOM sizes an image file from --copy-from content: give --copy-from, and an image file as TARGET');
+  }
   const spec: DiskSpec = {
     table,
     fs,
@@ -93,12 +104,15 @@ export async function runCreate(targetArg: string | undefined, options: CreateOp
     clusterSize: options.clusterSize !== undefined ? parseSize(options.clusterSize, 'cluster size') : undefined,
     partitionName: options.partitionName,
     seed: pickSeed(options),
-    timestamp: pickTimestamp(options, io),
+    timestamp,
     ...(options.exfatVolumeGuid ? { exfatVolumeGuid: true } : {}),
+    ...(copy ? { files: copy.tree } : {}),
   };
   const info = await describeTarget(targetPath);
   const geometry = resolveGeometry(info, {
-    sizeBytes: options.size !== undefined && options.lvm === undefined ? parseSize(options.size) : undefined,
+    sizeBytes: headroom !== null
+      ? contentSizedDisk(spec, headroom, options.sectorSize !== undefined ? parseSectorSize(options.sectorSize) : 512)
+      : options.size !== undefined && options.lvm === undefined ? parseSize(options.size) : undefined,
     logicalSectorSize: options.sectorSize !== undefined ? parseSectorSize(options.sectorSize) : undefined,
   });
   if (info.kind === 'file' && info.exists && geometry.sizeBytes < info.currentSizeBytes) {
@@ -107,7 +121,9 @@ export async function runCreate(targetArg: string | undefined, options: CreateOp
   const layout = planDisk(spec, geometry);
 
   if (options.dryRun) {
-    io.stdout(options.json ? JSON.stringify({ dryRun: true, target: targetPath, layout }, null, 2) : `${renderLayout(layout, targetPath)}\n(dry run: nothing written)`);
+    io.stdout(options.json
+      ? JSON.stringify({ dryRun: true, target: targetPath, layout, ...(copy ? { copy: copyJson(layout, copy) } : {}) }, null, 2)
+      : `${renderLayout(layout, targetPath)}${copy ? `\n${renderCopy(layout, copy, options.copyFrom ?? [])}` : ''}\n(dry run: nothing written)`);
     return 0;
   }
 
@@ -115,7 +131,7 @@ export async function runCreate(targetArg: string | undefined, options: CreateOp
   const lock: FileLock | null = info.kind === 'file' ? await acquireFileLock(targetPath) : null;
   try {
     await refuseExistingData(targetPath, info, geometry, options);
-    const { result, partitionReread } = await writeLayout(layout, info, geometry, options, io);
+    const { result, partitionReread } = await writeLayout(layout, info, geometry, options, io, copy);
     if (options.attach !== undefined || options.printXml) await attachAfterCreate(targetPath, info.kind, options, io);
     io.stdout(options.json ? JSON.stringify({ target: targetPath, layout, result, partitionReread }, null, 2) : summary(layout, targetPath, result, partitionReread));
   } finally {
@@ -145,7 +161,7 @@ function refuseFound(targetPath: string, found: string[]): void {
   }
 }
 
-async function writeLayout(layout: Layout, info: TargetInfo, geometry: Geometry, options: CreateOptions, io: CliIo): Promise<{ result: WriteResult; partitionReread: PartitionReread | null }> {
+async function writeLayout(layout: Layout, info: TargetInfo, geometry: Geometry, options: CreateOptions, io: CliIo, copy: LoadedSources | null): Promise<{ result: WriteResult; partitionReread: PartitionReread | null }> {
   const target = await openTargetForWrite(info, geometry, { force: options.force ?? false, domainDisks: libvirtDomainDisks(io) });
   if (info.kind === 'block-device' && !options.force) {
     try {
@@ -160,8 +176,10 @@ async function writeLayout(layout: Layout, info: TargetInfo, geometry: Geometry,
   let mbrWritten = false;
   let result: WriteResult;
   const progress = options.json ? null : makeProgress(io, geometry.sizeBytes);
+  const content = copy?.openReader();
   try {
     result = await writeDisk(layout, target, {
+      ...(content ? { content } : {}),
       between: (next) => {
         const signal = io.interrupted();
         if (signal) throw new GuestdiskError('INTERRUPTED', `interrupted by ${signal}`, { signal });
@@ -174,12 +192,14 @@ async function writeLayout(layout: Layout, info: TargetInfo, geometry: Geometry,
     });
   } catch (e) {
     progress?.end();
+    await content?.close().catch(() => {});
     const flushed = await target.flush().then(() => true, () => false);
     await target.close().catch(() => {});
     if (!(e instanceof GuestdiskError)) throw e;
     throw new GuestdiskError(e.code, `${e.message}. ${diskState(wroteAny, mbrWritten, flushed, info.kind === 'file' && !info.exists)}`, { ...e.details, diskState: !wroteAny ? 'unchanged' : mbrWritten ? 'complete' : 'incomplete-no-table' }, { cause: e });
   }
   progress?.end();
+  await content?.close();
   await target.close(); // block devices: fsync, then ask the kernel to re-read the table (BLKRRPART)
   return { result, partitionReread: partitionRereadOf(target) };
 }

@@ -1,7 +1,8 @@
 // The filesystems planDisk and writeDisk know, behind one interface. Each filesystem is pure: `plan` decides
 // geometry from the partition, `format` turns the plan into chunks relative to the partition's first byte.
 import { GuestdiskError } from '../errors.js';
-import type { Chunk, LogicalSectorSize } from '../plan/layout.js';
+import type { FileTree } from '../plan/file-tree.js';
+import type { Chunk, ContentChunk, LogicalSectorSize } from '../plan/layout.js';
 import { planNtfs, formatNtfs, type NtfsPlan } from './ntfs/index.js';
 import { planExfat, formatExfat, type ExfatPlan } from './exfat/index.js';
 import { planFat32, formatFat32, type Fat32Plan } from './fat32/index.js';
@@ -26,12 +27,17 @@ export interface FsPlanInput {
   readonly timestamp: number;
   /** exFAT: write the optional Volume GUID directory entry (DiskSpec.exfatVolumeGuid). Ignored by the others. */
   readonly exfatVolumeGuid?: boolean;
+  /** create --copy-from: the tree to place in the new volume; every check on it happens in the planner. */
+  readonly files?: FileTree;
 }
 
 /** A formatter's output, in write order groups; offsets relative to the partition start, sector aligned. */
 export interface FsChunks {
   /** Everything the boot sectors point to. Pulled lazily: a body may be gigabytes of (mostly zero) chunks. */
   body(): Iterable<Chunk>;
+  /** Copied files' data (create --copy-from), written in the body step after body(): in ContentRef.order, the order
+   *  a tar.gz source can deliver it. Absent when the volume is created empty. */
+  files?(): Iterable<ContentChunk>;
   /** Backup boot sector(s)/region, written before the main one. */
   bootBackup(): Iterable<Chunk>;
   /** Main boot sector/region: written last, so a volume is recognised only once it is complete. */

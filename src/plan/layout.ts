@@ -1,6 +1,7 @@
 // The Layout: everything `planDisk` decided, as plain JSON (no classes, bigint or byte arrays), so it can be
 // printed, stored, compared and handed to `writeDisk` later.
 import type { FsPlan } from '../fs/registry.js';
+import type { ContentRef } from './file-tree.js';
 
 export type LogicalSectorSize = 512 | 4096;
 export type TableKind = 'gpt' | 'mbr';
@@ -17,6 +18,15 @@ export interface Geometry {
 export type Chunk =
   | { readonly offsetBytes: number; readonly bytes: Uint8Array }
   | { readonly offsetBytes: number; readonly zeroBytes: number };
+
+/** A copied file's bytes, which the writer streams from the copy source: `contentBytes` of them, then zeros up to
+ *  `lengthBytes` (a whole number of sectors). Offsets as in Chunk. */
+export interface ContentChunk {
+  readonly offsetBytes: number;
+  readonly content: ContentRef;
+  readonly contentBytes: number;
+  readonly lengthBytes: number;
+}
 
 export interface GptTablePlan {
   readonly kind: 'gpt';

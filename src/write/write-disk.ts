@@ -4,7 +4,8 @@
 import { GuestdiskError } from '../errors.js';
 import { formatFilesystem, type FsChunks } from '../fs/registry.js';
 import { encodeClassicMbr, encodeGpt, encodeProtectiveMbr, type EncodedGpt } from '../partition/gpt.js';
-import type { Chunk, Layout, Step } from '../plan/layout.js';
+import type { ContentReader } from '../plan/file-tree.js';
+import type { Chunk, ContentChunk, Layout, Step } from '../plan/layout.js';
 import type { BlockTarget } from '../target/block-target.js';
 import { writeChunks, type BetweenWrites, type ChunkWriteStats } from './write-chunks.js';
 
@@ -13,6 +14,9 @@ export interface WriteOptions {
   readonly between?: BetweenWrites;
   /** Called after each step. */
   readonly onStep?: (step: Step, index: number, stats: ChunkWriteStats) => void;
+  /** Streams the bytes of copied files (create --copy-from: src/source/copy-from.ts); required when the Layout's
+   *  filesystem holds a file tree. */
+  readonly content?: ContentReader;
 }
 
 export interface WriteResult extends ChunkWriteStats {
@@ -31,7 +35,7 @@ export async function writeDisk(layout: Layout, target: BlockTarget, options: Wr
 
   for (const [index, step] of layout.steps.entries()) {
     const limit = { startBytes: step.offsetBytes, endBytes: step.offsetBytes + step.lengthBytes, what: step.description };
-    const run = (chunks: Iterable<Chunk>, base: number): Promise<void> => writeChunks(target, chunks, base, limit, stats, between);
+    const run = (chunks: Iterable<Chunk | ContentChunk>, base: number): Promise<void> => writeChunks(target, chunks, base, limit, stats, between, options.content ?? null);
     switch (step.kind) {
       case 'flush':
         between({ kind: 'flush', offsetBytes: 0, lengthBytes: 0 });
@@ -43,6 +47,7 @@ export async function writeDisk(layout: Layout, target: BlockTarget, options: Wr
         break;
       case 'fs-body':
         await run(fsChunks().body(), step.offsetBytes);
+        await run(fsChunks().files?.() ?? [], step.offsetBytes);
         break;
       case 'fs-boot-backup':
         await run(fsChunks().bootBackup(), step.offsetBytes);

@@ -30,6 +30,7 @@ import { EXFAT_MAX_CLUSTER_COUNT } from './boot-sector.js';
 import { BOOT_REGION_SECTORS } from './boot-region.js';
 import { VOLUME_LABEL_MAX_UNITS } from './dir-entry.js';
 import { windowsUpcaseTable } from './upcase.js';
+import type { FileTree } from '../../plan/file-tree.js';
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -87,6 +88,8 @@ export interface ExfatPlan {
   readonly label: string | null;
   /** Unix seconds (exFAT's boot region and root entries hold no time; kept for the Layout). */
   readonly timestamp: number;
+  /** create --copy-from: the tree to place in the volume (populate.ts), or null for an empty volume. */
+  readonly files: FileTree | null;
 }
 
 function roundUp(value: number, unit: number): number {
@@ -217,5 +220,6 @@ export function planExfat(input: FsPlanInput): ExfatPlan {
     volumeGuidEntry: input.exfatVolumeGuid ?? false,
     label,
     timestamp: input.timestamp,
+    files: null,
   };
 }
