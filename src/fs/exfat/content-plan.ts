@@ -1,0 +1,36 @@
+// The copy's part of an exFAT plan: every check on the tree (Windows' name rules, names equal through the
+// volume's up-case table, over-full directories) and whether it fits, before anything is written. The placement
+// is made again, identically, when the volume is formatted (populate.ts).
+import type { FileTree } from '../../plan/file-tree.js';
+import { throwTreeProblems } from '../../plan/file-tree.js';
+import { contentTooLarge } from '../../plan/copy-fit.js';
+import { findNameProblems, upcaseWith } from '../../plan/windows-names.js';
+import { placeExfatTree } from './populate.js';
+import { upcaseMapping } from './upcase.js';
+
+let upcase: Uint16Array | null = null;
+
+/** A name through the up-case table the volume stores (Windows' table: upcase-mapping.ts). */
+export function exfatUpcaseName(name: string): string {
+  upcase ??= upcaseMapping();
+  return upcaseWith(upcase, name);
+}
+
+/** Root entries before the files: label, allocation bitmap, up-case table, and the Volume GUID when written. */
+export function rootSystemEntries(volumeGuidEntry: boolean): number {
+  return volumeGuidEntry ? 4 : 3;
+}
+
+/** Clusters in use with the tree placed (bitmap and up-case table included); throws INVALID_SPEC listing every
+ *  offender, or TARGET_TOO_SMALL when the volume lacks room. */
+export function planExfatContent(files: FileTree, volume: { clusterSize: number; clusterCount: number; rootFirstCluster: number; volumeGuidEntry: boolean; volumeSizeBytes: number }): number {
+  const problems = findNameProblems(files.root, exfatUpcaseName);
+  const { placement, problems: placeProblems } = placeExfatTree({
+    root: files.root, clusterSize: volume.clusterSize, rootFirstCluster: volume.rootFirstCluster, rootSystemEntries: rootSystemEntries(volume.volumeGuidEntry),
+  });
+  throwTreeProblems([...problems, ...placeProblems], 'exFAT cannot hold the files to copy');
+  if (placement.usedClusterCount > volume.clusterCount) {
+    throw contentTooLarge('exFAT', placement.usedClusterCount, volume.clusterCount, volume.clusterSize, volume.volumeSizeBytes);
+  }
+  return placement.usedClusterCount;
+}
