@@ -111,7 +111,8 @@ export function emptyTree(mtime: number): FileTree {
 }
 
 /** Streams a file's bytes at write time (src/source/ implements it; the writer only sees this). The pieces may be
- *  of any size; together they must be exactly `sizeBytes` long, or the reader throws (the source changed). */
+ *  of any size; together they must be exactly `sizeBytes` long, or the reader throws (the source changed). A piece
+ *  may be overwritten once the next is requested: the consumer copies what it keeps. */
 export interface ContentReader {
   read(ref: ContentRef, sizeBytes: number): AsyncIterable<Uint8Array>;
   close(): Promise<void>;

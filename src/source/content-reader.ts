@@ -1,5 +1,7 @@
 // Streams each file's bytes at write time, in pieces of READ_PIECE_BYTES: memory stays flat however large the
 // files. A file whose size changed since the tree was read is an error (the plan placed it by its old size).
+// A piece is valid until the next one is asked for: a file's pieces reuse one buffer, so a long file makes no
+// garbage for the collector to fall behind on.
 import { promises as fsp } from 'node:fs';
 import { GuestdiskError } from '../errors.js';
 import type { ContentReader, ContentRef } from '../plan/file-tree.js';
@@ -27,8 +29,9 @@ export function openContentReader(sources: readonly OpenedSource[]): ContentRead
     });
     try {
       let at = 0;
+      const buffer = new Uint8Array(Math.min(READ_PIECE_BYTES, sizeBytes));
       while (at < sizeBytes) {
-        const piece = new Uint8Array(Math.min(READ_PIECE_BYTES, sizeBytes - at));
+        const piece = buffer.subarray(0, Math.min(buffer.length, sizeBytes - at));
         let got = 0;
         while (got < piece.length) {
           const { bytesRead } = await handle.read(piece, got, piece.length - got, at + got);

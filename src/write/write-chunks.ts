@@ -175,7 +175,8 @@ async function writeContent(
   zeros: (offsetBytes: number, lengthBytes: number) => Promise<void>,
 ): Promise<void> {
   if (!reader) throw new GuestdiskError('INVALID_SPEC', `the layout copies files (source ${chunk.content.source}, ${chunk.content.key}) but no content reader was given to writeDisk`);
-  let buffer = new Uint8Array(Math.min(WRITE_CHUNK_BYTES, chunk.lengthBytes));
+  // One buffer per file, reused: each piece is written (awaited) before the buffer is filled again.
+  const buffer = new Uint8Array(Math.min(WRITE_CHUNK_BYTES, chunk.lengthBytes));
   let filled = 0;
   let written = 0;
   const emit = async (bytes: Uint8Array): Promise<void> => {
@@ -196,8 +197,7 @@ async function writeContent(
       filled += k;
       from += k;
       if (filled === buffer.length) {
-        await emit(buffer);
-        buffer = new Uint8Array(Math.min(WRITE_CHUNK_BYTES, chunk.lengthBytes - written));
+        await emit(buffer.subarray(0, Math.min(buffer.length, chunk.lengthBytes - written)));
         filled = 0;
       }
     }
@@ -207,7 +207,12 @@ async function writeContent(
       key: chunk.content.key, expectedBytes: chunk.contentBytes, readBytes: received,
     });
   }
-  if (written < chunk.lengthBytes) await emit(buffer); // the tail: file bytes, then zeros to the sector's end
+  if (written < chunk.lengthBytes) {
+    // The tail: the file's last bytes, then zeros to the end of its last sector.
+    const tail = chunk.lengthBytes - written;
+    buffer.fill(0, filled, tail);
+    await emit(buffer.subarray(0, tail));
+  }
 }
 
 /**
