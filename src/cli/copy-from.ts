@@ -40,26 +40,39 @@ export function parseHeadroom(size: string | undefined): number | null {
  * and grows the disk by what is missing until it fits (a few rounds).
  */
 export function contentSizedDisk(spec: DiskSpec, headroomBytes: number, logicalSectorSize: 512 | 4096): number {
-  const total = copySpaceOfSpec(spec);
-  let size = roundUpMib(total + headroomBytes + 4 * MIB);
-  for (let round = 0; round < MAX_SIZING_ROUNDS; round++) {
+  const lowest = roundUpMib(copySpaceOfSpec(spec) + headroomBytes);
+  const fits = (size: number): { ok: boolean; grow: number } => {
     const geometry: Geometry = { sizeBytes: size, logicalSectorSize, physicalSectorSize: logicalSectorSize };
-    let layout: Layout;
     try {
-      layout = planDisk(spec, geometry);
+      const space = copySpaceOf(planDisk(spec, geometry).filesystem);
+      const free = space?.freeBytes ?? Infinity;
+      return { ok: free >= headroomBytes, grow: headroomBytes - free };
     } catch (e) {
       if (!(e instanceof GuestdiskError) || e.code !== 'TARGET_TOO_SMALL') throw e;
       const d = e.details as Record<string, unknown>;
-      const wanted = typeof d.minVolumeBytes === 'number' ? d.minVolumeBytes + 4 * MIB : typeof d.minimumBytes === 'number' ? d.minimumBytes + 4 * MIB : 0;
-      const missing = typeof d.missingBytes === 'number' ? d.missingBytes : 0;
-      size = roundUpMib(Math.max(size + missing + headroomBytes / 16, wanted, size + MIB));
-      continue;
+      const floor = typeof d.minVolumeBytes === 'number' ? d.minVolumeBytes : typeof d.minimumBytes === 'number' ? d.minimumBytes : 0;
+      return { ok: false, grow: Math.max(typeof d.missingBytes === 'number' ? d.missingBytes : 0, floor - size + 2 * MIB, size / 8) };
     }
-    const space = copySpaceOf(layout.filesystem);
-    if (!space || space.freeBytes >= headroomBytes) return size;
-    size = roundUpMib(size + (headroomBytes - space.freeBytes));
+  };
+  // Grow until it fits (each round adds what the last one lacked), then search back down for the smallest whole
+  // MiB that still fits: cluster size and overhead change with the size, so the first fit may be generous.
+  let size = lowest;
+  let round = 0;
+  for (let r = fits(size); !r.ok; r = fits(size)) {
+    if (++round > MAX_SIZING_ROUNDS) {
+      throw new GuestdiskError('INVALID_SPEC', `--size +${headroomBytes}: could not find a disk size that holds the content and the headroom; give --size explicitly`);
+    }
+    size = roundUpMib(size + Math.max(r.grow, MIB));
   }
-  throw new GuestdiskError('INVALID_SPEC', `--size +${headroomBytes}: could not find a disk size that holds the content and the headroom; give --size explicitly`);
+  let low = lowest; // may not fit
+  while (size - low > MIB) {
+    const mid = roundUpMib(low + (size - low) / 2);
+    if (mid >= size) break;
+    if (fits(mid).ok) size = mid;
+    else low = mid;
+  }
+  if (low < size && fits(low).ok) size = low;
+  return size;
 }
 
 function copySpaceOfSpec(spec: DiskSpec): number {
@@ -74,6 +87,10 @@ function copySpaceOfSpec(spec: DiskSpec): number {
   return total;
 }
 
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 function roundUpMib(bytes: number): number {
   return Math.ceil(bytes / MIB) * MIB;
 }
@@ -83,7 +100,7 @@ export function renderCopy(layout: Layout, loaded: LoadedSources, sources: reado
   const space = copySpaceOf(layout.filesystem);
   if (!space) return '';
   const lines = [
-    `copy       ${space.fileCount} files (${formatBytes(space.totalBytes)}), ${space.dirCount} directories from ${sources.join(', ')}`,
+    `copy       ${plural(space.fileCount, 'file')} (${formatBytes(space.totalBytes)}), ${plural(space.dirCount, 'directory', 'directories')} from ${sources.join(', ')}`,
     `space      ${formatBytes(space.usedBytes)} used (metadata and ${space.clusterSize}-byte clusters included), ${formatBytes(space.freeBytes)} left`,
   ];
   for (const w of loaded.tree.warnings) lines.push(`warning    ${w}`);
