@@ -68,11 +68,26 @@ export function openContentReader(sources: readonly OpenedSource[]): ContentRead
     }
   }
 
+  /** An archive is one forward stream: one member at a time, in the order asked (the writer may ask for several
+   *  at once). Each read waits for the previous one to finish. */
+  let archiveTurn: Promise<void> = Promise.resolve();
+  async function* readMemberInTurn(ref: ContentRef, source: OpenedSource, sizeBytes: number): AsyncGenerator<Uint8Array> {
+    const previous = archiveTurn;
+    let done = (): void => {};
+    archiveTurn = new Promise<void>((resolve) => { done = resolve; });
+    try {
+      await previous;
+      yield* readMember(ref, source, sizeBytes);
+    } finally {
+      done();
+    }
+  }
+
   return {
     read(ref, sizeBytes) {
       const source = sources[ref.source];
       if (!source) throw new GuestdiskError('INVALID_SPEC', `file content from source ${ref.source}, but only ${sources.length} sources are open`);
-      return source.kind === 'tar' ? readMember(ref, source, sizeBytes) : readFile(ref, source, sizeBytes);
+      return source.kind === 'tar' ? readMemberInTurn(ref, source, sizeBytes) : readFile(ref, source, sizeBytes);
     },
     async close() {
       for (const s of archives.values()) await s.close();

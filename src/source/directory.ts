@@ -34,7 +34,8 @@ export async function walkDirectory(rootPath: string, options: SourceOptions): P
   if (!rootStat.isDirectory()) throw new GuestdiskError('INVALID_SPEC', `--copy-from ${rootPath}: not a directory`, { source: rootPath });
   const state: WalkState = { options, warnings: [], problems: [], links: new Map(), order: 0 };
   const root = await walkDir(state, rootPath, '', '', rootStat, new Set([statId(rootStat)]));
-  return { root, warnings: state.warnings, problems: state.problems };
+  // Entries are looked at concurrently: sort what they reported, so messages come out the same every run.
+  return { root, warnings: [...state.warnings].sort(compareNames), problems: [...state.problems].sort((a, b) => compareNames(a.path, b.path)) };
 }
 
 function statId(s: Stats): string {
@@ -60,15 +61,64 @@ async function walkDir(state: WalkState, hostPath: string, treePath: string, nam
     named.push({ name: decoded, raw: d.name });
   }
   named.sort((a, b) => compareNames(a.name, b.name));
-  const entries: TreeNode[] = [];
-  for (const entry of named) {
-    const node = await walkEntry(state, join(hostPath, entry.name), `${treePath}/${entry.name}`, entry.name, ancestors);
-    if (node) entries.push(node);
-  }
-  return { kind: 'dir', name, mtime: clampMtime(stat.mtimeMs, state.options.timestamp), entries };
+  // A directory's files are numbered (ContentRef.order) before its subdirectories are walked: the order in which
+  // the filesystems place data (a directory's files, then its subdirectories), so the writer reads files in the
+  // order their clusters follow each other.
+  // The entries are looked at STAT_IN_FLIGHT at a time (a stat's latency, not its work, is what a big directory
+  // costs); everything that depends on order (ContentRef.order, link groups) is settled after, in sorted order.
+  const found: (FoundFile | PendingDir | null)[] = new Array(named.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < named.length) {
+      const i = next++;
+      found[i] = await walkEntry(state, join(hostPath, named[i].name), `${treePath}/${named[i].name}`, named[i].name, ancestors);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(STAT_IN_FLIGHT, named.length) }, worker));
+  const entries = found.filter((e): e is FoundFile | PendingDir => e !== null).map((e) => (e.kind === 'found-file' ? settleFile(state, e) : e));
+  const done: TreeNode[] = [];
+  for (const e of entries) done.push(e.kind === 'pending-dir' ? await walkDir(state, e.hostPath, e.treePath, e.name, e.stat, e.ancestors) : e);
+  return { kind: 'dir', name, mtime: clampMtime(stat.mtimeMs, state.options.timestamp), entries: done };
 }
 
-async function walkEntry(state: WalkState, hostPath: string, treePath: string, name: string, ancestors: ReadonlySet<string>): Promise<TreeNode | null> {
+const STAT_IN_FLIGHT = 32;
+
+interface FoundFile {
+  readonly kind: 'found-file';
+  readonly hostPath: string;
+  readonly treePath: string;
+  readonly name: string;
+  readonly stat: Stats;
+}
+
+function settleFile(state: WalkState, f: FoundFile): TreeNode {
+  let linkGroup: string | null = null;
+  if (f.stat.nlink > 1) {
+    const id = statId(f.stat);
+    linkGroup = state.links.get(id) ?? f.treePath;
+    if (!state.links.has(id)) state.links.set(id, f.treePath);
+  }
+  return {
+    kind: 'file',
+    name: f.name,
+    sizeBytes: f.stat.size,
+    mtime: clampMtime(f.stat.mtimeMs, state.options.timestamp),
+    readOnly: (f.stat.mode & READ_ONLY_OWNER_WRITE) === 0,
+    linkGroup,
+    content: { source: state.options.sourceIndex, key: f.hostPath, order: state.order++ },
+  };
+}
+
+interface PendingDir {
+  readonly kind: 'pending-dir';
+  readonly hostPath: string;
+  readonly treePath: string;
+  readonly name: string;
+  readonly stat: Stats;
+  readonly ancestors: ReadonlySet<string>;
+}
+
+async function walkEntry(state: WalkState, hostPath: string, treePath: string, name: string, ancestors: ReadonlySet<string>): Promise<FoundFile | PendingDir | null> {
   let stat = await fsp.lstat(hostPath);
   if (stat.isSymbolicLink()) {
     if (state.options.symlinks === 'skip') {
@@ -88,25 +138,11 @@ async function walkEntry(state: WalkState, hostPath: string, treePath: string, n
       state.problems.push({ path: treePath, reason: 'symbolic link loop (leads back to a directory above it); use --symlinks skip' });
       return null;
     }
-    return walkDir(state, hostPath, treePath, name, stat, new Set([...ancestors, id]));
+    return { kind: 'pending-dir', hostPath, treePath, name, stat, ancestors: new Set([...ancestors, id]) };
   }
   if (!stat.isFile()) {
     state.warnings.push(`${treePath}: not a regular file or directory (device, FIFO or socket): skipped`);
     return null;
   }
-  let linkGroup: string | null = null;
-  if (stat.nlink > 1) {
-    const id = statId(stat);
-    linkGroup = state.links.get(id) ?? treePath;
-    if (!state.links.has(id)) state.links.set(id, treePath);
-  }
-  return {
-    kind: 'file',
-    name,
-    sizeBytes: stat.size,
-    mtime: clampMtime(stat.mtimeMs, state.options.timestamp),
-    readOnly: (stat.mode & READ_ONLY_OWNER_WRITE) === 0,
-    linkGroup,
-    content: { source: state.options.sourceIndex, key: hostPath, order: state.order++ },
-  };
+  return { kind: 'found-file', hostPath, treePath, name, stat };
 }

@@ -207,10 +207,12 @@ async function writeContent(
       key: chunk.content.key, expectedBytes: chunk.contentBytes, readBytes: received,
     });
   }
-  if (written < chunk.lengthBytes) {
-    // The tail: the file's last bytes, then zeros to the end of its last sector.
-    const tail = chunk.lengthBytes - written;
+  // The tail: the file's last bytes, then zeros to the chunk's end (whole sectors or clusters), in buffer-sized
+  // pieces: after the first, all zeros, which splitZeroRuns turns into zero ranges when long.
+  while (written < chunk.lengthBytes) {
+    const tail = Math.min(buffer.length, chunk.lengthBytes - written);
     buffer.fill(0, filled, tail);
+    filled = 0;
     await emit(buffer.subarray(0, tail));
   }
 }

@@ -5,9 +5,10 @@ import { GuestdiskError } from '../errors.js';
 import { formatFilesystem, type FsChunks } from '../fs/registry.js';
 import { encodeClassicMbr, encodeGpt, encodeProtectiveMbr, type EncodedGpt } from '../partition/gpt.js';
 import type { ContentReader } from '../plan/file-tree.js';
-import type { Chunk, ContentChunk, Layout, Step } from '../plan/layout.js';
+import type { Chunk, Layout, Step } from '../plan/layout.js';
 import type { BlockTarget } from '../target/block-target.js';
 import { writeChunks, type BetweenWrites, type ChunkWriteStats } from './write-chunks.js';
+import { writeContentChunks } from './write-content.js';
 
 export interface WriteOptions {
   /** Called before every write; throw from it to stop between writes (signals, fault-injection tests). */
@@ -35,7 +36,7 @@ export async function writeDisk(layout: Layout, target: BlockTarget, options: Wr
 
   for (const [index, step] of layout.steps.entries()) {
     const limit = { startBytes: step.offsetBytes, endBytes: step.offsetBytes + step.lengthBytes, what: step.description };
-    const run = (chunks: Iterable<Chunk | ContentChunk>, base: number): Promise<void> => writeChunks(target, chunks, base, limit, stats, between, options.content ?? null);
+    const run = (chunks: Iterable<Chunk>, base: number): Promise<void> => writeChunks(target, chunks, base, limit, stats, between, options.content ?? null);
     switch (step.kind) {
       case 'flush':
         between({ kind: 'flush', offsetBytes: 0, lengthBytes: 0 });
@@ -47,7 +48,7 @@ export async function writeDisk(layout: Layout, target: BlockTarget, options: Wr
         break;
       case 'fs-body':
         await run(fsChunks().body(), step.offsetBytes);
-        await run(fsChunks().files?.() ?? [], step.offsetBytes);
+        await writeContentChunks(target, fsChunks().files?.() ?? [], step.offsetBytes, limit, stats, between, options.content ?? null);
         break;
       case 'fs-boot-backup':
         await run(fsChunks().bootBackup(), step.offsetBytes);
