@@ -38,3 +38,15 @@ export function isGuestdiskError(value: unknown): value is GuestdiskError {
 export function hex(value: number, digits = 8): string {
   return `0x${value.toString(16).padStart(digits, '0')}`;
 }
+
+/** How many offenders one message lists; `details.offenders` carries them all. */
+const LISTED_OFFENDERS = 20;
+
+/** One INVALID_SPEC error naming every offender (`path: reason`), so a user fixes them all in one go. */
+export function offendersError(what: string, offenders: readonly { readonly path: string; readonly reason: string }[]): GuestdiskError {
+  const lines = offenders.slice(0, LISTED_OFFENDERS).map((p) => `  ${p.path}: ${p.reason}`);
+  if (offenders.length > LISTED_OFFENDERS) lines.push(`  … and ${offenders.length - LISTED_OFFENDERS} more`);
+  return new GuestdiskError('INVALID_SPEC', `${what}: ${offenders.length} problem${offenders.length === 1 ? '' : 's'}\n${lines.join('\n')}`, {
+    offenders: offenders.map((p) => `${p.path}: ${p.reason}`),
+  });
+}

@@ -1,6 +1,6 @@
 // How much of a planned volume the copied tree takes and how much is left, for --dry-run and --size +HEADROOM.
 import type { FsPlan } from '../fs/registry.js';
-import { summarizeTree, type TreeSummary } from './file-tree.js';
+import { summarizeTree, type TreeSummary } from '../fs/file-tree.js';
 
 export interface CopySpace extends TreeSummary {
   readonly clusterSize: number;

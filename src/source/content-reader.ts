@@ -4,7 +4,7 @@
 // garbage for the collector to fall behind on.
 import { promises as fsp } from 'node:fs';
 import { GuestdiskError } from '../errors.js';
-import type { ContentReader, ContentRef } from '../plan/file-tree.js';
+import type { ContentReader, ContentRef } from '../disk-types.js';
 import { openArchiveStream, type ByteStream } from './byte-stream.js';
 
 export const READ_PIECE_BYTES = 1024 * 1024;

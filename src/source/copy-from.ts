@@ -3,8 +3,9 @@
 // is not UTF-8, a dangling link, two sources writing one path) is collected and refused in one error.
 import { promises as fsp } from 'node:fs';
 import { resolve } from 'node:path';
-import { GuestdiskError } from '../errors.js';
-import { compareNames, throwTreeProblems, type ContentReader, type FileTree, type TreeDir, type TreeNode } from '../plan/file-tree.js';
+import { GuestdiskError, offendersError } from '../errors.js';
+import { compareNames } from '../binary/utf16.js';
+import type { ContentReader, FileTree, TreeDir, TreeNode } from '../disk-types.js';
 import { openContentReader, type OpenedSource } from './content-reader.js';
 import { walkDirectory } from './directory.js';
 import { SYMLINK_POLICIES, type SymlinkPolicy, type SourceProblem } from './options.js';
@@ -66,7 +67,7 @@ export async function loadCopySources(list: readonly CopyFrom[], options: { time
     warnings.push(...result.warnings.map((w) => `${item.sourcePath}: ${w}`));
     root = mountTree(root, item.destPath.split('/').filter(Boolean), result.root, options.timestamp, problems, item.sourcePath);
   }
-  throwTreeProblems(problems, 'cannot copy');
+  if (problems.length > 0) throw offendersError('cannot copy', problems);
   return { tree: { root, warnings }, sources, openReader: () => openContentReader(sources) };
 }
 

@@ -4,7 +4,8 @@
 import { promises as fsp, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { GuestdiskError } from '../errors.js';
-import { compareNames, type TreeDir, type TreeNode } from '../plan/file-tree.js';
+import { compareNames } from '../binary/utf16.js';
+import type { TreeDir, TreeNode } from '../disk-types.js';
 import { clampMtime, decodeName, showBytes, type SourceOptions, type SourceProblem } from './options.js';
 
 export interface WalkResult {

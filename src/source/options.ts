@@ -1,4 +1,4 @@
-import type { TreeProblem } from '../plan/file-tree.js';
+import type { TreeProblem } from '../disk-types.js';
 
 // What every source needs to know to describe its tree, and the problems it reports back. Problems are collected,
 // never thrown one by one: `create` refuses the whole copy with one error that lists every offender.

@@ -3,7 +3,8 @@
 // implied by their files' paths; the tree is built whole, then sorted. Each file's ContentRef key is the offset of
 // its data in the uncompressed archive, which is also its read order (ContentRef.order).
 import { GuestdiskError } from '../errors.js';
-import { compareNames, type TreeDir, type TreeNode } from '../plan/file-tree.js';
+import { compareNames } from '../binary/utf16.js';
+import type { TreeDir, TreeNode } from '../disk-types.js';
 import { openArchiveStream, type ByteStream } from './byte-stream.js';
 import { clampMtime, decodeName, showBytes, type SourceOptions, type SourceProblem } from './options.js';
 import {

@@ -2,8 +2,7 @@
 // writeChunks in pieces; small files — most of a tree of many files — are read a batch at a time, several at once
 // (each costs an open, a read and a close, whose latency would otherwise add up file by file), and handed to
 // writeChunks as bytes, which merges neighbours into large writes.
-import type { ContentReader } from '../plan/file-tree.js';
-import type { Chunk, ContentChunk } from '../plan/layout.js';
+import type { Chunk, ContentChunk, ContentReader } from '../disk-types.js';
 import type { BlockTarget } from '../target/block-target.js';
 import { WRITE_CHUNK_BYTES, writeChunks, type BetweenWrites, type ChunkWriteStats } from './write-chunks.js';
 

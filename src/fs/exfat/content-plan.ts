@@ -1,10 +1,10 @@
 // The copy's part of an exFAT plan: every check on the tree (Windows' name rules, names equal through the
 // volume's up-case table, over-full directories) and whether it fits, before anything is written. The placement
 // is made again, identically, when the volume is formatted (populate.ts).
-import type { FileTree } from '../../plan/file-tree.js';
-import { throwTreeProblems } from '../../plan/file-tree.js';
-import { contentTooLarge } from '../../plan/copy-fit.js';
-import { findNameProblems, upcaseWith } from '../../plan/windows-names.js';
+import type { FileTree } from '../../disk-types.js';
+import { throwTreeProblems } from '../file-tree.js';
+import { contentTooLarge } from '../copy-fit.js';
+import { findNameProblems, upcaseWith } from '../windows-names.js';
 import { placeExfatTree } from './populate.js';
 import { upcaseMapping } from './upcase.js';
 

@@ -13,8 +13,7 @@
 //   marked UTC (UtcOffset 0x80).
 import { DOS_TIME_MAX_UNIX, DOS_TIME_MIN_UNIX } from '../../binary/time-formats.js';
 import { writeUint } from '../../binary/fields.js';
-import type { TreeDir, TreeFile, TreeNode, TreeProblem } from '../../plan/file-tree.js';
-import type { Chunk, ContentChunk } from '../../plan/layout.js';
+import type { Chunk, ContentChunk, TreeDir, TreeFile, TreeNode, TreeProblem } from '../../disk-types.js';
 import { DIR_ENTRY_SIZE } from './dir-entry.js';
 import { FAT_END_OF_CHAIN, FAT_ENTRY_BYTES, FAT_MEDIA_ENTRY, FAT_RESERVED_ENTRY, type ClusterChain } from './fat.js';
 import {

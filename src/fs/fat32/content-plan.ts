@@ -1,10 +1,10 @@
 // The copy's part of a FAT32 plan: every check on the tree (Windows' name rules, names that differ only in case,
 // files of 4 GiB, over-full directories) and whether it fits, before anything is written. The placement itself is
 // made again, identically, when the volume is formatted (populate.ts): the plan keeps only the tree and a count.
-import type { FileTree } from '../../plan/file-tree.js';
-import { throwTreeProblems } from '../../plan/file-tree.js';
-import { contentTooLarge } from '../../plan/copy-fit.js';
-import { findNameProblems, upcaseWith } from '../../plan/windows-names.js';
+import type { FileTree } from '../../disk-types.js';
+import { throwTreeProblems } from '../file-tree.js';
+import { contentTooLarge } from '../copy-fit.js';
+import { findNameProblems, upcaseWith } from '../windows-names.js';
 import { upcaseMapping } from '../exfat/upcase.js';
 import { placeFat32Tree } from './populate.js';
 

@@ -13,8 +13,7 @@
 // accessed = the spec's timestamp (when the copy was made, as a copy on Windows records it).
 import { DOS_TIME_MAX_UNIX, DOS_TIME_MIN_UNIX, unixToDosDateTime } from '../../binary/time-formats.js';
 import { writeUint } from '../../binary/fields.js';
-import type { TreeDir, TreeFile, TreeNode, TreeProblem } from '../../plan/file-tree.js';
-import type { Chunk, ContentChunk } from '../../plan/layout.js';
+import type { Chunk, ContentChunk, TreeDir, TreeFile, TreeNode, TreeProblem } from '../../disk-types.js';
 import { ATTR_ARCHIVE, ATTR_DIRECTORY, ATTR_READ_ONLY, DIR_ENTRY, DIR_ENTRY_SIZE, type DirEntry } from './dir-entry.js';
 import { FAT32_ENTRY_BYTES, FAT32_EOC, FIRST_DATA_CLUSTER, fat32MediaEntry } from './fat.js';
 import { LFN_ENTRY, lfnEntries, lfnEntryCount } from './lfn-entry.js';

@@ -2,7 +2,7 @@
 // and Namespaces" (Win32 file namespace rules). A name that breaks them could be stored by us, but Windows
 // Explorer and most programs could not open, rename or delete it, so create --copy-from refuses it up front.
 import { findLoneSurrogate } from '../binary/utf16.js';
-import type { TreeDir, TreeProblem } from './file-tree.js';
+import type { TreeDir, TreeProblem } from '../disk-types.js';
 import { forEachNode } from './file-tree.js';
 
 /** Characters the Win32 namespace reserves. */
