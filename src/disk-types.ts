@@ -70,7 +70,7 @@ export interface TreeProblem {
 }
 
 /** A copied file's bytes, which the writer streams from the copy source: `contentBytes` of them, then zeros up to
- *  `lengthBytes` (whole sectors: formatters cover the file's whole clusters). Offsets as in Chunk. */
+ *  `lengthBytes` (a whole number of sectors). Offsets as in Chunk. */
 export interface ContentChunk {
   readonly offsetBytes: number;
   readonly content: ContentRef;

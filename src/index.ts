@@ -12,6 +12,8 @@ export { openFileTarget, type FileTargetOptions } from './target/file-target.js'
 export { openBlockDeviceTarget, readBlockDeviceGeometry, partitionRereadOf, type PartitionReread } from './target/block-device.js';
 export { setIoctlEnabled } from './target/ioctl.js';
 export { findExistingData } from './inspect/existing-data.js';
+export { loadCopySources, parseCopyFrom, type CopyFrom, type LoadedSources } from './source/copy-from.js';
+export type { FileTree, TreeDir, TreeFile, TreeNode, ContentRef, ContentReader } from './disk-types.js';
 export type { Finding, Severity } from './binary/fields.js';
 export { inspectDisk, type InspectOptions } from './inspect/inspect.js';
 export { verifyDisk, verifyReport, checkExpectations, mainVolume } from './inspect/verify.js';

@@ -89,15 +89,16 @@ export async function runCreate(targetArg: string | undefined, options: CreateOp
     throw new GuestdiskError('INVALID_SPEC', '--dry-run with --lvm: plan against the volume after creating it (guestdisk create /dev/VG/LV --dry-run)');
   }
   checkHostOptions(options); // --lvm/--size/--bus/--target-dev/--cache are checked before anything is written
-  const targetPath = targetArg ?? (await prepareLvm(options, io));
-  const table = parseTableKind(options.table);
-  const fs = parseFsKind(options.fs);
+  // The sources are read (and their names checked) before anything is created, an LV included.
   const timestamp = pickTimestamp(options, io);
   const copy = await loadCopyFrom(options, timestamp);
   const headroom = parseHeadroom(options.size);
   if (headroom !== null && (!copy || options.lvm !== undefined)) {
     throw new GuestdiskError('INVALID_SPEC', '--size +HEADROOM sizes an image file from --copy-from content: give --copy-from, and an image file as TARGET');
   }
+  const targetPath = targetArg ?? (await prepareLvm(options, io));
+  const table = parseTableKind(options.table);
+  const fs = parseFsKind(options.fs);
   const spec: DiskSpec = {
     table,
     fs,

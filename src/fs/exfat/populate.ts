@@ -161,16 +161,16 @@ export function exfatDirectoryChains(placement: ExfatPlacement): ClusterChain[] 
   return placement.dirs.map((d) => ({ firstCluster: d.firstCluster, clusterCount: d.clusterCount }));
 }
 
-/** The files' data, in the sources' read order (ContentRef.order), each padded with zeros to the end of its last
- *  cluster: nothing stale is left in a reused disk's slack, and neighbouring small files make one large write. */
-export function* exfatFileChunks(placement: ExfatPlacement, clusterOffsetBytes: (cluster: number) => number, clusterSize: number): Generator<ContentChunk> {
+/** The files' data, in the sources' read order (ContentRef.order), each padded with zeros to a whole sector (the
+ *  rest of its last cluster is slack no reader looks at). */
+export function* exfatFileChunks(placement: ExfatPlacement, clusterOffsetBytes: (cluster: number) => number, sectorSize: number): Generator<ContentChunk> {
   const ordered = [...placement.files].sort((a, b) => a.node.content.source - b.node.content.source || a.node.content.order - b.node.content.order || a.firstCluster - b.firstCluster);
   for (const f of ordered) {
     yield {
       offsetBytes: clusterOffsetBytes(f.firstCluster),
       content: f.node.content,
       contentBytes: f.node.sizeBytes,
-      lengthBytes: f.clusterCount * clusterSize,
+      lengthBytes: Math.ceil(f.node.sizeBytes / sectorSize) * sectorSize,
     };
   }
 }

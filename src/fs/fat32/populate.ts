@@ -197,16 +197,16 @@ export function encodeFat32Directory(dir: Fat32PlacedDir, placement: Fat32Placem
   return out;
 }
 
-/** The files' data, in the sources' read order (ContentRef.order), each padded with zeros to the end of its last
- *  cluster: nothing stale is left in a reused disk's slack, and neighbouring small files make one large write. */
-export function* fat32FileChunks(placement: Fat32Placement, clusterOffsetBytes: (cluster: number) => number, clusterSize: number): Generator<ContentChunk> {
+/** The files' data, in the sources' read order (ContentRef.order), each padded with zeros to a whole sector (the
+ *  rest of its last cluster is slack no reader looks at). */
+export function* fat32FileChunks(placement: Fat32Placement, clusterOffsetBytes: (cluster: number) => number, sectorSize: number): Generator<ContentChunk> {
   const ordered = [...placement.files].sort((a, b) => a.node.content.source - b.node.content.source || a.node.content.order - b.node.content.order || a.firstCluster - b.firstCluster);
   for (const f of ordered) {
     yield {
       offsetBytes: clusterOffsetBytes(f.firstCluster),
       content: f.node.content,
       contentBytes: f.node.sizeBytes,
-      lengthBytes: f.clusterCount * clusterSize,
+      lengthBytes: Math.ceil(f.node.sizeBytes / sectorSize) * sectorSize,
     };
   }
 }
