@@ -1,9 +1,9 @@
 // The copied files' data (ContentChunks), written after a filesystem's body. Large files stream through
 // writeChunks in pieces; small files — most of a tree of many files — are read a batch at a time, several at once
 // (each costs an open, a read and a close, whose latency would otherwise add up file by file), and handed to
-// writeChunks as bytes, which merges neighbours into large writes. Two small files whose data is at most
-// GAP_FILL_BYTES apart (the slack of a small cluster) are joined with zeros in between: one write instead of two,
-// for a few KiB of zeros; wider gaps (large clusters) stay gaps.
+// writeChunks as bytes, which merges neighbours into large writes (formatters pad a small cluster's slack, so
+// the files of one directory are neighbours there). The gap between two chunks is never filled here: it may hold
+// a directory's clusters, written earlier in the step.
 import type { Chunk, ContentChunk, ContentReader } from '../disk-types.js';
 import type { BlockTarget } from '../target/block-target.js';
 import { WRITE_CHUNK_BYTES, writeChunks, type BetweenWrites, type ChunkWriteStats } from './write-chunks.js';
@@ -13,8 +13,6 @@ export const SMALL_CONTENT_BYTES = 256 * 1024;
 /** A batch: at most this many bytes and files in memory at once. */
 const BATCH_BYTES = 8 * WRITE_CHUNK_BYTES;
 const BATCH_FILES = 256;
-/** Largest gap between two small files' data that is filled with zeros to make one write. */
-export const GAP_FILL_BYTES = 4096;
 /** Reads in flight at once within a batch. */
 const READS_IN_FLIGHT = 16;
 
@@ -68,36 +66,6 @@ async function readBatch(batch: readonly ContentChunk[], reader: ContentReader |
     }
   };
   await Promise.all(Array.from({ length: Math.min(READS_IN_FLIGHT, batch.length) }, worker));
-  return withGapsFilled(out);
-}
-
-/** Consecutive chunks at most GAP_FILL_BYTES apart become one, the gap zero-filled (bounded by WRITE_CHUNK_BYTES). */
-function withGapsFilled(chunks: readonly Chunk[]): Chunk[] {
-  const out: Chunk[] = [];
-  let run: { offsetBytes: number; parts: Uint8Array[]; end: number } | null = null;
-  const close = (): void => {
-    if (!run) return;
-    const bytes = new Uint8Array(run.end - run.offsetBytes);
-    let at = 0;
-    for (const p of run.parts) {
-      bytes.set(p, at);
-      at += p.length;
-    }
-    out.push({ offsetBytes: run.offsetBytes, bytes });
-    run = null;
-  };
-  for (const c of chunks) {
-    if (!('bytes' in c)) continue;
-    const gap = run ? c.offsetBytes - run.end : -1;
-    if (run && gap >= 0 && gap <= GAP_FILL_BYTES && c.offsetBytes + c.bytes.length - run.offsetBytes <= WRITE_CHUNK_BYTES) {
-      if (gap > 0) run.parts.push(new Uint8Array(gap));
-      run.parts.push(c.bytes);
-      run.end = c.offsetBytes + c.bytes.length;
-      continue;
-    }
-    close();
-    run = { offsetBytes: c.offsetBytes, parts: [c.bytes], end: c.offsetBytes + c.bytes.length };
-  }
-  close();
   return out;
 }
+

@@ -112,7 +112,7 @@ export function formatExfat(plan: ExfatPlan): FsChunks {
   }).placement;
   return {
     body: () => (placement ? populatedBody(plan, placement) : body(plan)),
-    files: () => (placement ? exfatFileChunks(placement, (c) => clusterOffsetBytes(plan, c), plan.bytesPerSector) : []),
+    files: () => (placement ? exfatFileChunks(placement, (c) => clusterOffsetBytes(plan, c), plan.bytesPerSector, plan.clusterSize) : []),
     bootBackup: () => [{ offsetBytes: BOOT_REGION_SECTORS * plan.bytesPerSector, bytes: encodeBootRegion(exfatBootSectorFor(plan)) }],
     boot: () => [{ offsetBytes: 0, bytes: encodeBootRegion(exfatBootSectorFor(plan)) }],
   };

@@ -23,6 +23,8 @@ import {
 /** §7.6.7 DataLength: for a directory, at most 256 MiB. */
 export const EXFAT_MAX_DIRECTORY_BYTES = 256 * 1024 * 1024;
 const FAT_PIECE_ENTRIES = 16 * 1024;
+/** Clusters up to this size get their slack written as zeros (fat32FileChunks / exfatFileChunks). */
+export const SLACK_PAD_MAX_BYTES = 4096;
 const FIRST_CLUSTER = 2;
 
 export interface ExfatPlacedDir {
@@ -161,16 +163,17 @@ export function exfatDirectoryChains(placement: ExfatPlacement): ClusterChain[] 
   return placement.dirs.map((d) => ({ firstCluster: d.firstCluster, clusterCount: d.clusterCount }));
 }
 
-/** The files' data, in the sources' read order (ContentRef.order), each padded with zeros to a whole sector (the
- *  rest of its last cluster is slack no reader looks at). */
-export function* exfatFileChunks(placement: ExfatPlacement, clusterOffsetBytes: (cluster: number) => number, sectorSize: number): Generator<ContentChunk> {
+/** The files' data, in the sources' read order (ContentRef.order), each padded with zeros to the end of its last
+ *  cluster when clusters are small (≤ SLACK_PAD_MAX_BYTES: a few KiB of zeros make a directory's small files one
+ *  write instead of one each), else to a whole sector (the rest of the cluster is slack no reader looks at). */
+export function* exfatFileChunks(placement: ExfatPlacement, clusterOffsetBytes: (cluster: number) => number, sectorSize: number, clusterSize: number): Generator<ContentChunk> {
   const ordered = [...placement.files].sort((a, b) => a.node.content.source - b.node.content.source || a.node.content.order - b.node.content.order || a.firstCluster - b.firstCluster);
   for (const f of ordered) {
     yield {
       offsetBytes: clusterOffsetBytes(f.firstCluster),
       content: f.node.content,
       contentBytes: f.node.sizeBytes,
-      lengthBytes: Math.ceil(f.node.sizeBytes / sectorSize) * sectorSize,
+      lengthBytes: clusterSize <= SLACK_PAD_MAX_BYTES ? f.clusterCount * clusterSize : Math.ceil(f.node.sizeBytes / sectorSize) * sectorSize,
     };
   }
 }

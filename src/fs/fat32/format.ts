@@ -142,7 +142,7 @@ export function formatFat32(plan: Fat32Plan): FsChunks {
   }
 
   function* files(): Iterable<ContentChunk> {
-    if (placement) yield* fat32FileChunks(placement, clusterOffsetBytes, s);
+    if (placement) yield* fat32FileChunks(placement, clusterOffsetBytes, s, plan.clusterSize);
   }
 
   return { body, files, bootBackup, boot };

@@ -25,6 +25,8 @@ export const FAT32_MAX_DIR_ENTRIES = 65_536;
 export const FAT32_MAX_FILE_BYTES = 0xffffffff;
 /** FAT pieces built at once (entries): 64 KiB, whatever the volume's size. */
 const FAT_PIECE_ENTRIES = 16 * 1024;
+/** Clusters up to this size get their slack written as zeros (fat32FileChunks / exfatFileChunks). */
+export const SLACK_PAD_MAX_BYTES = 4096;
 
 export interface Fat32PlacedDir {
   readonly node: TreeDir;
@@ -197,16 +199,17 @@ export function encodeFat32Directory(dir: Fat32PlacedDir, placement: Fat32Placem
   return out;
 }
 
-/** The files' data, in the sources' read order (ContentRef.order), each padded with zeros to a whole sector (the
- *  rest of its last cluster is slack no reader looks at). */
-export function* fat32FileChunks(placement: Fat32Placement, clusterOffsetBytes: (cluster: number) => number, sectorSize: number): Generator<ContentChunk> {
+/** The files' data, in the sources' read order (ContentRef.order), each padded with zeros to the end of its last
+ *  cluster when clusters are small (≤ SLACK_PAD_MAX_BYTES: a few KiB of zeros make a directory's small files one
+ *  write instead of one each), else to a whole sector (the rest of the cluster is slack no reader looks at). */
+export function* fat32FileChunks(placement: Fat32Placement, clusterOffsetBytes: (cluster: number) => number, sectorSize: number, clusterSize: number): Generator<ContentChunk> {
   const ordered = [...placement.files].sort((a, b) => a.node.content.source - b.node.content.source || a.node.content.order - b.node.content.order || a.firstCluster - b.firstCluster);
   for (const f of ordered) {
     yield {
       offsetBytes: clusterOffsetBytes(f.firstCluster),
       content: f.node.content,
       contentBytes: f.node.sizeBytes,
-      lengthBytes: Math.ceil(f.node.sizeBytes / sectorSize) * sectorSize,
+      lengthBytes: clusterSize <= SLACK_PAD_MAX_BYTES ? f.clusterCount * clusterSize : Math.ceil(f.node.sizeBytes / sectorSize) * sectorSize,
     };
   }
 }
