@@ -1,8 +1,14 @@
 // Sequential byte access to a file or a decompressed stream, for the tar reader and the content readers: exact
 // reads and forward skips, so an archive is read once, in order, in bounded pieces.
 import { createReadStream, promises as fsp } from 'node:fs';
-import { createGunzip } from 'node:zlib';
+import { createRequire } from 'node:module';
 import { GuestdiskError } from '../errors.js';
+
+/** node:zlib (and the streams under it) loaded on first use: every `create` carries this module in its bundle, and
+ *  most never read a gzip archive (the build test keeps heavy modules out of create's start). */
+function createGunzip(): import('node:zlib').Gunzip {
+  return (createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib')).createGunzip();
+}
 
 export interface ByteStream {
   /** Exactly `n` bytes, or fewer only at the end of the stream. */
