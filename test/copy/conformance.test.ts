@@ -18,14 +18,14 @@ const cases = [
 ] as const;
 
 for (const c of cases) {
-  test(`check-image.sh: ${c.fs} ${c.table} ${c.sector}, ${c.clusterSize}-byte clusters, populated — 0 FAIL`, () => {
+  test(`check-image.sh: ${c.fs} ${c.table} ${c.sector}, ${c.clusterSize}-byte clusters, populated — 0 FAIL`, async () => {
     assert.ok(existsSync(CHECK), `the conformance judge is missing: ${CHECK}`);
     const tmp = makeTempDir('guestdisk-copy-conf-');
     try {
       const src = join(tmp.path, 'src');
       makeJudgeTree(src, c.clusterSize);
       const image = join(tmp.path, 'disk.img');
-      mustCli(['create', image, '--size', c.size, '--fs', c.fs, '--table', c.table, '--sector-size', String(c.sector), '--cluster-size', String(c.clusterSize),
+      await mustCli(['create', image, '--size', c.size, '--fs', c.fs, '--table', c.table, '--sector-size', String(c.sector), '--cluster-size', String(c.clusterSize),
         '--label', 'COPIED', '--copy-from', src, '--seed', 'conformance', '--timestamp', String(TIMESTAMP)]);
       const r = runTool('bash', [CHECK, image, '--label', 'COPIED', '--fs', c.fs, '--table', c.table, '--sector', String(c.sector)], { timeoutMs: 10 * 60 * 1000 });
       const summary = /(\d+) passed, (\d+) failed/.exec(r.stdout);

@@ -45,9 +45,9 @@ for (const fs of ['fat32', 'exfat']) {
       const archive = join(tmp.path, 'a.tar.gz');
       mustRun('tar', ['--format=pax', '-czf', archive, '-C', a, '.']);
       const args = (src: string, image: string): string[] => ['create', image, '--size', '96M', '--fs', fs, '--cluster-size', '1024', '--copy-from', src, '--seed', 'det', '--timestamp', String(TIMESTAMP)];
-      mustCli(args(a, join(tmp.path, 'a.img')), { TZ: 'UTC', LC_ALL: 'C' });
-      mustCli(args(b, join(tmp.path, 'b.img')), { TZ: 'Asia/Kathmandu', LC_ALL: 'tr_TR.UTF-8', LANG: 'tr_TR.UTF-8' });
-      mustCli(args(archive, join(tmp.path, 't.img')), { TZ: 'America/St_Johns' });
+      await mustCli(args(a, join(tmp.path, 'a.img')), { TZ: 'UTC', LC_ALL: 'C' });
+      await mustCli(args(b, join(tmp.path, 'b.img')), { TZ: 'Asia/Kathmandu', LC_ALL: 'tr_TR.UTF-8', LANG: 'tr_TR.UTF-8' });
+      await mustCli(args(archive, join(tmp.path, 't.img')), { TZ: 'America/St_Johns' });
       const [ha, hb, ht] = await Promise.all(['a', 'b', 't'].map((n) => sha256File(join(tmp.path, `${n}.img`))));
       assert.is(hb, ha, 'reversed tree, umask, TZ, locale');
       assert.is(ht, ha, 'tar.gz of the same tree');

@@ -25,13 +25,13 @@ const cases = [
 ];
 
 for (const c of cases) {
-  test(`exFAT ${c.sector}-byte sectors, ${c.table}, ${c.clusterSize}-byte clusters: fsck.exfat, exfat-fuse, sleuthkit read back the tree`, () => {
+  test(`exFAT ${c.sector}-byte sectors, ${c.table}, ${c.clusterSize}-byte clusters: fsck.exfat, exfat-fuse, sleuthkit read back the tree`, async () => {
     const tmp = makeTempDir('guestdisk-copy-exfat-');
     try {
       const src = join(tmp.path, 'src');
       makeJudgeTree(src, c.clusterSize);
       const image = join(tmp.path, 'disk.img');
-      mustCli(['create', image, '--size', c.size, '--fs', 'exfat', '--table', c.table, '--sector-size', String(c.sector), '--cluster-size', String(c.clusterSize),
+      await mustCli(['create', image, '--size', c.size, '--fs', 'exfat', '--table', c.table, '--sector-size', String(c.sector), '--cluster-size', String(c.clusterSize),
         '--copy-from', src, '--seed', 'copy-test', '--timestamp', String(TIMESTAMP)]);
       const expected = withoutDirMtimes(expectedListing(listTree(src), TIMESTAMP, 1, { dirMtimes: false }));
 

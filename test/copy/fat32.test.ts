@@ -30,13 +30,13 @@ const cases = [
 ];
 
 for (const c of cases) {
-  test(`FAT32 ${c.sector}-byte sectors, ${c.table}, ${c.clusterSize}-byte clusters: fsck.fat, mtools, 7-Zip, sleuthkit read back the tree`, () => {
+  test(`FAT32 ${c.sector}-byte sectors, ${c.table}, ${c.clusterSize}-byte clusters: fsck.fat, mtools, 7-Zip, sleuthkit read back the tree`, async () => {
     const tmp = makeTempDir('guestdisk-copy-fat32-');
     try {
       const src = join(tmp.path, 'src');
       makeJudgeTree(src, c.clusterSize);
       const image = join(tmp.path, 'disk.img');
-      mustCli(['create', image, '--size', c.size, '--fs', 'fat32', '--table', c.table, '--sector-size', String(c.sector), '--cluster-size', String(c.clusterSize),
+      await mustCli(['create', image, '--size', c.size, '--fs', 'fat32', '--table', c.table, '--sector-size', String(c.sector), '--cluster-size', String(c.clusterSize),
         '--copy-from', src, '--seed', 'copy-test', '--timestamp', String(TIMESTAMP)]);
       const source = listTree(src);
       // FAT keeps even seconds; directories' own times are not compared (readers differ in what they show).

@@ -69,7 +69,7 @@ function peakRssKib(dir: string, sizeBytes: number): number {
   return Number(/RSS=(\d+)/.exec(r)![1]);
 }
 
-test('peak memory does not grow with file size: 32 MiB and 1 GiB files copy within a few MiB of each other', () => {
+test('peak memory does not grow with file size: 32 MiB and 1 GiB files copy within a few MiB of each other', async () => {
   requireTool('truncate');
   const tmp = makeTempDir();
   try {

@@ -16,7 +16,7 @@ import { TIMESTAMP } from './trees.js';
 
 const ascii = (bytes: Uint8Array): string => String.fromCharCode(...bytes);
 
-test('Windows name rules', () => {
+test('Windows name rules', async () => {
   for (const bad of ['a<b', 'a>b', 'a:b', 'a"b', 'a\\b', 'a|b', 'a?b', 'a*b', 'tab\there', 'dot.', 'space ', 'CON', 'con.txt', 'Nul.tar.gz', 'COM1', 'lpt9.log', 'COM¹', 'AUX .txt', 'x'.repeat(256), '\ud800x']) {
     assert.ok(windowsNameProblem(bad), `should refuse ${JSON.stringify(bad)}`);
   }
@@ -25,14 +25,14 @@ test('Windows name rules', () => {
   }
 });
 
-test('names that differ only in case are reported per directory, through the up-case table', () => {
+test('names that differ only in case are reported per directory, through the up-case table', async () => {
   const file = (name: string) => ({ kind: 'file' as const, name, sizeBytes: 0, mtime: 0, readOnly: false, linkGroup: null, content: { source: 0, key: name, order: 0 } });
   const root: TreeDir = { kind: 'dir', name: '', mtime: 0, entries: [file('Readme'), file('README'), file('été'), file('ÉTÉ'), file('straße'), file('STRASSE'), { kind: 'dir', name: 'd', mtime: 0, entries: [file('a'), file('A')] }] };
   const problems = findNameProblems(root, fat32UpcaseName);
   assert.equal(problems.map((p) => p.path), ['/Readme', '/été', '/d/a']);
 });
 
-test('short names: valid 8.3 names stand alone (case in DIR_NTRes), others get fatgen103 basis names and ~n tails', () => {
+test('short names: valid 8.3 names stand alone (case in DIR_NTRes), others get fatgen103 basis names and ~n tails', async () => {
   assert.equal(directShortName('readme.txt') && { n: ascii(directShortName('readme.txt')!.name), r: directShortName('readme.txt')!.ntRes }, { n: 'README  TXT', r: 0x18 });
   assert.equal(directShortName('README.txt')!.ntRes, 0x10);
   assert.is(directShortName('ReadMe.txt'), null);
@@ -48,7 +48,7 @@ test('short names: valid 8.3 names stand alone (case in DIR_NTRes), others get f
   assert.is(shortNameChecksum(new TextEncoder().encode('README  TXT')), 0x73);
 });
 
-test('property: short names in a directory are unique, 11 valid bytes, and a name that needs none keeps its own', () => {
+test('property: short names in a directory are unique, 11 valid bytes, and a name that needs none keeps its own', async () => {
   const nameArb = fc.array(fc.constantFrom('a', 'B', 'c', '.', ' ', '~', '1', 'é', '日', '+', '_'), { minLength: 1, maxLength: 20 }).map((a) => a.join(''));
   fc.assert(fc.property(fc.uniqueArray(nameArb, { maxLength: 40, selector: (n) => fat32UpcaseName(n) }), (names) => {
     const short = shortNamesFor(names)!;
@@ -59,7 +59,7 @@ test('property: short names in a directory are unique, 11 valid bytes, and a nam
   }), { numRuns: 300, seed: 17 });
 });
 
-test('CLI: every offender in one INVALID_SPEC error (exit 2), and the target is not created', () => {
+test('CLI: every offender in one INVALID_SPEC error (exit 2), and the target is not created', async () => {
   const tmp = makeTempDir();
   try {
     const src = join(tmp.path, 'src');
@@ -68,12 +68,12 @@ test('CLI: every offender in one INVALID_SPEC error (exit 2), and the target is 
     writeFileSync(join(src, 'huge.bin'), '');
     truncateSync(join(src, 'huge.bin'), 4 * 1024 ** 3); // sparse: 4 GiB does not fit FAT32
     const image = join(tmp.path, 'disk.img');
-    const r = runCli(['create', image, '--size', '64M', '--fs', 'fat32', '--copy-from', src, '--seed', 's', '--timestamp', String(TIMESTAMP)]);
+    const r = await runCli(['create', image, '--size', '64M', '--fs', 'fat32', '--copy-from', src, '--seed', 's', '--timestamp', String(TIMESTAMP)]);
     assert.is(r.status, 2, r.stderr);
     for (const offender of ['/CON.txt', '/a:b', '/trailing.', '/sub/Foo', '/sub/LPT1', '/huge.bin']) assert.ok(r.stderr.includes(offender), `${offender} in ${r.stderr}`);
     assert.not.ok(r.stderr.includes('/ok.txt'));
     assert.not.ok(existsSync(image), 'nothing written');
-    const json = runCli(['create', image, '--size', '64M', '--fs', 'fat32', '--copy-from', src, '--seed', 's', '--json']);
+    const json = await runCli(['create', image, '--size', '64M', '--fs', 'fat32', '--copy-from', src, '--seed', 's', '--json']);
     const err = JSON.parse(json.stdout).error;
     assert.is(err.code, 'INVALID_SPEC');
     assert.is(err.details.offenders.length, 6);
@@ -82,7 +82,7 @@ test('CLI: every offender in one INVALID_SPEC error (exit 2), and the target is 
   }
 });
 
-test('CLI: a tree too large for the disk is TARGET_TOO_SMALL naming the missing bytes; unfinished filesystems refuse --copy-from', () => {
+test('CLI: a tree too large for the disk is TARGET_TOO_SMALL naming the missing bytes; unfinished filesystems refuse --copy-from', async () => {
   const tmp = makeTempDir();
   try {
     const src = join(tmp.path, 'src');
@@ -90,15 +90,15 @@ test('CLI: a tree too large for the disk is TARGET_TOO_SMALL naming the missing 
     writeFileSync(join(src, 'big.bin'), '');
     truncateSync(join(src, 'big.bin'), 80 * 1024 * 1024);
     const image = join(tmp.path, 'disk.img');
-    const r = runCli(['create', image, '--size', '64M', '--fs', 'fat32', '--copy-from', src, '--seed', 's', '--json']);
+    const r = await runCli(['create', image, '--size', '64M', '--fs', 'fat32', '--copy-from', src, '--seed', 's', '--json']);
     const err = JSON.parse(r.stdout).error;
     assert.is(err.code, 'TARGET_TOO_SMALL');
     assert.ok(err.details.missingBytes > 16 * 1024 * 1024);
     assert.not.ok(existsSync(image));
-    const ntfs = runCli(['create', image, '--size', '64M', '--fs', 'ntfs', '--copy-from', src, '--seed', 's']);
+    const ntfs = await runCli(['create', image, '--size', '64M', '--fs', 'ntfs', '--copy-from', src, '--seed', 's']);
     assert.is(ntfs.status, 2);
     assert.match(ntfs.stderr, /--copy-from is not supported with --fs ntfs/);
-    const none = runCli(['create', image, '--size', '64M', '--fs', 'none', '--copy-from', src, '--seed', 's']);
+    const none = await runCli(['create', image, '--size', '64M', '--fs', 'none', '--copy-from', src, '--seed', 's']);
     assert.is(none.status, 2);
     assert.not.ok(existsSync(image));
   } finally {

@@ -34,14 +34,14 @@ function withMount<T>(image: string, dir: string, fn: (mnt: string) => T): T {
   }
 }
 
-test('exFAT: 100,000 files in one directory', () => {
+test('exFAT: 100,000 files in one directory', async () => {
   const tmp = makeTempDir('guestdisk-copy-scale-');
   try {
     const src = join(tmp.path, 'src');
     mkdirSync(join(src, 'many'), { recursive: true });
     for (let i = 0; i < 100_000; i++) writeFileSync(join(src, 'many', `entry ${String(i).padStart(6, '0')}.dat`), String(i));
     const image = join(tmp.path, 'disk.img');
-    mustCli(['create', image, '--size', '+8M', '--fs', 'exfat', '--cluster-size', '512', '--copy-from', src, '--seed', 'scale', '--timestamp', String(TIMESTAMP)]);
+    await mustCli(['create', image, '--size', '+8M', '--fs', 'exfat', '--cluster-size', '512', '--copy-from', src, '--seed', 'scale', '--timestamp', String(TIMESTAMP)]);
     withMount(image, tmp.path, (mnt) => {
       const names = readdirSync(join(mnt, 'many'));
       assert.is(names.length, 100_000);
@@ -59,7 +59,7 @@ test('exFAT: 100,000 files in one directory', () => {
   }
 });
 
-test('FAT32: a directory of 100,000 entries is refused before anything is written, naming the directory', () => {
+test('FAT32: a directory of 100,000 entries is refused before anything is written, naming the directory', async () => {
   const file = (i: number): TreeNode => ({ kind: 'file', name: `entry ${i}.dat`, sizeBytes: 1, mtime: TIMESTAMP, readOnly: false, linkGroup: null, content: { source: 0, key: String(i), order: i } });
   const tree: FileTree = { root: { kind: 'dir', name: '', mtime: TIMESTAMP, entries: [{ kind: 'dir', name: 'many', mtime: TIMESTAMP, entries: Array.from({ length: 100_000 }, (_, i) => file(i)).sort((a, b) => (a.name < b.name ? -1 : 1)) }] }, warnings: [] };
   try {
@@ -72,7 +72,7 @@ test('FAT32: a directory of 100,000 entries is refused before anything is writte
   }
 });
 
-test('exFAT: a file of 4 GiB + 1 byte keeps its size and its bytes at both ends (sparse source, sparse image)', () => {
+test('exFAT: a file of 4 GiB + 1 byte keeps its size and its bytes at both ends (sparse source, sparse image)', async () => {
   const tmp = makeTempDir('guestdisk-copy-big-');
   try {
     const src = join(tmp.path, 'src');
@@ -86,7 +86,7 @@ test('exFAT: a file of 4 GiB + 1 byte keeps its size and its bytes at both ends 
     writeSync(fd, tail, 0, tail.length, 4 * GiB + 1 - tail.length);
     closeSync(fd);
     const image = join(tmp.path, 'disk.img');
-    mustCli(['create', image, '--size', '+16M', '--fs', 'exfat', '--copy-from', src, '--seed', 'big', '--timestamp', String(TIMESTAMP)]);
+    await mustCli(['create', image, '--size', '+16M', '--fs', 'exfat', '--copy-from', src, '--seed', 'big', '--timestamp', String(TIMESTAMP)]);
     assert.ok(statSync(image).blocks * 512 < 64 * MiB, 'the zeros stayed holes');
     withMount(image, tmp.path, (mnt) => {
       const p = join(mnt, 'big.bin');
@@ -108,16 +108,16 @@ test('exFAT: a file of 4 GiB + 1 byte keeps its size and its bytes at both ends 
       assert.is(read(0, MiB), expectAt(0, MiB));
       assert.is(read(4 * GiB + 1 - MiB, MiB), expectAt(4 * GiB + 1 - MiB, MiB));
     });
-    const fat = mustCliStatus(['create', join(tmp.path, 'fat.img'), '--size', '8G', '--fs', 'fat32', '--copy-from', src, '--seed', 'big', '--timestamp', String(TIMESTAMP), '--dry-run']);
+    const fat = await mustCliStatus(['create', join(tmp.path, 'fat.img'), '--size', '8G', '--fs', 'fat32', '--copy-from', src, '--seed', 'big', '--timestamp', String(TIMESTAMP), '--dry-run']);
     assert.is(fat, 2);
   } finally {
     tmp.remove();
   }
 });
 
-function mustCliStatus(args: string[]): number {
+async function mustCliStatus(args: string[]): Promise<number> {
   try {
-    mustCli(args);
+    await mustCli(args);
     return 0;
   } catch (e) {
     return Number(/exited (\d+)/.exec(String(e))?.[1] ?? -1);
