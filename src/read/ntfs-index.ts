@@ -7,6 +7,7 @@ import { decodeFileName, type FileName } from '../fs/ntfs/attributes/file-name.j
 import { FILE_INDEX_ENTRY_HEADER, splitIndexEntries } from '../fs/ntfs/index-entry.js';
 import { decodeIndexBlock, decodeIndexRoot } from '../fs/ntfs/index-node.js';
 import { decodeMftRef } from '../fs/ntfs/ntfs-time.js';
+import { upcaseUnit } from '../fs/ntfs/upcase.js';
 import { readAttributeBytes } from './ntfs-data.js';
 import { findAttribute, type NtfsFile, type NtfsMft } from './ntfs-mft.js';
 
@@ -28,7 +29,12 @@ function childVcn(entry: Uint8Array): number {
   return Number(big);
 }
 
-export async function* walkDirectoryIndex(mft: NtfsMft, dir: NtfsFile): AsyncGenerator<IndexedName> {
+interface IndexTree {
+  readonly root: Uint8Array;
+  readNode(vcn: number): Promise<Uint8Array>;
+}
+
+function indexTree(mft: NtfsMft, dir: NtfsFile): IndexTree {
   const rootAttr = findAttribute(dir, ATTR_TYPE.INDEX_ROOT, INDEX_NAME.I30);
   if (!rootAttr?.resident) throw new GuestdiskError('CORRUPT_STRUCTURE', `MFT record ${dir.recordNumber}: directory without a resident $INDEX_ROOT $I30`, { recordNumber: dir.recordNumber });
   const root = decodeIndexRoot(rootAttr.resident);
@@ -46,16 +52,59 @@ export async function* walkDirectoryIndex(mft: NtfsMft, dir: NtfsFile): AsyncGen
     return decodeIndexBlock(bytes, blockSize).entries;
   }
 
+  return { root: root.entries, readNode };
+}
+
+function keyOf(entry: { header: { indexedFile: Uint8Array; keyLength: number }; bytes: Uint8Array }): IndexedName {
+  const key = entry.bytes.subarray(FILE_INDEX_ENTRY_HEADER.sizeBytes, FILE_INDEX_ENTRY_HEADER.sizeBytes + entry.header.keyLength);
+  const ref = decodeMftRef(entry.header.indexedFile);
+  return { recordNumber: ref.recordNumber, sequenceNumber: ref.sequenceNumber, fileName: decodeFileName(key) };
+}
+
+/** Every entry of a directory, in index order. */
+export async function* walkDirectoryIndex(mft: NtfsMft, dir: NtfsFile): AsyncGenerator<IndexedName> {
+  const tree = indexTree(mft, dir);
   async function* walkNode(entries: Uint8Array, depth: number): AsyncGenerator<IndexedName> {
     if (depth > MAX_INDEX_DEPTH) throw new GuestdiskError('CORRUPT_STRUCTURE', `MFT record ${dir.recordNumber}: index deeper than ${MAX_INDEX_DEPTH} levels`);
     for (const entry of splitIndexEntries(entries, MAX_NODE_ENTRIES)) {
-      if (entry.header.ieFlags & INDEX_ENTRY_FLAG.NODE) yield* walkNode(await readNode(childVcn(entry.bytes)), depth + 1);
+      if (entry.header.ieFlags & INDEX_ENTRY_FLAG.NODE) yield* walkNode(await tree.readNode(childVcn(entry.bytes)), depth + 1);
       if (entry.header.ieFlags & INDEX_ENTRY_FLAG.END) return;
-      const key = entry.bytes.subarray(FILE_INDEX_ENTRY_HEADER.sizeBytes, FILE_INDEX_ENTRY_HEADER.sizeBytes + entry.header.keyLength);
-      const ref = decodeMftRef(entry.header.indexedFile);
-      yield { recordNumber: ref.recordNumber, sequenceNumber: ref.sequenceNumber, fileName: decodeFileName(key) };
+      yield keyOf(entry);
     }
   }
+  yield* walkNode(tree.root, 0);
+}
 
-  yield* walkNode(root.entries, 0);
+/** $I30 order ignoring case: names compared unit by unit through the volume's $UpCase, a prefix first. */
+function compareIgnoringCase(upcase: Uint8Array, a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const ua = upcaseUnit(upcase, a.charCodeAt(i));
+    const ub = upcaseUnit(upcase, b.charCodeAt(i));
+    if (ua !== ub) return ua < ub ? -1 : 1;
+  }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
+}
+
+/**
+ * The entries whose names equal `name` ignoring case, found by descending the B+ tree: in each node, the child
+ * before the first entry that sorts after `name` (equal entries may sit on both sides of a child pointer, so those
+ * children are searched too). Reads a few nodes, not the directory.
+ */
+export async function findInDirectoryIndex(mft: NtfsMft, dir: NtfsFile, name: string, upcase: Uint8Array): Promise<IndexedName[]> {
+  const tree = indexTree(mft, dir);
+  const found: IndexedName[] = [];
+  async function search(entries: Uint8Array, depth: number): Promise<void> {
+    if (depth > MAX_INDEX_DEPTH) throw new GuestdiskError('CORRUPT_STRUCTURE', `MFT record ${dir.recordNumber}: index deeper than ${MAX_INDEX_DEPTH} levels`);
+    for (const entry of splitIndexEntries(entries, MAX_NODE_ENTRIES)) {
+      const end = (entry.header.ieFlags & INDEX_ENTRY_FLAG.END) !== 0;
+      const key = end ? null : keyOf(entry);
+      const cmp = key === null ? -1 : compareIgnoringCase(upcase, name, key.fileName.fileName);
+      if (cmp <= 0 && entry.header.ieFlags & INDEX_ENTRY_FLAG.NODE) await search(await tree.readNode(childVcn(entry.bytes)), depth + 1);
+      if (cmp < 0) return;
+      if (cmp === 0) found.push(key!);
+    }
+  }
+  await search(tree.root, 0);
+  return found;
 }

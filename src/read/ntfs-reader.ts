@@ -11,10 +11,11 @@ import { decodeInterixSymlink, INTERIX_SYMLINK_MAX_BYTES } from '../fs/ntfs/inte
 import { decodeNtfsTimeMs } from '../fs/ntfs/ntfs-time.js';
 import type { BlockTarget } from '../target/block-target.js';
 import { attributeAllocatedBytes, attributeSize, readAttribute, readAttributeBytes } from './ntfs-data.js';
-import { walkDirectoryIndex } from './ntfs-index.js';
+import { findInDirectoryIndex, walkDirectoryIndex } from './ntfs-index.js';
+import { readNtfsUpcase } from './ntfs-upcase.js';
 import { findAttribute, openNtfsMft, type NtfsFile, type NtfsMft } from './ntfs-mft.js';
 import { readNtfsWarnings } from './ntfs-warnings.js';
-import { foldName, joinVolumePath, notADirectory, notFound, splitVolumePath } from './path.js';
+import { joinVolumePath, notADirectory, notFound, splitVolumePath } from './path.js';
 import type { Entry, EntryKind, ReadOptions, VolumeReader } from './types.js';
 
 /** Reparse data is at most 16 KiB ([MS-FSCC] §2.1.2.1 MAXIMUM_REPARSE_DATA_BUFFER_SIZE). */
@@ -30,7 +31,8 @@ export async function openNtfsReader(volume: BlockTarget): Promise<VolumeReader>
   const mft = await openNtfsMft(volume);
   const root = await mft.loadFile(SYSTEM_FILE.ROOT);
   if (!root) throw new GuestdiskError('CORRUPT_STRUCTURE', 'NTFS root directory (MFT record 5) is not in use');
-  const { label, warnings } = await readNtfsWarnings(mft, (name) => findChild(mft, root, name));
+  const upcase = await readNtfsUpcase(mft);
+  const { label, warnings } = await readNtfsWarnings(mft, (name) => findChild(mft, root, name, upcase));
 
   async function resolve(path: string): Promise<Located> {
     const parts = splitVolumePath(path);
@@ -40,7 +42,7 @@ export async function openNtfsReader(volume: BlockTarget): Promise<VolumeReader>
       if (!isDirectory(here.file)) throw notADirectory(here.path);
       const link = await linkOf(mft, here.file);
       if (link) throw new GuestdiskError('PATH_NOT_FOUND', `${here.path} is a ${linkKind(link)} to ${JSON.stringify(link.link?.printName ?? '')}: links are not followed`, { path: here.path });
-      const next = await findChild(mft, here.file, part);
+      const next = await findChild(mft, here.file, part, upcase);
       if (!next) throw notFound(where);
       here = { ...next, path: where };
     }
@@ -105,21 +107,17 @@ function linkKind(point: ReparsePoint): EntryKind {
   return 'reparse';
 }
 
-/** A directory's child by name: an exact match in any namespace first, else the one that matches ignoring case. */
-async function findChild(mft: NtfsMft, dir: NtfsFile, name: string): Promise<{ file: NtfsFile; name: string } | null> {
-  let folded: { recordNumber: number; name: string } | null = null;
-  const want = foldName(name);
-  for await (const n of walkDirectoryIndex(mft, dir)) {
-    if (n.recordNumber === dir.recordNumber) continue;
-    if (n.fileName.fileName === name) {
-      const file = await mft.loadFile(n.recordNumber);
-      if (file) return { file, name: await displayName(file, n.fileName.fileName, n.fileName.fileNameType) };
-    }
-    if (!folded && foldName(n.fileName.fileName) === want) folded = { recordNumber: n.recordNumber, name: n.fileName.fileName };
-  }
-  if (!folded) return null;
-  const file = await mft.loadFile(folded.recordNumber);
-  return file ? { file, name: folded.name } : null;
+/**
+ * A directory's child by name: looked up in the index ignoring case (as Windows opens names), then the exact
+ * spelling preferred among the matches (POSIX-namespace names may differ only in case).
+ */
+async function findChild(mft: NtfsMft, dir: NtfsFile, name: string, upcase: Uint8Array): Promise<{ file: NtfsFile; name: string } | null> {
+  const matches = (await findInDirectoryIndex(mft, dir, name, upcase)).filter((n) => n.recordNumber !== dir.recordNumber);
+  const best = matches.find((n) => n.fileName.fileName === name) ?? matches.find((n) => n.fileName.fileNameType !== FILE_NAME_NAMESPACE.DOS) ?? matches[0];
+  if (!best) return null;
+  const file = await mft.loadFile(best.recordNumber);
+  if (!file || file.sequenceNumber !== best.sequenceNumber) return null;
+  return { file, name: await displayName(file, best.fileName.fileName, best.fileName.fileNameType) };
 }
 
 /** Opened by its 8.3 alias, a file is still shown by its Win32 name (the one in the same directory). */
