@@ -110,6 +110,7 @@ export function sleuthkitTree(image: string, options: { offsetSectors?: number; 
     const [, typeName, , , inode, rawPath] = m;
     const path = `/${rawPath}`;
     if (/^\/\$(MFT|MFTMirr|LogFile|Volume|AttrDef|Bitmap|Boot|BadClus|Secure|UpCase|Extend|OrphanFiles|FAT1|FAT2|MBR|ALLOC_BITMAP|UPCASE_TABLE|VOLUME_GUID|TexFAT)(\/|:|$)/.test(path)) continue;
+    if (/ \((Volume Label Entry|Volume GUID Entry|Allocation Bitmap|Upcase Table)\)$/.test(path)) continue; // sleuthkit's names for exFAT system entries
     if (options.skip?.(path)) continue;
     const stream = path.slice(path.lastIndexOf('/')).includes(':');
     if (stream && !options.streams) continue;
