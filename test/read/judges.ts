@@ -108,7 +108,7 @@ export function sleuthkitTree(image: string, options: { offsetSectors?: number; 
     const m = /^([-a-zV])\/([-a-zV]) (\*\s)?([0-9]+(?:-[0-9]+-[0-9]+)?):\t(.*)$/.exec(line);
     if (!m || m[3]) continue;
     const [, typeName, , , inode, rawPath] = m;
-    const path = `/${rawPath}`;
+    const path = `/${rawPath}`.replace(/\/\.:([^/]*)$/, ':$1'); // a directory's stream: "dir/.:name" → "dir:name"
     if (/^\/\$(MFT|MFTMirr|LogFile|Volume|AttrDef|Bitmap|Boot|BadClus|Secure|UpCase|Extend|OrphanFiles|FAT1|FAT2|MBR|ALLOC_BITMAP|UPCASE_TABLE|VOLUME_GUID|TexFAT)(\/|:|$)/.test(path)) continue;
     if (/ \((Volume Label Entry|Volume GUID Entry|Allocation Bitmap|Upcase Table)\)$/.test(path)) continue; // sleuthkit's names for exFAT system entries
     if (options.skip?.(path)) continue;
