@@ -4,6 +4,7 @@
 import type { BlockTarget } from '../target/block-target.js';
 
 export interface BlockCache {
+  readonly sizeBytes: number;
   /** `lengthBytes` at `offsetBytes`, copied out of the cached blocks (a fresh array). */
   read(offsetBytes: number, lengthBytes: number): Promise<Uint8Array>;
 }
@@ -29,6 +30,7 @@ export function createBlockCache(target: BlockTarget, blockBytes = CACHE_BLOCK_B
   }
 
   return {
+    sizeBytes: target.sizeBytes,
     async read(offsetBytes, lengthBytes) {
       if (offsetBytes < 0 || lengthBytes < 0 || offsetBytes + lengthBytes > target.sizeBytes) return target.read(offsetBytes, lengthBytes); // the target's own bounds error
       const out = new Uint8Array(lengthBytes);

@@ -7,6 +7,9 @@ import { decompressLznt1 } from '../fs/ntfs/lznt1.js';
 import type { Run } from '../fs/ntfs/runlist.js';
 import type { BlockTarget } from '../target/block-target.js';
 
+/** Where attribute bytes come from: the volume itself, or its metadata cache (index blocks, lists, reparse data). */
+export type ByteSource = Pick<BlockTarget, 'read' | 'sizeBytes'>;
+
 /** The largest piece a read yields (and the largest single target read it makes). */
 export const READ_PIECE_BYTES = 1024 * 1024;
 
@@ -74,7 +77,7 @@ export function attributeAllocatedBytes(attr: NtfsAttribute, clusterSize: number
   return attr.nonResident.runs.reduce((n, r) => n + (r.lcn === null ? 0 : r.length), 0) * clusterSize;
 }
 
-async function readClusters(volume: BlockTarget, clusterSize: number, pieces: readonly Run[], out: Uint8Array, outAt: number): Promise<number> {
+async function readClusters(volume: ByteSource, clusterSize: number, pieces: readonly Run[], out: Uint8Array, outAt: number): Promise<number> {
   let at = outAt;
   for (const p of pieces) {
     const n = p.length * clusterSize;
@@ -84,7 +87,7 @@ async function readClusters(volume: BlockTarget, clusterSize: number, pieces: re
   return at;
 }
 
-async function readInside(volume: BlockTarget, offsetBytes: number, lengthBytes: number): Promise<Uint8Array> {
+async function readInside(volume: ByteSource, offsetBytes: number, lengthBytes: number): Promise<Uint8Array> {
   if (offsetBytes + lengthBytes > volume.sizeBytes) {
     throw new GuestdiskError('CORRUPT_STRUCTURE', `NTFS run at byte ${offsetBytes} (+${lengthBytes}) lies past the end of the volume (${volume.sizeBytes} bytes)`, { offsetBytes, lengthBytes });
   }
@@ -95,7 +98,7 @@ async function readInside(volume: BlockTarget, offsetBytes: number, lengthBytes:
  * Yields the attribute's bytes [fromBytes, toBytes) (default: all of it) in pieces; bytes past the initialized
  * size and in sparse runs are zeros. Encrypted data is refused: it would read as ciphertext.
  */
-export async function* readAttribute(volume: BlockTarget, clusterSize: number, attr: NtfsAttribute, fromBytes = 0, toBytes?: number): AsyncGenerator<Uint8Array> {
+export async function* readAttribute(volume: ByteSource, clusterSize: number, attr: NtfsAttribute, fromBytes = 0, toBytes?: number): AsyncGenerator<Uint8Array> {
   if (attr.resident) {
     const end = Math.min(toBytes ?? attr.resident.length, attr.resident.length);
     if (fromBytes < end) yield attr.resident.slice(fromBytes, end);
@@ -122,7 +125,7 @@ export async function* readAttribute(volume: BlockTarget, clusterSize: number, a
   }
 }
 
-async function readPlain(volume: BlockTarget, clusterSize: number, nr: NonResidentData, starts: readonly number[], startBytes: number, lengthBytes: number): Promise<Uint8Array> {
+async function readPlain(volume: ByteSource, clusterSize: number, nr: NonResidentData, starts: readonly number[], startBytes: number, lengthBytes: number): Promise<Uint8Array> {
   const firstVcn = Math.floor(startBytes / clusterSize);
   const clusters = Math.ceil((startBytes + lengthBytes) / clusterSize) - firstVcn;
   const buf = new Uint8Array(clusters * clusterSize);
@@ -133,7 +136,7 @@ async function readPlain(volume: BlockTarget, clusterSize: number, nr: NonReside
 
 /** One compression unit: all sparse is zeros, all allocated is stored plain, otherwise its allocated clusters
  *  hold LZNT1 data for the whole unit. */
-async function readCompressionUnit(volume: BlockTarget, clusterSize: number, nr: NonResidentData, starts: readonly number[], firstVcn: number, unitBytes: number): Promise<Uint8Array> {
+async function readCompressionUnit(volume: ByteSource, clusterSize: number, nr: NonResidentData, starts: readonly number[], firstVcn: number, unitBytes: number): Promise<Uint8Array> {
   const clusters = unitBytes / clusterSize;
   const pieces = mapVcns(nr.runs, starts, firstVcn, clusters);
   const allocated = pieces.reduce((n, p) => n + (p.lcn === null ? 0 : p.length), 0);
@@ -150,7 +153,7 @@ async function readCompressionUnit(volume: BlockTarget, clusterSize: number, nr:
 }
 
 /** A small attribute whole (attribute lists, reparse data, index blocks); refuses one larger than `maxBytes`. */
-export async function readAttributeBytes(volume: BlockTarget, clusterSize: number, attr: NtfsAttribute, maxBytes: number, fromBytes = 0, lengthBytes?: number): Promise<Uint8Array> {
+export async function readAttributeBytes(volume: ByteSource, clusterSize: number, attr: NtfsAttribute, maxBytes: number, fromBytes = 0, lengthBytes?: number): Promise<Uint8Array> {
   const size = attributeSize(attr);
   const length = lengthBytes ?? size - fromBytes;
   if (length > maxBytes) throw new GuestdiskError('CORRUPT_STRUCTURE', `attribute 0x${attr.type.toString(16)} of ${length} bytes is larger than the ${maxBytes} expected`, { lengthBytes: length });

@@ -48,7 +48,7 @@ function indexTree(mft: NtfsMft, dir: NtfsFile): IndexTree {
     if (!allocation) throw new GuestdiskError('CORRUPT_STRUCTURE', `MFT record ${dir.recordNumber}: index entry points to VCN ${vcn} but there is no $INDEX_ALLOCATION`);
     if (visited.has(vcn)) throw new GuestdiskError('CORRUPT_STRUCTURE', `MFT record ${dir.recordNumber}: index block at VCN ${vcn} is reached twice`);
     visited.add(vcn);
-    const bytes = await readAttributeBytes(mft.volume, clusterSize, allocation, blockSize, vcn * vcnBytes, blockSize);
+    const bytes = await readAttributeBytes(mft.metadata, clusterSize, allocation, blockSize, vcn * vcnBytes, blockSize);
     return decodeIndexBlock(bytes, blockSize).entries;
   }
 

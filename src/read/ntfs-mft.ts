@@ -10,7 +10,7 @@ import { decodeMftRecord } from '../fs/ntfs/mft-record.js';
 import { decodeRunlist, type Run } from '../fs/ntfs/runlist.js';
 import type { BlockTarget } from '../target/block-target.js';
 import { createBlockCache, type BlockCache } from './block-cache.js';
-import { mapVcns, readAttributeBytes, runStarts, type NtfsAttribute } from './ntfs-data.js';
+import { mapVcns, readAttributeBytes, runStarts, type ByteSource, type NtfsAttribute } from './ntfs-data.js';
 
 /** An attribute list names at most a few thousand extents; anything larger is damage. */
 const MAX_ATTRIBUTE_LIST_BYTES = 4 * 1024 * 1024;
@@ -34,6 +34,8 @@ export interface NtfsFile {
 
 export interface NtfsMft {
   readonly volume: BlockTarget;
+  /** The volume through a small block cache: for index blocks, attribute lists and other metadata read in pieces. */
+  readonly metadata: ByteSource;
   readonly geometry: NtfsGeometry;
   /** A file by record number: CORRUPT_STRUCTURE when the record is damaged, null when it is not in use. */
   loadFile(recordNumber: number): Promise<NtfsFile | null>;
@@ -134,7 +136,7 @@ export async function openNtfsMft(volume: BlockTarget): Promise<NtfsMft> {
     const decoded = [...base.attrs];
     const listAttr = joinAttributes(base.attrs.filter((a) => a.type === ATTR_TYPE.ATTRIBUTE_LIST))[0];
     if (listAttr) {
-      const list = decodeAttributeList(await readAttributeBytes(volume, g.clusterSize, listAttr, MAX_ATTRIBUTE_LIST_BYTES));
+      const list = decodeAttributeList(await readAttributeBytes(cache, g.clusterSize, listAttr, MAX_ATTRIBUTE_LIST_BYTES));
       const extensions = [...new Set(list.map((e) => e.recordNumber).filter((r) => r !== n))];
       if (extensions.length > MAX_EXTENSION_RECORDS) throw new GuestdiskError('CORRUPT_STRUCTURE', `MFT record ${n}: attribute list names ${extensions.length} extension records`);
       for (const r of extensions) {
@@ -154,7 +156,7 @@ export async function openNtfsMft(volume: BlockTarget): Promise<NtfsMft> {
   mftRuns = data.nonResident.runs;
   mftStarts = runStarts(mftRuns);
   mftRecordCount = Math.floor(data.nonResident.dataSize / recordBytes);
-  return { volume, geometry: g, loadFile };
+  return { volume, metadata: cache, geometry: g, loadFile };
 }
 
 export function findAttribute(file: NtfsFile, type: number, name = ''): NtfsAttribute | undefined {

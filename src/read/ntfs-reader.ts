@@ -97,7 +97,7 @@ function isDirectory(file: NtfsFile): boolean {
 async function linkOf(mft: NtfsMft, file: NtfsFile): Promise<ReparsePoint | null> {
   const attr = findAttribute(file, ATTR_TYPE.REPARSE_POINT);
   if (!attr) return null;
-  const point = decodeReparsePoint(await readAttributeBytes(mft.volume, mft.geometry.clusterSize, attr, MAX_REPARSE_BYTES));
+  const point = decodeReparsePoint(await readAttributeBytes(mft.metadata, mft.geometry.clusterSize, attr, MAX_REPARSE_BYTES));
   return (point.tag & REPARSE_TAG_NAME_SURROGATE) !== 0 ? point : null;
 }
 
@@ -132,7 +132,7 @@ async function describe(mft: NtfsMft, file: NtfsFile, name: string): Promise<Ent
   if (!si?.resident) throw new GuestdiskError('CORRUPT_STRUCTURE', `MFT record ${file.recordNumber} has no $STANDARD_INFORMATION`, { recordNumber: file.recordNumber });
   const info = decodeStandardInformation(si.resident);
   const data = findAttribute(file, ATTR_TYPE.DATA);
-  const point = findAttribute(file, ATTR_TYPE.REPARSE_POINT) ? decodeReparsePoint(await readAttributeBytes(mft.volume, mft.geometry.clusterSize, findAttribute(file, ATTR_TYPE.REPARSE_POINT)!, MAX_REPARSE_BYTES)) : null;
+  const point = findAttribute(file, ATTR_TYPE.REPARSE_POINT) ? decodeReparsePoint(await readAttributeBytes(mft.metadata, mft.geometry.clusterSize, findAttribute(file, ATTR_TYPE.REPARSE_POINT)!, MAX_REPARSE_BYTES)) : null;
   const surrogate = point !== null && (point.tag & REPARSE_TAG_NAME_SURROGATE) !== 0;
   const interix = !surrogate && !isDirectory(file) ? await interixTarget(mft, file, info.fileAttributes) : null;
   const kind: EntryKind = surrogate ? linkKind(point) : interix !== null ? 'symlink' : isDirectory(file) ? 'directory' : 'file';
@@ -174,5 +174,5 @@ async function interixTarget(mft: NtfsMft, file: NtfsFile, fileAttributes: numbe
   if ((fileAttributes & FILE_ATTR.SYSTEM) === 0) return null;
   const data = findAttribute(file, ATTR_TYPE.DATA);
   if (!data || attributeSize(data) > INTERIX_SYMLINK_MAX_BYTES) return null;
-  return decodeInterixSymlink(await readAttributeBytes(mft.volume, mft.geometry.clusterSize, data, INTERIX_SYMLINK_MAX_BYTES));
+  return decodeInterixSymlink(await readAttributeBytes(mft.metadata, mft.geometry.clusterSize, data, INTERIX_SYMLINK_MAX_BYTES));
 }

@@ -33,7 +33,7 @@ export async function readNtfsWarnings(mft: NtfsMft, findInRoot: (name: string) 
   const logData = log && findAttribute(log, ATTR_TYPE.DATA);
   if (logData && attributeSize(logData) >= LOGFILE_RESTART_BYTES) {
     try {
-      const state = decodeLogFileState(await readAttributeBytes(mft.volume, cs, logData, LOGFILE_RESTART_BYTES, 0, LOGFILE_RESTART_BYTES));
+      const state = decodeLogFileState(await readAttributeBytes(mft.metadata, cs, logData, LOGFILE_RESTART_BYTES, 0, LOGFILE_RESTART_BYTES));
       if (state.kind === 'restart' && !state.clean) {
         warnings.push({ code: 'NTFS_LOGFILE_NOT_CLEAN', message: `$LogFile (version ${state.header.majorVer}.${state.header.minorVer}) is not marked clean: Windows was stopped with changes still in its journal (a crash, or Fast Startup); files may be stale until Windows mounts the volume again` });
       }
@@ -45,7 +45,7 @@ export async function readNtfsWarnings(mft: NtfsMft, findInRoot: (name: string) 
   const hiberfil = await findInRoot('hiberfil.sys');
   const hiberData = hiberfil && findAttribute(hiberfil.file, ATTR_TYPE.DATA);
   if (hiberData && attributeSize(hiberData) >= 4) {
-    const head = new TextDecoder('latin1').decode(await readAttributeBytes(mft.volume, cs, hiberData, 4, 0, 4));
+    const head = new TextDecoder('latin1').decode(await readAttributeBytes(mft.metadata, cs, hiberData, 4, 0, 4));
     if (HIBERNATION_SIGNATURES.includes(head)) {
       warnings.push({ code: 'NTFS_HIBERNATED', message: `hiberfil.sys holds a hibernated Windows ("${head}"): files changed since then are only in that image and the volume will be rolled back when Windows resumes` });
     }
