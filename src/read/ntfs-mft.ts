@@ -7,6 +7,7 @@ import { decodeAttributeList } from '../fs/ntfs/attributes/attribute-list.js';
 import { decodeAttributes, type DecodedAttribute } from '../fs/ntfs/attributes/attribute-header.js';
 import { decodeClustersPerRecord, decodeNtfsBootSector, decodeSectorsPerCluster } from '../fs/ntfs/boot-sector.js';
 import { decodeMftRecord } from '../fs/ntfs/mft-record.js';
+import { decodeMftRef } from '../fs/ntfs/ntfs-time.js';
 import { decodeRunlist, type Run } from '../fs/ntfs/runlist.js';
 import type { BlockTarget } from '../target/block-target.js';
 import { createBlockCache, type BlockCache } from './block-cache.js';
@@ -126,7 +127,7 @@ export async function openNtfsMft(volume: BlockTarget): Promise<NtfsMft> {
     if (out[0] === 0 && out[1] === 0 && out[2] === 0 && out[3] === 0) return null; // never used
     const { header, record } = decodeMftRecord(out, recordBytes);
     if ((header.flags & MFT_RECORD_FLAG.IN_USE) === 0) return null;
-    const base = Number(BigInt(header.baseMftRecord) & 0xffffffffffffn);
+    const base = decodeMftRef(header.baseMftRecord).recordNumber;
     return { sequenceNumber: header.sequenceNumber, flags: header.flags, baseRecord: base, attrs: decodeAttributes(record, header.attrsOffset, header.bytesInUse) };
   }
 
