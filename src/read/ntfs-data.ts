@@ -128,9 +128,14 @@ export async function* readAttribute(volume: ByteSource, clusterSize: number, at
 async function readPlain(volume: ByteSource, clusterSize: number, nr: NonResidentData, starts: readonly number[], startBytes: number, lengthBytes: number): Promise<Uint8Array> {
   const firstVcn = Math.floor(startBytes / clusterSize);
   const clusters = Math.ceil((startBytes + lengthBytes) / clusterSize) - firstVcn;
-  const buf = new Uint8Array(clusters * clusterSize);
-  await readClusters(volume, clusterSize, mapVcns(nr.runs, starts, firstVcn, clusters), buf, 0);
   const skip = startBytes - firstVcn * clusterSize;
+  const pieces = mapVcns(nr.runs, starts, firstVcn, clusters);
+  if (pieces.length === 1 && pieces[0].lcn !== null) {
+    // One contiguous run (the usual case): the target's buffer is the piece, no copy.
+    return readInside(volume, pieces[0].lcn * clusterSize + skip, lengthBytes);
+  }
+  const buf = new Uint8Array(clusters * clusterSize);
+  await readClusters(volume, clusterSize, pieces, buf, 0);
   return buf.subarray(skip, skip + lengthBytes);
 }
 

@@ -18,6 +18,8 @@ const IMAGES = [
   { name: 'ntfs-ramslack.raw', source: 'msuhanov-ntfs-samples/ntfs-ramslack.raw.gz', fs: 'ntfs', label: 'RAM Slack', warnings: [] },
   { name: 'ntfs.bin', source: 'dissect-ntfs/ntfs.bin.gz', fs: 'ntfs', label: 'New Volume', warnings: [] },
   { name: 'ntfs-cloud.bin', source: 'dissect-ntfs/ntfs-cloud.bin.gz', fs: 'ntfs', label: 'Example Volume', warnings: ['NTFS_LOGFILE_NOT_CLEAN'] },
+  { name: 'ntfs.raw', source: 'msuhanov-ntfs-samples/ntfs.tgz', fs: 'ntfs', label: 'Test volume', warnings: [] },
+  { name: 'vss_2003.raw', source: 'msuhanov-dfir_ntfs/vss_2003.tgz', fs: 'ntfs', label: 'Новый том', warnings: [] },
   { name: 'exfat_win.raw', source: 'msuhanov-dfir_ntfs/exfat_win.raw.gz', fs: 'exfat', label: 'test123', warnings: [] },
   { name: 'exfat_encrypted.raw', source: 'msuhanov-dfir_ntfs/exfat_encrypted.raw.gz', fs: 'exfat', label: 'encrypted', warnings: [] },
   { name: 'exfat.bin', source: 'dissect-fat/exfat.bin', fs: 'exfat', label: 'THESIS', warnings: [] },
@@ -28,7 +30,7 @@ const IMAGES = [
 const ZEROED_PAST_VALID_DATA = new Set(['exfat_encrypted.raw:/usual_dir/0.bin.PFILE']);
 const sha256Zeros = (n: number): string => createHash('sha256').update(new Uint8Array(n)).digest('hex');
 
-for (const t of ['gzip', 'dd', 'bash', 'fls', 'icat', '7zz', 'iconv']) requireTool(t);
+for (const t of ['tar', 'gzip', 'dd', 'bash', 'fls', 'icat', '7zz', 'iconv']) requireTool(t);
 const dir = makeTempDir('guestdisk-read-corpus-');
 test.after(() => dir.remove());
 
@@ -37,6 +39,7 @@ function unpack(name: string, source: string): string {
   if (!existsSync(from)) throw new Error(`corpus file ${from} is missing (see ${CORPUS_DIR}/README.md)`);
   const to = join(dir.path, name);
   if (source.endsWith('.gz')) mustRun('bash', ['-c', 'gzip -dc "$1" | dd of="$2" bs=1M conv=sparse status=none', 'x', from, to]);
+  else if (source.endsWith('.tgz')) mustRun('tar', ['-xzf', from, '-C', dir.path, name]); // GNU tar keeps them sparse (64 / 128 GiB)
   else mustRun('cp', [from, to]);
   return to;
 }
