@@ -151,6 +151,13 @@ export async function openNtfsMft(volume: BlockTarget): Promise<NtfsMft> {
     return { recordNumber: n, sequenceNumber: base.sequenceNumber, flags: base.flags, attributes: joinAttributes(decoded) };
   }
 
+  // Record 0's own first $DATA piece maps at least the records its extension records live in.
+  const first = (await readRecord(SYSTEM_FILE.MFT))?.attrs.find((a) => a.type === ATTR_TYPE.DATA && a.name === '' && a.nonResident?.header.lowestVcn === 0);
+  if (first?.nonResident) {
+    mftRuns = decodeRunlist(first.nonResident.mappingPairs);
+    mftStarts = runStarts(mftRuns);
+    mftRecordCount = Math.floor(((first.nonResident.header.highestVcn + 1) * g.clusterSize) / recordBytes);
+  }
   const mft = await loadFile(SYSTEM_FILE.MFT);
   const data = mft?.attributes.find((a) => a.type === ATTR_TYPE.DATA && a.name === '' && a.nonResident);
   if (!data?.nonResident) throw new GuestdiskError('CORRUPT_STRUCTURE', '$MFT (record 0) has no non-resident $DATA attribute');
