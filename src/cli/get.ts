@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { GuestdiskError } from '../errors.js';
 import { findLoneSurrogate } from '../binary/utf16.js';
 import type { Entry, VolumeReader } from '../read/types.js';
-import type { CliIo } from './create.js';
+import type { CliIo } from './io.js';
 import { EXIT_FINDINGS, EXIT_OK } from './exit-codes.js';
 import { childPath, compareNames, openVolumeForRead, resolveStreamPath, splitDiskPath, type VolumeOptions } from './read-common.js';
 

@@ -2,7 +2,7 @@
 // directory's entries are sorted by name (UTF-16 code units) and, with -R, followed depth-first: only the directory
 // being printed is held, never the whole tree. --json streams one document whose schema docs/read.md gives.
 import type { Entry, VolumeReader } from '../read/types.js';
-import type { CliIo } from './create.js';
+import type { CliIo } from './io.js';
 import { childPath, compareNames, entryJson, openVolumeForRead, splitDiskPath, type VolumeOptions } from './read-common.js';
 
 export interface LsOptions extends VolumeOptions { long?: boolean; recursive?: boolean; json?: boolean }

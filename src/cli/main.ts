@@ -123,9 +123,9 @@ function buildProgram(io: CliIo, usageJson: boolean, state: RunState): Command {
     .option('-R, --recursive', 'list subdirectories too')
     .option('--json', 'one JSON document (schema in docs/read.md)'))
     .action(async (arg: string, options) => {
-      json = Boolean(options.json);
+      begin(options);
       const { runLs } = await import('./ls.js');
-      exitCode = await runLs(arg, options, io);
+      state.exitCode = await runLs(arg, options, io);
     });
   readOptions(program
     .command('cat')
@@ -133,8 +133,9 @@ function buildProgram(io: CliIo, usageJson: boolean, state: RunState): Command {
     .argument('<disk-path>', 'DISK:/PATH')
     .option('--stream <name>', 'NTFS alternate data stream'))
     .action(async (arg: string, options) => {
+      begin(options);
       const { runCat } = await import('./cat.js');
-      exitCode = await runCat(arg, options, io);
+      state.exitCode = await runCat(arg, options, io);
     });
   readOptions(program
     .command('get')
@@ -145,9 +146,9 @@ function buildProgram(io: CliIo, usageJson: boolean, state: RunState): Command {
     .option('--force', 'overwrite existing host files')
     .option('--json', 'report as JSON'))
     .action(async (arg: string, dest: string, options) => {
-      json = Boolean(options.json);
+      begin(options);
       const { runGet } = await import('./get.js');
-      exitCode = await runGet(arg, dest, options, io);
+      state.exitCode = await runGet(arg, dest, options, io);
     });
 
   program

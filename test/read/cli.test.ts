@@ -17,12 +17,12 @@ const dir = makeTempDir('guestdisk-read-cli-');
 test.after(() => dir.remove());
 
 const disk = join(dir.path, 'ntfs-gpt.img');
-mustCli(['create', disk, '--size', '256M', '--fs', 'ntfs', '--label', 'CliNtfs', '--seed', 'read-cli', '--timestamp', '2024-01-01T00:00:00Z']);
+await mustCli(['create', disk, '--size', '256M', '--fs', 'ntfs', '--label', 'CliNtfs', '--seed', 'read-cli', '--timestamp', '2024-01-01T00:00:00Z']);
 
 interface LsJson { schema: string; partition: number | null; filesystem: string; label: string | null; path: string; entries: { path: string; kind: string; sizeBytes: number; modified: string; attributes: { readOnly: boolean }; streams: { name: string; sizeBytes: number }[]; linkTarget: string | null }[]; warnings: unknown[] }
 
-function lsJson(args: string[]): LsJson {
-  return JSON.parse(mustCli(['ls', '--json', ...args]).stdout) as LsJson;
+async function lsJson(args: string[]): Promise<LsJson> {
+  return JSON.parse((await mustCli(['ls', '--json', ...args])).stdout) as LsJson;
 }
 
 function catBytes(args: string[]): { status: number; stdout: Buffer; stderr: string } {
@@ -30,13 +30,13 @@ function catBytes(args: string[]): { status: number; stdout: Buffer; stderr: str
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr.toString() };
 }
 
-test('fresh guestdisk volumes list as empty, with their label and partition', () => {
+test('fresh guestdisk volumes list as empty, with their label and partition', async () => {
   for (const [table, fs, label] of [['gpt', 'ntfs', 'EmptyNtfs'], ['mbr', 'exfat', 'EmptyExfat'], ['gpt', 'fat32', 'EMPTYFAT']] as const) {
     const image = join(dir.path, `empty-${fs}.img`);
-    mustCli(['create', image, '--size', '128M', '--table', table, '--fs', fs, '--label', label, '--seed', 'x', '--timestamp', '2024-01-01T00:00:00Z']);
-    const out = lsJson([image]);
+    await mustCli(['create', image, '--size', '128M', '--table', table, '--fs', fs, '--label', label, '--seed', 'x', '--timestamp', '2024-01-01T00:00:00Z']);
+    const out = await lsJson([image]);
     assert.equal({ ...out, disk: undefined }, { schema: 'guestdisk.ls/1', disk: undefined, partition: 1, filesystem: fs, label, path: '/', entries: [], warnings: [] }, fs);
-    assert.is(mustCli(['ls', '-l', '-R', image]).stdout, '', fs);
+    assert.is((await mustCli(['ls', '-l', '-R', image])).stdout, '', fs);
   }
 });
 
@@ -55,9 +55,9 @@ ln -s docs/hello.txt link
 
 {
   requireTool('setfattr');
-  const ls = lsJson([disk]);
+  const ls = await lsJson([disk]);
   assert.is(ls.entries.length, 0);
-  const layout = JSON.parse(mustCli(['inspect', '--json', disk]).stdout) as { partitions: { offsetBytes: number; sizeBytes: number }[] };
+  const layout = JSON.parse((await mustCli(['inspect', '--json', disk])).stdout) as { partitions: { offsetBytes: number; sizeBytes: number }[] };
   const p = layout.partitions[0];
   const loop = attachLoop(disk, { readOnly: false, offsetBytes: p.offsetBytes, sizeBytes: p.sizeBytes });
   const mnt = join(dir.path, 'mnt');
@@ -74,9 +74,9 @@ ln -s docs/hello.txt link
   }
 }
 
-test('ls --json -R: depth-first, each directory sorted by name, the same bytes on every run', () => {
-  const first = mustCli(['ls', '--json', '-R', disk]).stdout;
-  assert.is(mustCli(['ls', '--json', '-R', disk]).stdout, first);
+test('ls --json -R: depth-first, each directory sorted by name, the same bytes on every run', async () => {
+  const first = (await mustCli(['ls', '--json', '-R', disk])).stdout;
+  assert.is((await mustCli(['ls', '--json', '-R', disk])).stdout, first);
   const out = JSON.parse(first) as LsJson;
   assert.is(out.label, 'CliNtfs');
   assert.equal(out.entries.map((e) => `${e.kind} ${e.path}`), [
@@ -90,15 +90,15 @@ test('ls --json -R: depth-first, each directory sorted by name, the same bytes o
   assert.is(out.entries.find((e) => e.path === '/link')!.linkTarget, 'docs/hello.txt');
 });
 
-test('ls of a subdirectory, of a file, and -l', () => {
-  assert.is(mustCli(['ls', `${disk}:/docs`]).stdout, 'hello.txt\nsub\n');
-  assert.is(mustCli(['ls', `${disk}:/docs/hello.txt`]).stdout, 'hello.txt\n');
-  const long = mustCli(['ls', '-l', `${disk}:/`]).stdout;
+test('ls of a subdirectory, of a file, and -l', async () => {
+  assert.is((await mustCli(['ls', `${disk}:/docs`])).stdout, 'hello.txt\nsub\n');
+  assert.is((await mustCli(['ls', `${disk}:/docs/hello.txt`])).stdout, 'hello.txt\n');
+  const long = (await mustCli(['ls', '-l', `${disk}:/`])).stdout;
   assert.match(long, /^l.*  link -> docs\/hello.txt$/m);
   assert.match(long, /^-ar---  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d +2  readonly.txt$/m);
 });
 
-test('cat: a file, a stream as PATH:STREAM and with --stream, binary data unchanged', () => {
+test('cat: a file, a stream as PATH:STREAM and with --stream, binary data unchanged', async () => {
   assert.is(catBytes([`${disk}:/docs/hello.txt`]).stdout.toString(), 'hello\n');
   assert.is(catBytes([`${disk}:/docs/hello.txt:meta`]).stdout.toString(), 'meta data');
   assert.is(catBytes([`${disk}:/docs/hello.txt:meta:$DATA`]).stdout.toString(), 'meta data');
@@ -108,9 +108,9 @@ test('cat: a file, a stream as PATH:STREAM and with --stream, binary data unchan
   assert.is(big.stdout.length, 3000000);
 });
 
-test('get: the whole tree as the reader shows it, times and read-only kept, streams and links reported', () => {
+test('get: the whole tree as the reader shows it, times and read-only kept, streams and links reported', async () => {
   const dest = join(dir.path, 'copy');
-  const r = mustCli(['get', '--json', `${disk}:/`, dest]);
+  const r = await mustCli(['get', '--json', `${disk}:/`, dest]);
   const report = JSON.parse(r.stdout) as { files: number; directories: number; links: { path: string }[]; streams: { path: string; stream: string }[]; skipped: unknown[] };
   assert.is(report.files, 3);
   assert.is(report.directories, 4);
@@ -125,33 +125,33 @@ test('get: the whole tree as the reader shows it, times and read-only kept, stre
   assert.ok(cat.equals(readFileSync(join(dest, 'docs/sub/big.bin'))));
 });
 
-test('get of one file into an existing directory; an existing file needs --force', () => {
+test('get of one file into an existing directory; an existing file needs --force', async () => {
   const dest = join(dir.path, 'one');
   mustRun('mkdir', [dest]);
-  mustCli(['get', `${disk}:/docs/hello.txt`, dest]);
+  await mustCli(['get', `${disk}:/docs/hello.txt`, dest]);
   assert.is(readFileSync(join(dest, 'hello.txt'), 'utf8'), 'hello\n');
   writeFileSync(join(dest, 'other.txt'), 'keep');
-  const refused = runCli(['get', '--json', `${disk}:/docs/hello.txt`, join(dest, 'other.txt')]);
+  const refused = await runCli(['get', '--json', `${disk}:/docs/hello.txt`, join(dest, 'other.txt')]);
   assert.is(refused.status, 5, refused.stdout + refused.stderr);
   assert.is(JSON.parse(refused.stdout).error.code, 'TARGET_HAS_DATA');
   assert.is(readFileSync(join(dest, 'other.txt'), 'utf8'), 'keep');
-  mustCli(['get', '--force', `${disk}:/docs/hello.txt`, join(dest, 'other.txt')]);
+  await mustCli(['get', '--force', `${disk}:/docs/hello.txt`, join(dest, 'other.txt')]);
   assert.is(readFileSync(join(dest, 'other.txt'), 'utf8'), 'hello\n');
 });
 
-test('errors: a missing path or partition is PATH_NOT_FOUND (exit 11); cat needs a path; a link is not followed', () => {
-  const missing = runCli(['ls', '--json', `${disk}:/nope`]);
+test('errors: a missing path or partition is PATH_NOT_FOUND (exit 11); cat needs a path; a link is not followed', async () => {
+  const missing = await runCli(['ls', '--json', `${disk}:/nope`]);
   assert.is(missing.status, 11);
   assert.is(JSON.parse(missing.stdout).error.code, 'PATH_NOT_FOUND');
-  assert.is(runCli(['ls', '--partition', '2', disk]).status, 11);
-  assert.is(runCli(['cat', disk]).status, 2);
+  assert.is((await runCli(['ls', '--partition', '2', disk])).status, 11);
+  assert.is((await runCli(['cat', disk])).status, 2);
   const link = catBytes([`${disk}:/link`]);
   assert.is(link.status, 11);
   assert.match(link.stderr, /links are not followed/);
-  assert.is(runCli(['cat', `${disk}:/docs`]).status, 11);
+  assert.is((await runCli(['cat', `${disk}:/docs`])).status, 11);
 });
 
-test('names the host cannot store are named, not mangled', () => {
+test('names the host cannot store are named, not mangled', async () => {
   assert.is(unstorableName('ok name.txt'), null);
   assert.match(unstorableName('a/b')!, /"\/"/);
   assert.match(unstorableName('..')!, /reserved/);

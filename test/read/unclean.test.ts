@@ -51,7 +51,7 @@ test('NTFS: hibernated (hiberfil.sys starts with HIBR), then also marked dirty',
     mustRun('umount', [mnt]);
   }
   assert.equal(await warningsOf(image), ['NTFS_HIBERNATED']);
-  const cli = runCli(['ls', image]);
+  const cli = await runCli(['ls', image]);
   assert.is(cli.status, 0);
   assert.match(cli.stderr, /warning: NTFS_HIBERNATED/);
   // $Volume's $VOLUME_INFORMATION: record 3 of $MFT (boot sector: cluster size, $MFT LCN); flags at value + 0x0a.
