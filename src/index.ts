@@ -21,3 +21,5 @@ export type {
   DiskReport, VerifyReport, VerifyExpectations, InspectFinding, PartitionReport, FilesystemReport, TableReport,
   GptTableReport, MbrTableReport, GptHeaderReport, SectorSizeSource, FsDetails, NtfsReport, ExfatReport, FatReport,
 } from './inspect/report.js';
+export { openVolume, openDiskVolume, type DiskVolume } from './read/open-volume.js';
+export type { VolumeReader, Entry, EntryKind, EntryTimes, EntryAttributes, StreamInfo, ReadOptions, VolumeWarning, ReadableFs } from './read/types.js';
