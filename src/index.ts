@@ -18,8 +18,10 @@ export type { Finding, Severity } from './binary/fields.js';
 export { inspectDisk, type InspectOptions } from './inspect/inspect.js';
 export { verifyDisk, verifyReport, checkExpectations, mainVolume } from './inspect/verify.js';
 export { detectSectorSize, type SectorSizeGuess } from './inspect/sector-size.js';
-export { FINDING_CODES, windowsMeaning } from './inspect/finding-codes.js';
+export { FINDING_CODES, windowsMeaning, type FindingCode } from './inspect/finding-codes.js';
 export type {
   DiskReport, VerifyReport, VerifyExpectations, InspectFinding, PartitionReport, FilesystemReport, TableReport,
-  GptTableReport, MbrTableReport, GptHeaderReport, SectorSizeSource,
+  GptTableReport, MbrTableReport, GptHeaderReport, SectorSizeSource, FsDetails, NtfsReport, ExfatReport, FatReport,
 } from './inspect/report.js';
+export { openVolume, openDiskVolume, type DiskVolume } from './read/open-volume.js';
+export type { VolumeReader, Entry, EntryKind, EntryTimes, EntryAttributes, StreamInfo, ReadOptions, VolumeWarning, ReadableFs } from './read/types.js';
