@@ -4,7 +4,7 @@ import { GuestdiskError } from '../errors.js';
 import { createRequire } from 'node:module';
 
 /** The only programs guestdisk ever runs (issue 7): anything else is a bug. */
-export const HOST_PROGRAMS = ['lvcreate', 'lvs', 'virsh'] as const;
+export const HOST_PROGRAMS = ['lvcreate', 'lvextend', 'lvs', 'virsh'] as const;
 export type HostProgram = (typeof HOST_PROGRAMS)[number];
 
 export interface HostCommandResult {
