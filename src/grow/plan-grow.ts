@@ -121,28 +121,44 @@ function tableSteps(table: GrowTable, s: number): GrowStep[] {
   return steps;
 }
 
-function ntfsSteps(fs: NtfsGrowPlan, source: GrowSource, base: number): GrowStep[] {
+/** Before the partition grows: the old boot sector copied into the partition's new last sector (where every
+ *  checker looks for the backup, ntfsfix byte for byte), and the new $Bitmap into clusters nothing uses. */
+function ntfsPrepareSteps(fs: NtfsGrowPlan, source: GrowSource, base: number): GrowStep[] {
+  const s = source.logicalSectorSize;
+  const cs = fs.clusterSize;
+  return [
+    step('ntfs-old-boot-copy', base + fs.backupBootOffsetBytes, s, 'the old boot sector, copied to the partition\'s new last sector'),
+    ...fs.newBitmap.runs.map((r, i) =>
+      step('ntfs-bitmap', base + r.lcn! * cs, r.length * cs, `new $Bitmap, run ${i + 1} of ${fs.newBitmap.runs.length}: LCN ${r.lcn}, ${r.length} clusters`)),
+    step('flush', 0, 0, 'flush: the new $Bitmap and the boot sector copy, unreferenced yet'),
+  ];
+}
+
+/** After the partition grew: records 6 and 8, then the backup and the main boot sector (the commit). */
+function ntfsCommitSteps(fs: NtfsGrowPlan, source: GrowSource, base: number): GrowStep[] {
   const src = source.filesystem;
   if (src.kind !== 'ntfs') throw new GuestdiskError('INVALID_SPEC', 'NTFS plan without an NTFS source');
   const s = source.logicalSectorSize;
-  const cs = fs.clusterSize;
   const rs = src.mftRecordSize;
-  const steps: GrowStep[] = fs.newBitmap.runs.map((r, i) =>
-    step('ntfs-bitmap', base + r.lcn! * cs, r.length * cs, `new $Bitmap, run ${i + 1} of ${fs.newBitmap.runs.length}: LCN ${r.lcn}, ${r.length} clusters`));
-  steps.push(step('ntfs-backup-boot', base + fs.backupBootOffsetBytes, s, `backup boot sector in the partition's new last sector`));
-  steps.push(step('flush', 0, 0, 'flush: the new $Bitmap and backup boot sector, unreferenced yet'));
-  if (src.bootRecord) {
-    steps.push(step('ntfs-records', base + src.bitmapRecord.offsetBytes, 3 * rs, 'MFT records 6–8: $Bitmap and $BadClus:$Bad for the grown volume'));
+  const steps: GrowStep[] = [];
+  const mirror = (): GrowStep[] => (src.mirror
+    ? [step('ntfs-mirror-6', base + src.mirror.bitmapOffsetBytes, rs, '$MFTMirr copy of record 6'), step('ntfs-mirror-8', base + src.mirror.badClusOffsetBytes, rs, '$MFTMirr copy of record 8')]
+    : []);
+  const backup = step('ntfs-backup-boot', base + fs.backupBootOffsetBytes, s, 'backup boot sector (new size) in the partition\'s last sector');
+  if (src.head) {
+    // Records and boot sector in one request: no stop between them. The backup goes first (checkers read the
+    // primary; ntfsfix alone compares the two, and the next step makes them equal).
+    steps.push(...mirror(), backup, step('ntfs-commit', base, src.head.length, `boot sector (${fs.after.totalSectors} sectors) and MFT records 6–8 in one write (commit)`));
   } else {
-    steps.push(step('ntfs-record-6', base + src.bitmapRecord.offsetBytes, rs, 'MFT record 6: $Bitmap for the grown volume'));
-    steps.push(step('ntfs-record-8', base + src.badClusRecord.offsetBytes, rs, 'MFT record 8: $BadClus:$Bad for the grown volume'));
+    if (src.bootRecord) {
+      steps.push(step('ntfs-records', base + src.bitmapRecord.offsetBytes, 3 * rs, 'MFT records 6–8: $Bitmap and $BadClus:$Bad for the grown volume'));
+    } else {
+      steps.push(step('ntfs-record-6', base + src.bitmapRecord.offsetBytes, rs, 'MFT record 6: $Bitmap for the grown volume'));
+      steps.push(step('ntfs-record-8', base + src.badClusRecord.offsetBytes, rs, 'MFT record 8: $BadClus:$Bad for the grown volume'));
+    }
+    steps.push(...mirror(), step('flush', 0, 0, 'flush: records in place before a boot sector declares the new size'));
+    steps.push(backup, step('ntfs-boot', base, s, `boot sector: ${fs.after.totalSectors} sectors (commit)`));
   }
-  if (src.mirror) {
-    steps.push(step('ntfs-mirror-6', base + src.mirror.bitmapOffsetBytes, rs, '$MFTMirr copy of record 6'));
-    steps.push(step('ntfs-mirror-8', base + src.mirror.badClusOffsetBytes, rs, '$MFTMirr copy of record 8'));
-  }
-  steps.push(step('flush', 0, 0, 'flush: records in place before the boot sector declares the new size'));
-  steps.push(step('ntfs-boot', base, s, `boot sector: ${fs.after.totalSectors} sectors (commit)`));
   steps.push(step('flush', 0, 0, 'flush: volume grown'));
   return steps;
 }
@@ -170,9 +186,11 @@ export function planGrow(source: GrowSource, newSizeBytes: number, options: Grow
   } else if (!decision.table) {
     throw new GuestdiskError('INVALID_SPEC', `partition ${decision.partition.number} already fills the disk (${newSizeBytes} bytes): nothing to grow`, { sizeBytes: newSizeBytes });
   }
+  const base = decision.partition.startLba * s;
   const steps = [
+    ...(filesystem ? ntfsPrepareSteps(filesystem, source, base) : []),
     ...(decision.table ? tableSteps(decision.table, s) : []),
-    ...(filesystem ? ntfsSteps(filesystem, source, decision.partition.startLba * s) : []),
+    ...(filesystem ? ntfsCommitSteps(filesystem, source, base) : []),
   ];
   const notes: string[] = [];
   if (!decision.table) notes.push(`partition ${decision.partition.number} already ends at the end of the disk: only its volume grows (a grow that was interrupted, resumed)`);

@@ -8,7 +8,7 @@ import { decodeAttributes, type DecodedAttribute } from '../fs/ntfs/attributes/a
 import { decodeVolumeInformation, VOLUME_FLAG } from '../fs/ntfs/attributes/volume-information.js';
 import { decodeClustersPerRecord, decodeNtfsBootSector, decodeSectorsPerCluster, NTFS_BOOT_SECTOR } from '../fs/ntfs/boot-sector.js';
 import { mapStreamRange } from '../fs/ntfs/grow-bitmap.js';
-import type { MftRecordAt, NtfsGrowSource, StreamLayout } from '../fs/ntfs/grow.js';
+import { MAX_COMMIT_SPAN_BYTES, type MftRecordAt, type NtfsGrowSource, type StreamLayout } from '../fs/ntfs/grow.js';
 import { decodeLogFileState } from '../fs/ntfs/logfile.js';
 import { decodeMftRecord } from '../fs/ntfs/mft-record.js';
 import { decodeRunlist, type Run } from '../fs/ntfs/runlist.js';
@@ -74,7 +74,17 @@ export async function readNtfsGrowSource(volume: BlockTarget): Promise<NtfsGrowS
   const contiguous = between.offsetBytes === bitmapRecord.offsetBytes + rs && badClusRecord.offsetBytes === between.offsetBytes + rs;
   const bitmap = streamOf(attributesOf(bitmapRecord).find((a) => a.type === ATTR_TYPE.DATA && a.name === ''), '$Bitmap:$DATA');
   const bad = streamOf(attributesOf(badClusRecord).find((a) => a.type === ATTR_TYPE.DATA && a.name === '$Bad'), '$BadClus:$Bad');
-  if (bitmap.dataSize * 8 < clusterCount) throw corrupt(`$Bitmap holds ${bitmap.dataSize * 8} bits for ${clusterCount} clusters`);
+  // A commit write torn in half (a device that lost power mid-request) leaves the new boot sector over the old
+  // records: $BadClus:$Bad still covers the old volume exactly, and the volume is grown again from there.
+  let clusters = clusterCount;
+  let sectors = bs.numberOfSectors;
+  const badClusters = bad.runs.reduce((n, r) => n + r.length, 0);
+  if (bitmap.dataSize * 8 < clusterCount && badClusters < clusterCount && bitmap.dataSize * 8 >= badClusters) {
+    clusters = badClusters;
+    sectors = (badClusters * clusterSize) / bs.bytesPerSector;
+  } else if (bitmap.dataSize * 8 < clusterCount) {
+    throw corrupt(`$Bitmap holds ${bitmap.dataSize * 8} bits for ${clusterCount} clusters`);
+  }
 
   // $MFTMirr: records 6 and 8 are mirrored only when its stream is long enough (large clusters).
   const mirrStream = streamOf(attributesOf(await recordAt(SYSTEM_FILE.MFT_MIRR)).find((a) => a.type === ATTR_TYPE.DATA && a.name === ''), '$MFTMirr:$DATA');
@@ -88,11 +98,13 @@ export async function readNtfsGrowSource(volume: BlockTarget): Promise<NtfsGrowS
     mirror = { bitmapOffsetBytes: at(SYSTEM_FILE.BITMAP), badClusOffsetBytes: at(SYSTEM_FILE.BAD_CLUS) };
   }
 
+  const headEnd = badClusRecord.offsetBytes + rs;
+  const head = contiguous && headEnd <= MAX_COMMIT_SPAN_BYTES ? await volume.read(0, headEnd) : null;
   let serial = '';
   for (let i = 7; i >= 0; i--) serial += bs.volumeSerialNumber[i].toString(16).padStart(2, '0');
   return {
-    kind: 'ntfs', bytesPerSector: bs.bytesPerSector, clusterSize, mftRecordSize: rs, totalSectors: bs.numberOfSectors, clusterCount,
-    bootSector, bitmapRecord, badClusRecord, bootRecord: contiguous ? between : null, mirror, bitmap, bad, serial,
+    kind: 'ntfs', bytesPerSector: bs.bytesPerSector, clusterSize, mftRecordSize: rs, totalSectors: sectors, clusterCount: clusters,
+    bootSector, bitmapRecord, badClusRecord, bootRecord: contiguous ? between : null, head, mirror, bitmap, bad, serial,
   };
 }
 

@@ -10,6 +10,7 @@ export type GrowStepKind =
   | 'gpt-primary-header'
   | 'mbr' // sector 0: the protective MBR's size, or the classic record's size and CHS end
   | 'ntfs-bitmap' // the new $Bitmap, written into clusters nothing uses yet
+  | 'ntfs-old-boot-copy' // the old boot sector, copied to the partition's new last sector before the partition grows
   | 'ntfs-backup-boot' // the boot sector copy in the partition's new last sector
   | 'ntfs-records' // MFT records 6 ($Bitmap) to 8 ($BadClus), one write
   | 'ntfs-record-6'
@@ -17,6 +18,7 @@ export type GrowStepKind =
   | 'ntfs-mirror-6' // $MFTMirr's copies, when it is long enough to hold records 6 and 8
   | 'ntfs-mirror-8'
   | 'ntfs-boot' // the boot sector: the commit of the grown volume
+  | 'ntfs-commit' // boot sector and records 6–8 in one write, when they lie close: the commit
   | 'flush';
 
 /** One write (or barrier); its bytes are made at write time from the plan and its source. */

@@ -3,7 +3,7 @@
 // new $Bitmap reads the disk again, a piece at a time, from the old $Bitmap, which no step before it changes.
 import { GuestdiskError } from '../errors.js';
 import { bitmapPieces, encodeBitmapPiece, mapStreamRange } from '../fs/ntfs/grow-bitmap.js';
-import { encodeGrownBootSector, encodeGrownRecords, type NtfsGrowPlan, type NtfsGrowSource } from '../fs/ntfs/grow.js';
+import { encodeGrownBootSector, encodeGrownHead, encodeGrownRecords, type NtfsGrowPlan, type NtfsGrowSource } from '../fs/ntfs/grow.js';
 import { encodeGrownClassicMbr, encodeGrownGpt, encodeGrownProtectiveMbr } from '../grow/encode-table.js';
 import type { GrowPlan, GrowSource, GrowStep } from '../grow/types.js';
 import type { Chunk } from '../plan/layout.js';
@@ -117,9 +117,15 @@ export async function writeGrow(plan: GrowPlan, source: GrowSource, target: Bloc
       case 'ntfs-bitmap':
         await writeAsyncChunks(target, bitmapRunChunks(target, base, need(fs), need(ntfs), step), step.offsetBytes, limit, stats, between);
         break;
+      case 'ntfs-old-boot-copy':
+        await put(need(ntfs).bootSector);
+        break;
       case 'ntfs-backup-boot':
       case 'ntfs-boot':
         await put(encodeGrownBootSector(need(ntfs), need(fs)));
+        break;
+      case 'ntfs-commit':
+        await put(encodeGrownHead(need(ntfs), need(fs)));
         break;
       case 'ntfs-records':
         await put(concat(need(records).bitmap, need(ntfs?.bootRecord).bytes, need(records).badClus));

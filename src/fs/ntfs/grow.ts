@@ -40,6 +40,10 @@ export interface NtfsGrowSource {
   readonly badClusRecord: MftRecordAt;
   /** Record 7, when records 6–8 lie back to back (then they are written in one request). */
   readonly bootRecord: MftRecordAt | null;
+  /** The volume's bytes from its start to the end of record 8, when records 6–8 lie back to back within
+   *  MAX_COMMIT_SPAN_BYTES of the start (mkntfs and guestdisk put $MFT at 16 KiB): then the boot sector and the
+   *  records are written in one request, so no process stop leaves one without the other. */
+  readonly head: Uint8Array | null;
   /** Where $MFTMirr keeps copies of records 6 and 8, when it is long enough to hold them. */
   readonly mirror: { readonly bitmapOffsetBytes: number; readonly badClusOffsetBytes: number } | null;
   readonly bitmap: StreamLayout;
@@ -62,6 +66,9 @@ export interface NtfsGrowPlan {
   /** Volume-relative byte offset of the backup boot sector: the partition's new last sector. */
   readonly backupBootOffsetBytes: number;
 }
+
+/** Largest boot-sector-to-record-8 span written as one request. */
+export const MAX_COMMIT_SPAN_BYTES = 1024 * 1024;
 
 /** The mapping pairs of a 1 KiB record hold a few dozen runs; a bitmap scattered wider is placed in the new space. */
 export const MAX_NEW_BITMAP_RUNS = 16;
@@ -97,13 +104,22 @@ function placeBitmap(need: number, free: readonly Run[], newSpaceLcn: number): {
   return { runs: [{ lcn: newSpaceLcn, length: need }], placement: 'new-space' };
 }
 
-/** $Bad extended with a sparse run up to `clusterCount` (merged into a trailing sparse run). */
+/** $Bad cut or extended (with a sparse run, merged into a trailing one) to exactly `clusterCount` clusters. A
+ *  resumed grow finds it already longer than the volume the boot sector declares. */
 function grownBadRuns(old: readonly Run[], clusterCount: number): Run[] {
-  const extra = clusterCount - runClusters(old);
-  const runs = [...old];
-  const last = runs[runs.length - 1];
-  if (last && last.lcn === null) runs[runs.length - 1] = { lcn: null, length: last.length + extra };
-  else runs.push({ lcn: null, length: extra });
+  const runs: Run[] = [];
+  let have = 0;
+  for (const r of old) {
+    if (have >= clusterCount) break;
+    const length = Math.min(r.length, clusterCount - have);
+    runs.push({ lcn: r.lcn, length });
+    have += length;
+  }
+  if (have < clusterCount) {
+    const last = runs[runs.length - 1];
+    if (last && last.lcn === null) runs[runs.length - 1] = { lcn: null, length: last.length + clusterCount - have };
+    else runs.push({ lcn: null, length: clusterCount - have });
+  }
   return runs;
 }
 
@@ -122,7 +138,7 @@ export function planNtfsGrow(source: NtfsGrowSource, partitionSizeBytes: number,
     const maxBytes = (NTFS_MAX_CLUSTERS * cs) + source.bytesPerSector;
     throw new GuestdiskError('UNSUPPORTED_GEOMETRY', `NTFS with ${cs}-byte clusters holds at most ${NTFS_MAX_CLUSTERS} clusters (a partition of ${maxBytes} bytes); ${after.clusterCount} needed: grow to at most that size`, { clusterCount: after.clusterCount, maxClusters: NTFS_MAX_CLUSTERS, maxPartitionBytes: maxBytes });
   }
-  if (runClusters(source.bad.runs) !== source.clusterCount) {
+  if (runClusters(source.bad.runs) < source.clusterCount) {
     throw new GuestdiskError('CORRUPT_STRUCTURE', `$BadClus:$Bad maps ${runClusters(source.bad.runs)} clusters, the volume has ${source.clusterCount}: run chkdsk (or ntfsfix) first`, { badClusters: runClusters(source.bad.runs), clusterCount: source.clusterCount });
   }
   const inOld = free.filter((r) => r.lcn !== null && r.lcn + r.length <= source.clusterCount);
@@ -170,4 +186,15 @@ export function encodeGrownBootSector(source: NtfsGrowSource, plan: NtfsGrowPlan
   const sector = Uint8Array.from(source.bootSector);
   NTFS_BOOT_SECTOR.encodeInto({ ...boot, numberOfSectors: plan.after.totalSectors }, sector);
   return sector;
+}
+
+/** The volume's head [0, end of record 8) with the new boot sector and records 6 and 8 in place. */
+export function encodeGrownHead(source: NtfsGrowSource, plan: NtfsGrowPlan): Uint8Array {
+  if (!source.head) throw new GuestdiskError('INVALID_SPEC', 'NTFS: the boot sector and records 6–8 are too far apart for one write');
+  const out = Uint8Array.from(source.head);
+  const records = encodeGrownRecords(source, plan);
+  out.set(encodeGrownBootSector(source, plan), 0);
+  out.set(records.bitmap, source.bitmapRecord.offsetBytes);
+  out.set(records.badClus, source.badClusRecord.offsetBytes);
+  return out;
 }
