@@ -59,6 +59,8 @@ export function* bitmapPieces(g: BitmapGrowth, pieceBytes = GROW_BITMAP_PIECE_BY
 function fillBits(bytes: Uint8Array, baseBit: number, from: number, to: number, value: 0 | 1): void {
   let a = Math.max(from, baseBit) - baseBit;
   const b = Math.min(to, baseBit + bytes.length * 8) - baseBit;
+  // Ranges outside the piece give b ≤ a, possibly beyond 2^31: never let them reach the int32 bit operators.
+  if (b <= a) return;
   while (a < b && (a & 7) !== 0) {
     bytes[a >> 3] = value ? bytes[a >> 3] | (1 << (a & 7)) : bytes[a >> 3] & ~(1 << (a & 7));
     a++;
