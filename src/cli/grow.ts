@@ -129,6 +129,8 @@ async function growLogicalVolume(lvm: string, options: GrowCliOptions, io: CliIo
     await opened.target.close();
   }
   if (options.dryRun) return printDryRun(lv.path, planned.plan, options, io);
+  // A volume in use (mounted, held, a running VM's disk) is refused before lvextend changes anything.
+  await (await openBlockDeviceTarget({ path: lv.path, mode: 'write' })).close();
   const grown = await extendLogicalVolume(runner, name, growth);
   io.stderr(`extended logical volume ${name.vg}/${name.lv}: ${lv.sizeBytes} → ${grown.sizeBytes} bytes`);
   return growDevice(grown.path, { ...options, size: undefined }, io);
