@@ -42,6 +42,9 @@ async function* bitmapRunChunks(target: BlockTarget, base: number, fs: NtfsGrowP
     streamStart += r.length * cs;
   }
   const streamEnd = streamStart + step.lengthBytes;
+  const sectorSize = target.logicalSectorSize;
+  // Where the bitmap's data ends, rounded up to a sector (writes stay sector-aligned), within this run.
+  const dataEnd = Math.max(Math.min(streamEnd, Math.ceil(g.newBitmapBytes / sectorSize) * sectorSize), streamStart);
   let zeroFrom = -1; // neighbouring zero pieces go out as one range
   for (const piece of bitmapPieces(g)) {
     const a = Math.max(piece.startBytes, streamStart);
@@ -58,10 +61,16 @@ async function* bitmapRunChunks(target: BlockTarget, base: number, fs: NtfsGrowP
       if (p.volumeOffsetBytes !== null) old.set(await target.read(base + p.volumeOffsetBytes, p.lengthBytes), p.streamOffsetBytes - piece.startBytes);
     }
     const bytes = encodeBitmapPiece(g, piece, old);
+    if (b === g.newBitmapBytes && b % sectorSize !== 0) {
+      // The data size is a multiple of 8 bytes, not of a sector: the last sector is written whole, zero-padded.
+      const padded = new Uint8Array(dataEnd - a);
+      padded.set(bytes.subarray(a - piece.startBytes, b - piece.startBytes));
+      yield { offsetBytes: a - streamStart, bytes: padded };
+      continue;
+    }
     yield { offsetBytes: a - streamStart, bytes: bytes.subarray(a - piece.startBytes, b - piece.startBytes) };
   }
-  // The run's tail past the bitmap's data size (the last cluster's slack) reads as zeros.
-  const dataEnd = Math.max(Math.min(streamEnd, g.newBitmapBytes), streamStart);
+  // The run's tail past the bitmap's data (the last cluster's slack) reads as zeros.
   if (zeroFrom < 0 && dataEnd < streamEnd) zeroFrom = dataEnd;
   if (zeroFrom >= 0) yield { offsetBytes: zeroFrom - streamStart, zeroBytes: streamEnd - zeroFrom };
 }

@@ -141,7 +141,11 @@ export function planNtfsGrow(source: NtfsGrowSource, partitionSizeBytes: number,
   if (runClusters(source.bad.runs) < source.clusterCount) {
     throw new GuestdiskError('CORRUPT_STRUCTURE', `$BadClus:$Bad maps ${runClusters(source.bad.runs)} clusters, the volume has ${source.clusterCount}: run chkdsk (or ntfsfix) first`, { badClusters: runClusters(source.bad.runs), clusterCount: source.clusterCount });
   }
-  const inOld = free.filter((r) => r.lcn !== null && r.lcn + r.length <= source.clusterCount);
+  // Free clusters inside the commit write's span would be overwritten by it with what they held before: skip them.
+  const firstLcn = source.head ? Math.ceil(source.head.length / cs) : 0;
+  const inOld = free
+    .filter((r) => r.lcn !== null && r.lcn + r.length <= source.clusterCount && r.lcn + r.length > firstLcn)
+    .map((r) => (r.lcn! >= firstLcn ? r : { lcn: firstLcn, length: r.lcn! + r.length - firstLcn }));
   const { runs, placement } = placeBitmap(after.bitmapClusters, inOld, newSpaceStartLcn(source));
   if (placement === 'new-space' && newSpaceStartLcn(source) + after.bitmapClusters > after.clusterCount) {
     throw new GuestdiskError('INVALID_SPEC', `the grown NTFS volume's $Bitmap (${after.bitmapClusters} clusters) fits neither the old volume's free space nor the ${after.clusterCount - source.clusterCount} new clusters: grow by more`, { bitmapClusters: after.bitmapClusters });
