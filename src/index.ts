@@ -21,3 +21,6 @@ export type {
   DiskReport, VerifyReport, VerifyExpectations, InspectFinding, PartitionReport, FilesystemReport, TableReport,
   GptTableReport, MbrTableReport, GptHeaderReport, SectorSizeSource,
 } from './inspect/report.js';
+export { planGrowFrom, growDisk, type PlannedGrow } from './grow/grow-disk.js';
+export { writeGrow, type GrowWriteOptions, type GrowWriteResult } from './write/write-grow.js';
+export type { GrowPlan, GrowStep, GrowSource } from './grow/types.js';

@@ -2,15 +2,17 @@
 // order of its writes, decided and validated before the first write. Pure: the writer (src/write/write-grow.ts)
 // only carries the steps out.
 //
-// Write order, so that an interruption after any write leaves a disk whose table and volume are valid, old or new:
-//   (1) backup GPT (entry array + header, one write) at the new end — unreferenced until the primary points to it;
-//       flush;
-//   (2) primary GPT (header + entry array, one write when they touch), then the protective MBR's size (or, for a
-//       classic MBR, the one record): from here the partition is grown, the volume still has its old size, which
-//       every reader accepts (a volume may be smaller than its partition); flush;
-//   (3) the new $Bitmap, into clusters the old volume does not use, and the backup boot sector in the partition's
-//       new last sector (outside the old volume): nothing of the old volume points there; flush;
-//   (4) MFT records 6 and 8 ($Bitmap, $BadClus) in one write; flush; (5) the boot sector: the commit; flush.
+// Write order (docs/grow.md has the evidence), so that an interruption after any write leaves a valid disk, old
+// or new:
+//   (1) the old boot sector copied into the partition's new last sector, and the new $Bitmap into clusters nothing
+//       uses: nothing reads either yet; flush;
+//   (2) backup GPT (entry array + header, one write) at the new end; flush; primary GPT (header + entry array, one
+//       write when they touch), the protective MBR's size (or the classic MBR record); flush. The partition is
+//       grown, its volume still has its old size (readers accept a volume smaller than its partition), and the
+//       partition's last sector holds a copy of the boot sector, as ntfsfix checks;
+//   (3) $MFTMirr's copies of records 6 and 8 (where it has them), the backup boot sector with the new size, then the
+//       boot sector and records 6–8 in one write when they lie close (the commit), else records then boot sector;
+//       flush.
 // A grow stopped anywhere can simply be run again: a partition that already fills the disk is left as it is and
 // only its volume grows.
 import { GuestdiskError } from '../errors.js';
@@ -182,7 +184,9 @@ export function planGrow(source: GrowSource, newSizeBytes: number, options: Grow
   const partitionBytes = decision.partition.after.sizeLba * s;
   let filesystem: NtfsGrowPlan | null = null;
   if (source.filesystem.kind === 'ntfs') {
-    filesystem = planNtfsGrow(source.filesystem, partitionBytes, options.ntfsFreeExtents ?? []);
+    // Past the old partition the old table may still keep its backup GPT until the primary moves it.
+    const oldDiskEndLba = decision.table?.kind === 'gpt' ? decision.table.before.backupHeaderLba + 1 : decision.partition.before.endLba + 1;
+    filesystem = planNtfsGrow(source.filesystem, partitionBytes, options.ntfsFreeExtents ?? [], (oldDiskEndLba - decision.partition.startLba) * s);
   } else if (!decision.table) {
     throw new GuestdiskError('INVALID_SPEC', `partition ${decision.partition.number} already fills the disk (${newSizeBytes} bytes): nothing to grow`, { sizeBytes: newSizeBytes });
   }
@@ -194,7 +198,7 @@ export function planGrow(source: GrowSource, newSizeBytes: number, options: Grow
   ];
   const notes: string[] = [];
   if (!decision.table) notes.push(`partition ${decision.partition.number} already ends at the end of the disk: only its volume grows (a grow that was interrupted, resumed)`);
-  if (filesystem?.bitmapPlacement === 'new-space') notes.push('the new $Bitmap goes into the new space (the old volume has no free extent for it)');
+  if (filesystem?.bitmapPlacement === 'old-free-space') notes.push('the new $Bitmap goes into free clusters of the old volume (its records and boot sector are written separately)');
   return {
     version: 1,
     logicalSectorSize: s,

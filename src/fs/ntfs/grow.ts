@@ -83,14 +83,21 @@ export function grownNtfsSize(source: NtfsGrowSource, partitionSizeBytes: number
   return { totalSectors, clusterCount, bitmapBytes, bitmapClusters: Math.ceil(bitmapBytes / source.clusterSize) };
 }
 
-/** First cluster wholly past the old volume's backup boot sector: nothing of the old volume lies there. */
-export function newSpaceStartLcn(source: NtfsGrowSource): number {
-  return Math.ceil(((source.totalSectors + 1) * source.bytesPerSector) / source.clusterSize);
+/** First cluster wholly past the old volume's backup boot sector and `reservedBytes` (volume-relative: what the
+ *  old table still keeps past the old partition, its backup GPT): nothing the old disk uses lies there. */
+export function newSpaceStartLcn(source: NtfsGrowSource, reservedBytes = 0): number {
+  return Math.ceil(Math.max((source.totalSectors + 1) * source.bytesPerSector, reservedBytes) / source.clusterSize);
 }
 
-/** Picks the new $Bitmap's clusters: one free extent of the old volume if one is long enough, else up to
- *  MAX_NEW_BITMAP_RUNS of them in order, else the new space right after the old volume. */
-function placeBitmap(need: number, free: readonly Run[], newSpaceLcn: number): { runs: Run[]; placement: NtfsGrowPlan['bitmapPlacement'] } {
+/**
+ * Picks the new $Bitmap's clusters. When the commit is one write (boot sector and records together), the new space
+ * right after the old disk: nothing references it before the commit, and in a freshly extended image its zeros
+ * stay holes. Otherwise (records and boot sector in separate writes) free clusters of the old volume, so that the
+ * records never point past the old volume: one free extent if one is long enough, else up to MAX_NEW_BITMAP_RUNS
+ * of them in order, else the new space after all.
+ */
+function placeBitmap(need: number, free: readonly Run[], newSpaceLcn: number, preferNewSpace: boolean, clusterCount: number): { runs: Run[]; placement: NtfsGrowPlan['bitmapPlacement'] } {
+  if (preferNewSpace && newSpaceLcn + need <= clusterCount) return { runs: [{ lcn: newSpaceLcn, length: need }], placement: 'new-space' };
   const single = free.find((r) => r.length >= need);
   if (single) return { runs: [{ lcn: single.lcn, length: need }], placement: 'old-free-space' };
   const runs: Run[] = [];
@@ -128,7 +135,7 @@ function grownBadRuns(old: readonly Run[], clusterCount: number): Run[] {
  * volume (from its bitmap) long enough to matter. Refuses (before anything is written) a volume that would not
  * gain a cluster, one past NTFS's 2^32 − 1 clusters, and a $BadClus that does not cover the old volume.
  */
-export function planNtfsGrow(source: NtfsGrowSource, partitionSizeBytes: number, free: readonly Run[]): NtfsGrowPlan {
+export function planNtfsGrow(source: NtfsGrowSource, partitionSizeBytes: number, free: readonly Run[], reservedBytes = 0): NtfsGrowPlan {
   const after = grownNtfsSize(source, partitionSizeBytes);
   const cs = source.clusterSize;
   if (after.clusterCount <= source.clusterCount) {
@@ -146,8 +153,9 @@ export function planNtfsGrow(source: NtfsGrowSource, partitionSizeBytes: number,
   const inOld = free
     .filter((r) => r.lcn !== null && r.lcn + r.length <= source.clusterCount && r.lcn + r.length > firstLcn)
     .map((r) => (r.lcn! >= firstLcn ? r : { lcn: firstLcn, length: r.lcn! + r.length - firstLcn }));
-  const { runs, placement } = placeBitmap(after.bitmapClusters, inOld, newSpaceStartLcn(source));
-  if (placement === 'new-space' && newSpaceStartLcn(source) + after.bitmapClusters > after.clusterCount) {
+  const newSpaceLcn = newSpaceStartLcn(source, reservedBytes);
+  const { runs, placement } = placeBitmap(after.bitmapClusters, inOld, newSpaceLcn, source.head !== null, after.clusterCount);
+  if (placement === 'new-space' && newSpaceLcn + after.bitmapClusters > after.clusterCount) {
     throw new GuestdiskError('INVALID_SPEC', `the grown NTFS volume's $Bitmap (${after.bitmapClusters} clusters) fits neither the old volume's free space nor the ${after.clusterCount - source.clusterCount} new clusters: grow by more`, { bitmapClusters: after.bitmapClusters });
   }
   const newBitmap: StreamLayout = { runs, allocatedSize: after.bitmapClusters * cs, dataSize: after.bitmapBytes, initializedSize: after.bitmapBytes };
