@@ -1,4 +1,5 @@
-// STYLE.md §1 "Who may do I/O": pure layers import no I/O, no clock, no randomness.
+// STYLE.md §1: which layer may import which, no import cycles, and pure layers do no I/O, read no clock, draw no
+// random numbers.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -10,13 +11,17 @@ const SRC = join(REPO_ROOT, 'src');
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
     const p = join(dir, n);
-    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+    return statSync(p).isDirectory() ? files(p) : /\.(ts|cjs|mjs)$/.test(p) ? [p] : [];
   });
 }
 
 const all = files(SRC).map((path) => ({ path: relative(SRC, path), text: readFileSync(path, 'utf8') }));
 const layer = (p: string) => p.split('/')[0];
-const importsOf = (text: string) => [...text.matchAll(/(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1] ?? m[2]);
+// Every way a module names another: static imports and re-exports (type-only ones too), import(), require().
+const importsOf = (text: string) =>
+  [...text.matchAll(/(?:import|export)[^'";]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)/g)].map(
+    (m) => m[1] ?? m[2] ?? m[3],
+  );
 const resolveLayer = (from: string, spec: string): string | null => {
   if (!spec.startsWith('.')) return null;
   const parts = join(from, '..', spec).split('/');
@@ -63,6 +68,78 @@ test('only cli/ touches process, stdout and the clock', () => {
 test('only crc32.ts imports crc-32; LITTLE_ENDIAN lives only in fields.ts', () => {
   assert.equal(all.filter((f) => importsOf(f.text).includes('crc-32')).map((f) => f.path), ['binary/crc32.ts']);
   assert.equal(all.filter((f) => /LITTLE_ENDIAN\s*=/.test(f.text)).map((f) => f.path), ['binary/fields.ts']);
+});
+
+/** Which layer may import which (a layer is a folder of src/, or a top-level file). Everything else is refused, and a
+ *  new folder must be added here: the table is the architecture, so it changes only on purpose. */
+const LEAVES = ['errors.ts', 'disk-types.ts'];
+const ALLOWED: Record<string, readonly string[]> = {
+  'errors.ts': [],
+  'disk-types.ts': [],
+  binary: ['errors.ts'],
+  partition: ['binary', ...LEAVES],
+  fs: ['binary', ...LEAVES],
+  plan: ['fs', 'partition', 'binary', ...LEAVES],
+  target: ['binary', ...LEAVES],
+  source: ['binary', ...LEAVES],
+  host: ['binary', ...LEAVES],
+  write: ['plan', 'fs', 'partition', 'target', 'binary', ...LEAVES],
+  inspect: ['fs', 'partition', 'target', 'binary', ...LEAVES],
+  read: ['fs', 'partition', 'target', 'inspect', 'binary', ...LEAVES],
+  create: ['plan', 'write', 'inspect', 'target', 'host', 'source', 'fs', 'partition', 'binary', ...LEAVES],
+  grow: ['plan', 'write', 'inspect', 'read', 'target', 'host', 'fs', 'partition', 'binary', ...LEAVES],
+  cli: ['create', 'grow', 'read', 'plan', 'write', 'inspect', 'target', 'host', 'source', 'fs', 'partition', 'binary', ...LEAVES],
+  'index.ts': ['create', 'grow', 'read', 'plan', 'write', 'inspect', 'target', 'host', 'source', 'fs', 'partition', 'binary', ...LEAVES],
+};
+
+/** Relative imports of each file, resolved to paths under src/ (`.js` specifiers name the `.ts` source). */
+function localImports(file: { path: string; text: string }): string[] {
+  return importsOf(file.text)
+    .filter((spec) => spec.startsWith('.'))
+    .map((spec) => join(file.path, '..', spec).replace(/\.js$/, '.ts'))
+    .filter((p) => all.some((f) => f.path === p));
+}
+
+test('every import crosses layers only along an allowed edge', () => {
+  const problems: string[] = [];
+  for (const f of all) {
+    const from = layer(f.path);
+    const allowed = ALLOWED[from];
+    if (!allowed) {
+      problems.push(`${f.path}: layer "${from}" is not in the architecture table`);
+      continue;
+    }
+    for (const to of localImports(f).map(layer)) {
+      if (to !== from && !allowed.includes(to)) problems.push(`${f.path} imports from ${to}/ (${from}/ may import ${allowed.join(', ') || 'nothing'})`);
+    }
+  }
+  assert.equal(problems, []);
+});
+
+test('no import cycles between files (type-only imports count too)', () => {
+  const graph = new Map(all.map((f) => [f.path, localImports(f)] as const));
+  const cycles: string[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (node: string): void => {
+    state.set(node, 'visiting');
+    stack.push(node);
+    for (const next of graph.get(node) ?? []) {
+      if (state.get(next) === 'visiting') cycles.push([...stack.slice(stack.indexOf(next)), next].join(' -> '));
+      else if (!state.has(next)) visit(next);
+    }
+    stack.pop();
+    state.set(node, 'done');
+  };
+  for (const node of graph.keys()) if (!state.has(node)) visit(node);
+  assert.equal(cycles, []);
+});
+
+test('the cycle check sees a cycle when there is one', () => {
+  // Guards the check itself: a scanner that matched nothing would pass every tree.
+  const sample = { path: 'plan/x.ts', text: "import type { A } from './y.js';\nexport { B } from '../fs/z.js';\nconst c = require('./w.cjs');" };
+  assert.equal(importsOf(sample.text), ['./y.js', '../fs/z.js', './w.cjs']);
+  assert.ok(all.length > 50 && all.every((f) => localImports(f).length > 0 || !/from '\./.test(f.text)));
 });
 
 test.run();

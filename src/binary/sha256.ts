@@ -1,4 +1,4 @@
-// SHA-256 (FIPS 180-4 §6.2) and HMAC-SHA256 (RFC 2104), for the seed's identities (plan/identity.ts).
+// SHA-256 (FIPS 180-4 §6.2) and HMAC-SHA256 (RFC 2104), for the seed's identities (binary/identity.ts).
 // Why our own instead of node:crypto: loading node:crypto initialises OpenSSL and adds ~2 MB to the peak memory of
 // every `create` (bench/, issue 9: "peak RSS within 10 MB of `node -e 0`"), to hash a few dozen bytes. The output
 // is checked against node:crypto over random inputs (test/binary/sha256.test.ts); nothing here is secret-bearing

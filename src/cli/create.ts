@@ -3,7 +3,8 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { GuestdiskError } from '../errors.js';
 import { findExistingData } from '../inspect/existing-data.js';
-import type { Geometry, Layout } from '../plan/layout.js';
+import type { Geometry } from '../disk-types.js';
+import type { Layout } from '../plan/layout.js';
 import { planDisk } from '../plan/plan-disk.js';
 import { parseFsKind, parseSectorSize, parseSize, parseTableKind, parseTimestamp, type DiskSpec } from '../plan/spec.js';
 import { acquireFileLock, type FileLock } from '../target/file-lock.js';

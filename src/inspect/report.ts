@@ -1,7 +1,7 @@
 // What `inspectDisk` and `verifyDisk` return: plain JSON (no classes, bigint or byte arrays), the schema of
 // `guestdisk inspect --json` and `guestdisk verify --json`. Field names are stable: docs/inspect.md lists them.
 import type { Finding } from '../binary/fields.js';
-import type { LogicalSectorSize } from '../plan/layout.js';
+import type { LogicalSectorSize } from '../disk-types.js';
 
 export const INSPECT_SCHEMA = 'guestdisk-inspect/1';
 export const VERIFY_SCHEMA = 'guestdisk-verify/1';

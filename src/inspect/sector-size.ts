@@ -1,7 +1,7 @@
 // The logical sector size of an image file, read off its contents (a file has none of its own): where the GPT
 // header is (byte 512 or 4096, else the backup in the last sector); for an MBR, where partition 1's boot
 // sector makes sense; for a bare volume, its boot sector's bytes-per-sector. Otherwise 512.
-import type { LogicalSectorSize } from '../plan/layout.js';
+import type { LogicalSectorSize } from '../disk-types.js';
 import { GPT_HEADER_SIGNATURE } from '../partition/gpt-header.js';
 import { MBR_TYPE } from '../partition/gpt-types.js';
 import { MBR, MBR_BOOT_SIGNATURE, readMbr } from '../partition/mbr.js';

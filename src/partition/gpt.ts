@@ -1,6 +1,6 @@
 // A whole GPT from the Layout: protective MBR, entry array, primary and backup headers (UEFI 2.10 §5.3).
 import { crc32 } from '../binary/crc32.js';
-import type { GptTablePlan, PartitionPlan } from '../plan/layout.js';
+import type { GptTablePlan, PartitionPlan } from './table-plan.js';
 import { encodeChs } from './chs.js';
 import { encodeGptEntry, GPT_ENTRY_SIZE, UNUSED_GPT_ENTRY, type GptEntry } from './gpt-entry.js';
 import { encodeGptHeader, GPT_HEADER_SIGNATURE, GPT_HEADER_SIZE, GPT_REVISION_1_0, type GptHeader } from './gpt-header.js';

@@ -1,6 +1,6 @@
 // Geometry: sector arithmetic and the 1 MiB partition alignment Windows (since Vista), parted and sgdisk use.
 import { GuestdiskError } from '../errors.js';
-import type { Geometry } from './layout.js';
+import type { Geometry } from '../disk-types.js';
 
 export const MIB = 1024 * 1024;
 /** Partitions start and end on 1 MiB boundaries: good for every physical sector, RAID stripe and SSD page. */

@@ -1,55 +1,10 @@
 // The Layout: everything `planDisk` decided, as plain JSON (no classes, bigint or byte arrays), so it can be
 // printed, stored, compared and handed to `writeDisk` later.
 import type { FsPlan } from '../fs/registry.js';
+import type { Chunk, FsKind, Geometry, LogicalSectorSize, TableKind } from '../disk-types.js';
+import type { GptTablePlan, MbrTablePlan, PartitionPlan, TablePlan } from '../partition/table-plan.js';
 
-export type LogicalSectorSize = 512 | 4096;
-export type TableKind = 'gpt' | 'mbr';
-export type FsKind = 'none' | 'ntfs' | 'exfat' | 'fat32';
-
-export interface Geometry {
-  readonly sizeBytes: number;
-  readonly logicalSectorSize: LogicalSectorSize;
-  readonly physicalSectorSize: number;
-}
-
-/** Bytes to write at a byte offset, or a range that must read back as zeros. Offsets are relative to whoever
- *  produced the chunk (a filesystem's chunks start at its partition; `writeDisk` adds the offset). */
-export type Chunk =
-  | { readonly offsetBytes: number; readonly bytes: Uint8Array }
-  | { readonly offsetBytes: number; readonly zeroBytes: number };
-
-export interface GptTablePlan {
-  readonly kind: 'gpt';
-  readonly diskGuid: string;
-  readonly entryCount: number;
-  readonly entrySize: number;
-  readonly firstUsableLba: number;
-  readonly lastUsableLba: number;
-  readonly primaryHeaderLba: number;
-  readonly primaryEntriesLba: number;
-  readonly backupEntriesLba: number;
-  readonly backupHeaderLba: number;
-}
-
-export interface MbrTablePlan {
-  readonly kind: 'mbr';
-  readonly diskSignature: number;
-}
-
-export type TablePlan = GptTablePlan | MbrTablePlan;
-
-export interface PartitionPlan {
-  readonly number: number;
-  readonly startLba: number;
-  readonly sizeLba: number;
-  /** GPT partition type GUID (gpt) */
-  readonly typeGuid: string | null;
-  /** MBR partition type byte (mbr) */
-  readonly mbrType: number | null;
-  readonly guid: string | null;
-  readonly name: string | null;
-  readonly attributes: number;
-}
+export type { Chunk, FsKind, Geometry, LogicalSectorSize, TableKind, GptTablePlan, MbrTablePlan, PartitionPlan, TablePlan };
 
 export type StepKind =
   | 'wipe'

@@ -5,8 +5,10 @@ import { GPT_ENTRY_SIZE } from '../partition/gpt-entry.js';
 import { GPT_ENTRY_ARRAY_BYTES, GPT_ENTRY_COUNT } from '../partition/gpt.js';
 import { GPT_TYPE_BASIC_DATA, MBR_TYPE, WINDOWS_BASIC_DATA_NAME } from '../partition/gpt-types.js';
 import { alignDown, alignmentLba, MIB, sizeLba, validateGeometry } from './geometry.js';
-import { deriveGuid, deriveU32 } from './identity.js';
-import type { Geometry, GptTablePlan, Layout, PartitionPlan, Step, TablePlan } from './layout.js';
+import { deriveGuid, deriveU32 } from '../binary/identity.js';
+import type { Geometry } from '../disk-types.js';
+import type { GptTablePlan, PartitionPlan, TablePlan } from '../partition/table-plan.js';
+import type { Layout, Step } from './layout.js';
 import { parseTableKind, validateSpec, type DiskSpec } from './spec.js';
 
 /** MBR partition records hold 32-bit LBAs. */

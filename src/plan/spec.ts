@@ -1,7 +1,7 @@
 // DiskSpec: what the caller wants. Parsing raw CLI/API values happens here, at the edge, once.
 import { GuestdiskError } from '../errors.js';
 import { assertWellFormedUtf16 } from '../binary/utf16.js';
-import type { FsKind, LogicalSectorSize, TableKind } from './layout.js';
+import type { FsKind, LogicalSectorSize, TableKind } from '../disk-types.js';
 
 export interface DiskSpec {
   readonly table: TableKind;
@@ -12,7 +12,7 @@ export interface DiskSpec {
   readonly clusterSize?: number;
   /** GPT partition name; default "Basic data partition", as Windows names it */
   readonly partitionName?: string;
-  /** Every GUID and serial derives from it (plan/identity.ts). Required: the CLI draws one when none is given. */
+  /** Every GUID and serial derives from it (binary/identity.ts). Required: the CLI draws one when none is given. */
   readonly seed: string;
   /** Unix seconds for every timestamp the filesystem stores. */
   readonly timestamp: number;

@@ -6,7 +6,7 @@
 import { constants } from 'node:fs';
 import * as nodeFs from './node-fs.js';
 import { GuestdiskError } from '../errors.js';
-import type { LogicalSectorSize } from '../plan/layout.js';
+import type { LogicalSectorSize } from '../disk-types.js';
 import { boundTarget, type BlockTarget } from './block-target.js';
 import { checkDeviceForWrite, identifyDevice, majorMinorOf, type DomainDisksLookup, type KernelViews } from './device-checks.js';
 import { blockIoctls, ioctlStatus, type BlockIoctls } from './ioctl.js';

@@ -1,6 +1,6 @@
 // The one interface every disk is reached through, and the one place bounds are checked (STYLE.md §3).
 import { GuestdiskError } from '../errors.js';
-import type { LogicalSectorSize } from '../plan/layout.js';
+import type { LogicalSectorSize } from '../disk-types.js';
 
 export interface BlockTarget {
   readonly sizeBytes: number;

@@ -3,7 +3,7 @@
 // written. The fs is injected (./node-fs.ts on node:fs, or memfs in tests).
 import * as nodeFs from './node-fs.js';
 import { GuestdiskError } from '../errors.js';
-import type { LogicalSectorSize } from '../plan/layout.js';
+import type { LogicalSectorSize } from '../disk-types.js';
 import { boundTarget, type BlockTarget } from './block-target.js';
 import { wrapIoError } from './io-error.js';
 

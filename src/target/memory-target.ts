@@ -1,7 +1,7 @@
 // In-memory disk for tests: a sparse map of touched chunks, so a 16 TiB disk costs only what is written.
 // It can record every write, so tests can check where bytes went.
 import { GuestdiskError } from '../errors.js';
-import type { LogicalSectorSize } from '../plan/layout.js';
+import type { LogicalSectorSize } from '../disk-types.js';
 import { boundTarget, type BlockTarget } from './block-target.js';
 
 const CHUNK_BYTES = 64 * 1024;

@@ -1,7 +1,7 @@
 // Chooses the target kind from what the path is: a block device, or an image file (existing or to be made).
 import * as nodeFs from './node-fs.js';
 import { GuestdiskError } from '../errors.js';
-import type { Geometry, LogicalSectorSize } from '../plan/layout.js';
+import type { Geometry, LogicalSectorSize } from '../disk-types.js';
 import type { BlockTarget } from './block-target.js';
 import { openBlockDeviceTarget, readBlockDeviceGeometry } from './block-device.js';
 import { openFileTarget, probeFile } from './file-target.js';

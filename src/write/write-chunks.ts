@@ -1,7 +1,7 @@
 // Pulls chunks from an encoder, merges neighbours into large writes and sends zero ranges to writeZeros,
 // so a formatter may emit sector-sized pieces while the target sees few, big writes (STYLE.md §5).
 import { GuestdiskError } from '../errors.js';
-import type { Chunk } from '../plan/layout.js';
+import type { Chunk } from '../disk-types.js';
 import type { BlockTarget } from '../target/block-target.js';
 
 /** Largest single write; neighbours are merged up to this size. */

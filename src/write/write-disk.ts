@@ -4,7 +4,8 @@
 import { GuestdiskError } from '../errors.js';
 import { formatFilesystem, type FsChunks } from '../fs/registry.js';
 import { encodeClassicMbr, encodeGpt, encodeProtectiveMbr, type EncodedGpt } from '../partition/gpt.js';
-import type { Chunk, Layout, Step } from '../plan/layout.js';
+import type { Chunk } from '../disk-types.js';
+import type { Layout, Step } from '../plan/layout.js';
 import type { BlockTarget } from '../target/block-target.js';
 import { writeChunks, type BetweenWrites, type ChunkWriteStats } from './write-chunks.js';
 

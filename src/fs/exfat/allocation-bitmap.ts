@@ -1,6 +1,6 @@
 // exFAT Allocation Bitmap: exFAT spec §7.1.5 "Allocation Bitmap": bit n of the bitmap (bit n%8 of byte n/8) is
 // cluster n + 2, 1 = in use. Built a piece at a time, so memory stays flat however large the volume.
-import type { Chunk } from '../../plan/layout.js';
+import type { Chunk } from '../../disk-types.js';
 
 /** Largest piece of bitmap built in memory at once. */
 export const BITMAP_PIECE_BYTES = 1024 * 1024;

@@ -1,6 +1,6 @@
 // exFAT File Allocation Table: exFAT spec §4.1 "First FAT Sub-region". Entry 0 is the media type (0xFFFFFFF8),
 // entry 1 is reserved (0xFFFFFFFF); a cluster chain links each cluster to the next and ends in 0xFFFFFFFF.
-import type { Chunk } from '../../plan/layout.js';
+import type { Chunk } from '../../disk-types.js';
 
 export const FAT_ENTRY_BYTES = 4;
 export const FAT_MEDIA_ENTRY = 0xfffffff8;

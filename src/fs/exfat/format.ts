@@ -1,8 +1,8 @@
 // exFAT formatter: turns an ExfatPlan into chunks (offsets relative to the volume's first byte). The body is the
 // FAT, the allocation bitmap, the up-case table and the root directory cluster, each written in full (zero ranges
 // included) so that a reused disk shows nothing stale in them; then the backup boot region, then the main one.
-import type { Chunk } from '../../plan/layout.js';
-import type { FsChunks } from '../registry.js';
+import type { Chunk } from '../../disk-types.js';
+import type { FsChunks } from '../fs-interface.js';
 import { bitmapChunks } from './allocation-bitmap.js';
 import { encodeBootRegion, BOOT_REGION_SECTORS } from './boot-region.js';
 import { exfatBootCode, EXFAT_BOOT_SIGNATURE, EXFAT_DRIVE_SELECT, EXFAT_FILE_SYSTEM_NAME, EXFAT_FILE_SYSTEM_REVISION, EXFAT_JUMP_BOOT, type ExfatBootSector } from './boot-sector.js';

@@ -23,9 +23,9 @@
 //   boot sectors show.
 import { GuestdiskError } from '../../errors.js';
 import { assertDosTimeRange } from '../../binary/time-formats.js';
-import { deriveGuid, deriveU32 } from '../../plan/identity.js';
+import { deriveGuid, deriveU32 } from '../../binary/identity.js';
 import { findLoneSurrogate } from '../../binary/utf16.js';
-import type { FsPlanInput } from '../registry.js';
+import type { FsPlanInput } from '../fs-interface.js';
 import { EXFAT_MAX_CLUSTER_COUNT } from './boot-sector.js';
 import { BOOT_REGION_SECTORS } from './boot-region.js';
 import { VOLUME_LABEL_MAX_UNITS } from './dir-entry.js';

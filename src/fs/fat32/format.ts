@@ -7,8 +7,8 @@
 // Windows' own boot record spans sectors 0–2 (and 6–8), sector 2 holding more of its boot code; ours fits in
 // sector 0, so sectors 2 and 8 are zero.
 import { unixToDosDateTime } from '../../binary/time-formats.js';
-import type { Chunk } from '../../plan/layout.js';
-import type { FsChunks } from '../registry.js';
+import type { Chunk } from '../../disk-types.js';
+import type { FsChunks } from '../fs-interface.js';
 import { FAT32_JMP_BOOT, fat32BootCode } from './boot-code.js';
 import {
   FAT32_FILE_SYSTEM_TYPE, FAT_BOOT_SIGNATURE, FAT_DRIVE_NUMBER_HARD_DISK, FAT_EXTENDED_BOOT_SIGNATURE, FAT_MEDIA_FIXED_DISK,

@@ -18,9 +18,9 @@
 // - Volumes above 32 GiB: Windows mounts them but its format refuses to make them; we make them, with a note.
 import { GuestdiskError } from '../../errors.js';
 import { assertDosTimeRange } from '../../binary/time-formats.js';
-import { deriveU32 } from '../../plan/identity.js';
-import type { LogicalSectorSize } from '../../plan/layout.js';
-import type { FsPlanInput } from '../registry.js';
+import { deriveU32 } from '../../binary/identity.js';
+import type { LogicalSectorSize } from '../../disk-types.js';
+import type { FsPlanInput } from '../fs-interface.js';
 import { FAT32_MAX_CLUSTERS, FAT32_MIN_CLUSTERS, fat32SectorsFor } from './fat.js';
 import { parseFatLabel } from './volume-label.js';
 

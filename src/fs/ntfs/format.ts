@@ -3,8 +3,8 @@
 // $MFT, $MFTMirr, $LogFile, $Bitmap and every allocated stream up to the end of its last cluster. Free clusters,
 // the MFT zone and $BadClus stay untouched. $Bitmap is made in pieces from the allocation list, so memory does
 // not grow with the volume.
-import type { Chunk } from '../../plan/layout.js';
-import type { FsChunks } from '../registry.js';
+import type { Chunk } from '../../disk-types.js';
+import type { FsChunks } from '../fs-interface.js';
 import {
   NTFS_BOOT_SECTOR,
   NTFS_END_OF_SECTOR_MARKER,
@@ -17,7 +17,8 @@ import {
   type NtfsBootSector,
 } from './boot-sector.js';
 import { logFileChunks } from './logfile.js';
-import { layoutVolume, type Extent } from './mft-layout.js';
+import type { Extent } from './cluster-allocator.js';
+import { layoutVolume } from './system-files.js';
 import { BOOT_FILE_BYTES, type NtfsPlan } from './plan.js';
 import type { Run } from './runlist.js';
 

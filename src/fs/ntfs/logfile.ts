@@ -6,7 +6,7 @@
 // ntfs_check_logfile: a page whose magic reads 0xFFFFFFFF is "empty"); the first read-write mount initialises it.
 import { GuestdiskError, hex } from '../../errors.js';
 import { defineStruct, expectOneOf, finding, throwFirst, type Finding, type StructValue } from '../../binary/fields.js';
-import type { Chunk } from '../../plan/layout.js';
+import type { Chunk } from '../../disk-types.js';
 import { NTFS_RECORD_SIGNATURE } from './attribute-types.js';
 
 /** mkntfs refuses to make a $LogFile smaller than this ("would cause Windows to blue screen"). */

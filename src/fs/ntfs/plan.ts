@@ -10,42 +10,13 @@
 // Windows itself puts $MFT at 3 GiB (or 1/3 of small volumes) and $MFTMirr at LCN 2; NTFS allows either.
 import { GuestdiskError } from '../../errors.js';
 import { assertWellFormedUtf16 } from '../../binary/utf16.js';
-import { deriveBytes } from '../../plan/identity.js';
-import type { LogicalSectorSize } from '../../plan/layout.js';
-import type { FsPlanInput } from '../registry.js';
+import { deriveBytes } from '../../binary/identity.js';
+import type { FsPlanInput } from '../fs-interface.js';
 import { logFileSizeBytes } from './logfile.js';
-import { layoutVolume } from './mft-layout.js';
+import { layoutVolume } from './system-files.js';
+import { BOOT_FILE_BYTES, type NtfsPlan } from './volume-plan.js';
 
-export interface NtfsPlan {
-  readonly kind: 'ntfs';
-  /** NTFS volume size in bytes: totalSectors × bytesPerSector (the partition minus its last sector). */
-  readonly volumeSizeBytes: number;
-  readonly partitionSizeBytes: number;
-  readonly bytesPerSector: LogicalSectorSize;
-  /** bytes per cluster, a power of two from bytesPerSector to 2 MiB */
-  readonly clusterSize: number;
-  /** boot sector number_of_sectors: the partition's sectors minus the one that holds the backup boot sector */
-  readonly totalSectors: number;
-  readonly clusterCount: number;
-  readonly mftRecordSize: number;
-  readonly indexRecordSize: number;
-  readonly mftLcn: number;
-  readonly mftMirrLcn: number;
-  readonly logFileLcn: number;
-  readonly logFileSizeBytes: number;
-  /** first LCN past the MFT zone, where mkntfs starts allocating everything else */
-  readonly mftZoneEndLcn: number;
-  /** 64-bit volume serial number as 16 lower-case hex digits (the u64 value, stored little-endian) */
-  readonly serial: string;
-  /** volume label ($VOLUME_NAME); '' for none */
-  readonly label: string;
-  /** Unix seconds for every timestamp in the volume */
-  readonly timestamp: number;
-  /** the partition's first LBA (BPB hidden_sectors) */
-  readonly hiddenSectors: number;
-  readonly sectorsPerTrack: number;
-  readonly heads: number;
-}
+export { BOOT_FILE_BYTES, type NtfsPlan };
 
 /** NTFS_MAX_CLUSTER_SIZE (layout.h) and the largest Windows formats: 2 MiB. */
 export const NTFS_MAX_CLUSTER_SIZE = 2 * 1024 * 1024;
@@ -63,8 +34,6 @@ const DEFAULT_MIN_CLUSTER = 4096;
 const INDEX_RECORD_SIZE = 4096;
 /** mkntfs: $MFT starts at the first cluster at or past 16 KiB. */
 const MFT_MIN_OFFSET_BYTES = 16 * 1024;
-/** $Boot holds 8 KiB (or one cluster if larger). */
-export const BOOT_FILE_BYTES = 8192;
 
 function isPowerOfTwo(n: number): boolean {
   return Number.isSafeInteger(n) && n > 0 && (n & (n - 1)) === 0;

@@ -15,10 +15,10 @@ import { buildAttrDef } from './attrdef.js';
 import { collateFileNames } from './collation.js';
 import { encodeEndIndexEntry, encodeFileIndexEntry, encodeViewIndexEntry } from './index-entry.js';
 import { encodeIndexBlock, encodeIndexRoot } from './index-node.js';
-import { createClusterAllocator, type Extent } from './mft-layout.js';
+import { createClusterAllocator, type Extent } from './cluster-allocator.js';
 import { encodeMftRecord, mftRecordBytesInUse } from './mft-record.js';
 import { encodeMftRef, encodeNtfsTime } from './ntfs-time.js';
-import { BOOT_FILE_BYTES, type NtfsPlan } from './plan.js';
+import { BOOT_FILE_BYTES, type NtfsPlan } from './volume-plan.js';
 import { buildQuotaIndexes } from './quota.js';
 import type { Run } from './runlist.js';
 import { buildSecure, securityDescriptorAttributeFor, securityIdForRecord, type IndexKeyData } from './secure.js';
@@ -384,4 +384,18 @@ export function buildSystemFiles(plan: NtfsPlan): SystemFiles {
     placed,
     allocated: alloc.extents(),
   };
+}
+
+/** Built once per plan object: planNtfs builds it to prove everything fits, and formatNtfs, handed the same plan
+ *  by writeDisk, reuses it instead of building it (and its garbage) a second time. Pure: same plan, same value. */
+const built = new WeakMap<NtfsPlan, SystemFiles>();
+
+/** Everything the formatter writes, derived from the plan alone (also run by planNtfs to prove it fits). */
+export function layoutVolume(plan: NtfsPlan): SystemFiles {
+  let files = built.get(plan);
+  if (!files) {
+    files = buildSystemFiles(plan);
+    built.set(plan, files);
+  }
+  return files;
 }

@@ -6,7 +6,7 @@ import { EXFAT_MAX_CLUSTER_COUNT } from '../../../src/fs/exfat/boot-sector.js';
 import { checkExfatBootSector } from '../../../src/fs/exfat/boot-sector.js';
 import { exfatBootSectorFor } from '../../../src/fs/exfat/format.js';
 import { defaultExfatClusterSize } from '../../../src/fs/exfat/plan.js';
-import { deriveGuid, deriveU32 } from '../../../src/plan/identity.js';
+import { deriveGuid, deriveU32 } from '../../../src/binary/identity.js';
 import { exfatInput } from './helpers.js';
 
 const KIB = 1024;

@@ -5,7 +5,7 @@ import { existsSync, openSync, readSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { mustCli, runCli } from '../../helpers/cli.js';
 import { makeTempDir, mustRun } from '../../helpers/tools.js';
-import { deriveGuid } from '../../../src/plan/identity.js';
+import { deriveGuid } from '../../../src/binary/identity.js';
 import { DIR_ENTRY_SIZE, ENTRY_TYPE, decodeVolumeGuidEntry } from '../../../src/fs/exfat/dir-entry.js';
 import { EXIT_CODE } from '../../../src/cli/exit-codes.js';
 import { EXFAT_BOOT_SECTOR } from '../../../src/fs/exfat/boot-sector.js';

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { layoutVolume } from '../../../src/fs/ntfs/mft-layout.js';
+import { layoutVolume } from '../../../src/fs/ntfs/system-files.js';
 import { decodeMftRecord } from '../../../src/fs/ntfs/mft-record.js';
 import { decodeNtfsBootSector } from '../../../src/fs/ntfs/boot-sector.js';
 import { formatNtfs } from '../../../src/fs/ntfs/format.js';

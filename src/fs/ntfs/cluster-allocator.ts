@@ -5,8 +5,6 @@
 // short sorted list of extents, never as a per-cluster bitmap, so a 256 TiB volume costs as little as 64 MiB.
 import { GuestdiskError } from '../../errors.js';
 import type { Run } from './runlist.js';
-import type { NtfsPlan } from './plan.js';
-import { buildSystemFiles, type SystemFiles } from './system-files.js';
 
 export interface Extent {
   readonly lcn: number;
@@ -101,18 +99,4 @@ export function createClusterAllocator(clusterCount: number, mftZoneEndLcn: numb
       return used.map((e) => ({ lcn: e.lcn, length: e.length }));
     },
   };
-}
-
-/** Built once per plan object: planNtfs builds it to prove everything fits, and formatNtfs, handed the same plan
- *  by writeDisk, reuses it instead of building it (and its garbage) a second time. Pure: same plan, same value. */
-const built = new WeakMap<NtfsPlan, SystemFiles>();
-
-/** Everything the formatter writes, derived from the plan alone (also run by planNtfs to prove it fits). */
-export function layoutVolume(plan: NtfsPlan): SystemFiles {
-  let files = built.get(plan);
-  if (!files) {
-    files = buildSystemFiles(plan);
-    built.set(plan, files);
-  }
-  return files;
 }

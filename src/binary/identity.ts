@@ -1,7 +1,7 @@
 // Identities from the seed: every GUID and serial is HMAC-SHA256(seed, purpose), so a seed makes a disk
 // byte-identical across runs and machines, and different purposes never collide.
-import { guidFromBytes } from '../binary/guid.js';
-import { hmacSha256 } from '../binary/sha256.js';
+import { guidFromBytes } from './guid.js';
+import { hmacSha256 } from './sha256.js';
 
 /** 32 bytes that depend only on the seed and the purpose string (e.g. `disk-guid`, `ntfs-serial/1`). */
 export function deriveBytes(seed: string, purpose: string): Uint8Array {
