@@ -22,5 +22,5 @@ export type {
   GptTableReport, MbrTableReport, GptHeaderReport, SectorSizeSource,
 } from './inspect/report.js';
 export { planGrowFrom, growDisk, type PlannedGrow } from './grow/grow-disk.js';
-export { writeGrow, type GrowWriteOptions, type GrowWriteResult } from './write/write-grow.js';
+export { writeGrow, type GrowWriteOptions, type GrowWriteResult } from './grow/write-grow.js';
 export type { GrowPlan, GrowStep, GrowSource } from './grow/types.js';

@@ -12,7 +12,7 @@ import { acquireFileLock, type FileLock } from '../target/file-lock.js';
 import { describeTarget } from '../target/open-target.js';
 import { openFileTarget } from '../target/file-target.js';
 import { openBlockDeviceTarget, partitionRereadOf } from '../target/block-device.js';
-import { writeGrow, type GrowWriteResult } from '../write/write-grow.js';
+import { writeGrow, type GrowWriteResult } from '../grow/write-grow.js';
 import type { CliIo } from './create.js';
 import { openForInspect } from './inspect.js';
 import { formatBytes } from './render.js';

@@ -2,7 +2,7 @@
 // then write. A block device or memory disk already has its new size; an image file is read at its old size and
 // written after it is extended (the CLI does that between planGrowFrom and writeGrow).
 import { sliceTarget, type BlockTarget } from '../target/block-target.js';
-import { writeGrow, type GrowWriteOptions, type GrowWriteResult } from '../write/write-grow.js';
+import { writeGrow, type GrowWriteOptions, type GrowWriteResult } from './write-grow.js';
 import { ntfsBitmapClustersNeeded, planGrow } from './plan-grow.js';
 import { findFreeExtents } from './read-ntfs.js';
 import { readGrowSource } from './read-disk.js';

@@ -1,5 +1,5 @@
 // planGrow: from what was read off the disk (GrowSource) and its new size, everything a grow will change and the
-// order of its writes, decided and validated before the first write. Pure: the writer (src/write/write-grow.ts)
+// order of its writes, decided and validated before the first write. Pure: the writer (src/grow/write-grow.ts)
 // only carries the steps out.
 //
 // Write order (docs/grow.md has the evidence), so that an interruption after any write leaves a valid disk, old

@@ -12,7 +12,7 @@ import type { GrowPlan } from '../../src/grow/types.js';
 import { inspectDisk } from '../../src/inspect/inspect.js';
 import type { BlockTarget } from '../../src/target/block-target.js';
 import type { MemoryTarget } from '../../src/target/memory-target.js';
-import { writeGrow } from '../../src/write/write-grow.js';
+import { writeGrow } from '../../src/grow/write-grow.js';
 import { copyOnto, GiB, grownDisk, MiB, type GrowCase } from './disks.js';
 
 const TIB = 1024 * GiB;

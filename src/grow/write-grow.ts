@@ -4,11 +4,11 @@
 import { GuestdiskError } from '../errors.js';
 import { bitmapPieces, encodeBitmapPiece, mapStreamRange } from '../fs/ntfs/grow-bitmap.js';
 import { encodeGrownBootSector, encodeGrownHead, encodeGrownRecords, type NtfsGrowPlan, type NtfsGrowSource } from '../fs/ntfs/grow.js';
-import { encodeGrownClassicMbr, encodeGrownGpt, encodeGrownProtectiveMbr } from '../grow/encode-table.js';
-import type { GrowPlan, GrowSource, GrowStep } from '../grow/types.js';
+import { encodeGrownClassicMbr, encodeGrownGpt, encodeGrownProtectiveMbr } from './encode-table.js';
+import type { GrowPlan, GrowSource, GrowStep } from './types.js';
 import type { Chunk } from '../plan/layout.js';
 import type { BlockTarget } from '../target/block-target.js';
-import { writeChunks, type BetweenWrites, type ChunkWriteStats } from './write-chunks.js';
+import { writeChunks, type BetweenWrites, type ChunkWriteStats } from '../write/write-chunks.js';
 
 export interface GrowWriteOptions {
   /** Called before every write; throw from it to stop between writes (signals, fault-injection tests). */
