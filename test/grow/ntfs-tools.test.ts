@@ -50,7 +50,11 @@ function payload(): Map<string, Uint8Array> {
   return files;
 }
 
-/** Runs `fn` with the partition of `image` attached read-write and mounted by ntfs-3g at `mnt`. */
+/**
+ * Runs `fn` with the partition of `image` attached read-write and mounted by ntfs-3g at `mnt`. umount returns
+ * before the ntfs-3g daemon has written its last metadata and closed the device: wait until the loop device is
+ * released (its backing file gone from sysfs), or a checker run next would read a volume still being written.
+ */
 function withMount<T>(image: string, c: ToolCase, part: { offsetBytes: number; sizeBytes: number }, mnt: string, readOnly: boolean, fn: () => T): T {
   const loop = attachLoop(image, { offsetBytes: part.offsetBytes, sizeBytes: part.sizeBytes, readOnly, sectorSize: c.sectorSize });
   try {
@@ -62,6 +66,10 @@ function withMount<T>(image: string, c: ToolCase, part: { offsetBytes: number; s
     }
   } finally {
     loop.detach();
+    const backing = `/sys/block/${loop.device.slice('/dev/'.length)}/loop/backing_file`;
+    const until = Date.now() + 60_000;
+    while (existsSync(backing) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    assert.not.ok(existsSync(backing), `${loop.device} still held 60 s after umount`);
   }
 }
 
