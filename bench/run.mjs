@@ -14,9 +14,9 @@ import { renderReport } from './lib/report.mjs';
 import { describeSystem } from './lib/system.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(ROOT, 'dist/cli/guestdisk.cjs'); // the bundled CLI that `bin` points to
-// guestdisk is run as users run it: the bin itself, whose start line execs the `node` on PATH (with the flags it
-// chooses; scripts/build-cli.mjs). That `node` is the one running this bench, as for `node -e 0`.
+const CLI = join(ROOT, 'dist/cli/guestdisk.cjs'); // the bin package.json names
+// guestdisk is run as users run it: the bin itself, whose `#!/usr/bin/env node` finds the `node` on PATH. That
+// `node` is the one running this bench, as for `node -e 0`.
 process.env.PATH = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
 const CLASSIC_SH = fileURLToPath(new URL('./lib/classic.sh', import.meta.url));
 const NONZERO_PY = fileURLToPath(new URL('./lib/nonzero.py', import.meta.url));
@@ -42,8 +42,10 @@ const { values: opt } = parseArgs({
     'no-xfs': { type: 'boolean', default: Boolean(process.env.BENCH_NO_XFS) },
   },
 });
-opt.n ??= opt.quick ? '1' : '5';
-opt.sizes ??= opt.quick ? '1G,1T' : '1G,100G,1T,8T,16T';
+const DEFAULT_N = 5;
+const DEFAULT_SIZES = '1G,100G,1T,8T,16T';
+opt.n ??= opt.quick ? '1' : String(DEFAULT_N);
+opt.sizes ??= opt.quick ? '1G,1T' : DEFAULT_SIZES;
 const N = Number(opt.n);
 const N_LARGE = Number(opt['n-large'] ?? opt.n);
 const TIMEOUT_MS = Number(opt.timeout) * 1000;
@@ -250,11 +252,19 @@ async function main() {
   const system = await describeSystem({ root: ROOT, cli: CLI });
   const notes = [];
   if (process.env.NODE_EXTRA_CA_CERTS) {
-    // node reads and parses that file at every start (28 ms and 1.8 MB on the machine this was written on);
-    // guestdisk's start line unsets it, as it opens no TLS connection. The floor must start the same way.
+    // node reads and parses that file at every start (tens of ms and ~2 MB for a system bundle of certificates):
+    // a cost of this environment, not of guestdisk, and the same for every node program. Unset for every command
+    // timed, so the figures are those of a host without it.
     delete process.env.NODE_EXTRA_CA_CERTS;
-    notes.push('NODE_EXTRA_CA_CERTS was set in this environment: node parses every certificate it names at start-up. guestdisk\'s start line unsets it (guestdisk makes no TLS connection), so the bench unsets it for every command it runs, `node -e 0` included, and the floor is what a bare node costs here without it.');
+    notes.push('NODE_EXTRA_CA_CERTS was set in this environment: node parses every certificate it names at start-up, whatever the program. The bench unset it for every command it ran, guestdisk and `node -e 0` alike, so the figures are those of a host without it.');
   }
+  const reduced = [
+    opt.sizes !== DEFAULT_SIZES ? `sizes ${SIZES.join(', ')} (the full run: ${DEFAULT_SIZES.replaceAll(',', ', ')})` : null,
+    N < DEFAULT_N || N_LARGE < DEFAULT_N ? `n = ${N}${N_LARGE !== N ? ` (${N_LARGE} from 8T)` : ''} samples per cell (the full run: ${DEFAULT_N})` : null,
+    opt['no-device'] ? 'no block-device path' : null,
+    FS_LIST.length < ALL_FS.length ? `filesystems ${FS_LIST.join(', ')} only` : null,
+  ].filter(Boolean);
+  if (reduced.length) notes.push(`**A reduced run**: ${reduced.join('; ')}. Medians of few samples on a shared machine: read the ratios, not the last digit.`);
   const dirs = {};
   for (const size of SIZES) {
     if (fileFits(WORK, parseSize(size))) { dirs[size] = WORK; continue; }

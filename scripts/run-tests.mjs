@@ -1,38 +1,87 @@
 #!/usr/bin/env node
-// Runs every test file in its own process (a crash or hang in one cannot hide the others), prints each file's
-// result, and ends with the one line CI reads: "N passed, N failed".
-//   node scripts/run-tests.mjs [--unit] [--only SUBSTRING] [--jobs N]
-import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+// Runs every test file in its own process (a crash or hang in one cannot hide the others), several at a time,
+// prints each file's result, and ends with the one line CI reads: "N passed, N failed".
+//   node scripts/run-tests.mjs [--unit] [--only SUBSTRING] [--jobs N] [--no-build]
+// --jobs (or GUESTDISK_TEST_JOBS): files run at once, default 2. Integration files may run beside each other:
+// each makes its own temporary directory, loop devices (`losetup -f`) and mount points, and touches no other.
+// Before the tests, dist/ is rebuilt (`npm run build`) unless it is newer than every source it is built from:
+// the tests that need a real process run the built bin (test/helpers/cli.ts, runBin).
+// Files run longest first, by their times in the last run (kept in node_modules/.cache), so that two workers
+// finish together instead of one waiting on a long file started last.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const args = process.argv.slice(2);
-const unitOnly = args.includes('--unit');
-const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
-const jobs = args.includes('--jobs') ? Number(args[args.indexOf('--jobs') + 1]) : 1;
+const { values: opt } = parseArgs({
+  options: {
+    unit: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    jobs: { type: 'string', default: process.env.GUESTDISK_TEST_JOBS ?? '2' },
+    'no-build': { type: 'boolean', default: false },
+  },
+});
+const jobs = Number(opt.jobs);
+if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`run-tests: --jobs / GUESTDISK_TEST_JOBS must be a whole number ≥ 1, got ${opt.jobs}`);
 const FILE_TIMEOUT_MS = Number(process.env.GUESTDISK_TEST_TIMEOUT_MS ?? 20 * 60 * 1000);
+const TIMES_FILE = join(root, 'node_modules', '.cache', 'guestdisk', 'test-times.json');
 
-function walk(dir) {
+function walk(dir, keep) {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) return name === 'helpers' || name === 'fixtures' ? [] : walk(path);
-    return name.endsWith('.test.ts') ? [path] : [];
+    if (statSync(path).isDirectory()) return name === 'node_modules' ? [] : walk(path, keep);
+    return keep(name) ? [path] : [];
   });
 }
 
-let files = walk(join(root, 'test')).sort();
-// Integration tests (tools, loop devices, mounts) run after the unit tests.
-files = [...files.filter((f) => !f.includes('/integration/')), ...files.filter((f) => f.includes('/integration/'))];
-if (unitOnly) files = files.filter((f) => !f.includes('/integration/'));
-if (only) files = files.filter((f) => relative(root, f).includes(only));
+/** Newest modification time of what `npm run build` reads. */
+function newestSource() {
+  const sources = [...walk(join(root, 'src'), () => true), join(root, 'package.json'), join(root, 'scripts', 'build-cli.mjs'), join(root, 'tsconfig.json'), join(root, 'tsconfig.build.json')];
+  return Math.max(...sources.map((p) => statSync(p).mtimeMs));
+}
+
+function distIsFresh() {
+  try {
+    return statSync(join(root, 'dist', 'cli', 'guestdisk-bundle.cjs')).mtimeMs >= newestSource();
+  } catch {
+    return false;
+  }
+}
+
+function readTimes() {
+  try {
+    return JSON.parse(readFileSync(TIMES_FILE, 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
+let files = walk(join(root, 'test'), (name) => name.endsWith('.test.ts')).filter((f) => !f.includes('/helpers/') && !f.includes('/fixtures/')).sort();
+if (opt.unit) files = files.filter((f) => !f.includes('/integration/'));
+if (opt.only) files = files.filter((f) => relative(root, f).includes(opt.only));
+const times = readTimes();
+// Unknown files first (they may be long), then longest first.
+files.sort((a, b) => (times[relative(root, b)] ?? Infinity) - (times[relative(root, a)] ?? Infinity));
+
+const started = Date.now();
+if (files.length > 0 && !opt['no-build'] && !distIsFresh()) {
+  console.log('building dist/ (npm run build)');
+  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) {
+    console.log('the build failed: no test was run');
+    console.log(`0 passed, ${files.length} failed`);
+    process.exit(1);
+  }
+}
 
 const strip = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
 
 function runFile(file) {
   return new Promise((resolve) => {
-    const started = Date.now();
+    const begun = Date.now();
     const child = spawn(process.execPath, ['--import', 'tsx', '--import', './test/helpers/register-hooks.mjs', file], {
       cwd: root,
       env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
@@ -58,7 +107,7 @@ function runFile(file) {
         f = total - passed;
         if (code !== 0 && f === 0) f = 1; // non-zero exit without a failing test is still a failure
       }
-      resolve({ file, passed: p, failed: f, seconds: (Date.now() - started) / 1000, text, code });
+      resolve({ file, passed: p, failed: f, seconds: (Date.now() - begun) / 1000, text });
     });
   });
 }
@@ -67,18 +116,28 @@ const results = [];
 const queue = [...files];
 async function worker() {
   while (queue.length > 0) {
-    const file = queue.shift();
-    const r = await runFile(file);
+    const r = await runFile(queue.shift());
     results.push(r);
     const name = relative(root, r.file);
+    // Indented output of a failing file is printed whole, never interleaved with another file's.
     console.log(`${r.failed ? 'FAIL' : 'ok  '} ${name}  ${r.passed} passed, ${r.failed} failed  (${r.seconds.toFixed(1)} s)`);
     if (r.failed) console.log(r.text.split('\n').map((l) => `    ${l}`).join('\n'));
   }
 }
-await Promise.all(Array.from({ length: Math.max(1, jobs) }, worker));
+await Promise.all(Array.from({ length: Math.min(jobs, Math.max(1, files.length)) }, worker));
+
+const newTimes = { ...times };
+for (const r of results) newTimes[relative(root, r.file)] = r.seconds;
+try {
+  mkdirSync(dirname(TIMES_FILE), { recursive: true });
+  writeFileSync(TIMES_FILE, `${JSON.stringify(newTimes, null, 1)}\n`);
+} catch {
+  // only the order of the next run depends on it
+}
 
 const passed = results.reduce((a, r) => a + r.passed, 0);
 const failed = results.reduce((a, r) => a + r.failed, 0);
 if (files.length === 0) console.log('no test files found');
+console.log(`(${files.length} files, ${jobs} at a time on ${cpus().length} CPUs, ${((Date.now() - started) / 1000).toFixed(0)} s)`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exitCode = failed > 0 || files.length === 0 ? 1 : 0;

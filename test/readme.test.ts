@@ -29,8 +29,8 @@ test('the README library example runs and makes a disk sfdisk reads', async () =
   }
 });
 
-test('every create option the CLI knows is documented in the README, and vice versa', () => {
-  const help = runCli(['create', '--help']).stdout;
+test('every create option the CLI knows is documented in the README, and vice versa', async () => {
+  const help = (await runCli(['create', '--help'])).stdout;
   const cliOptions = new Set([...help.matchAll(/^\s+(?:-\w, )?(--[a-z-]+)/gm)].map((m) => m[1]).filter((o) => o !== '--help'));
   const section = readme.slice(readme.indexOf('### `guestdisk create'), readme.indexOf('### `guestdisk inspect'));
   const documented = new Set([...section.matchAll(/`(--[a-z-]+)/g)].map((m) => m[1]));

@@ -22,8 +22,8 @@ export function partitionRange(image) {
   }
 }
 
-// Pass criteria as in /work/shared/conformance/check-image.sh: these checkers exit 0 on some problems they
-// only print, so the report is read too.
+// Pass criteria as in ../shared/conformance/check-image.sh (the project's independent judge): these checkers
+// exit 0 on some problems they only print, so the report is read too.
 const CHECKERS = {
   ntfs: { argv: ['ntfsfix', '-n'], good: /processed successfully/, bad: /FAILED|BAD|error|corrupt|differ|mismatch|not clean|inconsist|damaged|fix/i },
   exfat: { argv: ['fsck.exfat', '-n', '-v'], good: /: clean/, bad: /corrupt|error|invalid|mismatch|repair|bad/i },

@@ -1,11 +1,13 @@
 // Identities from the seed: every GUID and serial is HMAC-SHA256(seed, purpose), so a seed makes a disk
-// byte-identical across runs and machines, and different purposes never collide.
+// byte-identical across runs and machines, and different purposes never collide. Both strings go in as UTF-8
+// (a lone surrogate as U+FFFD), as node:crypto encodes a string key or message.
+import { createHmac } from 'node:crypto';
 import { guidFromBytes } from './guid.js';
-import { hmacSha256 } from './sha256.js';
 
 /** 32 bytes that depend only on the seed and the purpose string (e.g. `disk-guid`, `ntfs-serial/1`). */
 export function deriveBytes(seed: string, purpose: string): Uint8Array {
-  return hmacSha256(seed, purpose);
+  // A plain Uint8Array copy, not node's Buffer subclass: the core works on Uint8Array only (STYLE.md §2).
+  return Uint8Array.from(createHmac('sha256', seed).update(purpose).digest());
 }
 
 /** An RFC 4122 v4-shaped GUID (upper case) for `purpose`. */

@@ -1,12 +1,30 @@
-// The bundle's entry (scripts/build-cli.mjs). The bin, dist/cli/guestdisk.cjs, compiles the bundle with V8's code
-// cache and calls runAsProgram; `warmUp` is how the build runs the commands whose compiled code goes into that cache.
-import { main, runAsProgram } from './main.js';
+// The program: the bundle's entry (scripts/build-cli.mjs), and what `node --import tsx src/cli/bin.ts` runs from
+// source. Binds main() to this process: its arguments, output streams, signals and exit code.
+import { EXIT_BUG } from './exit-codes.js';
+import { main } from './main.js';
+import { createProcessIo } from './process-io.js';
 
-export { runAsProgram };
+/** Exit status of a run a signal stopped, as a shell reports it (128 + signal number). */
+const SIGNAL_EXIT_CODE = { SIGINT: 130, SIGTERM: 143 } as const;
 
-/** Runs each command line in turn, as `guestdisk ARGS` would (output included); for making the code cache. */
-export async function warmUp(commandLines: readonly (readonly string[])[]): Promise<number[]> {
-  const codes: number[] = [];
-  for (const argv of commandLines) codes.push(await main([...argv]));
-  return codes;
+function runAsProgram(): void {
+  const io = createProcessIo();
+  // The first signal is a request: create stops between two writes and says what the disk holds. A second one
+  // stops the process at once.
+  const onSignal = (s: 'SIGINT' | 'SIGTERM'): void => {
+    if (io.interrupted()) process.exit(SIGNAL_EXIT_CODE[s]);
+    io.interrupt(s);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  main(process.argv.slice(2), io).then((code) => {
+    const signal = io.interrupted();
+    process.exitCode = signal && code !== 0 ? SIGNAL_EXIT_CODE[signal as 'SIGINT' | 'SIGTERM'] : code;
+  }, (e: unknown) => {
+    // main() reports every error itself; reaching this is a bug in that reporting.
+    process.stderr.write(`guestdisk: internal error (a bug): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = EXIT_BUG;
+  });
 }
+
+runAsProgram();

@@ -12,8 +12,11 @@ import { describeTarget, openTargetForRead, openTargetForWrite, resolveGeometry,
 import { writeDisk, type WriteResult } from '../write/write-disk.js';
 import type { NextWrite } from '../write/write-chunks.js';
 import { formatBytes, renderLayout } from './render.js';
+import type { CliIo } from './io.js';
 import { attachAfterCreate, checkHostOptions, libvirtDomainDisks, prepareLvm, type HostOptions } from './host-steps.js';
 import { partitionRereadOf, type PartitionReread } from '../target/block-device.js';
+
+export type { CliIo }; // its home is io.ts; re-exported for callers that import it from here
 
 /** `create`'s options as commander hands them over; the LVM/libvirt ones are host-steps.ts's HostOptions. */
 export interface CreateOptions extends HostOptions {
@@ -30,17 +33,6 @@ export interface CreateOptions extends HostOptions {
   json?: boolean;
   force?: boolean;
   exfatVolumeGuid?: boolean;
-}
-
-export interface CliIo {
-  stdout(text: string): void;
-  stderr(text: string): void;
-  env: Record<string, string | undefined>;
-  now(): number;
-  /** Set when SIGINT/SIGTERM arrives; checked between writes. */
-  interrupted(): NodeJS.Signals | null;
-  /** Replaces the progress line (null ends it); shows nothing unless stderr is a terminal. Absent: no progress. */
-  progress?: (line: string | null) => void;
 }
 
 function pickSeed(options: CreateOptions): string {

@@ -10,7 +10,7 @@ import { attachDisk, attachDiskArgv, diskXml, listRunningDomainDisks, resolveAtt
 import { parseSize } from '../plan/spec.js';
 import { domainsUsingPath, type DomainDisksLookup } from '../target/device-checks.js';
 import { describeTarget } from '../target/open-target.js';
-import type { CliIo } from './create.js';
+import type { CliIo } from './io.js';
 
 export interface HostOptions {
   lvm?: string;

@@ -8,7 +8,7 @@ import { detectSectorSize } from '../inspect/sector-size.js';
 import { parseSectorSize } from '../plan/spec.js';
 import type { BlockTarget } from '../target/block-target.js';
 import { describeTarget, openTargetForRead } from '../target/open-target.js';
-import type { CliIo } from './create.js';
+import type { CliIo } from './io.js';
 import { formatBytes, table } from './render.js';
 
 export interface InspectOptions { json?: boolean; sectorSize?: string }

@@ -1,101 +1,59 @@
-// guestdisk CLI entry. Commands are imported lazily so that `--version` loads almost nothing.
-import { readFileSync, realpathSync, writeSync } from 'node:fs';
-import { createRequire } from 'node:module';
+// guestdisk's command line: commander wiring, one function per command in its own file (loaded when used).
+// `main(argv, io)` runs one command line against an injected ProgramIo and returns the exit code; it keeps no
+// state between calls, so tests drive it in-process. bin.ts binds it to the real process (process-io.ts).
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { GuestdiskError } from '../errors.js';
-import { EXIT_BUG, EXIT_CODE, EXIT_USAGE } from './exit-codes.js';
-import { CREATE_V8_FLAGS } from './v8-flags.js';
-import type { CliIo } from './create.js';
+import { EXIT_BUG, EXIT_CODE } from './exit-codes.js';
+import type { CliIo, ProgramIo } from './io.js';
+
+export type { ProgramIo };
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
 
-/**
- * `create` is a short, I/O-bound run: its few loops that get hot (building $UpCase, scanning 4 KiB pages for zero
- * runs) finish before optimized code would pay off, yet V8's optimizing compiler still runs on them and its code
- * and working memory stay in the process: ~6 MB of peak RSS, more than half of what guestdisk adds to a bare Node
- * (bench/, issue 9's "peak RSS within 10 MB of `node -e 0`"). `--no-opt` turns it off and keeps the interpreter
- * and the baseline compiler; `--no-lazy-feedback-allocation` lets the baseline compiler start on a function at
- * once instead of after a first slow run (~5 ms of a ~100 ms run, no memory). The bin's start line
- * (scripts/build-cli.mjs) already starts node with both for `create`, which costs nothing; started any other way
- * (`node dist/cli/guestdisk.cjs create`, tests), they are set here, before any of create's code runs, through
- * node:v8 — whose loading alone costs ~2 MB. `inspect`/`verify`, which scan large bitmaps, keep the optimizing
- * compiler.
- */
-function leaveCodeUnoptimized(): void {
-  if (CREATE_V8_FLAGS.every((f) => process.execArgv.includes(f))) return;
-  // require, not import(): the bundle runs in a vm.Script (src/cli/launcher.cjs), which has no import() loader.
-  const { setFlagsFromString } = createRequire(import.meta.url)('node:v8') as typeof import('node:v8');
-  for (const flag of CREATE_V8_FLAGS) setFlagsFromString(flag);
+/** `--json` anywhere before a `--`: known before commander parses, so that its usage errors can be JSON too. */
+function asksForJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
 }
 
-let signal: NodeJS.Signals | null = null;
-
-/**
- * Output goes straight to file descriptors 1 and 2. Node's process.stdout/stderr are made on first use, and for a
- * pipe (how scripts and the bench run guestdisk) making one loads node's net module: ~1.5 MB of peak memory for a
- * few lines of text (bench/, issue 9). Should a descriptor be non-blocking and full, the rest (and everything
- * after it, to keep the order) goes through the stream, which waits; a reader that went away (EPIPE) gets nothing.
- */
-const viaStream = { 1: false, 2: false };
-function writeFd(fd: 1 | 2, text: string): void {
-  const stream = (): NodeJS.WriteStream => (fd === 1 ? process.stdout : process.stderr);
-  const bytes = Buffer.from(text);
-  if (viaStream[fd]) {
-    stream().write(bytes);
-    return;
-  }
-  let at = 0;
-  try {
-    while (at < bytes.length) at += writeSync(fd, bytes, at);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EPIPE') return;
-    if (code !== 'EAGAIN') throw e;
-    viaStream[fd] = true;
-    stream().write(bytes.subarray(at));
-  }
-}
-
-/** The progress line, on a terminal only. Asked at the first line (a run past one second), not at start-up:
- *  `isTTY` makes the stderr stream, which loads node's tty and net modules (see writeFd). */
-let stderrIsTty: boolean | undefined;
-function showProgress(line: string | null): void {
-  stderrIsTty ??= process.stderr.isTTY === true;
-  if (stderrIsTty) writeFd(2, line === null ? '\r\x1b[K' : `\r\x1b[K${line}`);
-}
-
-const withNewline = (t: string): string => (t.endsWith('\n') ? t : `${t}\n`);
-
-const io: CliIo = {
-  stdout: (t) => writeFd(1, withNewline(t)),
-  stderr: (t) => writeFd(2, withNewline(t)),
-  env: process.env,
-  now: () => Date.now(),
-  interrupted: () => signal,
-  progress: showProgress,
-};
-
-function report(e: unknown, json: boolean): number {
+function report(e: unknown, json: boolean, io: CliIo): number {
   if (e instanceof GuestdiskError) {
     if (json) io.stdout(JSON.stringify(e.toJSON(), null, 2));
     else io.stderr(`guestdisk: ${e.message}`);
     return EXIT_CODE[e.code];
   }
-  io.stderr(`guestdisk: internal error (a bug): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  const trace = e instanceof Error ? (e.stack ?? e.message) : String(e);
+  io.stderr(`guestdisk: internal error (a bug): ${trace}\n(NODE_OPTIONS=--enable-source-maps shows the TypeScript lines)`);
   return EXIT_BUG;
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** A commander usage error (unknown option, bad choice, missing argument) as the INVALID_SPEC it is. */
+function usageError(e: CommanderError): GuestdiskError {
+  const message = e.message.replace(/^error: /, '').replace(/\n+/g, ' ').trim();
+  return new GuestdiskError('INVALID_SPEC', message, { usage: e.code.replace(/^commander\./, '') });
+}
+
+/** One run's state, fresh for every call of main. `json`: the command's own --json, once commander parsed it. */
+interface RunState { exitCode: number; json: boolean }
+
+function buildProgram(io: CliIo, usageJson: boolean, state: RunState): Command {
+  const begin = (options: { json?: boolean }): void => {
+    state.json = Boolean(options.json);
+  };
   const program = new Command('guestdisk')
     .description('Make a ready-to-use Windows data disk (GPT/MBR + NTFS/exFAT/FAT32) on an image file or block device')
     .version(version(), '-V, --version')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
-  let exitCode = 0;
-  let json = false;
+    .configureOutput({
+      writeOut: (s) => io.stdout(s),
+      writeErr: (s) => io.stderr(s),
+      // With --json a usage error is reported once, as the JSON error object (main's catch), not also as text.
+      outputError: (s, write) => { if (!usageJson) write(s); },
+    });
 
   program
     .command('create')
@@ -122,10 +80,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--persistent', 'with --attach: also change the domain\'s persistent configuration')
     .option('--print-xml', 'with --attach: print the <disk> XML instead of running virsh')
     .action(async (target: string | undefined, options) => {
-      json = Boolean(options.json);
-      leaveCodeUnoptimized();
+      begin(options);
       const { runCreate } = await import('./create.js');
-      exitCode = await runCreate(target, options, io);
+      state.exitCode = await runCreate(target, options, io);
     });
 
   program
@@ -135,9 +92,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'one JSON object (schema in the README)')
     .addOption(new Option('--sector-size <bytes>', 'logical sector size of an image file (default: detected)').choices(['512', '4096']))
     .action(async (target: string, options) => {
-      json = Boolean(options.json);
+      begin(options);
       const { runInspect } = await import('./inspect.js');
-      exitCode = await runInspect(target, options, io);
+      state.exitCode = await runInspect(target, options, io);
     });
 
   program
@@ -150,9 +107,9 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--expect-fs <fs>', 'expected filesystem').choices(['ntfs', 'exfat', 'fat32']))
     .option('--expect-label <label>', 'expected volume label')
     .action(async (target: string, options) => {
-      json = Boolean(options.json);
+      begin(options);
       const { runVerify } = await import('./verify.js');
-      exitCode = await runVerify(target, options, io);
+      state.exitCode = await runVerify(target, options, io);
     });
 
   program
@@ -182,51 +139,48 @@ export async function main(argv: string[]): Promise<number> {
     .option('--print-xml', 'print the <disk> XML instead of running virsh')
     .option('--json', 'machine-readable output')
     .action(async (disk: string, domain: string, options) => {
-      json = Boolean(options.json);
+      begin(options);
       const { runAttach } = await import('./host-steps.js');
-      exitCode = await runAttach(disk, domain, options, io);
+      state.exitCode = await runAttach(disk, domain, options, io);
     });
 
+  return program;
+}
+
+/** Runs the command line; output errors decided only after the command, when its output has been flushed. */
+async function runCommandLine(argv: readonly string[], io: CliIo): Promise<number> {
+  const usageJson = asksForJson(argv);
+  const state: RunState = { exitCode: 0, json: false };
+  const program = buildProgram(io, usageJson, state);
   try {
-    await program.parseAsync(argv, { from: 'user' });
-    return exitCode;
+    await program.parseAsync([...argv], { from: 'user' });
+    return state.exitCode;
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-      return EXIT_USAGE;
+      // Without --json, commander has already printed the error, and how to get help.
+      return usageJson ? report(usageError(e), true, io) : EXIT_CODE.INVALID_SPEC;
     }
-    return report(e, json);
+    return report(e, state.json, io);
   }
 }
 
-/** Runs the command line in process.argv as this process: signals, exit code. */
-export function runAsProgram(): void {
-  const onSignal = (s: NodeJS.Signals): void => {
-    if (signal) process.exit(s === 'SIGINT' ? 130 : 143); // second signal: stop now
-    signal = s;
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = signal && code !== 0 ? (signal === 'SIGINT' ? 130 : 143) : code;
-    },
-    (e: unknown) => {
-      process.exitCode = report(e, false);
-    },
-  );
+/**
+ * Stdout failed after the command ran (the disk, if any, is written): exit IO_FAILED. A reader that went away
+ * (EPIPE: `guestdisk … | head -1`) is told nothing, as other Unix tools do; anything else gets one line on stderr.
+ */
+function reportOutputFailure(e: unknown, exitCode: number, io: CliIo): number {
+  if (!(e instanceof GuestdiskError)) return report(e, false, io);
+  if (e.details.errno !== 'EPIPE') io.stderr(`guestdisk: ${e.message}; the command itself ended with exit status ${exitCode}`);
+  return EXIT_CODE[e.code];
 }
 
-/** Set to true in the bundle (scripts/build-cli.mjs), whose entry is bin.ts: there this module never runs itself. */
-declare const __GUESTDISK_BUNDLE__: boolean | undefined;
-
-function isEntryPoint(): boolean {
-  if (typeof __GUESTDISK_BUNDLE__ !== 'undefined' && __GUESTDISK_BUNDLE__) return false;
-  if (!process.argv[1]) return false;
+export async function main(argv: readonly string[], io: ProgramIo): Promise<number> {
+  const exitCode = await runCommandLine(argv, io);
   try {
-    return import.meta.url === new URL(`file://${realpathSync(process.argv[1])}`).href;
-  } catch {
-    return false;
+    await io.flush?.();
+  } catch (e) {
+    return reportOutputFailure(e, exitCode, io);
   }
+  return exitCode;
 }
-if (isEntryPoint()) runAsProgram();

@@ -4,7 +4,7 @@ import { GuestdiskError } from '../errors.js';
 import { inspectDisk } from '../inspect/inspect.js';
 import type { VerifyExpectations, VerifyReport } from '../inspect/report.js';
 import { verifyReport } from '../inspect/verify.js';
-import type { CliIo } from './create.js';
+import type { CliIo } from './io.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { openForInspect, renderFinding } from './inspect.js';
 

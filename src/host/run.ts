@@ -1,7 +1,6 @@
 // The one way guestdisk runs another program: an argv array handed to an injected runner (execFile underneath,
 // never a shell), so tests check the exact argv on a fake, and names with spaces or quotes stay one argument.
 import { GuestdiskError } from '../errors.js';
-import { createRequire } from 'node:module';
 
 /** The only programs guestdisk ever runs (issue 7): anything else is a bug. */
 export const HOST_PROGRAMS = ['lvcreate', 'lvextend', 'lvs', 'virsh'] as const;
@@ -47,8 +46,7 @@ export function createExecRunner(options: ExecRunnerOptions = {}): HostRunner {
     if (options.isInstalled && !options.isInstalled(program as HostProgram)) {
       return { status: null, stdout: '', stderr: '', spawnError: 'ENOENT' };
     }
-    // require, not import(): the bundle runs in a vm.Script (src/cli/launcher.cjs), which has no import() loader.
-    const { execFile } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
+    const { execFile } = await import('node:child_process');
     return new Promise((resolve) => {
       const child = execFile(
         program,

@@ -4,7 +4,7 @@
 // BLKZEROOUT when available (a loop device turns it into fallocate; a disk into WRITE ZEROES), else large zero
 // writes. Closing a written device fsyncs it and asks the kernel to re-read its partition table (BLKRRPART).
 import { constants } from 'node:fs';
-import * as nodeFs from './node-fs.js';
+import * as nodeFs from 'node:fs/promises';
 import { GuestdiskError } from '../errors.js';
 import type { LogicalSectorSize } from '../disk-types.js';
 import { boundTarget, type BlockTarget } from './block-target.js';

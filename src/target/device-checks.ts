@@ -3,7 +3,7 @@
 // used by a running libvirt domain, a partition of a bigger disk (unless forced), or read-only. Each reason is
 // named in the TARGET_BUSY error so the user knows what to undo. O_EXCL at open time is the last line of defence
 // (it also catches a process holding the device exclusively), not the message.
-import * as nodeFs from './node-fs.js';
+import * as nodeFs from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { GuestdiskError } from '../errors.js';
 

@@ -10,7 +10,7 @@
 // a lock but its owner, so what the holder re-reads cannot change under it. The takeover lock is held for a few
 // system calls; one left behind by a run killed inside that window is itself stale (its pid is dead) and removed
 // unconditionally — the one remaining race needs two runs to meet such a leftover at the same instant.
-import * as nodeFs from './node-fs.js';
+import * as nodeFs from 'node:fs/promises';
 import { GuestdiskError } from '../errors.js';
 import { wrapIoError } from './io-error.js';
 

@@ -1,7 +1,7 @@
 // Image files as disks: created sparse, grown only when asked, never shrunk. Ranges that are still holes
 // (created or grown by this open, not written since) need no zeros, so a new 16 TiB image costs only what is
-// written. The fs is injected (./node-fs.ts on node:fs, or memfs in tests).
-import * as nodeFs from './node-fs.js';
+// written. The fs is injected (node:fs/promises, or memfs in tests).
+import * as nodeFs from 'node:fs/promises';
 import { GuestdiskError } from '../errors.js';
 import type { LogicalSectorSize } from '../disk-types.js';
 import { boundTarget, type BlockTarget } from './block-target.js';

@@ -1,5 +1,5 @@
 // Chooses the target kind from what the path is: a block device, or an image file (existing or to be made).
-import * as nodeFs from './node-fs.js';
+import * as nodeFs from 'node:fs/promises';
 import { GuestdiskError } from '../errors.js';
 import type { Geometry, LogicalSectorSize } from '../disk-types.js';
 import type { BlockTarget } from './block-target.js';

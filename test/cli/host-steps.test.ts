@@ -1,10 +1,8 @@
-// The CLI's LVM and libvirt steps, end to end in a fresh process, with stand-in lvcreate/lvs/virsh on PATH
+// The CLI's LVM and libvirt steps, end to end through main(), with stand-in lvcreate/lvs/virsh on PATH
 // (device-mapper and libvirt do not work in CI). The LV's device node is a real loop device, so the format
 // in between is real.
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GuestdiskError } from '../../src/errors.js';
@@ -14,19 +12,16 @@ import { openBlockDeviceTarget } from '../../src/target/block-device.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { makeTempDir, mustRun, requireTool, runTool } from '../helpers/tools.js';
+import { runCli } from '../helpers/cli.js';
+import { REPO_ROOT } from '../helpers/paths.js';
 import { createFakeHost, type FakeWorld } from '../helpers/fake-bin/fake-host.js';
 
 const MiB = 1024 * 1024;
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = join(ROOT, 'src/cli/main.ts');
+const ROOT = REPO_ROOT;
 const WIN = "win 11 \"pro\" o'brien";
 const dir = makeTempDir('guestdisk-host-cli-');
 
-function cli(args: string[], env: Record<string, string>): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 300_000 });
-  if (r.error) throw r.error;
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = runCli; // in-process: the stand-ins are found through the run's own PATH (io.env), as in a process
 
 function world(extra: Partial<FakeWorld> = {}): FakeWorld {
   return {
@@ -46,12 +41,12 @@ function loopDevice(sizeBytes: number): { device: string; detach(): void } {
 
 const LVS = (sel: string) => ['lvs', '--reportformat', 'json', '--units', 'b', '--nosuffix', '-o', 'lv_name,vg_name,lv_path,lv_size', sel];
 
-test('create --lvm vg0/win --size 64M … --attach DOMAIN: lvcreate, lvs, format, virsh attach-disk', () => {
+test('create --lvm vg0/win --size 64M … --attach DOMAIN: lvcreate, lvs, format, virsh attach-disk', async () => {
   requireTool('sgdisk');
   const loop = loopDevice(64 * MiB);
   const host = createFakeHost(world({ newLvPaths: { 'vg0/win': loop.device } }));
   try {
-    const r = cli(['create', '--lvm', 'vg0/win', '--size', '64M', '--fs', 'exfat', '--label', 'DATA', '--seed', 's', '--timestamp', '1700000000', '--attach', WIN, '--persistent', '--cache', 'writeback'], host.env);
+    const r = await cli(['create', '--lvm', 'vg0/win', '--size', '64M', '--fs', 'exfat', '--label', 'DATA', '--seed', 's', '--timestamp', '1700000000', '--attach', WIN, '--persistent', '--cache', 'writeback'], host.env);
     assert.is(r.status, 0, r.stderr);
     const calls = host.calls();
     assert.equal(calls.slice(0, 3), [LVS('vg0'), ['lvcreate', '--yes', '-L', `${64 * MiB}b`, '-n', 'win', 'vg0'], LVS('vg0/win')]);
@@ -66,14 +61,14 @@ test('create --lvm vg0/win --size 64M … --attach DOMAIN: lvcreate, lvs, format
   }
 });
 
-test('create --lvm on an existing LV: refused (exit 5) without lvcreate; --force formats it as it is', () => {
+test('create --lvm on an existing LV: refused (exit 5) without lvcreate; --force formats it as it is', async () => {
   const loop = loopDevice(64 * MiB);
   const host = createFakeHost(world({ vgs: { vg0: { freeBytes: 0, lvs: { old: { sizeBytes: 64 * MiB, path: loop.device } } } } }));
   try {
-    const refused = cli(['create', '--lvm', 'vg0/old', '--size', '128M', '--fs', 'none', '--seed', 's', '--timestamp', '0'], host.env);
+    const refused = await cli(['create', '--lvm', 'vg0/old', '--size', '128M', '--fs', 'none', '--seed', 's', '--timestamp', '0'], host.env);
     assert.is(refused.status, 5, refused.stderr);
     assert.match(refused.stderr, 'logical volume vg0/old already exists');
-    const forced = cli(['create', '--lvm', 'vg0/old', '--size', '128M', '--fs', 'none', '--seed', 's', '--timestamp', '0', '--force'], host.env);
+    const forced = await cli(['create', '--lvm', 'vg0/old', '--size', '128M', '--fs', 'none', '--seed', 's', '--timestamp', '0', '--force'], host.env);
     assert.is(forced.status, 0, forced.stderr);
     assert.match(forced.stderr, 'not resized to --size 128M');
     assert.ok(!host.calls().some((c) => c[0] === 'lvcreate'), JSON.stringify(host.calls()));
@@ -83,16 +78,16 @@ test('create --lvm on an existing LV: refused (exit 5) without lvcreate; --force
   }
 });
 
-test('LVM failures exit 10 (HOST_COMMAND_FAILED) with the program\'s stderr; --json gives the argv', () => {
+test('LVM failures exit 10 (HOST_COMMAND_FAILED) with the program\'s stderr; --json gives the argv', async () => {
   const host = createFakeHost(world());
   try {
-    const r = cli(['create', '--lvm', 'vg0/big', '--size', '4G', '--fs', 'none', '--json'], host.env);
+    const r = await cli(['create', '--lvm', 'vg0/big', '--size', '4G', '--fs', 'none', '--json'], host.env);
     assert.is(r.status, 10, r.stderr);
     const err = JSON.parse(r.stdout).error;
     assert.is(err.code, 'HOST_COMMAND_FAILED');
     assert.equal(err.details.argv, ['lvcreate', '--yes', '-L', `${4096 * MiB}b`, '-n', 'big', 'vg0']);
     assert.match(err.details.stderr, 'insufficient free space');
-    const badName = cli(['create', '--lvm', 'vg0/my disk', '--size', '1G', '--fs', 'none'], host.env);
+    const badName = await cli(['create', '--lvm', 'vg0/my disk', '--size', '1G', '--fs', 'none'], host.env);
     assert.is(badName.status, 2);
     assert.is(host.calls().filter((c) => c[0] === 'lvcreate').length, 1);
   } finally {
@@ -100,10 +95,10 @@ test('LVM failures exit 10 (HOST_COMMAND_FAILED) with the program\'s stderr; --j
   }
 });
 
-test('create IMG --print-xml prints <disk type=\'file\'> with the absolute path; nothing runs', () => {
+test('create IMG --print-xml prints <disk type=\'file\'> with the absolute path; nothing runs', async () => {
   const host = createFakeHost(world());
   try {
-    const r = cli(['create', 'rel dir.img', '--size', '64M', '--fs', 'none', '--seed', 's', '--timestamp', '0', '--print-xml'], { ...host.env });
+    const r = await cli(['create', 'rel dir.img', '--size', '64M', '--fs', 'none', '--seed', 's', '--timestamp', '0', '--print-xml'], { ...host.env });
     assert.is(r.status, 0, r.stderr);
     assert.match(r.stdout, `<disk type='file' device='disk'>\n  <driver name='qemu' type='raw' cache='none'/>\n  <source file='${join(ROOT, 'rel dir.img')}'/>\n  <target dev='vdb' bus='virtio'/>\n</disk>`);
     assert.equal(host.calls(), []);
@@ -113,17 +108,17 @@ test('create IMG --print-xml prints <disk type=\'file\'> with the absolute path;
   }
 });
 
-test('attach IMG DOMAIN --json: virsh attach-disk with --sourcetype file; a second attach of the same file is refused (exit 4)', () => {
+test('attach IMG DOMAIN --json: virsh attach-disk with --sourcetype file; a second attach of the same file is refused (exit 4)', async () => {
   const image = join(dir.path, 'disk image.img');
   writeFileSync(image, new Uint8Array(MiB));
   const host = createFakeHost(world());
   try {
-    const r = cli(['attach', image, WIN, '--json', '--bus', 'sata'], host.env);
+    const r = await cli(['attach', image, WIN, '--json', '--bus', 'sata'], host.env);
     assert.is(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout);
     assert.equal(out.argv, ['virsh', 'attach-disk', '--domain', WIN, '--source', image, '--target', 'sdb', '--targetbus', 'sata', '--driver', 'qemu', '--subdriver', 'raw', '--cache', 'none', '--sourcetype', 'file']);
     assert.equal(host.calls().at(-1), out.argv);
-    const again = cli(['attach', image, WIN, '--target-dev', 'vdc'], host.env);
+    const again = await cli(['attach', image, WIN, '--target-dev', 'vdc'], host.env);
     assert.is(again.status, 4, again.stderr);
     assert.match(again.stderr, 'is already a disk of the running domain');
   } finally {
@@ -131,17 +126,17 @@ test('attach IMG DOMAIN --json: virsh attach-disk with --sourcetype file; a seco
   }
 });
 
-test('attach /dev/loopN DOMAIN --print-xml: <disk type=\'block\'> with source dev; virsh failures exit 10', () => {
+test('attach /dev/loopN DOMAIN --print-xml: <disk type=\'block\'> with source dev; virsh failures exit 10', async () => {
   const loop = loopDevice(8 * MiB);
   const host = createFakeHost(world());
   try {
-    const xml = cli(['attach', loop.device, WIN, '--print-xml', '--target-dev', 'vdd'], host.env);
+    const xml = await cli(['attach', loop.device, WIN, '--print-xml', '--target-dev', 'vdd'], host.env);
     assert.is(xml.status, 0, xml.stderr);
     assert.is(xml.stdout, `<disk type='block' device='disk'>\n  <driver name='qemu' type='raw' cache='none'/>\n  <source dev='${loop.device}'/>\n  <target dev='vdd' bus='virtio'/>\n</disk>\n`);
-    const gone = cli(['attach', loop.device, 'no-such-vm'], host.env);
+    const gone = await cli(['attach', loop.device, 'no-such-vm'], host.env);
     assert.is(gone.status, 10);
     assert.match(gone.stderr, "error: failed to get domain 'no-such-vm'");
-    const missing = cli(['attach', join(dir.path, 'nope.img'), WIN], host.env);
+    const missing = await cli(['attach', join(dir.path, 'nope.img'), WIN], host.env);
     assert.is(missing.status, 2);
   } finally {
     host.remove();

@@ -1,4 +1,4 @@
-// The progress line in a real terminal (issue 7): `create` runs under script(1), so its stderr is a pty. A run is
+// The progress line in a real terminal: `create` runs under script(1), so its stderr is a pty. A run is
 // made slower than a second by stopping it (SIGSTOP) once it holds its lock, so the next write finds a second has
 // passed and draws the line; at the end the line is cleared. Without a terminal (the other CLI tests) nothing of it
 // is printed.
@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI_SOURCE, REPO_ROOT } from '../helpers/paths.js';
+import { BIN, REPO_ROOT } from '../helpers/paths.js';
 import { makeTempDir, requireTool } from '../helpers/tools.js';
 import { mustCli } from '../helpers/cli.js';
 import { lockOf } from '../reliability/cli-process.js';
@@ -22,7 +22,7 @@ const quote = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
  *  it holds the lock on `image`. Resolves with everything the terminal showed. */
 async function inTerminal(image: string, args: readonly string[], whileRunning?: (pid: number) => Promise<void>): Promise<{ status: number | null; screen: string }> {
   requireTool('script');
-  const command = [process.execPath, '--import', 'tsx', CLI_SOURCE, ...args].map(quote).join(' ');
+  const command = [process.execPath, BIN, ...args].map(quote).join(' ');
   const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let screen = '';
   child.stdout.on('data', (d) => { screen += String(d); });
@@ -60,7 +60,7 @@ test('a create that takes longer than a second shows "writing: … sent, …/s, 
   assert.ok(cleared > line!.index, 'the line is cleared after the last update');
   assert.not.match(screen.slice(cleared + 4), /writing:/, 'nothing of it is left after the clear');
   assert.match(screen, /wrote [\d.]+ (?:B|[KMGT]iB) in \d+ writes/, 'the summary follows');
-  assert.is(mustCli(['verify', image]).status, 0);
+  assert.is((await mustCli(['verify', image])).status, 0);
 });
 
 test('a fast run on a terminal draws no progress line', async () => {

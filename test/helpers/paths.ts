@@ -8,4 +8,7 @@ export const SHARED_DIR = process.env.GUESTDISK_SHARED_DIR ?? resolve(REPO_ROOT,
 export const CORPUS_DIR = join(SHARED_DIR, 'corpus');
 export const CONFORMANCE_DIR = join(SHARED_DIR, 'conformance');
 export const FIXTURES_DIR = join(REPO_ROOT, 'fixtures');
-export const CLI_SOURCE = join(REPO_ROOT, 'src', 'cli', 'main.ts');
+/** The CLI's entry from source (`node --import tsx CLI_SOURCE …`); tests run main() in-process or the built BIN. */
+export const CLI_SOURCE = join(REPO_ROOT, 'src', 'cli', 'bin.ts');
+/** The built bin, as package.json's `bin` names it; scripts/run-tests.mjs builds it before the suite. */
+export const BIN = join(REPO_ROOT, 'dist', 'cli', 'guestdisk.cjs');

@@ -30,9 +30,9 @@ export function requireTool(name: string): string {
 export interface RunResult { status: number; stdout: string; stderr: string }
 
 /** Runs a tool (argv array, no shell) and returns its status and output; never throws on a non-zero exit. */
-export function runTool(name: string, args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): RunResult {
+export function runTool(name: string, args: readonly string[], options: { input?: string; timeoutMs?: number; cwd?: string } = {}): RunResult {
   requireTool(name);
-  const r = spawnSync(name, args, { encoding: 'utf8', input: options.input, timeout: options.timeoutMs ?? 120_000, maxBuffer: 64 << 20 });
+  const r = spawnSync(name, args, { encoding: 'utf8', input: options.input, timeout: options.timeoutMs ?? 120_000, maxBuffer: 64 << 20, cwd: options.cwd });
   if (r.error) throw r.error;
   return { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }

@@ -10,8 +10,9 @@ import { runVerify } from '../../src/cli/verify.js';
 import type { CliIo } from '../../src/cli/create.js';
 import type { DiskReport, VerifyReport } from '../../src/inspect/report.js';
 import { makeTempDir, requireTool } from '../helpers/tools.js';
+import { CORPUS_DIR } from '../helpers/paths.js';
 
-const CORPUS = '/work/shared/corpus';
+const CORPUS = CORPUS_DIR;
 const GOLDEN = new URL('../../fixtures/inspect/corpus/', import.meta.url);
 
 /** Image → how to unpack it (GNU tar keeps the big ones sparse; gzip output goes through dd conv=sparse). */

@@ -10,8 +10,9 @@ import type { VerifyReport } from '../../src/inspect/report.js';
 import type { FsKind, TableKind } from '../../src/plan/layout.js';
 import { attachLoop, makeTempDir, mustRun, requireTool } from '../helpers/tools.js';
 import { makeImageFile, MIB, WRITABLE_FS } from './disks.js';
+import { CONFORMANCE_DIR } from '../helpers/paths.js';
 
-const CORRUPT = '/work/shared/conformance/corrupt.py';
+const CORRUPT = join(CONFORMANCE_DIR, 'corrupt.py');
 
 /** corruption → the code verify must report (severity from the code table). */
 const EXPECTED: Readonly<Record<string, { code: string; table?: TableKind; exit: 0 | 1 }[]>> = {

@@ -11,6 +11,7 @@ import { openMemoryTarget, type MemoryTarget } from '../../src/target/memory-tar
 import { writeChunks } from '../../src/write/write-chunks.js';
 import { makeTempDir, mustRun } from '../helpers/tools.js';
 import { fat32Input } from '../fs/fat32/volume-file.js';
+import { CORPUS_DIR } from '../helpers/paths.js';
 
 const MiB = 1024 ** 2;
 
@@ -72,7 +73,7 @@ test('each corruption gives its code', async () => {
 });
 
 test("Windows' FAT32 boot sector decodes", async () => {
-  const bs = new Uint8Array(readFileSync('/work/shared/corpus/msuhanov-dfir_ntfs/fat32_bs.bin'));
+  const bs = new Uint8Array(readFileSync(join(CORPUS_DIR, 'msuhanov-dfir_ntfs', 'fat32_bs.bin')));
   const sizeBytes = 61_282_631 * 512;
   const t = openMemoryTarget({ sizeBytes: Math.ceil(sizeBytes / 512) * 512, initial: bs });
   const { report, findings } = await inspectFatVolume(t, { partitionStartLba: null, partitionSizeBytes: sizeBytes });

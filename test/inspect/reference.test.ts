@@ -10,8 +10,9 @@ import type { CliIo } from '../../src/cli/create.js';
 import { FS_INSPECTORS } from '../../src/inspect/fs-dispatch.js';
 import type { DiskReport, VerifyReport } from '../../src/inspect/report.js';
 import { makeTempDir, mustRun, requireTool } from '../helpers/tools.js';
+import { CONFORMANCE_DIR } from '../helpers/paths.js';
 
-const MAKE_REFERENCE = '/work/shared/conformance/make-reference.sh';
+const MAKE_REFERENCE = join(CONFORMANCE_DIR, 'make-reference.sh');
 const VARIANTS = [
   { variant: 'gpt-ntfs', table: 'gpt', fs: 'ntfs', sector: 512, label: 'WindowsData' },
   { variant: 'gpt-ntfs-4kn', table: 'gpt', fs: 'ntfs', sector: 4096, label: 'WindowsData' },

@@ -25,7 +25,7 @@ test('create on a mounted device, with and without --force: TARGET_BUSY, bytes u
     try {
       const before = await sha256File(loop.device);
       for (const extra of [[], ['--force']]) {
-        const r = runCli(['create', loop.device, '--fs', 'none', '--seed', 's', ...extra]);
+        const r = await runCli(['create', loop.device, '--fs', 'none', '--seed', 's', ...extra]);
         assert.is(r.status, EXIT_CODE.TARGET_BUSY, r.stderr);
         assert.match(r.stderr, /mounted/);
       }

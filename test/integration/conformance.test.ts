@@ -33,11 +33,11 @@ for (const fs of ['ntfs', 'exfat', 'fat32'] as const) {
 }
 
 for (const c of cases) {
-  test(`check-image.sh: ${c.fs} ${c.table} ${c.sector}${c.write ? ' (with write test)' : ''} — 0 FAIL`, () => {
+  test(`check-image.sh: ${c.fs} ${c.table} ${c.sector}${c.write ? ' (with write test)' : ''} — 0 FAIL`, async () => {
     const image = join(dir.path, `${c.fs}-${c.table}-${c.sector}.img`);
     // FAT32 needs 65,525 clusters: with 4096-byte sectors (4 KiB clusters at least) that is just over 256 MiB.
     const size = c.fs === 'fat32' && c.sector === 4096 ? '300M' : '256M';
-    mustCli(['create', image, '--size', size, '--fs', c.fs, '--table', c.table, '--sector-size', String(c.sector), '--label', LABELS[c.fs], '--seed', 'conformance', '--timestamp', '1700000000']);
+    await mustCli(['create', image, '--size', size, '--fs', c.fs, '--table', c.table, '--sector-size', String(c.sector), '--label', LABELS[c.fs], '--seed', 'conformance', '--timestamp', '1700000000']);
     const args = ['--label', LABELS[c.fs], '--fs', c.fs, '--table', c.table, '--sector', String(c.sector)];
     if (!c.write) args.push('--no-write-test');
     const result = judge(image, args);
@@ -48,10 +48,10 @@ for (const c of cases) {
   });
 }
 
-test('check-image.sh: partition-only disks (fs none) pass every table check', () => {
+test('check-image.sh: partition-only disks (fs none) pass every table check', async () => {
   for (const [table, sector] of [['gpt', 512], ['mbr', 4096]] as const) {
     const image = join(dir.path, `none-${table}-${sector}.img`);
-    mustCli(['create', image, '--size', '64M', '--fs', 'none', '--table', table, '--sector-size', String(sector), '--seed', 'conformance', '--timestamp', '0']);
+    await mustCli(['create', image, '--size', '64M', '--fs', 'none', '--table', table, '--sector-size', String(sector), '--seed', 'conformance', '--timestamp', '0']);
     const result = judge(image, ['--no-write-test', '--table', table, '--sector', String(sector)]);
     const bad = result.lines.filter((l) => /^FAIL (table|gpt|image)\./.test(l));
     assert.equal(bad, [], bad.join('\n'));

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, statSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { mustCli, runCli, sha256File } from '../helpers/cli.js';
-import { FIXTURES_DIR } from '../helpers/paths.js';
+import { BIN, FIXTURES_DIR } from '../helpers/paths.js';
 import { attachLoop, makeTempDir, mustRun, runTool } from '../helpers/tools.js';
 import { EXIT_CODE } from '../../src/cli/exit-codes.js';
 
@@ -75,9 +75,9 @@ for (const sector of [512, 4096] as const) {
 }
 
 for (const [name, table, sector, size] of matrix) {
-  test(`tools accept ${name}`, () => {
+  test(`tools accept ${name}`, async () => {
     const path = img('m');
-    mustCli(['create', path, '--size', String(size), '--table', table, '--sector-size', String(sector), '--fs', 'none', '--seed', name, '--timestamp', '0']);
+    await mustCli(['create', path, '--size', String(size), '--table', table, '--sector-size', String(sector), '--fs', 'none', '--seed', name, '--timestamp', '0']);
     assert.is(statSync(path).size, size);
     assert.ok(statSync(path).blocks * 512 <= 8 * MiB, 'sparse: only what was written is allocated');
     judge(path, table, sector, size);
@@ -89,31 +89,31 @@ test('golden: sfdisk --dump and sha256 of seeded images equal the committed fixt
   for (const [key, want] of Object.entries(golden)) {
     const [table, sector] = key.split('-');
     const path = img(key);
-    mustCli(['create', path, '--size', '64M', '--table', table, '--sector-size', sector, '--fs', 'none', '--seed', 'golden', '--timestamp', '0']);
+    await mustCli(['create', path, '--size', '64M', '--table', table, '--sector-size', sector, '--fs', 'none', '--seed', 'golden', '--timestamp', '0']);
     const dump = withDevice(path, Number(sector) as 512 | 4096, (dev) => mustRun('sfdisk', ['--dump', dev])).replace(/^(device: |\S+ : ).*$/gm, (m) => m.replace(/\/\S+/, 'IMG'));
     assert.is(dump, want.dump, key);
     assert.is(await sha256File(path), want.sha256, key);
   }
 });
 
-test('formatting over another layout leaves only our signatures (blkid/wipefs never ambivalent)', () => {
+test('formatting over another layout leaves only our signatures (blkid/wipefs never ambivalent)', async () => {
   const path = img('old');
   mustRun('truncate', ['-s', '256M', path]);
   // an old 4Kn GPT (other GUIDs, headers at byte 4096 and in the last 4 KiB), an old FAT32 in its partition and
   // an old NTFS boot sector at the start of the disk
-  mustCli(['create', path, '--size', '256M', '--sector-size', '4096', '--fs', 'none', '--seed', 'old', '--timestamp', '0']);
+  await mustCli(['create', path, '--size', '256M', '--sector-size', '4096', '--fs', 'none', '--seed', 'old', '--timestamp', '0']);
   mustRun('mkfs.fat', ['-F', '32', '--offset', '256', '-S', '4096', path, String(100 * 1024)]);
   mustRun('blkid', ['-p', '-O', String(MiB), path]);
-  const refused = runCli(['create', path, '--fs', 'none', '--seed', 'x', '--timestamp', '0']);
+  const refused = await runCli(['create', path, '--fs', 'none', '--seed', 'x', '--timestamp', '0']);
   assert.is(refused.status, EXIT_CODE.TARGET_HAS_DATA, refused.stderr);
   assert.match(refused.stderr, /GPT|vfat|fat32/);
-  mustCli(['create', path, '--fs', 'none', '--table', 'mbr', '--seed', 'x', '--timestamp', '0', '--force']);
+  await mustCli(['create', path, '--fs', 'none', '--table', 'mbr', '--seed', 'x', '--timestamp', '0', '--force']);
   const wipefs = mustRun('wipefs', ['-n', '-O', 'TYPE', '--noheadings', path]).trim().split('\n');
   assert.equal([...new Set(wipefs)], ['dos'], wipefs.join(','));
   const probe = runTool('blkid', ['-p', '-O', String(MiB), path]);
   assert.is(probe.status, 2, `nothing left in the partition: ${probe.stdout}`);
   assert.is(runTool('sgdisk', ['-v', path]).stdout.includes('EFI PART'), false);
-  mustCli(['create', path, '--fs', 'none', '--table', 'gpt', '--seed', 'x', '--timestamp', '0', '--force']);
+  await mustCli(['create', path, '--fs', 'none', '--table', 'gpt', '--seed', 'x', '--timestamp', '0', '--force']);
   const after = mustRun('wipefs', ['-n', '-O', 'TYPE', '--noheadings', path]).trim().split('\n');
   assert.equal([...new Set(after)].sort(), ['PMBR', 'gpt'], after.join(','));
   judge(path, 'gpt', 512, 256 * MiB);
@@ -121,7 +121,7 @@ test('formatting over another layout leaves only our signatures (blkid/wipefs ne
 
 test('bad input: a named error, the documented exit code, the target unchanged (or never created)', async () => {
   const existing = img('existing');
-  mustCli(['create', existing, '--size', '64M', '--fs', 'none', '--seed', 'e', '--timestamp', '0']);
+  await mustCli(['create', existing, '--size', '64M', '--fs', 'none', '--seed', 'e', '--timestamp', '0']);
   const before = await sha256File(existing);
   const mtime = statSync(existing).mtimeMs;
   const cases: [string[], keyof typeof EXIT_CODE][] = [
@@ -141,14 +141,14 @@ test('bad input: a named error, the documented exit code, the target unchanged (
     [['create', join(dir.path, 'no', 'such', 'dir.img'), '--size', '64M', '--fs', 'none'], 'IO_FAILED'],
   ];
   for (const [args, code] of cases) {
-    const r = runCli(args);
+    const r = await runCli(args);
     assert.is(r.status, EXIT_CODE[code], `${args.join(' ')} → ${r.status}: ${r.stderr}`);
     assert.match(r.stderr, /^guestdisk: /, args.join(' '));
-    const json = runCli([...args, '--json']);
+    const json = await runCli([...args, '--json']);
     assert.is(JSON.parse(json.stdout).error.code, code, args.join(' '));
   }
   for (const [usage] of [[['create', img('new'), '--table', 'apm']], [['create', img('new'), '--sector-size', '1024']], [['create', img('new'), '--fs', 'zfs']], [['create', img('new'), '--bogus']]]) {
-    assert.is(runCli(usage).status, 2, usage.join(' '));
+    assert.is((await runCli(usage)).status, 2, usage.join(' '));
   }
   assert.is(await sha256File(existing), before);
   assert.is(statSync(existing).mtimeMs, mtime);
@@ -158,18 +158,18 @@ test('bad input: a named error, the documented exit code, the target unchanged (
   mkdirSync(locked);
   chmodSync(locked, 0o555);
   chmodSync(dir.path, 0o755);
-  const asNobody = runTool('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'create', join(locked, 'x.img'), '--size', '64M', '--fs', 'none']);
+  const asNobody = runTool('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, 'create', join(locked, 'x.img'), '--size', '64M', '--fs', 'none']);
   assert.is(asNobody.status, EXIT_CODE.IO_FAILED, asNobody.stderr);
   assert.match(asNobody.stderr, /permission denied/i);
 });
 
-test('dry run writes nothing and prints the plan; --json prints the Layout', () => {
+test('dry run writes nothing and prints the plan; --json prints the Layout', async () => {
   const path = img('dry');
-  const r = mustCli(['create', path, '--size', '64G', '--dry-run', '--fs', 'none', '--seed', 'd', '--timestamp', '0']);
+  const r = await mustCli(['create', path, '--size', '64G', '--dry-run', '--fs', 'none', '--seed', 'd', '--timestamp', '0']);
   assert.match(r.stdout, /Microsoft basic data/);
   assert.match(r.stdout, /2048\s+134215679/);
   assert.not.ok(existsSync(path));
-  const j = JSON.parse(mustCli(['create', path, '--size', '64G', '--dry-run', '--json', '--fs', 'none', '--seed', 'd', '--timestamp', '0']).stdout);
+  const j = JSON.parse((await mustCli(['create', path, '--size', '64G', '--dry-run', '--json', '--fs', 'none', '--seed', 'd', '--timestamp', '0'])).stdout);
   assert.is(j.layout.partitions[0].startLba, 2048);
   assert.is(j.layout.table.kind, 'gpt');
   assert.not.ok(existsSync(path));
@@ -178,15 +178,15 @@ test('dry run writes nothing and prints the plan; --json prints the Layout', () 
 test('SOURCE_DATE_EPOCH and --seed make runs byte-identical', async () => {
   const a = img('a');
   const b = img('b');
-  mustCli(['create', a, '--size', '64M', '--fs', 'none', '--seed', 'same'], { SOURCE_DATE_EPOCH: '1700000000' });
-  mustCli(['create', b, '--size', '64M', '--fs', 'none', '--seed', 'same'], { SOURCE_DATE_EPOCH: '1700000000' });
+  await mustCli(['create', a, '--size', '64M', '--fs', 'none', '--seed', 'same'], { SOURCE_DATE_EPOCH: '1700000000' });
+  await mustCli(['create', b, '--size', '64M', '--fs', 'none', '--seed', 'same'], { SOURCE_DATE_EPOCH: '1700000000' });
   assert.is(await sha256File(a), await sha256File(b));
   const c = img('c');
-  const out = mustCli(['create', c, '--size', '64M', '--fs', 'none', '--json']).stdout;
+  const out = (await mustCli(['create', c, '--size', '64M', '--fs', 'none', '--json'])).stdout;
   const seed = JSON.parse(out).layout.seed as string;
   assert.ok(seed.length >= 16, 'a random seed is drawn and printed');
   const d = img('d');
-  mustCli(['create', d, '--size', '64M', '--fs', 'none', '--seed', seed, '--timestamp', String(JSON.parse(out).layout.timestamp)]);
+  await mustCli(['create', d, '--size', '64M', '--fs', 'none', '--seed', seed, '--timestamp', String(JSON.parse(out).layout.timestamp)]);
   assert.is(await sha256File(c), await sha256File(d), 'the printed seed repeats the run');
 });
 

@@ -38,7 +38,7 @@ export const CLI_ROWS: readonly CliRow[] = [
   { id: 'size-shrink', input: '`--size` smaller than the existing image', argv: ['create', '{existing}', '--force', '--size', '32M'], code: 'INVALID_SPEC', exit: 2, message: /never shrinks a file/ },
   { id: 'size-missing', input: 'a new image without `--size`', argv: ['create', '{new}'], code: 'INVALID_SPEC', exit: 2, message: /does not exist: give --size/ },
   // sector and cluster sizes
-  { id: 'sector-1024', input: '`--sector-size 1024`', argv: ['create', '{new}', '--size', '64M', '--sector-size', '1024'], code: null, exit: 2, message: /Allowed choices are 512, 4096/ },
+  { id: 'sector-1024', input: '`--sector-size 1024`', argv: ['create', '{new}', '--size', '64M', '--sector-size', '1024'], code: 'INVALID_SPEC', exit: 2, message: /Allowed choices are 512, 4096/ },
   { id: 'cluster-exfat-3000', input: 'exFAT cluster not a power of two', argv: ['create', '{existing}', '--force', '--size', '64M', '--fs', 'exfat', '--cluster-size', '3000'], code: 'INVALID_SPEC', exit: 2, message: /exFAT cluster size 3000/ },
   { id: 'cluster-fat32-64k', input: 'FAT32 cluster of 64 KiB', argv: ['create', '{existing}', '--force', '--size', '64M', '--fs', 'fat32', '--cluster-size', '64K'], code: 'INVALID_SPEC', exit: 2, message: /FAT32 cluster size 65536 is not valid/ },
   { id: 'cluster-ntfs-4m', input: 'NTFS cluster above 2 MiB', argv: ['create', '{existing}', '--force', '--size', '64M', '--cluster-size', '4M'], code: 'INVALID_SPEC', exit: 2, message: /NTFS cluster size 4194304/ },
@@ -58,9 +58,9 @@ export const CLI_ROWS: readonly CliRow[] = [
   { id: 'label-no-fs', input: '`--label` with `--fs none`', argv: ['create', '{new}', '--size', '64M', '--fs', 'none', '--label', 'x'], code: 'INVALID_SPEC', exit: 2, message: /need a filesystem/ },
   { id: 'partition-name-long', input: 'GPT partition name of 37 units', argv: ['create', '{new}', '--size', '64M', '--partition-name', 'y'.repeat(37)], code: 'INVALID_SPEC', exit: 2, message: /GPT holds 36/ },
   // options
-  { id: 'option-unknown', input: 'unknown option `--bogus`', argv: ['create', '{new}', '--size', '64M', '--bogus'], code: null, exit: 2, message: /unknown option '--bogus'/ },
-  { id: 'option-table', input: '`--table foo`', argv: ['create', '{new}', '--size', '64M', '--table', 'foo'], code: null, exit: 2, message: /Allowed choices are gpt, mbr/ },
-  { id: 'option-fs', input: '`--fs ext4`', argv: ['create', '{new}', '--size', '64M', '--fs', 'ext4'], code: null, exit: 2, message: /Allowed choices are ntfs, exfat, fat32, none/ },
+  { id: 'option-unknown', input: 'unknown option `--bogus`', argv: ['create', '{new}', '--size', '64M', '--bogus'], code: 'INVALID_SPEC', exit: 2, message: /unknown option '--bogus'/ },
+  { id: 'option-table', input: '`--table foo`', argv: ['create', '{new}', '--size', '64M', '--table', 'foo'], code: 'INVALID_SPEC', exit: 2, message: /Allowed choices are gpt, mbr/ },
+  { id: 'option-fs', input: '`--fs ext4`', argv: ['create', '{new}', '--size', '64M', '--fs', 'ext4'], code: 'INVALID_SPEC', exit: 2, message: /Allowed choices are ntfs, exfat, fat32, none/ },
   { id: 'command-unknown', input: 'unknown command', argv: ['frobnicate', '{new}'], code: null, exit: 2, message: /unknown command/ },
   { id: 'target-missing', input: 'no TARGET', argv: ['create', '--size', '64M'], code: 'INVALID_SPEC', exit: 2, message: /missing TARGET/ },
   // seed and timestamp

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mustCli, runCli, sha256File } from '../helpers/cli.js';
-import { CLI_SOURCE, REPO_ROOT } from '../helpers/paths.js';
+import { BIN, REPO_ROOT } from '../helpers/paths.js';
 import { attachLoop, makeTempDir, mustRun, requireTool } from '../helpers/tools.js';
 
 const dir = makeTempDir('guestdisk-bad-target-');
@@ -54,7 +54,7 @@ test('a symlink to a mounted block device: TARGET_BUSY (4), device untouched', a
   symlinkSync(loop.device, link);
   const before = await fingerprint(loop.device);
   for (const extra of [[], ['--force']]) {
-    const r = runCli(['create', link, '--fs', 'none', '--json', ...extra]);
+    const r = await runCli(['create', link, '--fs', 'none', '--json', ...extra]);
     assert.ok(r.status === 4 || r.status === 5, `exit ${r.status}: ${r.stdout}${r.stderr}`);
     if (extra.length > 0) expectRefused(r, 'TARGET_BUSY', 4, /mounted|busy|in use/i);
   }
@@ -67,7 +67,7 @@ test('a read-only block device: TARGET_BUSY (4), device untouched', async () => 
   const loop = attachLoop(backing, { readOnly: true });
   cleanups.push(() => loop.detach());
   const before = await fingerprint(loop.device);
-  expectRefused(runCli(['create', loop.device, '--fs', 'none', '--force', '--json']), 'TARGET_BUSY', 4, /read-only/i);
+  expectRefused(await runCli(['create', loop.device, '--fs', 'none', '--force', '--json']), 'TARGET_BUSY', 4, /read-only/i);
   assert.is(await fingerprint(loop.device), before);
 });
 
@@ -77,8 +77,8 @@ test('--size or --sector-size that disagree with a block device: INVALID_SPEC (2
   const loop = attachLoop(backing, { readOnly: false });
   cleanups.push(() => loop.detach());
   const before = await fingerprint(loop.device);
-  expectRefused(runCli(['create', loop.device, '--size', '32M', '--fs', 'none', '--force', '--json']), 'INVALID_SPEC', 2, /disagrees/);
-  expectRefused(runCli(['create', loop.device, '--sector-size', '4096', '--fs', 'none', '--force', '--json']), 'INVALID_SPEC', 2, /disagrees/);
+  expectRefused(await runCli(['create', loop.device, '--size', '32M', '--fs', 'none', '--force', '--json']), 'INVALID_SPEC', 2, /disagrees/);
+  expectRefused(await runCli(['create', loop.device, '--sector-size', '4096', '--fs', 'none', '--force', '--json']), 'INVALID_SPEC', 2, /disagrees/);
   assert.is(await fingerprint(loop.device), before);
 });
 
@@ -88,11 +88,11 @@ test('an image on a read-only filesystem (tmpfs remounted ro): IO_FAILED (9), no
   mustRun('mount', ['-t', 'tmpfs', '-o', 'size=128M', 'tmpfs', mnt], { timeoutMs: 60_000 });
   cleanups.push(() => mustRun('umount', [mnt], { timeoutMs: 60_000 }));
   const image = join(mnt, 'disk.img');
-  mustCli(['create', image, '--size', '64M', '--fs', 'none', '--seed', 'ro', '--timestamp', '1700000000']);
+  await mustCli(['create', image, '--size', '64M', '--fs', 'none', '--seed', 'ro', '--timestamp', '1700000000']);
   mustRun('mount', ['-o', 'remount,ro', mnt], { timeoutMs: 60_000 });
   const before = await fingerprint(image);
-  expectRefused(runCli(['create', image, '--size', '64M', '--fs', 'none', '--force', '--json']), 'IO_FAILED', 9, /read-only|EROFS/i);
-  expectRefused(runCli(['create', join(mnt, 'new.img'), '--size', '64M', '--fs', 'none', '--json']), 'IO_FAILED', 9, /read-only|EROFS/i);
+  expectRefused(await runCli(['create', image, '--size', '64M', '--fs', 'none', '--force', '--json']), 'IO_FAILED', 9, /read-only|EROFS/i);
+  expectRefused(await runCli(['create', join(mnt, 'new.img'), '--size', '64M', '--fs', 'none', '--json']), 'IO_FAILED', 9, /read-only|EROFS/i);
   assert.is(await fingerprint(image), before);
 });
 
@@ -103,10 +103,10 @@ test('an image the user may not write (run as nobody): IO_FAILED (9), nothing wr
   chmodSync(dir.path, 0o755);
   chmodSync(shared, 0o1777); // like /tmp: anyone may add files, the image stays root's
   const image = join(shared, 'root-owned.img');
-  mustCli(['create', image, '--size', '64M', '--fs', 'none', '--seed', 'perm', '--timestamp', '1700000000']);
+  await mustCli(['create', image, '--size', '64M', '--fs', 'none', '--seed', 'perm', '--timestamp', '1700000000']);
   chmodSync(image, 0o644);
   const before = await fingerprint(image);
-  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', CLI_SOURCE,
+  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN,
     'create', image, '--size', '64M', '--fs', 'none', '--force', '--json'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 });
   expectRefused({ status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr }, 'IO_FAILED', 9, /permission|EACCES/i);
   assert.is(await fingerprint(image), before);

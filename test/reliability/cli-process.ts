@@ -1,15 +1,15 @@
-// The CLI as a child process the reliability tests can signal: started from source as users run it, watched for
+// The CLI as a child process the reliability tests can signal: the built bin, as users run it, watched for
 // the moment it starts writing (its lock file, or the target open in /proc/PID/fd), stopped, killed.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
-import { CLI_SOURCE, REPO_ROOT } from '../helpers/paths.js';
+import { BIN, REPO_ROOT } from '../helpers/paths.js';
 import { mustRun } from '../helpers/tools.js';
 
 export interface CliExit { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 export interface CliProcess { child: ChildProcess; pid: number; done: Promise<CliExit> }
 
 export function startCli(args: readonly string[]): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI_SOURCE, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -15,15 +15,15 @@ const TS = ['--timestamp', '1700000000'];
 const fileArgs = (image: string, seed: string): string[] => ['create', image, '--size', '8T', '--fs', 'ntfs', '--seed', seed, ...TS, '--force'];
 
 /** The disk an uncontended run with these arguments makes, as a sparse digest. */
-function reference(args: (target: string) => string[], name: string): string {
+async function reference(args: (target: string) => string[], name: string): Promise<string> {
   const image = join(dir.path, `ref-${name}.img`);
-  mustCli(args(image));
+  await mustCli(args(image));
   return sparseDigest(image);
 }
 
 test('image file: a second create while the first holds the lock is TARGET_BUSY and writes nothing; the first finishes intact', async () => {
   const image = join(dir.path, 'shared.img');
-  mustCli(['create', image, '--size', '8T', '--fs', 'exfat', '--seed', 'old', ...TS]);
+  await mustCli(['create', image, '--size', '8T', '--fs', 'exfat', '--seed', 'old', ...TS]);
   const first = startCli(fileArgs(image, 'first'));
   const holding = await waitUntil(first, () => lockedBy(image, first.pid));
   if (!holding) assert.unreachable(`the first run ended before taking its lock: ${JSON.stringify(await first.done)}`);
@@ -31,7 +31,7 @@ test('image file: a second create while the first holds the lock is TARGET_BUSY 
   try {
     const during = sparseDigest(image);
     for (const extra of [[], ['--json']]) {
-      const second = runCli([...fileArgs(image, 'second'), ...extra]);
+      const second = await runCli([...fileArgs(image, 'second'), ...extra]);
       assert.is(second.status, 4, `${second.stdout}${second.stderr}`);
       assert.match(second.stdout + second.stderr, /TARGET_BUSY|being written by another guestdisk/);
     }
@@ -42,7 +42,7 @@ test('image file: a second create while the first holds the lock is TARGET_BUSY 
   const exit = await first.done;
   assert.is(exit.status, 0, exit.stderr);
   assert.not.ok(existsSync(lockOf(image)), 'the lock is released');
-  assert.is(sparseDigest(image), reference((t) => fileArgs(t, 'first'), 'first'), 'the first run finished as if alone');
+  assert.is(sparseDigest(image), await reference((t) => fileArgs(t, 'first'), 'first'), 'the first run finished as if alone');
 });
 
 test('block device: a second create while the first has it open is TARGET_BUSY (O_EXCL) and writes nothing; the first finishes intact', async () => {
@@ -65,14 +65,14 @@ test('block device: a second create while the first has it open is TARGET_BUSY (
     throw new Error('the device never settled');
   };
   try {
-    mustCli([...devArgs(loop.device, 'old'), '--table', 'mbr']);
+    await mustCli([...devArgs(loop.device, 'old'), '--table', 'mbr']);
     const first = startCli(devArgs(loop.device, 'first'));
     const holding = await waitUntil(first, () => holdsOpen(first.pid, loop.device));
     if (!holding) assert.unreachable(`the first run ended before opening the device: ${JSON.stringify(await first.done)}`);
     first.child.kill('SIGSTOP');
     try {
       const during = await stableDigest();
-      const second = runCli([...devArgs(loop.device, 'second'), '--json']);
+      const second = await runCli([...devArgs(loop.device, 'second'), '--json']);
       assert.is(second.status, 4, `${second.stdout}${second.stderr}`);
       assert.is((JSON.parse(second.stdout) as { error: { code: string } }).error.code, 'TARGET_BUSY');
       assert.is(await stableDigest(), during, 'the refused run wrote nothing');
@@ -88,8 +88,8 @@ test('block device: a second create while the first has it open is TARGET_BUSY (
     mustRun('truncate', ['-s', '64G', refBacking]);
     const refLoop = attachLoop(refBacking, { readOnly: false });
     try {
-      mustCli([...devArgs(refLoop.device, 'old'), '--table', 'mbr']); // the same old disk underneath
-      mustCli(devArgs(refLoop.device, 'first'));
+      await mustCli([...devArgs(refLoop.device, 'old'), '--table', 'mbr']); // the same old disk underneath
+      await mustCli(devArgs(refLoop.device, 'first'));
       mustRun('blockdev', ['--flushbufs', refLoop.device], { timeoutMs: 60_000 });
     } finally {
       refLoop.detach();
@@ -126,10 +126,10 @@ test('image file: the lock is never seen without its owner\'s pid (a half-made l
 });
 
 test('image file: two creates started together never both write: the disk is exactly one of the two', async () => {
-  const refA = reference((t) => fileArgs(t, 'race-a'), 'race-a');
-  const refB = reference((t) => fileArgs(t, 'race-b'), 'race-b');
+  const refA = await reference((t) => fileArgs(t, 'race-a'), 'race-a');
+  const refB = await reference((t) => fileArgs(t, 'race-b'), 'race-b');
   const image = join(dir.path, 'race.img');
-  mustCli(fileArgs(image, 'race-a'));
+  await mustCli(fileArgs(image, 'race-a'));
   let refused = 0;
   for (let round = 0; round < 4; round++) {
     const a = startCli(fileArgs(image, 'race-a'));

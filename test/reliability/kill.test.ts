@@ -63,7 +63,7 @@ for (const c of CASES.filter((k) => !process.env.GUESTDISK_KILL_ONLY || `${k.tar
     let windowMs = 60;
     try {
       for (let k = 0; k < c.kills; k++) {
-        mustCli(createArgs(c, target, c.oldFs, `old-${k}`));
+        await mustCli(createArgs(c, target, c.oldFs, `old-${k}`));
         settle();
         const before = sparseDigest(backing);
         const started = Date.now();
@@ -89,7 +89,7 @@ for (const c of CASES.filter((k) => !process.env.GUESTDISK_KILL_ONLY || `${k.tar
         assert.ok(verdict.klass !== 'lie', `${how}: ${verdict.evidence}`);
 
         // What a user does next: the same command with --force. It must take over a stale lock and finish.
-        const redo = mustCli(createArgs(c, target, c.fs, `redo-${k}`));
+        const redo = await mustCli(createArgs(c, target, c.fs, `redo-${k}`));
         settle();
         const good = classifyDisk(expectation(c, target));
         assert.is(good.klass, 'complete', `${how}, then --force: ${good.evidence}\n${redo.stdout.slice(-400)}`);

@@ -62,7 +62,7 @@ for (const c of CASES) {
       let windowMs = 40;
       let interrupted = 0;
       try {
-        mustCli(args(c, target, 'first'));
+        await mustCli(args(c, target, 'first'));
         for (let attempt = 0; attempt < 10 && interrupted < 2; attempt++) {
           const started = Date.now();
           const run = startCli(args(c, target, `run-${attempt}`));
@@ -96,7 +96,7 @@ for (const c of CASES) {
             assert.is(blkidTable(target, c), null, `${how}: the message says no partition table, but blkid sees one (${verdict.evidence})`);
           }
           if (c.target === 'file') assert.not.ok(existsSync(lockOf(backing)), `${how}: the lock is released`);
-          mustCli(args(c, target, `redo-${attempt}`));
+          await mustCli(args(c, target, `redo-${attempt}`));
           if (device) mustRun('blockdev', ['--flushbufs', device.device], { timeoutMs: 60_000 });
           assert.is(classify(c, target).klass, 'complete', `${how}, then --force`);
         }
@@ -125,7 +125,7 @@ test('a second SIGINT exits at once (130); the disk is never a lie and --force r
     if (exit.status === 0 || exit.signal === 'SIGINT') continue;
     twice++;
     assert.is(exit.status, 130, exit.stderr);
-    mustCli(args(c, image, `twice-redo-${attempt}`)); // takes over the lock a hard exit may leave
+    await mustCli(args(c, image, `twice-redo-${attempt}`)); // takes over the lock a hard exit may leave
     assert.is(classify(c, image).klass, 'complete');
     assert.not.ok(existsSync(lockOf(image)));
   }

@@ -7,18 +7,18 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GuestdiskError } from '../../src/errors.js';
 import { openBlockDeviceTarget, partitionRereadOf, readBlockDeviceGeometry } from '../../src/target/block-device.js';
 import { ioctlStatus, setIoctlEnabled } from '../../src/target/ioctl.js';
 import { makeTempDir, mustRun, requireTool, runTool } from '../helpers/tools.js';
+import { runBin } from '../helpers/cli.js';
+import { CONFORMANCE_DIR, REPO_ROOT } from '../helpers/paths.js';
 
 const MiB = 1024 * 1024;
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = join(ROOT, 'src/cli/main.ts');
-const CHECK_IMAGE = '/work/shared/conformance/check-image.sh';
+const ROOT = REPO_ROOT;
+const CHECK_IMAGE = join(CONFORMANCE_DIR, 'check-image.sh');
 const dir = makeTempDir('guestdisk-block-');
 let imageCount = 0;
 
@@ -51,10 +51,9 @@ function sha256Device(path: string): string {
   return hash.digest('hex');
 }
 
+/** The built bin in its own process: GUESTDISK_NO_IOCTL is read once per process. */
 function cli(args: string[], env: Record<string, string> = {}): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 300_000 });
-  if (r.error) throw r.error;
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  return runBin(args, { env, timeoutMs: 300_000 });
 }
 
 /** Whether the optional package is installed: if it is, the ioctl path must load and be used. */

@@ -1,10 +1,10 @@
 // The Windows-made exFAT volumes in ../shared/corpus (see its README): loaded whole (≤ 32 MiB unpacked).
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { join } from 'node:path';
+import { CORPUS_DIR } from '../../helpers/paths.js';
 
-export const CORPUS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'shared', 'corpus');
+export { CORPUS_DIR };
 
 export const EXFAT_CORPUS = {
   exfatWin: 'msuhanov-dfir_ntfs/exfat_win.raw.gz',

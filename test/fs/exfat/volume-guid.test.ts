@@ -15,8 +15,8 @@ const MiB = 2 ** 20;
 
 interface ExfatDetails { volumeGuid: string | null; label: string | null; clusterSize: number }
 
-function inspectJson(path: string): { partitions: { startLba: number; filesystem: { details: ExfatDetails } }[]; findings: { code: string }[] } {
-  return JSON.parse(mustCli(['inspect', path, '--json']).stdout);
+async function inspectJson(path: string): Promise<{ partitions: { startLba: number; filesystem: { details: ExfatDetails } }[]; findings: { code: string }[] }> {
+  return JSON.parse((await mustCli(['inspect', path, '--json'])).stdout);
 }
 
 /** Byte offset of the root directory's first entry, from the boot sector's ClusterHeapOffset,
@@ -36,15 +36,15 @@ function rootOffset(path: string, partitionStartBytes: number): number {
 }
 
 for (const sector of [512, 4096] as const) {
-  test(`${sector}: with --exfat-volume-guid the root holds a valid 0xA0 entry with the seed's GUID; inspect reports it, verify is clean`, () => {
+  test(`${sector}: with --exfat-volume-guid the root holds a valid 0xA0 entry with the seed's GUID; inspect reports it, verify is clean`, async () => {
     const img = join(tmp.path, `guid-${sector}.img`);
-    mustCli(['create', img, '--size', '256M', '--fs', 'exfat', '--label', 'GUIDVOL', '--sector-size', String(sector), '--seed', 'guid-seed', '--timestamp', '1700000000', '--exfat-volume-guid']);
-    const report = inspectJson(img);
+    await mustCli(['create', img, '--size', '256M', '--fs', 'exfat', '--label', 'GUIDVOL', '--sector-size', String(sector), '--seed', 'guid-seed', '--timestamp', '1700000000', '--exfat-volume-guid']);
+    const report = await inspectJson(img);
     const expected = deriveGuid('guid-seed', 'exfat-volume-guid/1');
     assert.is(report.partitions[0].filesystem.details.volumeGuid, expected);
     assert.is(report.partitions[0].filesystem.details.label, 'GUIDVOL');
     assert.equal(report.findings, []);
-    assert.is(runCli(['verify', img]).status, 0);
+    assert.is((await runCli(['verify', img])).status, 0);
 
     const at = rootOffset(img, report.partitions[0].startLba * sector);
     const fd = openSync(img, 'r');
@@ -62,31 +62,31 @@ for (const sector of [512, 4096] as const) {
   });
 }
 
-test('without the option there is no Volume GUID entry (as Windows formats)', () => {
+test('without the option there is no Volume GUID entry (as Windows formats)', async () => {
   const img = join(tmp.path, 'noguid.img');
-  mustCli(['create', img, '--size', '64M', '--fs', 'exfat', '--seed', 'guid-seed', '--timestamp', '1700000000']);
-  assert.is(inspectJson(img).partitions[0].filesystem.details.volumeGuid, null);
+  await mustCli(['create', img, '--size', '64M', '--fs', 'exfat', '--seed', 'guid-seed', '--timestamp', '1700000000']);
+  assert.is((await inspectJson(img)).partitions[0].filesystem.details.volumeGuid, null);
 });
 
-test('a wrong set checksum in the Volume GUID entry is EXFAT_VOLUME_GUID_ENTRY_SET_CHECKSUM', () => {
+test('a wrong set checksum in the Volume GUID entry is EXFAT_VOLUME_GUID_ENTRY_SET_CHECKSUM', async () => {
   const img = join(tmp.path, 'badguid.img');
-  mustCli(['create', img, '--size', '64M', '--fs', 'exfat', '--seed', 'guid-seed', '--timestamp', '1700000000', '--exfat-volume-guid']);
-  const start = inspectJson(img).partitions[0].startLba * 512;
+  await mustCli(['create', img, '--size', '64M', '--fs', 'exfat', '--seed', 'guid-seed', '--timestamp', '1700000000', '--exfat-volume-guid']);
+  const start = (await inspectJson(img)).partitions[0].startLba * 512;
   const fd = openSync(img, 'r+');
   const guidEntry = rootOffset(img, start) + 3 * DIR_ENTRY_SIZE;
   const sum = new Uint8Array(2);
   readSync(fd, sum, 0, 2, guidEntry + 2);
   writeSync(fd, Uint8Array.of(sum[0] ^ 0xff, sum[1]), 0, 2, guidEntry + 2);
   closeSync(fd);
-  const codes = inspectJson(img).findings.map((f) => f.code);
+  const codes = (await inspectJson(img)).findings.map((f) => f.code);
   assert.ok(codes.includes('EXFAT_VOLUME_GUID_ENTRY_SET_CHECKSUM'), codes.join(', '));
-  assert.is.not(runCli(['verify', img]).status, 0);
+  assert.is.not((await runCli(['verify', img])).status, 0);
 });
 
-test('--exfat-volume-guid with another filesystem is refused before anything is written', () => {
+test('--exfat-volume-guid with another filesystem is refused before anything is written', async () => {
   for (const fs of ['ntfs', 'fat32', 'none']) {
     const img = join(tmp.path, `refused-${fs}.img`);
-    const r = runCli(['create', img, '--size', '64M', '--fs', fs, '--seed', 's', '--exfat-volume-guid']);
+    const r = await runCli(['create', img, '--size', '64M', '--fs', fs, '--seed', 's', '--exfat-volume-guid']);
     assert.is(r.status, EXIT_CODE.INVALID_SPEC, r.stderr);
     assert.match(r.stderr, /--exfat-volume-guid/);
     assert.not.ok(existsSync(img), `${fs}: no file was created`);

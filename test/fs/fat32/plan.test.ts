@@ -9,12 +9,14 @@ import {
   FAT32_CLUSTER_SIZES, defaultFat32ClusterSize, layoutFat32, minFat32VolumeBytes, planFat32,
 } from '../../../src/fs/fat32/plan.js';
 import { fat32Input } from './volume-file.js';
+import { join } from 'node:path';
+import { CORPUS_DIR } from '../../helpers/paths.js';
 
 const KiB = 1024;
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
 const TiB = 1024 ** 4;
-const CORPUS = '/work/shared/corpus/msuhanov-dfir_ntfs/fat32_bs.bin';
+const CORPUS = join(CORPUS_DIR, 'msuhanov-dfir_ntfs', 'fat32_bs.bin');
 
 function loadCorpus(path: string): Uint8Array {
   try {
