@@ -122,9 +122,9 @@ function buildProgram(io: CliIo, usageJson: boolean, state: RunState): Command {
     .option('--dry-run', 'print the layout before and after, write nothing')
     .option('--json', 'machine-readable output')
     .action(async (target: string | undefined, options) => {
-      json = Boolean(options.json);
+      begin(options);
       const { runGrow } = await import('./grow.js');
-      exitCode = await runGrow(target, options, io);
+      state.exitCode = await runGrow(target, options, io);
     });
 
   program

@@ -41,14 +41,14 @@ execFileSync('losetup', ['-c', ${JSON.stringify(device)}]);
   };
 }
 
-test('grow --lvm vg/data --size +64M: lvextend (argv, no shell), then the partition and NTFS fill the grown LV', () => {
+test('grow --lvm vg/data --size +64M: lvextend (argv, no shell), then the partition and NTFS fill the grown LV', async () => {
   const dir = makeTempDir('guestdisk-grow-lvm-');
   const backing = join(dir.path, 'lv.img');
-  mustCli(['create', backing, '--size', '64M', '--fs', 'ntfs', '--seed', 'lvm', '--timestamp', '0']);
+  await mustCli(['create', backing, '--size', '64M', '--fs', 'ntfs', '--seed', 'lvm', '--timestamp', '0']);
   const loop = attachLoop(backing, { readOnly: false });
   try {
     const lvm = fakeLvm(dir.path, loop.device, backing);
-    const r = runCli(['grow', '--lvm', 'vg/data', '--size', '+64M', '--json'], lvm.env);
+    const r = await runCli(['grow', '--lvm', 'vg/data', '--size', '+64M', '--json'], lvm.env);
     assert.is(r.status, 0, r.stdout + r.stderr);
     assert.ok(lvm.calls().some((c) => c.join(' ') === `lvextend -L +${64 * MiB}b vg/data`), JSON.stringify(lvm.calls()));
     assert.is(statSync(backing).size, 128 * MiB);
@@ -67,7 +67,7 @@ test('grow --lvm vg/data --size +64M: lvextend (argv, no shell), then the partit
 test('a device another process holds exclusively is refused (TARGET_BUSY), before lvextend, and left untouched', async () => {
   const dir = makeTempDir('guestdisk-grow-busy-');
   const backing = join(dir.path, 'disk.img');
-  mustCli(['create', backing, '--size', '64M', '--fs', 'ntfs', '--seed', 'busy', '--timestamp', '0']);
+  await mustCli(['create', backing, '--size', '64M', '--fs', 'ntfs', '--seed', 'busy', '--timestamp', '0']);
   mustRun('truncate', ['-s', String(128 * MiB), backing]);
   const loop = attachLoop(backing, { readOnly: false });
   // What a mounted filesystem or a VM's disk does to the device: an exclusive open (O_EXCL), held until killed.
@@ -75,11 +75,11 @@ test('a device another process holds exclusively is refused (TARGET_BUSY), befor
   try {
     await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
     const before = await sha256File(backing);
-    const r = runCli(['grow', loop.device]);
+    const r = await runCli(['grow', loop.device]);
     assert.is(r.status, EXIT_CODE.TARGET_BUSY, r.stdout + r.stderr);
     assert.match(r.stderr, /exclusively/);
     const lvm = fakeLvm(dir.path, loop.device, backing);
-    const viaLvm = runCli(['grow', '--lvm', 'vg/data', '--size', '+64M'], lvm.env);
+    const viaLvm = await runCli(['grow', '--lvm', 'vg/data', '--size', '+64M'], lvm.env);
     assert.is(viaLvm.status, EXIT_CODE.TARGET_BUSY, viaLvm.stdout + viaLvm.stderr);
     assert.not.ok(lvm.calls().some((c) => c[0] === 'lvextend'), 'lvextend never ran');
     assert.is(await sha256File(backing), before, 'untouched');
@@ -94,9 +94,9 @@ test('a device another process holds exclusively is refused (TARGET_BUSY), befor
 test('grow --dry-run --json on an image: the plan, and nothing written (the image keeps its size and bytes)', async () => {
   const dir = makeTempDir('guestdisk-grow-dry-');
   const image = join(dir.path, 'disk.img');
-  mustCli(['create', image, '--size', '64M', '--table', 'mbr', '--fs', 'ntfs', '--seed', 'dry', '--timestamp', '0']);
+  await mustCli(['create', image, '--size', '64M', '--table', 'mbr', '--fs', 'ntfs', '--seed', 'dry', '--timestamp', '0']);
   const before = await sha256File(image);
-  const r = mustCli(['grow', image, '--size', '+64M', '--dry-run', '--json']);
+  const r = await mustCli(['grow', image, '--size', '+64M', '--dry-run', '--json']);
   const out = JSON.parse(r.stdout) as { dryRun: boolean; plan: { tableKind: string; disk: { afterBytes: number }; partition: { after: { endLba: number } }; filesystem: { after: { clusterCount: number } }; steps: { kind: string }[] } };
   assert.is(out.dryRun, true);
   assert.is(out.plan.tableKind, 'mbr');
@@ -105,10 +105,10 @@ test('grow --dry-run --json on an image: the plan, and nothing written (the imag
   assert.equal(out.plan.steps.map((s) => s.kind), ['ntfs-old-boot-copy', 'ntfs-bitmap', 'flush', 'mbr', 'flush', 'ntfs-backup-boot', 'ntfs-commit', 'flush']);
   assert.is(await sha256File(image), before);
   assert.is(statSync(image).size, 64 * MiB);
-  const text = mustCli(['grow', image, '--size', '128M', '--dry-run']).stdout;
+  const text = (await mustCli(['grow', image, '--size', '128M', '--dry-run'])).stdout;
   assert.match(text, /partition  1: LBA 2048–131071 \(63 MiB\) → LBA 2048–262143/);
   assert.match(text, /dry run: nothing written/);
-  const shrink = runCli(['grow', image, '--size', '32M']);
+  const shrink = await runCli(['grow', image, '--size', '32M']);
   assert.is(shrink.status, EXIT_CODE.INVALID_SPEC);
   assert.match(shrink.stderr, /never shrinks/);
   dir.remove();

@@ -84,7 +84,7 @@ function partitionsOfImage(image: string, c: ToolCase): { offsetBytes: number; s
   }
 }
 
-function makeDisk(image: string, c: ToolCase): void {
+async function makeDisk(image: string, c: ToolCase): Promise<void> {
   if (c.maker === 'windows') {
     const gz = join(CORPUS_DIR, 'msuhanov-ntfs-samples', 'ntfs-lastaccess.raw.gz');
     if (!existsSync(gz)) throw new Error(`test needs the corpus image ${gz}`);
@@ -92,7 +92,7 @@ function makeDisk(image: string, c: ToolCase): void {
     return;
   }
   if (c.maker === 'guestdisk') {
-    mustCli(['create', image, '--size', String(c.oldBytes), '--table', c.table, '--fs', 'ntfs', '--sector-size', String(c.sectorSize), '--seed', 'grow-tools', '--timestamp', '1700000000', '--label', 'GROWN']);
+    await mustCli(['create', image, '--size', String(c.oldBytes), '--table', c.table, '--fs', 'ntfs', '--sector-size', String(c.sectorSize), '--seed', 'grow-tools', '--timestamp', '1700000000', '--label', 'GROWN']);
     return;
   }
   mustRun('truncate', ['-s', String(c.oldBytes), image]);
@@ -131,7 +131,7 @@ for (const c of CASES) {
       const image = join(dir.path, 'disk.img');
       const mnt = join(dir.path, 'mnt');
       mkdirSync(mnt);
-      makeDisk(image, c);
+      await makeDisk(image, c);
       const files = payload();
       const before = partitionsOfImage(image, c)[0];
       withMount(image, c, before, mnt, false, () => {
@@ -142,9 +142,9 @@ for (const c of CASES) {
       });
 
       const windowsFailsBefore = c.maker === 'windows' && c.judge ? conformanceFails(image, c) : [];
-      const dry = JSON.parse(mustCli(['grow', image, '--size', String(c.newBytes), '--dry-run', '--json']).stdout) as { plan: { partition: { after: { sizeLba: number } } } };
+      const dry = JSON.parse((await mustCli(['grow', image, '--size', String(c.newBytes), '--dry-run', '--json'])).stdout) as { plan: { partition: { after: { sizeLba: number } } } };
       assert.is(statSync(image).size, c.oldBytes, 'the dry run did not extend the image');
-      const run = JSON.parse(mustCli(['grow', image, '--size', String(c.newBytes), '--json']).stdout) as { plan: { partition: { after: { sizeLba: number } }; filesystem: { clusterSize: number; after: { clusterCount: number; volumeSizeBytes: number } } } };
+      const run = JSON.parse((await mustCli(['grow', image, '--size', String(c.newBytes), '--json'])).stdout) as { plan: { partition: { after: { sizeLba: number } }; filesystem: { clusterSize: number; after: { clusterCount: number; volumeSizeBytes: number } } } };
       assert.equal(run.plan.partition, (dry.plan as typeof run.plan).partition, 'the dry run planned what the run did');
 
       const after = partitionsOfImage(image, c)[0];
