@@ -3,7 +3,11 @@
 # Idempotent: only missing packages are installed. Needs root (or sudo).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-mapfile -t wanted < <(cat "$here"/test-packages/*.txt | sed 's/#.*//' | tr -s ' \t' '\n' | grep -v '^$' | sort -u)
+# One package per line; "name [arch]" keeps a package to that dpkg architecture (e.g. the amd64 guest kernel).
+arch=$(dpkg --print-architecture 2>/dev/null || echo unknown)
+mapfile -t wanted < <(cat "$here"/test-packages/*.txt | sed 's/#.*//' \
+  | awk -v arch="$arch" '{ for (i = 1; i <= NF; i++) if ($i !~ /^\[/) { only = ($(i+1) ~ /^\[/) ? $(i+1) : ""; if (only == "" || only == "[" arch "]") print $i } }' \
+  | sort -u)
 missing=()
 for p in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -16,10 +16,10 @@ export type { Finding, Severity } from './binary/fields.js';
 export { inspectDisk, type InspectOptions } from './inspect/inspect.js';
 export { verifyDisk, verifyReport, checkExpectations, mainVolume } from './inspect/verify.js';
 export { detectSectorSize, type SectorSizeGuess } from './inspect/sector-size.js';
-export { FINDING_CODES, windowsMeaning } from './inspect/finding-codes.js';
+export { FINDING_CODES, windowsMeaning, type FindingCode } from './inspect/finding-codes.js';
 export type {
   DiskReport, VerifyReport, VerifyExpectations, InspectFinding, PartitionReport, FilesystemReport, TableReport,
-  GptTableReport, MbrTableReport, GptHeaderReport, SectorSizeSource,
+  GptTableReport, MbrTableReport, GptHeaderReport, SectorSizeSource, FsDetails, NtfsReport, ExfatReport, FatReport,
 } from './inspect/report.js';
 export { planGrowFrom, growDisk, type PlannedGrow } from './grow/grow-disk.js';
 export { writeGrow, type GrowWriteOptions, type GrowWriteResult } from './grow/write-grow.js';

@@ -1,6 +1,7 @@
 // Field tables: every on-disk structure is one `defineStruct` table, and both its encoder and its decoder are
 // derived from it, so an offset is written exactly once. This is the only place the byte order is chosen.
 import { GuestdiskError, hex } from '../errors.js';
+import type { FieldSpec, Fields, Struct, StructValueOf } from './field-types.js';
 import { decodeGuid, encodeGuidInto } from './guid.js';
 
 /** Every structure we write is little-endian (GPT, MBR, NTFS, exFAT, FAT). */
@@ -10,40 +11,7 @@ const LITTLE_ENDIAN = true;
 // needs one import for its table and its checks.
 export * from './findings.js';
 
-export type FieldSpec =
-  | { readonly offset: number; readonly type: 'u8' | 'u16' | 'u32' | 'u64' | 'i8' | 'i16' | 'i32' | 'i64' }
-  | { readonly offset: number; readonly type: 'bytes'; readonly length: number }
-  /** Fixed-width ASCII; encode pads with `pad` (default 0x20, a space); decode returns every byte. */
-  | { readonly offset: number; readonly type: 'ascii'; readonly length: number; readonly pad?: number }
-  /** Fixed-width UTF-16LE, `length` in bytes; encode pads with NULs; decode stops at the first NUL unit. */
-  | { readonly offset: number; readonly type: 'utf16'; readonly length: number }
-  /** 16-byte GUID in the mixed-endian on-disk form, as an upper-case string. */
-  | { readonly offset: number; readonly type: 'guid' };
-
-type FieldValue<F> = F extends { type: 'bytes' }
-  ? Uint8Array
-  : F extends { type: 'ascii' | 'utf16' | 'guid' }
-    ? string
-    : number;
-
-export type Fields = Readonly<Record<string, FieldSpec>>;
-export type StructValueOf<T extends Fields> = { readonly [K in keyof T]: FieldValue<T[K]> };
-
-export interface Struct<T extends Fields> {
-  readonly name: string;
-  readonly sizeBytes: number;
-  readonly fields: T;
-  /** A fresh `sizeBytes` array holding `value`. */
-  encode(value: StructValueOf<T>): Uint8Array;
-  /** Writes `value` into `target` at `offsetBytes` (used when a structure sits inside a larger buffer). */
-  encodeInto(value: StructValueOf<T>, target: Uint8Array, offsetBytes?: number): void;
-  /** Reads the structure from the start of `bytes`; fewer than `sizeBytes` bytes is CORRUPT_STRUCTURE. */
-  decode(bytes: Uint8Array): StructValueOf<T>;
-  /** Byte offset and length of one field, for checksums and findings. */
-  fieldRange(field: keyof T & string): { offsetBytes: number; lengthBytes: number };
-}
-
-export type StructValue<S> = S extends Struct<infer T> ? StructValueOf<T> : never;
+export type { FieldSpec, Fields, StructValueOf, Struct, StructValue } from './field-types.js';
 
 const INT_SIZES = { u8: 1, u16: 2, u32: 4, u64: 8, i8: 1, i16: 2, i32: 4, i64: 8 } as const;
 

@@ -1,7 +1,7 @@
 // Findings: what a check over a field table reports. Decoders throw the first error (throwFirst); inspect and
 // verify collect them all. fields.ts re-exports this module.
 import { GuestdiskError, hex } from '../errors.js';
-import type { Fields, Struct, StructValueOf } from './fields.js';
+import type { Fields, Struct, StructValueOf } from './field-types.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 

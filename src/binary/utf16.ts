@@ -1,10 +1,10 @@
 // UTF-16LE strings, as GPT partition names, NTFS names and exFAT names store them.
 import { GuestdiskError } from '../errors.js';
+import { writeUint } from './fields.js';
 
 export function encodeUtf16le(text: string): Uint8Array {
   const out = new Uint8Array(text.length * 2);
-  const view = new DataView(out.buffer);
-  for (let i = 0; i < text.length; i++) view.setUint16(2 * i, text.charCodeAt(i), true);
+  for (let i = 0; i < text.length; i++) writeUint(out, 2 * i, 2, text.charCodeAt(i));
   return out;
 }
 

@@ -3,7 +3,7 @@
 // (detectSectorSize) and the file reopened with it.
 import { GuestdiskError } from '../errors.js';
 import { inspectDisk } from '../inspect/inspect.js';
-import type { DiskReport, FilesystemReport, InspectFinding, PartitionReport, SectorSizeSource } from '../inspect/report.js';
+import type { DiskReport, FilesystemReport, FsDetails, InspectFinding, PartitionReport, SectorSizeSource } from '../inspect/report.js';
 import { detectSectorSize } from '../inspect/sector-size.js';
 import { parseSectorSize } from '../plan/spec.js';
 import type { BlockTarget } from '../target/block-target.js';
@@ -79,7 +79,7 @@ function describeAttributes(p: PartitionReport): string {
 }
 
 /** A filesystem header as aligned "name  value" lines; sizes also in KiB/MiB/GiB. */
-function renderDetails(details: Readonly<Record<string, unknown>>): string[] {
+function renderDetails(details: FsDetails): string[] {
   const entries = Object.entries(details).filter(([k]) => k !== 'type');
   const width = Math.max(...entries.map(([k]) => k.length));
   return entries.map(([k, v]) => {

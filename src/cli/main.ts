@@ -140,7 +140,7 @@ function buildProgram(io: CliIo, usageJson: boolean, state: RunState): Command {
     .option('--json', 'machine-readable output')
     .action(async (disk: string, domain: string, options) => {
       begin(options);
-      const { runAttach } = await import('./host-steps.js');
+      const { runAttach } = await import('./attach.js');
       state.exitCode = await runAttach(disk, domain, options, io);
     });
 

@@ -1,7 +1,7 @@
 // LVM: make the logical volume a Windows disk goes on (lvcreate) and find its device node (lvs, JSON report).
 // Names are checked against lvm(8) "VALID NAMES" before anything runs, so a typo fails here, not half-way.
 import { GuestdiskError } from '../errors.js';
-import { runChecked, type HostRunner } from './run.js';
+import { runChecked, type HostCommandResult, type HostRunner } from './run.js';
 
 /** lvm(8): VG and LV names use a-z A-Z 0-9 + _ . - and do not begin with a hyphen. */
 const LVM_NAME = /^[A-Za-z0-9+_.][A-Za-z0-9+_.-]*$/;
@@ -93,9 +93,22 @@ export function parseLvsJson(text: string): LogicalVolume[] {
   return out;
 }
 
+/** What to do about an lvcreate or lvs failure whose cause its stderr names (LVM's messages, lvm2 2.03). */
+export function lvmAdvice(vg: string): (result: HostCommandResult) => string | null {
+  return (result) => {
+    const e = result.stderr;
+    if (/insufficient free space/.test(e)) return `volume group ${vg} has too little free space: \`vgs ${vg}\` shows it (VFree); give a smaller --size, or --size 100%FREE, or add a disk to the group (pvcreate + vgextend)`;
+    if (/Volume group "[^"]*" not found/.test(e)) return `there is no volume group ${vg}: \`vgs\` lists the groups; make one with pvcreate + vgcreate`;
+    if (/already exists/.test(e)) return 'a volume of that name appeared meanwhile: run the command again (it is then refused unless you add --force)';
+    if (/device not cleared|Failed to wipe start of new LV/.test(e)) return 'the new volume\'s device node did not appear: LVM expects udev to make it; start systemd-udevd, or set DM_DISABLE_UDEV=1 so that LVM makes the nodes itself';
+    if (/Failed to communicate with kernel device-mapper|device-mapper.*not available/i.test(e)) return 'this kernel has no device-mapper (modprobe dm-mod), so LVM cannot run here';
+    return null;
+  };
+}
+
 /** The VG's LVs (fails with HOST_COMMAND_FAILED when the VG does not exist: lvs says so on stderr). */
 export async function listLogicalVolumes(runner: HostRunner, vg: string): Promise<LogicalVolume[]> {
-  return parseLvsJson(await runChecked(runner, lvsArgv(vg), `listing the logical volumes of ${vg}`));
+  return parseLvsJson(await runChecked(runner, lvsArgv(vg), `listing the logical volumes of ${vg}`, lvmAdvice(vg)));
 }
 
 export async function findLogicalVolume(runner: HostRunner, name: LvName): Promise<LogicalVolume | null> {
@@ -123,8 +136,8 @@ export async function ensureLogicalVolume(runner: HostRunner, name: LvName, size
   if (size === null) {
     throw new GuestdiskError('INVALID_SPEC', `--lvm ${name.vg}/${name.lv}: the volume does not exist; give --size (e.g. 500G, or 100%FREE) to create it`, { lvm: `${name.vg}/${name.lv}` });
   }
-  await runChecked(runner, lvcreateArgv(name, size), `creating logical volume ${name.vg}/${name.lv}`);
-  const rows = parseLvsJson(await runChecked(runner, lvsArgv(`${name.vg}/${name.lv}`), `reading the new volume ${name.vg}/${name.lv}`));
+  await runChecked(runner, lvcreateArgv(name, size), `creating logical volume ${name.vg}/${name.lv}`, lvmAdvice(name.vg));
+  const rows = parseLvsJson(await runChecked(runner, lvsArgv(`${name.vg}/${name.lv}`), `reading the new volume ${name.vg}/${name.lv}`, lvmAdvice(name.vg)));
   const volume = rows.find((v) => v.vg === name.vg && v.lv === name.lv);
   if (!volume || !volume.path.startsWith('/')) {
     throw new GuestdiskError('HOST_COMMAND_FAILED', `lvcreate succeeded but lvs does not list ${name.vg}/${name.lv} with a device path`, { lvm: `${name.vg}/${name.lv}` });

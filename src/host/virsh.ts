@@ -2,7 +2,7 @@
 // disks of running domains so that a disk a VM is using is never formatted. Named options (--domain, --source,
 // --target) everywhere, so a domain name or path that begins with "-" or holds spaces stays one value.
 import { GuestdiskError } from '../errors.js';
-import { hostCommandFailed, runChecked, type HostRunner } from './run.js';
+import { hostCommandFailed, runChecked, type HostCommandResult, type HostRunner } from './run.js';
 
 export type DiskBus = 'virtio' | 'sata' | 'scsi';
 export const DISK_BUSES: readonly DiskBus[] = ['virtio', 'sata', 'scsi'];
@@ -20,6 +20,8 @@ export interface AttachSpec {
   readonly bus: DiskBus;
   readonly cache: CacheMode;
   readonly persistent: boolean;
+  /** The disk's logical sector size: 4096 adds <blockio>, without which QEMU shows the guest 512-byte sectors. */
+  readonly logicalSectorSize: 512 | 4096;
 }
 
 export interface AttachRequest {
@@ -30,6 +32,7 @@ export interface AttachRequest {
   readonly bus?: string;
   readonly cache?: string;
   readonly persistent?: boolean;
+  readonly logicalSectorSize?: 512 | 4096;
 }
 
 /** Guest device names libvirt accepts for these buses: vdX for virtio, sdX for sata and scsi. */
@@ -61,11 +64,30 @@ export function resolveAttachSpec(request: AttachRequest): AttachSpec {
   if (bus !== 'virtio' && !targetDev.startsWith('sd')) {
     throw new GuestdiskError('INVALID_SPEC', `--target-dev ${targetDev} with --bus ${bus}: ${bus} disks are named sdX`, { targetDev, bus });
   }
-  return { domain: request.domain, source: request.source, sourceKind: request.sourceKind, targetDev, bus, cache: parseCacheMode(request.cache), persistent: request.persistent ?? false };
+  return { domain: request.domain, source: request.source, sourceKind: request.sourceKind, targetDev, bus, cache: parseCacheMode(request.cache), persistent: request.persistent ?? false, logicalSectorSize: request.logicalSectorSize ?? 512 };
 }
 
-/** virsh attach-disk with raw qemu driver: what the seed guide's manual recipe does, in one call. */
-export function attachDiskArgv(spec: AttachSpec): ['virsh', ...string[]] {
+/**
+ * Where the disk goes: `live` into the running domain only, `persistent` into it and its configuration, `config`
+ * into the configuration only (a shut-off domain: the disk appears at its next start).
+ */
+export type AttachMode = 'live' | 'persistent' | 'config';
+
+export function attachModeFor(spec: AttachSpec, running: boolean): AttachMode {
+  if (!running) return 'config';
+  return spec.persistent ? 'persistent' : 'live';
+}
+
+const MODE_FLAGS: Record<AttachMode, string[]> = { live: [], persistent: ['--persistent'], config: ['--config'] };
+
+/**
+ * The virsh command that attaches the disk. attach-disk with the raw qemu driver (the seed guide's manual recipe)
+ * when its options can say everything; a 4096-byte-sector disk needs <blockio>, which attach-disk has no option
+ * for, so that one is attach-device with diskXml() in `xmlFile` (a file: virsh opens the path it is given, and
+ * /dev/stdin cannot be opened when standard input is a socket, as node's child processes have).
+ */
+export function attachDiskArgv(spec: AttachSpec, mode: AttachMode = spec.persistent ? 'persistent' : 'live', xmlFile = 'DISK.xml'): ['virsh', ...string[]] {
+  if (needsDeviceXml(spec)) return ['virsh', 'attach-device', '--domain', spec.domain, '--file', xmlFile, ...MODE_FLAGS[mode]];
   return [
     'virsh', 'attach-disk',
     '--domain', spec.domain,
@@ -76,8 +98,12 @@ export function attachDiskArgv(spec: AttachSpec): ['virsh', ...string[]] {
     '--subdriver', 'raw',
     '--cache', spec.cache,
     '--sourcetype', spec.sourceKind,
-    ...(spec.persistent ? ['--persistent'] : []),
+    ...MODE_FLAGS[mode],
   ];
+}
+
+export function needsDeviceXml(spec: AttachSpec): boolean {
+  return spec.logicalSectorSize !== 512;
 }
 
 /** XML attribute value in single quotes. */
@@ -93,13 +119,51 @@ export function diskXml(spec: AttachSpec): string {
     `  <driver name='qemu' type='raw' cache='${spec.cache}'/>`,
     `  ${source}`,
     `  <target dev='${spec.targetDev}' bus='${spec.bus}'/>`,
+    ...(spec.logicalSectorSize !== 512 ? [`  <blockio logical_block_size='${spec.logicalSectorSize}' physical_block_size='${spec.logicalSectorSize}'/>`] : []),
     `</disk>`,
   ].join('\n');
 }
 
-export async function attachDisk(runner: HostRunner, spec: AttachSpec): Promise<void> {
+/** What to do about a virsh failure whose cause its stderr names (libvirt 9 and QEMU 7 messages). */
+export function virshAdvice(spec: AttachSpec | null, domain: string): (result: HostCommandResult) => string | null {
+  return (result) => {
+    const e = result.stderr;
+    if (/failed to get domain|Domain not found/i.test(e)) return `libvirt has no domain named ${JSON.stringify(domain)}: \`virsh list --all\` lists them (names are case-sensitive; guestdisk uses virsh's default connection, root's qemu:///system, unless LIBVIRT_DEFAULT_URI says otherwise)`;
+    if (/failed to connect to the hypervisor|Failed to connect socket/i.test(e)) return 'libvirt is not running or not reachable: start it (systemctl start libvirtd, or virtqemud) and check that `virsh list --all` works as this user';
+    if (/does not support hotplugging|hotplug.*not supported|not support hotplug/i.test(e)) {
+      return 'the running domain cannot take a new disk on its PCI bus: hot-plug needs ACPI (<features><acpi/></features>, set with `virsh edit`, then a restart). Or shut the domain down and attach again: guestdisk then adds the disk to its configuration, and it is there at the next start';
+    }
+    if (/Could not find sata controller/i.test(e)) {
+      return 'the running domain has no SATA controller, and libvirt hot-plugs neither one nor a SATA disk: shut the domain down and attach again (libvirt then adds a SATA controller to its configuration, and the disk is there at the next start), or use --bus virtio (or scsi)';
+    }
+    if (/cannot be hotplugged|hotplug of .*bus .*not supported/i.test(e)) {
+      return `a ${spec?.bus ?? 'disk'} disk cannot be hot-plugged: shut the domain down and attach again (the disk goes into its configuration and is there at the next start), or use --bus virtio (or scsi, with a virtio-scsi controller)`;
+    }
+    if (/target .* already exists|already exists.*target/i.test(e)) return `the domain already has a disk ${spec?.targetDev ?? ''}: choose another --target-dev (\`virsh domblklist\` lists the used ones)`;
+    if (/No more available PCI slots/i.test(e)) return 'the domain has no free PCI slot: remove a device, or use --bus scsi with a virtio-scsi controller';
+    return null;
+  };
+}
+
+/** `virsh domstate`: running, paused, shut off, … */
+export async function domainState(runner: HostRunner, domain: string): Promise<string> {
+  const out = await runChecked(runner, ['virsh', 'domstate', '--domain', domain], `asking libvirt about domain ${JSON.stringify(domain)}`, virshAdvice(null, domain));
+  return out.split('\n')[0].trim();
+}
+
+/** The disks in a domain's live definition, or with `inactive` its configuration. */
+export async function domainDisks(runner: HostRunner, domain: string, inactive: boolean): Promise<DomainDisk[]> {
+  const argv: ['virsh', ...string[]] = ['virsh', 'domblklist', '--domain', domain, '--details', ...(inactive ? ['--inactive'] : [])];
+  return parseDomblklist(domain, await runChecked(runner, argv, `listing the disks of domain ${JSON.stringify(domain)}`, virshAdvice(null, domain)));
+}
+
+/** Attaches in `mode`; for attach-device, `xmlFile` holds diskXml(spec) (the caller writes it: host/ has no files). */
+export async function attachDisk(runner: HostRunner, spec: AttachSpec, mode: AttachMode = spec.persistent ? 'persistent' : 'live', xmlFile?: string): Promise<readonly string[]> {
   if (spec.domain === '') throw new GuestdiskError('INVALID_SPEC', 'attaching needs a libvirt domain name');
-  await runChecked(runner, attachDiskArgv(spec), `attaching ${spec.source} to ${spec.domain}`);
+  if (needsDeviceXml(spec) && xmlFile === undefined) throw new GuestdiskError('INVALID_SPEC', `attaching a ${spec.logicalSectorSize}-byte-sector disk needs its <disk> XML in a file`);
+  const argv = attachDiskArgv(spec, mode, xmlFile);
+  await runChecked(runner, argv, `attaching ${spec.source} to domain ${JSON.stringify(spec.domain)}`, virshAdvice(spec, spec.domain));
+  return argv;
 }
 
 export interface DomainDisk {

@@ -1,10 +1,10 @@
-// Every finding code inspect/verify emit for disks and partition tables, with its severity and what it means for
-// a Windows guest. docs/inspect.md lists the same table (a test keeps the two in step). Filesystem codes come
-// from the filesystem inspectors (src/inspect/fs-*.ts); codes this table does not know get a sentence by prefix.
-import type { Finding, Severity } from '../binary/fields.js';
-import type { InspectFinding } from './report.js';
+// Every finding inspect and verify report, as one table: code, severity, and what it means for a Windows guest.
+// A finding's code is a key of this table (FindingCode), and its severity and sentence come only from here; a
+// codec check's own code (`GPT_HEADER_CRC`, `FSINFO_LEAD_SIG`) is mapped to a row where it leaves the decoder
+// (codeChecks). docs/inspect.md's code table is rendered from this one (renderFindingTable).
+import type { Finding, Severity } from '../binary/findings.js';
 
-export interface FindingCode {
+export interface FindingRow {
   readonly severity: Severity;
   readonly windows: string;
 }
@@ -33,6 +33,7 @@ export const FINDING_CODES = {
   GPT_HEADERS_DIFFER: { severity: 'error', windows: 'Primary and backup GPT headers disagree: which one wins depends on the reader; partitions may appear differently in Windows and elsewhere.' },
   GPT_ENTRIES_DIFFER: { severity: 'error', windows: 'Primary and backup partition arrays disagree: a reader falling back to the backup would see different partitions.' },
   GPT_BACKUP_NOT_AT_END: { severity: 'warning', windows: 'The backup GPT is not in the last sector (the disk was grown): Windows reads the disk, but the space after the old end stays unusable until the backup is moved (Disk Management does it when extending; sgdisk -e).' },
+  GPT_ALTERNATE_LBA: { severity: 'error', windows: 'The primary GPT header\'s AlternateLBA does not point past the usable space (it names LBA 1 or a sector inside the partitions): readers look for the backup in the wrong place, sfdisk and fdisk report the table as damaged, and a lost primary could not be recovered.' },
   GPT_BACKUP_BEYOND_DISK: { severity: 'error', windows: 'The GPT describes a larger disk than this one (the image was truncated or shrunk): the backup GPT and the end of the partition are gone.' },
   GPT_USABLE_RANGE: { severity: 'error', windows: 'First/last usable LBA overlap the GPT structures or lie outside the disk: Windows may refuse the table.' },
   GPT_ENTRY_ARRAY_BOUNDS: { severity: 'error', windows: 'The partition entry array lies outside the disk, overlaps the usable space, or is implausibly large: the table cannot be read.' },
@@ -77,11 +78,14 @@ export const FINDING_CODES = {
   NTFS_SYSTEM_RECORD_DAMAGED: { severity: 'error', windows: 'An MFT record of a system file has a bad signature or update sequence (torn write): Windows runs chkdsk or refuses to mount the volume.' },
   NTFS_SYSTEM_RECORD_NOT_IN_USE: { severity: 'error', windows: 'A system file\'s MFT record is not marked in use: Windows and ntfs-3g treat the volume as corrupt and chkdsk repairs it.' },
   NTFS_MFT_BITMAP: { severity: 'error', windows: '$MFT:$BITMAP marks system records free: NTFS could reuse them for new files and destroy metadata; chkdsk repairs it.' },
+  NTFS_MFT_BITMAP_RECORD_FREE: { severity: 'error', windows: '$MFT:$BITMAP marks file records that are in use free: NTFS may give such a record to a new file and lose the file it holds; chkdsk repairs the bitmap.' },
+  NTFS_MFT_BITMAP_RECORD_LEAK: { severity: 'error', windows: '$MFT:$BITMAP marks free file records in use: chkdsk (and ntfsck) report the volume as needing repair, and the records are lost to new files until it frees them.' },
   NTFS_UPCASE_BAD: { severity: 'error', windows: '$UpCase is missing or wrong even for ASCII: file name lookups fail; Windows runs chkdsk and ntfs-3g refuses the volume.' },
   NTFS_ATTRDEF_BAD: { severity: 'error', windows: '$AttrDef lacks the standard attribute definitions: Windows and ntfs-3g cannot create files on the volume.' },
   NTFS_ATTRDEF_NONSTANDARD: { severity: 'warning', windows: '$AttrDef differs from the standard definitions: Windows uses it, but attribute limits or flags may not be what it expects.' },
   NTFS_LOGFILE_BAD: { severity: 'error', windows: '$LogFile has neither valid restart pages nor the empty (0xFF) pattern: Windows runs chkdsk; ntfs-3g refuses to mount read-write.' },
   NTFS_SECURE_SDS: { severity: 'error', windows: '$Secure:$SDS has no valid first security descriptor: files lose their permissions until chkdsk rebuilds $Secure.' },
+  NTFS_SECURE_INDEX_BAD: { severity: 'error', windows: 'A $Secure index root ($SII or $SDH) is damaged: ntfs-3g refuses to mount the volume (a bad $SII) or cannot give files new permissions, and Windows runs chkdsk, which rebuilds $Secure.' },
   NTFS_ROOT_INDEX_BAD: { severity: 'error', windows: 'The root directory\'s index block is damaged: Windows cannot list the volume and runs chkdsk.' },
   NTFS_BITMAP_CLEAR: { severity: 'error', windows: '$Bitmap marks clusters of system files free (or is unreadable): NTFS could overwrite metadata with new data; chkdsk repairs it.' },
   NTFS_BITMAP_LEAK: { severity: 'warning', windows: '$Bitmap marks clusters in use that no file uses: the space is lost until chkdsk frees it.' },
@@ -90,6 +94,7 @@ export const FINDING_CODES = {
   EXFAT_BOOT_SECTOR_BAD: { severity: 'error', windows: 'The main exFAT boot sector is unusable: the backup region (sectors 12–23) is used; Windows may mount from it, other readers see a broken volume.' },
   EXFAT_BOOT_CHECKSUM: { severity: 'error', windows: 'The main exFAT boot region does not match its checksum (sector 11): Windows and fsck.exfat reject it and fall back to the backup region, if valid.' },
   EXFAT_BACKUP_BOOT_DIFFERS: { severity: 'error', windows: 'The exFAT backup boot region (sectors 12–23) differs from the main one: a damaged main region could not be recovered correctly.' },
+  EXFAT_BACKUP_BOOT_CHECKSUM: { severity: 'error', windows: 'The exFAT backup boot region (sectors 12–23) does not match its own checksum (sector 23): fsck.exfat reports the volume, and a damaged main region could not be restored from it.' },
   EXFAT_VOLUME_TOO_LARGE: { severity: 'error', windows: 'The exFAT volume is larger than its partition: Windows refuses to mount it.' },
   EXFAT_PARTITION_OFFSET: { severity: 'warning', windows: 'PartitionOffset does not match the partition start: Windows ignores it for data volumes (0 is allowed), but it is wrong.' },
   EXFAT_UPCASE_CHECKSUM: { severity: 'error', windows: 'The up-case table does not match its checksum: Windows reports the volume as corrupt.' },
@@ -98,69 +103,98 @@ export const FINDING_CODES = {
   EXFAT_ROOT_DIRECTORY: { severity: 'error', windows: 'The root directory cannot be read: Windows shows the volume as corrupt or RAW.' },
   EXFAT_ROOT_METADATA_MISSING: { severity: 'error', windows: 'The root directory lacks its bitmap or up-case entry: Windows refuses the volume.' },
   EXFAT_VOLUME_GUID_ENTRY_SET_CHECKSUM: { severity: 'error', windows: 'The optional Volume GUID entry fails its set checksum, which makes the entry set invalid by the exFAT spec: checkers report the root directory as corrupt, and the GUID cannot be trusted.' },
+  EXFAT_VOLUME_GUID_ENTRY_INVALID: { severity: 'error', windows: 'The optional Volume GUID entry has fields the exFAT spec forbids (a SecondaryCount other than 0): checkers report the root directory as corrupt.' },
   EXFAT_VOLUME_LABEL: { severity: 'error', windows: 'The volume label entry is malformed: Windows shows no or a garbled label and chkdsk wants to fix it.' },
   EXFAT_VOLUME_DIRTY: { severity: 'warning', windows: 'The exFAT VolumeDirty flag is set: Windows checks the volume before using it.' },
   // ---- FAT12/16/32 (src/inspect/fs-fat32.ts)
   FAT_VOLUME_TOO_LARGE: { severity: 'error', windows: 'The FAT volume is larger than its partition: Windows refuses to mount it.' },
   FAT_HIDDEN_SECTORS: { severity: 'warning', windows: 'BPB_HiddSec is not the partition start: data volumes mount, booting from the volume would fail.' },
   FAT_TYPE_LAYOUT: { severity: 'error', windows: 'The cluster count and the boot sector layout disagree on FAT12/16/32: Windows reads it as the type the cluster count says, and the volume appears corrupt.' },
-  FAT_FATS_DIFFER: { severity: 'error', windows: 'The FAT copies differ: chkdsk reports and repairs the volume.' },
+  FAT_BOOT_SECTOR_INVALID: { severity: 'error', windows: 'A FAT32 boot sector field that must be 0 is not (BPB_RootEntCnt, BPB_TotSec16): fsck.fat and chkdsk report the volume as damaged, and readers that trust the field see the wrong layout.' },
+  FAT_FATS_DIFFER: { severity: 'error', windows: 'The FAT copies differ (every copy is compared with the first, whole): chkdsk reports and repairs the volume.' },
   FAT_BACKUP_BOOT_DIFFERS: { severity: 'error', windows: 'The FAT32 backup boot sector (sector 6) differs from sector 0: chkdsk reports the volume as needing repair.' },
   FAT_FSINFO_SIGNATURE: { severity: 'error', windows: 'The FSInfo sector\'s signatures are wrong: Windows ignores its hints and chkdsk reports the volume.' },
   FAT_FSINFO_FREE_COUNT: { severity: 'warning', windows: 'The FSInfo free-cluster count is wrong: Windows shows wrong free space until chkdsk recounts.' },
-  FAT_ROOT_CHAIN: { severity: 'error', windows: 'The root directory\'s cluster chain is broken: Windows cannot list the volume and chkdsk wants to repair it.' },
+  FAT_FSINFO_NEXT_FREE: { severity: 'warning', windows: 'The FSInfo next-free hint names no cluster of the volume (and is not 0xFFFFFFFF, "unknown"): Windows ignores it and searches the FAT from the start; fsck.fat and chkdsk correct it.' },
+  FAT_ROOT_CHAIN: { severity: 'error', windows: 'The root directory\'s cluster chain is broken (a loop, a cluster marked bad, a link past the volume): Windows cannot list the volume and chkdsk wants to repair it.' },
   FAT_ROOT_CLUSTER_FREE: { severity: 'error', windows: 'A cluster of the root directory is marked free in the FAT: Windows may give it to a new file and overwrite the root directory; chkdsk repairs it.' },
   FAT_LABEL_MISMATCH: { severity: 'warning', windows: 'The boot-sector label and the root-directory label differ: Windows shows the root-directory one, other tools the boot-sector one.' },
   // ---- expectations (verify --expect-*)
   EXPECT_TABLE_MISMATCH: { severity: 'error', windows: 'The partition table is not the kind asked for with --expect-table.' },
   EXPECT_FS_MISMATCH: { severity: 'error', windows: 'The filesystem is not the one asked for with --expect-fs.' },
   EXPECT_LABEL_MISMATCH: { severity: 'error', windows: 'The volume label Windows would show differs from --expect-label.' },
-} as const satisfies Record<string, FindingCode>;
+} as const satisfies Record<string, FindingRow>;
 
-export type DiskFindingCode = keyof typeof FINDING_CODES;
+export type FindingCode = keyof typeof FINDING_CODES;
 
-/** Sentences for codes this table does not list, by the structure they name. */
-const PREFIX_MEANINGS: readonly (readonly [string, string])[] = [
-  ['NTFS', 'Windows may refuse to mount this NTFS volume, mount it read-only, or run chkdsk on it at the next boot.'],
-  ['MFT', 'Windows may refuse to mount this NTFS volume, mount it read-only, or run chkdsk on it at the next boot.'],
-  ['EXFAT', 'Windows may refuse to mount this exFAT volume or report it as needing repair.'],
-  ['FAT', 'Windows may refuse to mount this FAT volume or report it as needing repair (chkdsk).'],
-  ['FS', 'Windows may not mount this volume as it is.'],
-  ['GPT', 'Windows may reject the GPT or see different partitions than other tools.'],
-  ['MBR', 'Windows may reject the MBR or see different partitions than other tools.'],
-];
-
-export function windowsMeaning(code: string): string {
-  const known = (FINDING_CODES as Record<string, FindingCode>)[code];
-  if (known) return known.windows;
-  for (const [prefix, text] of PREFIX_MEANINGS) if (code.startsWith(prefix)) return text;
-  return 'Windows may not use the disk as intended.';
-}
-
-export interface Where {
+/** A finding as inspect/verify report it: where on the disk, and what it means for a Windows guest. */
+export interface InspectFinding {
+  /** From the code's row. */
+  readonly severity: Severity;
+  readonly code: FindingCode;
+  readonly structure: string;
+  readonly field?: string;
+  /** Byte offset on the disk (inside a filesystem inspector: on the volume, until volume.ts places it). */
+  readonly offsetBytes?: number;
+  readonly expected?: string;
+  readonly actual?: string;
+  readonly message: string;
+  /** One sentence: what Windows does with a disk that has this problem (from the code's row). */
+  readonly windows: string;
+  /** Partition number the finding is about (absent: the disk or its table). */
   readonly partition?: number;
+  /** Logical sector of the structure concerned, when it has one. */
   readonly lba?: number;
 }
 
-/** A finding with one of this table's codes: severity and meaning from the table. */
-export function diskFinding(
-  code: DiskFindingCode,
-  fields: Omit<Finding, 'severity' | 'code'> & Where,
-): InspectFinding {
-  const entry: FindingCode = FINDING_CODES[code];
-  return { severity: entry.severity, code, ...fields, windows: entry.windows };
+/** What a check knows about a problem; the code's row adds severity and meaning. */
+export type FindingFacts = Omit<InspectFinding, 'severity' | 'code' | 'windows'>;
+
+export function windowsMeaning(code: FindingCode): string {
+  return FINDING_CODES[code].windows;
 }
 
-/** Adds the Windows sentence (and where) to a finding made elsewhere (a codec's check, a filesystem inspector). */
-export function explainFinding(f: Finding, where: Where & { code?: string; offsetBaseBytes?: number } = {}): InspectFinding {
-  const code = where.code ?? f.code;
-  const out: InspectFinding = {
+export function severityOf(code: FindingCode): Severity {
+  return FINDING_CODES[code].severity;
+}
+
+/** The one way to make a finding: severity and meaning from the table. */
+export function reportFinding(code: FindingCode, facts: FindingFacts): InspectFinding {
+  const row: FindingRow = FINDING_CODES[code];
+  return { severity: row.severity, code, ...facts, windows: row.windows };
+}
+
+/**
+ * A codec check's findings as findings of row `code` (the decoder's own code, field and values kept in the text):
+ * where a decoder's finding enters a report. `offsetBaseBytes` places the structure's relative offsets.
+ */
+export function codeChecks(code: FindingCode, checks: readonly Finding[], where: Omit<FindingFacts, 'structure' | 'message'> & { offsetBaseBytes?: number; prefix?: string } = {}): InspectFinding[] {
+  const { offsetBaseBytes, prefix, ...place } = where;
+  return checks.map((f) => reportFinding(code, {
+    structure: f.structure,
+    ...(f.field !== undefined ? { field: f.field } : {}),
+    ...(f.offsetBytes !== undefined ? { offsetBytes: (offsetBaseBytes ?? 0) + f.offsetBytes } : {}),
+    ...(f.expected !== undefined ? { expected: f.expected } : {}),
+    ...(f.actual !== undefined ? { actual: f.actual } : {}),
+    ...place,
+    message: `${prefix ?? ''}${f.message}`,
+  }));
+}
+
+/** Moves a volume-relative finding onto the disk: its offset, the partition, the sector. */
+export function placeFinding(f: InspectFinding, where: { offsetBaseBytes: number; sectorSize: number; partition?: number }): InspectFinding {
+  const offsetBytes = f.offsetBytes !== undefined ? where.offsetBaseBytes + f.offsetBytes : undefined;
+  return {
     ...f,
-    code,
-    ...(f.offsetBytes !== undefined && where.offsetBaseBytes !== undefined ? { offsetBytes: where.offsetBaseBytes + f.offsetBytes } : {}),
+    ...(offsetBytes !== undefined ? { offsetBytes, lba: Math.floor(offsetBytes / where.sectorSize) } : {}),
     ...(where.partition !== undefined ? { partition: where.partition } : {}),
-    ...(where.lba !== undefined ? { lba: where.lba } : {}),
-    windows: windowsMeaning(code),
   };
-  return out;
+}
+
+/** docs/inspect.md's code table, rendered from FINDING_CODES (the docs test compares it cell by cell). */
+export function renderFindingTable(): string {
+  const cell = (text: string): string => text.replace(/\|/g, '\\|');
+  const lines = ['| code | severity | meaning for a Windows guest |', '|---|---|---|'];
+  for (const [code, row] of Object.entries(FINDING_CODES) as [FindingCode, FindingRow][]) lines.push(`| \`${code}\` | ${row.severity} | ${cell(row.windows)} |`);
+  return `${lines.join('\n')}\n`;
 }

@@ -11,7 +11,7 @@ import {
   GPT_ATTRIBUTE_SHADOW_COPY_BIT, GPT_TYPE_NAMES,
 } from '../partition/gpt-types.js';
 import type { BlockTarget } from '../target/block-target.js';
-import { diskFinding, explainFinding } from './finding-codes.js';
+import { codeChecks, reportFinding } from './finding-codes.js';
 import { readProtectiveMbr } from './protective-mbr.js';
 import type { GptHeaderReport, GptTableReport, InspectFinding } from './report.js';
 import { MAX_GPT_ENTRY_ARRAY_BYTES, type DiskGeometry, type FoundPartition, type TableRead } from './table-types.js';
@@ -57,7 +57,7 @@ async function readHeaderAt(disk: BlockTarget, g: DiskGeometry, lba: number, whi
   const findings: InspectFinding[] = [];
   const missing = (why: string): HeaderRead => ({
     report: emptyReport(lba), header: null, entries: null,
-    findings: [diskFinding(codes.missing, { structure: 'GptHeader', field: 'signature', offsetBytes: at, lba, expected: JSON.stringify(GPT_HEADER_SIGNATURE), actual: why, message: `no ${which} GPT header at LBA ${lba}: ${why}` })],
+    findings: [reportFinding(codes.missing, { structure: 'GptHeader', field: 'signature', offsetBytes: at, lba, expected: JSON.stringify(GPT_HEADER_SIGNATURE), actual: why, message: `no ${which} GPT header at LBA ${lba}: ${why}` })],
   });
   if (lba < 1 || lba >= g.sizeLba) return missing(`LBA ${lba} is outside the disk (${g.sizeLba} sectors)`);
   const bytes = await disk.read(at, s);
@@ -68,17 +68,16 @@ async function readHeaderAt(disk: BlockTarget, g: DiskGeometry, lba: number, whi
     header = GPT_HEADER.decode(bytes);
   } catch (e) {
     if (!(e instanceof GuestdiskError)) throw e;
-    findings.push(diskFinding(codes.invalid, { structure: 'GptHeader', offsetBytes: at, lba, message: `${which} GPT header at LBA ${lba}: ${e.message}` }));
+    findings.push(reportFinding(codes.invalid, { structure: 'GptHeader', offsetBytes: at, lba, message: `${which} GPT header at LBA ${lba}: ${e.message}` }));
     return { report: { ...emptyReport(lba), found: true }, header: null, entries: null, findings };
   }
   const checks = checkGptHeader(header, bytes);
   const headerCrcOk = !checks.some((f) => f.code === 'GPT_HEADER_CRC' || f.code === 'GPT_HEADER_SIZE');
-  for (const f of checks) {
-    const code = f.code === 'GPT_HEADER_CRC' ? codes.crc : codes.invalid;
-    findings.push(explainFinding({ ...f, message: `${which} GPT header: ${f.message}` }, { code, offsetBaseBytes: at, lba }));
-  }
+  // The codec's checks leave it here: a CRC mismatch is this copy's CRC row, any other field its INVALID row.
+  const place = { offsetBaseBytes: at, lba, prefix: `${which} GPT header: ` };
+  for (const f of checks) findings.push(...codeChecks(f.code === 'GPT_HEADER_CRC' ? codes.crc : codes.invalid, [f], place));
   const invalid = (field: keyof GptHeader & string, expected: string, actual: string, message: string): void => {
-    findings.push(diskFinding(codes.invalid, { structure: 'GptHeader', field, offsetBytes: at + GPT_HEADER.fields[field].offset, lba, expected, actual, message: `${which} GPT header at LBA ${lba}: ${message}` }));
+    findings.push(reportFinding(codes.invalid, { structure: 'GptHeader', field, offsetBytes: at + GPT_HEADER.fields[field].offset, lba, expected, actual, message: `${which} GPT header at LBA ${lba}: ${message}` }));
   };
   if (header.myLba !== lba) invalid('myLba', `${lba}`, `${header.myLba}`, `MyLBA is ${header.myLba}, but the header is at LBA ${lba}`);
 
@@ -89,10 +88,10 @@ async function readHeaderAt(disk: BlockTarget, g: DiskGeometry, lba: number, whi
   let arrayOk = entrySizeOk;
   if (arrayBytes > MAX_GPT_ENTRY_ARRAY_BYTES) {
     arrayOk = false;
-    findings.push(diskFinding('GPT_ENTRY_ARRAY_BOUNDS', { structure: 'GptHeader', field: 'numberOfPartitionEntries', offsetBytes: at + 0x50, lba, expected: `≤ ${MAX_GPT_ENTRY_ARRAY_BYTES} bytes`, actual: `${header.numberOfPartitionEntries} × ${header.sizeOfPartitionEntry} bytes`, message: `${which} GPT: entry array of ${arrayBytes} bytes is implausibly large (limit ${MAX_GPT_ENTRY_ARRAY_BYTES})` }));
+    findings.push(reportFinding('GPT_ENTRY_ARRAY_BOUNDS', { structure: 'GptHeader', field: 'numberOfPartitionEntries', offsetBytes: at + GPT_HEADER.fields.numberOfPartitionEntries.offset, lba, expected: `≤ ${MAX_GPT_ENTRY_ARRAY_BYTES} bytes`, actual: `${header.numberOfPartitionEntries} × ${header.sizeOfPartitionEntry} bytes`, message: `${which} GPT: entry array of ${arrayBytes} bytes is implausibly large (limit ${MAX_GPT_ENTRY_ARRAY_BYTES})` }));
   } else if (header.partitionEntryLba < 1 || header.partitionEntryLba + arrayLba > g.sizeLba || (lba >= header.partitionEntryLba && lba < header.partitionEntryLba + arrayLba)) {
     arrayOk = false;
-    findings.push(diskFinding('GPT_ENTRY_ARRAY_BOUNDS', { structure: 'GptHeader', field: 'partitionEntryLba', offsetBytes: at + 0x48, lba, expected: `inside the disk, not over the header`, actual: `LBA ${header.partitionEntryLba}–${header.partitionEntryLba + arrayLba - 1}`, message: `${which} GPT: entry array at LBA ${header.partitionEntryLba} (${arrayLba} sectors) is outside the disk (${g.sizeLba} sectors) or covers the header` }));
+    findings.push(reportFinding('GPT_ENTRY_ARRAY_BOUNDS', { structure: 'GptHeader', field: 'partitionEntryLba', offsetBytes: at + GPT_HEADER.fields.partitionEntryLba.offset, lba, expected: `inside the disk, not over the header`, actual: `LBA ${header.partitionEntryLba}–${header.partitionEntryLba + arrayLba - 1}`, message: `${which} GPT: entry array at LBA ${header.partitionEntryLba} (${arrayLba} sectors) is outside the disk (${g.sizeLba} sectors) or covers the header` }));
   }
   const first = header.firstUsableLba;
   const last = header.lastUsableLba;
@@ -100,7 +99,7 @@ async function readHeaderAt(disk: BlockTarget, g: DiskGeometry, lba: number, whi
   // A truncated disk (the backup's place is gone too) is reported once, as GPT_BACKUP_BEYOND_DISK.
   const truncated = which === 'primary' && header.alternateLba >= g.sizeLba && last >= g.sizeLba;
   if (first > last + 1 || (last >= g.sizeLba && !truncated) || (lba >= first && lba <= last) || overArray) {
-    findings.push(diskFinding('GPT_USABLE_RANGE', { structure: 'GptHeader', field: 'lastUsableLba', offsetBytes: at + 0x30, lba, expected: `inside the disk (${g.sizeLba} sectors), clear of headers and arrays`, actual: `${first}–${last}`, message: `${which} GPT: usable range LBA ${first}–${last} overlaps the GPT structures or leaves the disk` }));
+    findings.push(reportFinding('GPT_USABLE_RANGE', { structure: 'GptHeader', field: 'lastUsableLba', offsetBytes: at + GPT_HEADER.fields.lastUsableLba.offset, lba, expected: `inside the disk (${g.sizeLba} sectors), clear of headers and arrays`, actual: `${first}–${last}`, message: `${which} GPT: usable range LBA ${first}–${last} overlaps the GPT structures or leaves the disk` }));
   }
 
   let entries: Uint8Array | null = null;
@@ -110,7 +109,7 @@ async function readHeaderAt(disk: BlockTarget, g: DiskGeometry, lba: number, whi
     const crc = crc32(entries);
     entriesCrcOk = crc === header.partitionEntryArrayCrc32;
     if (!entriesCrcOk) {
-      findings.push(diskFinding(codes.entries, { structure: 'GptHeader', field: 'partitionEntryArrayCrc32', offsetBytes: at + 0x58, lba, expected: hex(crc), actual: hex(header.partitionEntryArrayCrc32), message: `${which} GPT entry array at LBA ${header.partitionEntryLba}: CRC32 ${hex(crc)}, header says ${hex(header.partitionEntryArrayCrc32)}` }));
+      findings.push(reportFinding(codes.entries, { structure: 'GptHeader', field: 'partitionEntryArrayCrc32', offsetBytes: at + GPT_HEADER.fields.partitionEntryArrayCrc32.offset, lba, expected: hex(crc), actual: hex(header.partitionEntryArrayCrc32), message: `${which} GPT entry array at LBA ${header.partitionEntryLba}: CRC32 ${hex(crc)}, header says ${hex(header.partitionEntryArrayCrc32)}` }));
     }
   }
   const valid = headerCrcOk && entriesCrcOk === true && !findings.some((f) => f.severity === 'error' && f.code !== 'GPT_USABLE_RANGE');
@@ -158,17 +157,17 @@ function parseEntries(h: GptHeader, entries: Uint8Array, g: DiskGeometry, findin
       entry = GPT_ENTRY.decode(slice);
     } catch (e) {
       if (!(e instanceof GuestdiskError)) throw e;
-      findings.push(diskFinding('GPT_PARTITION_OUTSIDE_USABLE', { structure: 'GptEntry', offsetBytes: base + at, partition: number, message: `GPT entry ${number}: ${e.message}` }));
+      findings.push(reportFinding('GPT_PARTITION_OUTSIDE_USABLE', { structure: 'GptEntry', offsetBytes: base + at, partition: number, message: `GPT entry ${number}: ${e.message}` }));
       continue;
     }
     if (isUnusedGptEntry(entry)) continue;
     const range: Finding[] = checkGptEntry(entry);
     if (range.length > 0) {
-      for (const f of range) findings.push(explainFinding(f, { offsetBaseBytes: base + at, partition: number }));
+      findings.push(...codeChecks('GPT_ENTRY_RANGE', range, { offsetBaseBytes: base + at, partition: number }));
       continue;
     }
     if (entry.startingLba < h.firstUsableLba || entry.endingLba > h.lastUsableLba) {
-      findings.push(diskFinding('GPT_PARTITION_OUTSIDE_USABLE', { structure: 'GptEntry', field: 'endingLba', offsetBytes: base + at + 0x28, partition: number, expected: `LBA ${h.firstUsableLba}–${h.lastUsableLba}`, actual: `LBA ${entry.startingLba}–${entry.endingLba}`, message: `partition ${number} (LBA ${entry.startingLba}–${entry.endingLba}) is outside the usable range LBA ${h.firstUsableLba}–${h.lastUsableLba}` }));
+      findings.push(reportFinding('GPT_PARTITION_OUTSIDE_USABLE', { structure: 'GptEntry', field: 'endingLba', offsetBytes: base + at + GPT_ENTRY.fields.endingLba.offset, partition: number, expected: `LBA ${h.firstUsableLba}–${h.lastUsableLba}`, actual: `LBA ${entry.startingLba}–${entry.endingLba}`, message: `partition ${number} (LBA ${entry.startingLba}–${entry.endingLba}) is outside the usable range LBA ${h.firstUsableLba}–${h.lastUsableLba}` }));
     }
     out.push({
       number,
@@ -197,12 +196,16 @@ export async function readGpt(disk: BlockTarget, g: DiskGeometry): Promise<Table
   let backupLba = lastLba;
   if (primary.report.valid && primary.header) {
     const alt = primary.header.alternateLba;
-    if (alt > lastLba) {
-      findings.push(diskFinding('GPT_BACKUP_BEYOND_DISK', { structure: 'GptHeader', field: 'alternateLba', offsetBytes: g.sectorSize + 0x20, lba: 1, expected: `≤ ${lastLba}`, actual: `${alt}`, message: `the primary GPT puts the backup header at LBA ${alt}, but the disk ends at LBA ${lastLba}: truncated or shrunk` }));
+    if (alt <= primary.header.lastUsableLba || alt === primary.header.myLba) {
+      // UEFI §5.3.2: the backup header follows the usable space; one that points back at itself or into the
+      // partitions was edited, and the real backup (in the last LBA, where readers then look) is never updated.
+      findings.push(reportFinding('GPT_ALTERNATE_LBA', { structure: 'GptHeader', field: 'alternateLba', offsetBytes: g.sectorSize + GPT_HEADER.fields.alternateLba.offset, lba: 1, expected: `> ${primary.header.lastUsableLba} (LBA ${lastLba} on this disk)`, actual: `${alt}`, message: `the primary GPT puts the backup header at LBA ${alt}, ${alt === primary.header.myLba ? 'its own place' : 'inside the usable space'}; the backup is looked for in the last LBA (${lastLba}) instead` }));
+    } else if (alt > lastLba) {
+      findings.push(reportFinding('GPT_BACKUP_BEYOND_DISK', { structure: 'GptHeader', field: 'alternateLba', offsetBytes: g.sectorSize + GPT_HEADER.fields.alternateLba.offset, lba: 1, expected: `≤ ${lastLba}`, actual: `${alt}`, message: `the primary GPT puts the backup header at LBA ${alt}, but the disk ends at LBA ${lastLba}: truncated or shrunk` }));
     } else {
       backupLba = alt;
       if (alt < lastLba) {
-        findings.push(diskFinding('GPT_BACKUP_NOT_AT_END', { structure: 'GptHeader', field: 'alternateLba', offsetBytes: g.sectorSize + 0x20, lba: 1, expected: `${lastLba}`, actual: `${alt}`, message: `backup GPT header at LBA ${alt}, not in the last sector (LBA ${lastLba}): the disk was grown by ${lastLba - alt} sectors` }));
+        findings.push(reportFinding('GPT_BACKUP_NOT_AT_END', { structure: 'GptHeader', field: 'alternateLba', offsetBytes: g.sectorSize + GPT_HEADER.fields.alternateLba.offset, lba: 1, expected: `${lastLba}`, actual: `${alt}`, message: `backup GPT header at LBA ${alt}, not in the last sector (LBA ${lastLba}): the disk was grown by ${lastLba - alt} sectors` }));
       }
     }
   }
@@ -212,20 +215,20 @@ export async function readGpt(disk: BlockTarget, g: DiskGeometry): Promise<Table
   if (primary.report.valid && backup.report.valid && primary.header && backup.header) {
     const differ = compareHeaders(primary.header, backup.header);
     if (differ.length > 0) {
-      findings.push(diskFinding('GPT_HEADERS_DIFFER', { structure: 'GptHeader', lba: backupLba, message: `primary and backup GPT headers differ: ${differ.join('; ')}` }));
+      findings.push(reportFinding('GPT_HEADERS_DIFFER', { structure: 'GptHeader', lba: backupLba, message: `primary and backup GPT headers differ: ${differ.join('; ')}` }));
     }
     if (primary.entries && backup.entries && !sameBytes(primary.entries, backup.entries)) {
-      findings.push(diskFinding('GPT_ENTRIES_DIFFER', { structure: 'GptEntry', lba: backup.header.partitionEntryLba, message: 'primary and backup GPT entry arrays differ' }));
+      findings.push(reportFinding('GPT_ENTRIES_DIFFER', { structure: 'GptEntry', lba: backup.header.partitionEntryLba, message: 'primary and backup GPT entry arrays differ' }));
     }
   }
 
   const chosen = primary.report.valid ? primary : backup.report.valid ? backup : null;
   const source = chosen === backup ? 'backup' : 'primary';
   if (chosen === backup) {
-    findings.push(diskFinding('GPT_USING_BACKUP', { structure: 'GptHeader', lba: backupLba, message: `primary GPT is damaged; partitions read from the backup at LBA ${backupLba}` }));
+    findings.push(reportFinding('GPT_USING_BACKUP', { structure: 'GptHeader', lba: backupLba, message: `primary GPT is damaged; partitions read from the backup at LBA ${backupLba}` }));
   }
   if (!chosen) {
-    findings.push(diskFinding('GPT_NO_VALID_HEADER', { structure: 'GptHeader', lba: 1, message: 'neither the primary nor the backup GPT header is usable' }));
+    findings.push(reportFinding('GPT_NO_VALID_HEADER', { structure: 'GptHeader', lba: 1, message: 'neither the primary nor the backup GPT header is usable' }));
   }
   const shown = chosen?.header ?? primary.header ?? backup.header;
   const partitions = chosen?.header && chosen.entries ? parseEntries(chosen.header, chosen.entries, g, findings) : [];

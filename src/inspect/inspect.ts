@@ -1,7 +1,7 @@
 // `inspectDisk`: reads a disk through a BlockTarget (never writes) and describes its partition table, partitions
 // and filesystems as plain JSON, with every finding the decoders make along the way.
 import { assertBlockTarget, type BlockTarget } from '../target/block-target.js';
-import { diskFinding } from './finding-codes.js';
+import { reportFinding } from './finding-codes.js';
 import { alignmentOf, checkMbrTypeFits, checkPartitions, isWindowsSystemPartition, ONE_MIB } from './partition-checks.js';
 import { readPartitionTable } from './partition-table.js';
 import { INSPECT_SCHEMA, type DiskReport, type FilesystemReport, type InspectFinding, type PartitionReport, type SectorSizeSource } from './report.js';
@@ -26,14 +26,14 @@ export async function inspectDisk(target: BlockTarget, options: InspectOptions =
   const findings: InspectFinding[] = [];
   const sourceSize = options.sourceSizeBytes ?? target.sizeBytes;
   if (sourceSize % s !== 0) {
-    findings.push(diskFinding('DISK_SIZE_NOT_SECTOR_MULTIPLE', { structure: 'Disk', expected: `a multiple of ${s}`, actual: `${sourceSize} bytes`, message: `the image is ${sourceSize} bytes, not a whole number of ${s}-byte sectors` }));
+    findings.push(reportFinding('DISK_SIZE_NOT_SECTOR_MULTIPLE', { structure: 'Disk', expected: `a multiple of ${s}`, actual: `${sourceSize} bytes`, message: `the image is ${sourceSize} bytes, not a whole number of ${s}-byte sectors` }));
   }
   const read = await readPartitionTable(target, g);
   findings.push(...read.findings, ...checkPartitions(read.partitions, g));
 
   const partitions: PartitionReport[] = [];
   if (read.partitions.length > MAX_PROBED_PARTITIONS) {
-    findings.push(diskFinding('TOO_MANY_PARTITIONS', { structure: 'PartitionTable', expected: `≤ ${MAX_PROBED_PARTITIONS}`, actual: `${read.partitions.length}`, message: `${read.partitions.length} partitions; filesystems probed in the first ${MAX_PROBED_PARTITIONS} only` }));
+    findings.push(reportFinding('TOO_MANY_PARTITIONS', { structure: 'PartitionTable', expected: `≤ ${MAX_PROBED_PARTITIONS}`, actual: `${read.partitions.length}`, message: `${read.partitions.length} partitions; filesystems probed in the first ${MAX_PROBED_PARTITIONS} only` }));
   }
   for (const [index, p] of read.partitions.entries()) {
     const filesystem = index < MAX_PROBED_PARTITIONS ? await probePartition(target, g, p, findings) : null;
@@ -62,18 +62,18 @@ export async function inspectDisk(target: BlockTarget, options: InspectOptions =
 
   let wholeDiskFilesystem: FilesystemReport | null = null;
   if (g.sizeLba === 0) {
-    findings.unshift(diskFinding('NO_PARTITION_TABLE', { structure: 'Disk', offsetBytes: 0, expected: 'GPT or MBR', actual: `${sourceSize} bytes`, message: `the disk holds ${sourceSize} bytes, less than one sector` }));
+    findings.unshift(reportFinding('NO_PARTITION_TABLE', { structure: 'Disk', offsetBytes: 0, expected: 'GPT or MBR', actual: `${sourceSize} bytes`, message: `the disk holds ${sourceSize} bytes, less than one sector` }));
   } else if (read.table.kind === 'none') {
     const whole = await probeVolume(target, 0, g.sizeLba * s, { partitionStartLba: null, partitionSizeBytes: g.sizeLba * s });
     findings.push(...whole.findings);
     if (whole.report.type !== null) wholeDiskFilesystem = whole.report;
     if (whole.report.type !== null && WINDOWS_VOLUME_TYPES.includes(whole.report.type)) {
-      findings.unshift(diskFinding('SUPERFLOPPY', { structure: 'Disk', lba: 0, offsetBytes: 0, expected: 'a partition table', actual: `${whole.report.type} on the whole device`, message: `no partition table: a ${whole.report.type} filesystem starts at sector 0 (a "superfloppy")` }));
+      findings.unshift(reportFinding('SUPERFLOPPY', { structure: 'Disk', lba: 0, offsetBytes: 0, expected: 'a partition table', actual: `${whole.report.type} on the whole device`, message: `no partition table: a ${whole.report.type} filesystem starts at sector 0 (a "superfloppy")` }));
     } else if (!read.findings.some((f) => f.severity === 'error')) {
-      findings.unshift(diskFinding('NO_PARTITION_TABLE', { structure: 'Disk', lba: 0, offsetBytes: 0, expected: 'GPT or MBR', actual: whole.report.type ?? 'nothing recognised', message: 'no partition table (no GPT, no MBR signature 0x55AA)' }));
+      findings.unshift(reportFinding('NO_PARTITION_TABLE', { structure: 'Disk', lba: 0, offsetBytes: 0, expected: 'GPT or MBR', actual: whole.report.type ?? 'nothing recognised', message: 'no partition table (no GPT, no MBR signature 0x55AA)' }));
     }
   } else if (read.partitions.filter((p) => !p.extended).length === 0 && !read.findings.some((f) => f.severity === 'error')) {
-    findings.push(diskFinding('NO_PARTITIONS', { structure: 'PartitionTable', lba: 0, message: `the ${read.table.kind.toUpperCase()} lists no partitions` }));
+    findings.push(reportFinding('NO_PARTITIONS', { structure: 'PartitionTable', lba: 0, message: `the ${read.table.kind.toUpperCase()} lists no partitions` }));
   }
 
   return {

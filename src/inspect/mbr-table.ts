@@ -3,16 +3,16 @@
 // the next EBR (relative to the extended partition's start). The chain is bounded and loop-checked.
 import { MBR_TYPE, MBR_TYPE_NAMES } from '../partition/gpt-types.js';
 import { MBR, MBR_BOOT_SIGNATURE, readMbr } from '../partition/mbr.js';
-import { checkMbrPartitionRecord, type MbrPartitionRecord } from '../partition/mbr-partition-record.js';
+import { checkMbrPartitionRecord, MBR_PARTITION_RECORD, type MbrPartitionRecord } from '../partition/mbr-partition-record.js';
 import type { BlockTarget } from '../target/block-target.js';
-import { diskFinding, explainFinding } from './finding-codes.js';
+import { codeChecks, reportFinding } from './finding-codes.js';
 import type { InspectFinding, MbrTableReport } from './report.js';
 import { MAX_LOGICAL_PARTITIONS, type DiskGeometry, type FoundPartition, type TableRead } from './table-types.js';
 
 const MBR_ADDRESSABLE_LBA = 2 ** 32;
 const EXTENDED_TYPES: readonly number[] = [MBR_TYPE.EXTENDED, MBR_TYPE.EXTENDED_LBA, 0x85];
-const RECORD_OFFSET = 0x1be;
-const RECORD_SIZE = 16;
+const RECORD_OFFSET = MBR.fields.partitionRecord1.offset;
+const RECORD_SIZE = MBR_PARTITION_RECORD.sizeBytes;
 
 export function isExtendedType(osType: number): boolean {
   return EXTENDED_TYPES.includes(osType);
@@ -38,9 +38,7 @@ function found(r: MbrPartitionRecord, number: number, startLba: number, logical:
 }
 
 function recordFindings(r: MbrPartitionRecord, sectorOffsetBytes: number, slot: number, partition: number): InspectFinding[] {
-  return checkMbrPartitionRecord(r).map((f) =>
-    explainFinding(f, { offsetBaseBytes: sectorOffsetBytes + RECORD_OFFSET + RECORD_SIZE * slot, partition }),
-  );
+  return codeChecks('MBR_PARTITION_RECORD_BOOT_INDICATOR', checkMbrPartitionRecord(r), { offsetBaseBytes: sectorOffsetBytes + RECORD_OFFSET + RECORD_SIZE * slot, partition });
 }
 
 async function readLogicalPartitions(disk: BlockTarget, g: DiskGeometry, ext: FoundPartition, findings: InspectFinding[]): Promise<FoundPartition[]> {
@@ -48,7 +46,7 @@ async function readLogicalPartitions(disk: BlockTarget, g: DiskGeometry, ext: Fo
   const seen = new Set<number>();
   let ebrLba = ext.startLba;
   const chainError = (message: string, lba: number): void => {
-    findings.push(diskFinding('MBR_EXTENDED_CHAIN', { structure: 'Ebr', offsetBytes: lba * g.sectorSize, lba, partition: ext.number, message }));
+    findings.push(reportFinding('MBR_EXTENDED_CHAIN', { structure: 'Ebr', offsetBytes: lba * g.sectorSize, lba, partition: ext.number, message }));
   };
   while (out.length < MAX_LOGICAL_PARTITIONS) {
     if (seen.has(ebrLba)) return chainError(`EBR chain loops back to LBA ${ebrLba}`, ebrLba), out;
@@ -76,17 +74,17 @@ export async function readMbrTable(disk: BlockTarget, g: DiskGeometry): Promise<
   const findings: InspectFinding[] = [];
   const partitions: FoundPartition[] = [];
   if (mbr.uniqueMbrDiskSignature === 0) {
-    findings.push(diskFinding('MBR_DISK_SIGNATURE_ZERO', { structure: 'Mbr', field: 'uniqueMbrDiskSignature', offsetBytes: MBR.fields.uniqueMbrDiskSignature.offset, lba: 0, expected: 'non-zero', actual: '0x00000000', message: 'MBR disk signature is 0' }));
+    findings.push(reportFinding('MBR_DISK_SIGNATURE_ZERO', { structure: 'Mbr', field: 'uniqueMbrDiskSignature', offsetBytes: MBR.fields.uniqueMbrDiskSignature.offset, lba: 0, expected: 'non-zero', actual: '0x00000000', message: 'MBR disk signature is 0' }));
   }
   if (g.sizeLba > MBR_ADDRESSABLE_LBA) {
-    findings.push(diskFinding('MBR_DISK_BEYOND_2TIB', { structure: 'Mbr', lba: 0, expected: `≤ ${MBR_ADDRESSABLE_LBA} sectors`, actual: `${g.sizeLba} sectors`, message: `the disk has ${g.sizeLba} sectors; an MBR addresses only the first 2^32` }));
+    findings.push(reportFinding('MBR_DISK_BEYOND_2TIB', { structure: 'Mbr', lba: 0, expected: `≤ ${MBR_ADDRESSABLE_LBA} sectors`, actual: `${g.sizeLba} sectors`, message: `the disk has ${g.sizeLba} sectors; an MBR addresses only the first 2^32` }));
   }
   mbr.partitionRecords.forEach((r, slot) => {
     if (!isUsed(r)) return;
     const number = slot + 1;
     findings.push(...recordFindings(r, 0, slot, number));
     if (r.startingLba + r.sizeInLba > MBR_ADDRESSABLE_LBA) {
-      findings.push(diskFinding('MBR_BEYOND_2TIB', { structure: 'MbrPartitionRecord', field: 'sizeInLba', offsetBytes: RECORD_OFFSET + RECORD_SIZE * slot + 0x0c, lba: 0, partition: number, expected: `end ≤ ${MBR_ADDRESSABLE_LBA}`, actual: `${r.startingLba + r.sizeInLba}`, message: `partition ${number} ends past sector 2^32, beyond what an MBR can address` }));
+      findings.push(reportFinding('MBR_BEYOND_2TIB', { structure: 'MbrPartitionRecord', field: 'sizeInLba', offsetBytes: RECORD_OFFSET + RECORD_SIZE * slot + MBR_PARTITION_RECORD.fields.sizeInLba.offset, lba: 0, partition: number, expected: `end ≤ ${MBR_ADDRESSABLE_LBA}`, actual: `${r.startingLba + r.sizeInLba}`, message: `partition ${number} ends past sector 2^32, beyond what an MBR can address` }));
     }
     partitions.push(found(r, number, r.startingLba, false));
   });

@@ -1,7 +1,7 @@
 // Checks on the partitions themselves, whatever table listed them: inside the disk, no overlap, 1 MiB alignment,
 // a type Windows mounts, no attribute that hides the volume, and an MBR type byte that fits the filesystem.
 import { GPT_TYPE_BASIC_DATA, MBR_TYPE } from '../partition/gpt-types.js';
-import { diskFinding } from './finding-codes.js';
+import { reportFinding } from './finding-codes.js';
 import type { FilesystemReport, InspectFinding } from './report.js';
 import type { DiskGeometry, FoundPartition } from './table-types.js';
 
@@ -43,11 +43,11 @@ export function checkPartitions(partitions: readonly FoundPartition[], g: DiskGe
   for (const p of partitions) {
     const where = { structure: 'Partition', partition: p.number, lba: p.startLba };
     if (p.startLba + p.sizeLba > g.sizeLba) {
-      findings.push(diskFinding('PARTITION_BEYOND_DISK', { ...where, offsetBytes: p.startLba * g.sectorSize, expected: `end ≤ LBA ${g.sizeLba - 1}`, actual: `end LBA ${p.startLba + p.sizeLba - 1}`, message: `partition ${p.number} (LBA ${p.startLba}–${p.startLba + p.sizeLba - 1}) extends past the end of the disk (LBA ${g.sizeLba - 1})` }));
+      findings.push(reportFinding('PARTITION_BEYOND_DISK', { ...where, offsetBytes: p.startLba * g.sectorSize, expected: `end ≤ LBA ${g.sizeLba - 1}`, actual: `end LBA ${p.startLba + p.sizeLba - 1}`, message: `partition ${p.number} (LBA ${p.startLba}–${p.startLba + p.sizeLba - 1}) extends past the end of the disk (LBA ${g.sizeLba - 1})` }));
     }
     if (p.extended) continue;
     if ((p.startLba * g.sectorSize) % ONE_MIB !== 0 && !isWindowsSystemPartition(p)) { // Windows 7 put its MSR at LBA 34
-      findings.push(diskFinding('PARTITION_NOT_ALIGNED', { ...where, offsetBytes: p.startLba * g.sectorSize, expected: 'a multiple of 1 MiB', actual: `byte ${p.startLba * g.sectorSize} (aligned to ${alignmentOf(p.startLba * g.sectorSize)} bytes)`, message: `partition ${p.number} starts at byte ${p.startLba * g.sectorSize}, not on a 1 MiB boundary` }));
+      findings.push(reportFinding('PARTITION_NOT_ALIGNED', { ...where, offsetBytes: p.startLba * g.sectorSize, expected: 'a multiple of 1 MiB', actual: `byte ${p.startLba * g.sectorSize} (aligned to ${alignmentOf(p.startLba * g.sectorSize)} bytes)`, message: `partition ${p.number} starts at byte ${p.startLba * g.sectorSize}, not on a 1 MiB boundary` }));
     }
     checkType(p, findings);
   }
@@ -60,7 +60,7 @@ export function checkPartitions(partitions: readonly FoundPartition[], g: DiskGe
       const [a, b] = [sorted[i], sorted[j]];
       if ((a.extended && b.logical) || (b.extended && a.logical)) continue;
       overlaps++;
-      findings.push(diskFinding('PARTITION_OVERLAP', { structure: 'Partition', partition: b.number, lba: b.startLba, expected: 'no overlap', actual: `partitions ${a.number} and ${b.number}`, message: `partition ${a.number} (LBA ${a.startLba}–${a.startLba + a.sizeLba - 1}) overlaps partition ${b.number} (LBA ${b.startLba}–${b.startLba + b.sizeLba - 1})` }));
+      findings.push(reportFinding('PARTITION_OVERLAP', { structure: 'Partition', partition: b.number, lba: b.startLba, expected: 'no overlap', actual: `partitions ${a.number} and ${b.number}`, message: `partition ${a.number} (LBA ${a.startLba}–${a.startLba + a.sizeLba - 1}) overlaps partition ${b.number} (LBA ${b.startLba}–${b.startLba + b.sizeLba - 1})` }));
     }
   }
   return findings;
@@ -78,14 +78,14 @@ function checkType(p: FoundPartition, findings: InspectFinding[]): void {
   const system = isWindowsSystemPartition(p);
   const data = p.type.guid !== null ? p.type.guid === GPT_TYPE_BASIC_DATA : MBR_WINDOWS_DATA_TYPES.includes(p.type.mbrType ?? -1);
   if (system) {
-    findings.push(diskFinding('PARTITION_TYPE_SYSTEM', { ...where, field: 'partitionType', actual: named, message: `partition ${p.number} is a Windows system partition: ${named}` }));
+    findings.push(reportFinding('PARTITION_TYPE_SYSTEM', { ...where, field: 'partitionType', actual: named, message: `partition ${p.number} is a Windows system partition: ${named}` }));
   } else if (!data) {
-    findings.push(diskFinding('PARTITION_TYPE_NOT_DATA', { ...where, field: 'partitionType', expected: p.type.guid !== null ? `${GPT_TYPE_BASIC_DATA} (Microsoft basic data)` : '0x07, 0x0C, 0x0B, 0x06 or 0x0E', actual: named, message: `partition ${p.number} has type ${named}, which Windows does not mount as a data volume` }));
+    findings.push(reportFinding('PARTITION_TYPE_NOT_DATA', { ...where, field: 'partitionType', expected: p.type.guid !== null ? `${GPT_TYPE_BASIC_DATA} (Microsoft basic data)` : '0x07, 0x0C, 0x0B, 0x06 or 0x0E', actual: named, message: `partition ${p.number} has type ${named}, which Windows does not mount as a data volume` }));
   }
   const a = p.attributes;
   if (a && data) {
     const attr = (code: 'GPT_ATTRIBUTE_READ_ONLY' | 'GPT_ATTRIBUTE_HIDDEN' | 'GPT_ATTRIBUTE_NO_DRIVE_LETTER' | 'GPT_ATTRIBUTE_SHADOW_COPY', bit: number): void => {
-      findings.push(diskFinding(code, { ...where, field: 'attributes', expected: `bit ${bit} clear`, actual: a.value, message: `partition ${p.number}: GPT attribute bit ${bit} is set (${a.value})` }));
+      findings.push(reportFinding(code, { ...where, field: 'attributes', expected: `bit ${bit} clear`, actual: a.value, message: `partition ${p.number}: GPT attribute bit ${bit} is set (${a.value})` }));
     };
     if (a.readOnly) attr('GPT_ATTRIBUTE_READ_ONLY', 60);
     if (a.shadowCopy) attr('GPT_ATTRIBUTE_SHADOW_COPY', 61);
@@ -100,5 +100,5 @@ export function checkMbrTypeFits(p: FoundPartition, fs: FilesystemReport): Inspe
   const fits = MBR_TYPES_FOR_FS[fs.type];
   if (!fits || !MBR_WINDOWS_DATA_TYPES.includes(p.type.mbrType) || fits.includes(p.type.mbrType)) return [];
   const actual = `0x${p.type.mbrType.toString(16).padStart(2, '0')}`;
-  return [diskFinding('MBR_TYPE_FS_MISMATCH', { structure: 'MbrPartitionRecord', field: 'osType', partition: p.number, lba: p.startLba, expected: fits.map((t) => `0x${t.toString(16).padStart(2, '0')}`).join(' or '), actual, message: `partition ${p.number} has MBR type ${actual} but holds ${fs.type}` })];
+  return [reportFinding('MBR_TYPE_FS_MISMATCH', { structure: 'MbrPartitionRecord', field: 'osType', partition: p.number, lba: p.startLba, expected: fits.map((t) => `0x${t.toString(16).padStart(2, '0')}`).join(' or '), actual, message: `partition ${p.number} has MBR type ${actual} but holds ${fs.type}` })];
 }

@@ -5,7 +5,7 @@ import { GPT_HEADER_SIGNATURE } from '../partition/gpt-header.js';
 import { MBR_TYPE } from '../partition/gpt-types.js';
 import { MBR, MBR_BOOT_SIGNATURE, readMbr } from '../partition/mbr.js';
 import type { BlockTarget } from '../target/block-target.js';
-import { diskFinding } from './finding-codes.js';
+import { reportFinding } from './finding-codes.js';
 import { hasGptSignatureAt, readGpt } from './gpt-table.js';
 import { plausibleMbrRecords, readMbrTable } from './mbr-table.js';
 import type { InspectFinding } from './report.js';
@@ -35,7 +35,7 @@ export async function readPartitionTable(disk: BlockTarget, g: DiskGeometry): Pr
   const mismatch = await otherSizeGpt(disk, g);
   if (mismatch) return { table: { kind: 'none' }, partitions: [], findings: [mismatch] };
   if (plausibleMbrRecords(mbr.partitionRecords, g)) {
-    findings.push(diskFinding('MBR_SIGNATURE_MISSING', { structure: 'Mbr', field: 'signature', offsetBytes: MBR.fields.signature.offset, lba: 0, expected: '0x55AA', actual: `0x${mbr.signature.toString(16).padStart(4, '0')}`, message: 'sector 0 holds partition records but not the 0x55AA signature' }));
+    findings.push(reportFinding('MBR_SIGNATURE_MISSING', { structure: 'Mbr', field: 'signature', offsetBytes: MBR.fields.signature.offset, lba: 0, expected: '0x55AA', actual: `0x${mbr.signature.toString(16).padStart(4, '0')}`, message: 'sector 0 holds partition records but not the 0x55AA signature' }));
   }
   return { table: { kind: 'none' }, partitions: [], findings };
 }
@@ -45,5 +45,5 @@ async function otherSizeGpt(disk: BlockTarget, g: DiskGeometry): Promise<Inspect
   const other = OTHER_SECTOR_SIZE[g.sectorSize as 512 | 4096];
   if (other === undefined || other + 8 > disk.sizeBytes) return null;
   if (String.fromCharCode(...(await disk.read(other, 8))) !== GPT_HEADER_SIGNATURE) return null;
-  return diskFinding('SECTOR_SIZE_MISMATCH', { structure: 'GptHeader', offsetBytes: other, expected: `GPT header at byte ${g.sectorSize} (LBA 1 of ${g.sectorSize}-byte sectors)`, actual: `GPT header at byte ${other}`, message: `a GPT made for ${other}-byte sectors, read with ${g.sectorSize}-byte sectors` });
+  return reportFinding('SECTOR_SIZE_MISMATCH', { structure: 'GptHeader', offsetBytes: other, expected: `GPT header at byte ${g.sectorSize} (LBA 1 of ${g.sectorSize}-byte sectors)`, actual: `GPT header at byte ${other}`, message: `a GPT made for ${other}-byte sectors, read with ${g.sectorSize}-byte sectors` });
 }

@@ -1,12 +1,13 @@
 // What `inspectDisk` and `verifyDisk` return: plain JSON (no classes, bigint or byte arrays), the schema of
 // `guestdisk inspect --json` and `guestdisk verify --json`. Field names are stable: docs/inspect.md lists them.
-import type { Finding } from '../binary/fields.js';
 import type { LogicalSectorSize } from '../disk-types.js';
+import type { InspectFinding } from './finding-codes.js';
+
+export type { FindingCode, InspectFinding } from './finding-codes.js';
 
 export const INSPECT_SCHEMA = 'guestdisk-inspect/1';
 export const VERIFY_SCHEMA = 'guestdisk-verify/1';
 
-/** How the logical sector size was chosen: given (--sector-size), from the kernel, read off the disk, assumed. */
 /** What every filesystem report says about its geometry (NtfsReport, ExfatReport, FatReport extend it). */
 export interface VolumeGeometryReport {
   readonly bytesPerSector: number;
@@ -17,17 +18,8 @@ export interface VolumeGeometryReport {
   readonly partitionSizeBytes: number;
 }
 
+/** How the logical sector size was chosen: given (--sector-size), from the kernel, read off the disk, assumed. */
 export type SectorSizeSource = 'option' | 'device' | 'detected' | 'default' | 'target';
-
-/** A finding as inspect/verify report it: where on the disk, and what it means for a Windows guest. */
-export interface InspectFinding extends Finding {
-  /** One sentence: what Windows does with a disk that has this problem. */
-  readonly windows: string;
-  /** Partition number the finding is about (absent: the disk or its table). */
-  readonly partition?: number;
-  /** Logical sector of the structure concerned, when it has one. */
-  readonly lba?: number;
-}
 
 export interface GptHeaderReport {
   /** Where this copy was looked for. */
@@ -120,9 +112,70 @@ export interface FilesystemReport {
   readonly signatures: readonly string[];
   /** Volume label when the filesystem's header was decoded (NTFS $Volume name, exFAT label entry, FAT label). */
   readonly label: string | null;
-  /** The filesystem header decoded by the filesystem's inspector (NTFS, exFAT, FAT32), else null. */
-  readonly details: Readonly<Record<string, unknown>> | null;
+  /** The filesystem header decoded by the filesystem's inspector (NTFS, exFAT, FAT12/16/32), else null. */
+  readonly details: FsDetails | null;
 }
+
+export interface NtfsReport extends VolumeGeometryReport {
+  readonly type: 'ntfs';
+  /** $Volume's $VOLUME_NAME ('' when empty); null when $Volume could not be read. */
+  readonly label: string | null;
+  /** 64-bit serial number, 16 lower-case hex digits (as NtfsPlan.serial). */
+  readonly serial: string;
+  /** $VOLUME_INFORMATION "major.minor"; null when unreadable. */
+  readonly version: string | null;
+  readonly dirty: boolean;
+  readonly mftLcn: number;
+  readonly mftMirrLcn: number;
+  readonly mftRecordSize: number;
+  readonly indexRecordSize: number;
+  readonly hiddenSectors: number;
+  /** Which boot sector the values come from. */
+  readonly bootSectorSource: 'main' | 'backup';
+}
+
+export interface ExfatReport extends VolumeGeometryReport {
+  readonly type: 'exfat';
+  /** The first in-use Volume Label entry's text; null when there is none (Windows' unused 0x03 entry: no label). */
+  readonly label: string | null;
+  /** VolumeSerialNumber, 8 lower-case hex digits. */
+  readonly serial: string;
+  /** The Volume GUID entry's GUID (optional; Windows' format writes none); null when the root has none. */
+  readonly volumeGuid: string | null;
+  /** PartitionOffset, in sectors (0: "ignore"). */
+  readonly partitionOffset: number;
+  readonly percentInUse: number;
+  readonly volumeFlags: number;
+  /** The main boot region was unusable and the values come from the backup (sectors 12–23). */
+  readonly usedBackupBootRegion: boolean;
+}
+
+export type FatType = 'fat12' | 'fat16' | 'fat32';
+
+export interface FatReport extends VolumeGeometryReport {
+  /** By cluster count, as fatgen103 says (never by the type string). */
+  readonly type: FatType;
+  /** BS_VolLab without padding; null for "NO NAME" or a boot sector without the extended fields. */
+  readonly label: string | null;
+  /** The root directory's volume label entry (what Windows shows), without padding; null when there is none. */
+  readonly rootLabel: string | null;
+  /** BS_VolID as 0x-prefixed hex; null without the extended boot signature. */
+  readonly volumeId: string | null;
+  readonly oemName: string;
+  readonly reservedSectors: number;
+  readonly fatCount: number;
+  readonly fatSizeSectors: number;
+  readonly dataStartLba: number;
+  readonly hiddenSectors: number;
+  /** FAT32 FSInfo; null on FAT12/16 or when FSInfo is unreadable. 0xFFFFFFFF means "unknown". */
+  readonly freeCount: number | null;
+  readonly nextFree: number | null;
+  /** Free clusters counted in FAT 1 (FAT32 with FATs up to 64 MiB); null when not counted. */
+  readonly freeCountActual: number | null;
+}
+
+/** What a filesystem inspector decodes, by filesystem (`type` tells them apart). */
+export type FsDetails = NtfsReport | ExfatReport | FatReport;
 
 export interface PartitionReport {
   /** 1-based: the GPT entry index, or the MBR slot (1–4) and 5… for logical partitions. */

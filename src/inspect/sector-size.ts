@@ -1,6 +1,9 @@
 // The logical sector size of an image file, read off its contents (a file has none of its own): where the GPT
 // header is (byte 512 or 4096, else the backup in the last sector); for an MBR, where partition 1's boot
 // sector makes sense; for a bare volume, its boot sector's bytes-per-sector. Otherwise 512.
+import { readUint } from '../binary/fields.js';
+import { EXFAT_BOOT_SECTOR } from '../fs/exfat/boot-sector.js';
+import { NTFS_BOOT_SECTOR } from '../fs/ntfs/boot-sector.js';
 import type { LogicalSectorSize } from '../disk-types.js';
 import { GPT_HEADER_SIGNATURE } from '../partition/gpt-header.js';
 import { MBR_TYPE } from '../partition/gpt-types.js';
@@ -11,9 +14,6 @@ import { ONE_MIB } from './partition-checks.js';
 import { volumeSignatures } from './signatures.js';
 
 const SIZES: readonly LogicalSectorSize[] = [512, 4096];
-/** NTFS and FAT BPB: BytesPerSector (u16 at 0x0b); exFAT: BytesPerSectorShift (u8 at 0x6c). */
-const BPB_BYTES_PER_SECTOR = 0x0b;
-const EXFAT_BYTES_PER_SECTOR_SHIFT = 0x6c;
 
 export interface SectorSizeGuess {
   readonly logicalSectorSize: LogicalSectorSize;
@@ -36,10 +36,11 @@ function isGptSignature(bytes: Uint8Array | null): boolean {
 export function bootSectorBytesPerSector(boot: Uint8Array): number | null {
   const names = volumeSignatures(boot);
   if (names.includes('exfat')) {
-    const shift = boot[EXFAT_BYTES_PER_SECTOR_SHIFT];
+    const shift = boot[EXFAT_BOOT_SECTOR.fields.bytesPerSectorShift.offset];
     return shift >= 9 && shift <= 12 ? 2 ** shift : null;
   }
-  if (names.some((n) => n === 'ntfs' || n.startsWith('fat'))) return boot[BPB_BYTES_PER_SECTOR] | (boot[BPB_BYTES_PER_SECTOR + 1] << 8);
+  // NTFS and FAT share the BPB's BytesPerSector (NTFS_BOOT_SECTOR.bytesPerSector is FAT's BPB_BytsPerSec).
+  if (names.some((n) => n === 'ntfs' || n.startsWith('fat'))) return readUint(boot, NTFS_BOOT_SECTOR.fields.bytesPerSector.offset, 2);
   return null;
 }
 

@@ -1,7 +1,7 @@
 // `verifyDisk`: everything inspectDisk finds, plus the caller's expectations (table kind, filesystem, label), as
 // one list of findings. ok = no error finding (the CLI's exit 0).
 import { assertBlockTarget, type BlockTarget } from '../target/block-target.js';
-import { diskFinding } from './finding-codes.js';
+import { reportFinding } from './finding-codes.js';
 import { inspectDisk, type InspectOptions } from './inspect.js';
 import { VERIFY_SCHEMA, type DiskReport, type FilesystemReport, type InspectFinding, type VerifyExpectations, type VerifyReport } from './report.js';
 
@@ -19,19 +19,19 @@ export function mainVolume(disk: DiskReport): { filesystem: FilesystemReport | n
 export function checkExpectations(disk: DiskReport, expect: VerifyExpectations): InspectFinding[] {
   const findings: InspectFinding[] = [];
   if (expect.table !== undefined && disk.table.kind !== expect.table) {
-    findings.push(diskFinding('EXPECT_TABLE_MISMATCH', { structure: 'PartitionTable', expected: expect.table, actual: disk.table.kind, message: `expected a ${expect.table.toUpperCase()} partition table, found ${disk.table.kind === 'none' ? 'none' : disk.table.kind.toUpperCase()}` }));
+    findings.push(reportFinding('EXPECT_TABLE_MISMATCH', { structure: 'PartitionTable', expected: expect.table, actual: disk.table.kind, message: `expected a ${expect.table.toUpperCase()} partition table, found ${disk.table.kind === 'none' ? 'none' : disk.table.kind.toUpperCase()}` }));
   }
   const main = mainVolume(disk);
   const where = main.partition !== undefined ? { partition: main.partition } : {};
   const actualFs = main.filesystem?.type ?? null;
   if (expect.fs !== undefined && actualFs !== expect.fs) {
-    findings.push(diskFinding('EXPECT_FS_MISMATCH', { structure: 'Volume', ...where, expected: expect.fs, actual: actualFs ?? 'none', message: `expected ${expect.fs}, found ${actualFs ?? 'no filesystem'}` }));
+    findings.push(reportFinding('EXPECT_FS_MISMATCH', { structure: 'Volume', ...where, expected: expect.fs, actual: actualFs ?? 'none', message: `expected ${expect.fs}, found ${actualFs ?? 'no filesystem'}` }));
   }
   if (expect.label !== undefined) {
     const label = main.filesystem?.label ?? null;
     const same = label !== null && (actualFs?.startsWith('fat') ? label.trimEnd() === expect.label.trimEnd() : label === expect.label);
     if (!same) {
-      findings.push(diskFinding('EXPECT_LABEL_MISMATCH', { structure: 'Volume', ...where, expected: JSON.stringify(expect.label), actual: label === null ? '(no label read)' : JSON.stringify(label), message: `expected label ${JSON.stringify(expect.label)}, found ${label === null ? 'none' : JSON.stringify(label)}` }));
+      findings.push(reportFinding('EXPECT_LABEL_MISMATCH', { structure: 'Volume', ...where, expected: JSON.stringify(expect.label), actual: label === null ? '(no label read)' : JSON.stringify(label), message: `expected label ${JSON.stringify(expect.label)}, found ${label === null ? 'none' : JSON.stringify(label)}` }));
     }
   }
   return findings;

@@ -3,9 +3,9 @@
 // the rest of the disk.
 import { GuestdiskError } from '../errors.js';
 import { sliceTarget, type BlockTarget } from '../target/block-target.js';
-import { diskFinding, explainFinding } from './finding-codes.js';
+import { placeFinding, reportFinding } from './finding-codes.js';
 import { FS_INSPECTORS, type FsInspectContext } from './fs-dispatch.js';
-import type { FilesystemReport, FilesystemType, InspectFinding } from './report.js';
+import type { FilesystemReport, FilesystemType, FsDetails, InspectFinding } from './report.js';
 import { NON_WINDOWS_VOLUME_TYPES, VOLUME_PROBE_BYTES, volumeSignatures } from './signatures.js';
 
 export interface VolumeProbe {
@@ -27,18 +27,9 @@ async function findBackupBoot(volume: BlockTarget): Promise<{ type: FilesystemTy
 }
 
 /** The label Windows shows: FAT's root-directory label entry when there is one, else the header's label. */
-function labelOf(report: object): string | null {
-  const { label, rootLabel } = report as { label?: unknown; rootLabel?: unknown };
-  if (typeof rootLabel === 'string') return rootLabel;
-  return typeof label === 'string' ? label : null;
+function labelOf(details: FsDetails): string | null {
+  return 'rootLabel' in details && details.rootLabel !== null ? details.rootLabel : details.label;
 }
-
-/** The inspector's own verdict on the type (FAT12/16/32 by cluster count), when it gives one we know. */
-function typeOf(report: object, fallback: FilesystemType): FilesystemType {
-  const type = (report as { type?: unknown }).type;
-  return typeof type === 'string' && FILESYSTEM_TYPES.includes(type as FilesystemType) ? (type as FilesystemType) : fallback;
-}
-const FILESYSTEM_TYPES: readonly FilesystemType[] = ['ntfs', 'exfat', 'fat12', 'fat16', 'fat32'];
 
 export async function probeVolume(
   disk: BlockTarget,
@@ -56,35 +47,32 @@ export async function probeVolume(
   const backup = signatures.length === 0 ? await findBackupBoot(volume) : null;
   const type = (signatures[0] ?? backup?.type ?? null) as FilesystemType | null;
   if (backup) {
-    findings.push(diskFinding('FS_BOOT_SECTOR_DAMAGED', { structure: 'Volume', offsetBytes, lba, ...where, expected: `a ${backup.type} boot sector`, actual: 'no filesystem signature', message: `${at}: the boot sector carries no filesystem signature, but a ${backup.type} backup boot sector is at volume byte ${backup.offsetBytes}` }));
+    findings.push(reportFinding('FS_BOOT_SECTOR_DAMAGED', { structure: 'Volume', offsetBytes, lba, ...where, expected: `a ${backup.type} boot sector`, actual: 'no filesystem signature', message: `${at}: the boot sector carries no filesystem signature, but a ${backup.type} backup boot sector is at volume byte ${backup.offsetBytes}` }));
   }
   if (signatures.length > 1) {
-    findings.push(diskFinding('FS_SIGNATURE_CONFLICT', { structure: 'Volume', offsetBytes, lba, ...where, expected: 'one filesystem signature', actual: signatures.join(', '), message: `${at} carries signatures of ${signatures.join(', ')}` }));
+    findings.push(reportFinding('FS_SIGNATURE_CONFLICT', { structure: 'Volume', offsetBytes, lba, ...where, expected: 'one filesystem signature', actual: signatures.join(', '), message: `${at} carries signatures of ${signatures.join(', ')}` }));
   }
   if (type === null) {
-    if (ctx.partition !== undefined && !ctx.systemPartition) findings.push(diskFinding('FS_NONE', { structure: 'Volume', offsetBytes, lba, ...where, message: `no filesystem recognised in ${at}` }));
+    if (ctx.partition !== undefined && !ctx.systemPartition) findings.push(reportFinding('FS_NONE', { structure: 'Volume', offsetBytes, lba, ...where, message: `no filesystem recognised in ${at}` }));
     return { report: { type, signatures, label: null, details: null }, findings };
   }
   if (NON_WINDOWS_VOLUME_TYPES.includes(type)) {
-    findings.push(diskFinding('FS_NOT_WINDOWS', { structure: 'Volume', offsetBytes, lba, ...where, actual: type, message: `${at} holds ${type}, which Windows cannot read` }));
+    findings.push(reportFinding('FS_NOT_WINDOWS', { structure: 'Volume', offsetBytes, lba, ...where, actual: type, message: `${at} holds ${type}, which Windows cannot read` }));
   }
-  if (type === 'bitlocker') findings.push(diskFinding('FS_ENCRYPTED', { structure: 'Volume', offsetBytes, lba, ...where, message: `${at} is a BitLocker volume` }));
+  if (type === 'bitlocker') findings.push(reportFinding('FS_ENCRYPTED', { structure: 'Volume', offsetBytes, lba, ...where, message: `${at} is a BitLocker volume` }));
 
   const inspector = FS_INSPECTORS[type];
   if (!inspector) return { report: { type, signatures, label: null, details: null }, findings };
   try {
     const result = await inspector(volume, { partitionStartLba: ctx.partitionStartLba, partitionSizeBytes: ctx.partitionSizeBytes });
-    for (const f of result.findings) {
-      const fieldLba = f.offsetBytes !== undefined ? Math.floor((offsetBytes + f.offsetBytes) / disk.logicalSectorSize) : undefined;
-      findings.push(explainFinding(f, { ...where, offsetBaseBytes: offsetBytes, ...(fieldLba !== undefined ? { lba: fieldLba } : {}) }));
-    }
-    const details = JSON.parse(JSON.stringify(result.report)) as Record<string, unknown>; // plain JSON, no shared references
-    return { report: { type: typeOf(result.report, type), signatures, label: labelOf(result.report), details }, findings };
+    for (const f of result.findings) findings.push(placeFinding(f, { offsetBaseBytes: offsetBytes, sectorSize: disk.logicalSectorSize, ...where }));
+    const details = JSON.parse(JSON.stringify(result.report)) as FsDetails; // plain JSON, no shared references
+    return { report: { type: details.type, signatures, label: labelOf(details), details }, findings };
   } catch (e) {
     if (e instanceof GuestdiskError && e.code === 'IO_FAILED') throw e;
     const internal = !(e instanceof GuestdiskError);
     const message = e instanceof Error ? e.message : String(e);
-    findings.push(diskFinding(internal ? 'FS_INSPECT_INTERNAL_ERROR' : 'FS_DECODE_FAILED', { structure: type, offsetBytes, lba, ...where, message: `${type} in ${at}: ${message}` }));
+    findings.push(reportFinding(internal ? 'FS_INSPECT_INTERNAL_ERROR' : 'FS_DECODE_FAILED', { structure: type, offsetBytes, lba, ...where, message: `${type} in ${at}: ${message}` }));
     return { report: { type, signatures, label: null, details: null }, findings };
   }
 }

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GuestdiskError } from '../../src/errors.js';
 import { createExecRunner } from '../../src/host/run.js';
-import { attachDisk, attachDiskArgv, diskXml, listRunningDomainDisks, parseDomblklist, resolveAttachSpec } from '../../src/host/virsh.js';
+import { attachDisk, attachDiskArgv, attachModeFor, diskXml, listRunningDomainDisks, parseDomblklist, resolveAttachSpec, virshAdvice } from '../../src/host/virsh.js';
 import { mustRun } from '../helpers/tools.js';
 import { createFakeHost, type FakeWorld } from '../helpers/fake-bin/fake-host.js';
 
@@ -23,7 +23,7 @@ function world(): FakeWorld {
 
 test('defaults: virtio, vdb, cache none, not persistent; sata/scsi default to sdb', () => {
   const s = resolveAttachSpec({ domain: WIN, source: '/dev/vg0/data', sourceKind: 'block' });
-  assert.equal(s, { domain: WIN, source: '/dev/vg0/data', sourceKind: 'block', targetDev: 'vdb', bus: 'virtio', cache: 'none', persistent: false });
+  assert.equal(s, { domain: WIN, source: '/dev/vg0/data', sourceKind: 'block', targetDev: 'vdb', bus: 'virtio', cache: 'none', persistent: false, logicalSectorSize: 512 });
   assert.is(resolveAttachSpec({ domain: 'd', source: '/x', sourceKind: 'file', bus: 'sata' }).targetDev, 'sdb');
   for (const bad of [{ bus: 'ide' }, { cache: 'fast' }, { targetDev: 'vdb; reboot' }, { targetDev: 'sdb' }, { bus: 'scsi', targetDev: 'vdc' }]) {
     assert.throws(() => resolveAttachSpec({ domain: 'd', source: '/x', sourceKind: 'file', ...bad }), (e: GuestdiskError) => e.code === 'INVALID_SPEC', JSON.stringify(bad));
@@ -33,6 +33,29 @@ test('defaults: virtio, vdb, cache none, not persistent; sata/scsi default to sd
 test('attach-disk argv names every value with its option', () => {
   const s = resolveAttachSpec({ domain: WIN, source: '/dev/vg0/data', sourceKind: 'block', targetDev: 'vdc', cache: 'writeback', persistent: true });
   assert.equal(attachDiskArgv(s), ['virsh', 'attach-disk', '--domain', WIN, '--source', '/dev/vg0/data', '--target', 'vdc', '--targetbus', 'virtio', '--driver', 'qemu', '--subdriver', 'raw', '--cache', 'writeback', '--sourcetype', 'block', '--persistent']);
+});
+
+test('a shut-off domain gets --config; a 4096-byte-sector disk goes through attach-device with <blockio> in a file', () => {
+  const s = resolveAttachSpec({ domain: WIN, source: '/img/a.img', sourceKind: 'file', persistent: false });
+  assert.equal(attachDiskArgv(s, attachModeFor(s, false)).slice(-1), ['--config']);
+  assert.equal(attachDiskArgv(s, attachModeFor(s, true)).slice(-1), ['file']);
+  assert.equal(attachDiskArgv({ ...s, persistent: true }, attachModeFor({ ...s, persistent: true }, true)).slice(-1), ['--persistent']);
+  const fourK = resolveAttachSpec({ domain: WIN, source: '/img/4k.img', sourceKind: 'file', logicalSectorSize: 4096 });
+  assert.equal(attachDiskArgv(fourK, 'live', '/tmp/x/disk.xml'), ['virsh', 'attach-device', '--domain', WIN, '--file', '/tmp/x/disk.xml']);
+  assert.match(diskXml(fourK), "\n  <blockio logical_block_size='4096' physical_block_size='4096'/>\n</disk>");
+  assert.not.match(diskXml(s), 'blockio');
+});
+
+test('virsh failures with a known cause say what to do', () => {
+  const s = resolveAttachSpec({ domain: WIN, source: '/img/a.img', sourceKind: 'file', bus: 'sata' });
+  const advise = virshAdvice(s, WIN);
+  const r = (stderr: string) => advise({ status: 1, stdout: '', stderr, spawnError: null });
+  assert.match(r("error: Failed to attach disk\nerror: internal error: unable to execute QEMU command 'device_add': Bus 'pci.0' does not support hotplugging") ?? '', 'hot-plug needs ACPI');
+  assert.match(r("error: Failed to attach disk\nerror: Operation not supported: disk bus 'sata' cannot be hotplugged.") ?? '', 'shut the domain down and attach again');
+  assert.match(r('error: Failed to attach disk\nerror: internal error: Could not find sata controller with index 0 required for device') ?? '', 'shut the domain down and attach again');
+  assert.match(r("error: failed to get domain 'x'") ?? '', 'virsh list --all');
+  assert.match(r('error: failed to connect to the hypervisor') ?? '', 'start it');
+  assert.is(r('error: something new'), null);
 });
 
 test('<disk> XML: block devices as type=block/source dev, images as type=file/source file; odd paths escaped', () => {

@@ -113,7 +113,7 @@ test('Windows MBR NTFS disks: label, cluster size, hidden sectors = partition st
     assert.is(fs?.label, label, name);
     assert.is(fs?.details?.clusterSize, clusterSize, name);
     assert.is(r.partitions[0].startLba, start, name);
-    assert.is(fs?.details?.hiddenSectors, start, name);
+    assert.is(fs?.details?.type === 'ntfs' && fs.details.hiddenSectors, start, name);
     const v = await verify(name);
     assert.is(v.exit, 0, `${name}: ${JSON.stringify(v.report.findings)}`);
     assert.equal(codes(v.report).filter((c) => c !== 'PARTITION_NOT_ALIGNED'), [], name);

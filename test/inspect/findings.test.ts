@@ -10,7 +10,10 @@ import { GPT_HEADER, computeGptHeaderCrc32, type GptHeader } from '../../src/par
 import { MBR } from '../../src/partition/mbr.js';
 import type { MemoryTarget } from '../../src/target/memory-target.js';
 import { openMemoryTarget } from '../../src/target/memory-target.js';
-import { makeMemoryDisk, MIB } from './disks.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeImageFile, makeMemoryDisk, MIB } from './disks.js';
+import { makeTempDir, runTool } from '../helpers/tools.js';
 
 const S = 512;
 const codes = async (disk: MemoryTarget): Promise<string[]> => (await inspectDisk(disk)).findings.map((f) => f.code);
@@ -169,6 +172,29 @@ test('4Kn: a damaged primary header falls back to the backup; a grown disk keeps
   const g = await inspectDisk(grown);
   assert.equal(g.findings.map((f) => f.code), ['GPT_PMBR_SIZE', 'GPT_BACKUP_NOT_AT_END']);
   assert.is(g.partitions[0].filesystem?.label, 'K4');
+});
+
+test('primary AlternateLBA pointing at LBA 1 (CRC fixed, real backup zeroed) → GPT_ALTERNATE_LBA and GPT_BACKUP_HEADER_MISSING; sfdisk --verify agrees', async () => {
+  const dir = makeTempDir('guestdisk-alternate-lba-');
+  try {
+    const path = join(dir.path, 'disk.img');
+    await makeImageFile(path, { table: 'gpt', fs: 'ntfs', sectorSize: 512 });
+    const bytes = new Uint8Array(readFileSync(path));
+    const disk = openMemoryTarget({ sizeBytes: bytes.length, logicalSectorSize: 512, initial: bytes });
+    await writeHeader(disk, { ...(await header(disk, 1)), alternateLba: 1 });
+    await disk.write(disk.sizeBytes - S, new Uint8Array(S));
+    const v = await verifyDisk(disk);
+    assert.ok(!v.ok);
+    const found = v.findings.map((f) => `${f.severity} ${f.code}`);
+    assert.ok(found.includes('error GPT_ALTERNATE_LBA') && found.includes('error GPT_BACKUP_HEADER_MISSING'), JSON.stringify(found));
+    assert.ok(!found.includes('warning GPT_BACKUP_NOT_AT_END'), JSON.stringify(found));
+    assert.is(v.findings.find((f) => f.code === 'GPT_ALTERNATE_LBA')?.actual, '1');
+    writeFileSync(path, await disk.read(0, disk.sizeBytes));
+    const sfdisk = runTool('sfdisk', ['--verify', path]);
+    assert.ok(sfdisk.status !== 0 || /error|problem|invalid|corrupt/i.test(sfdisk.stdout + sfdisk.stderr), `sfdisk --verify accepts it: ${sfdisk.stdout}${sfdisk.stderr}`);
+  } finally {
+    dir.remove();
+  }
 });
 
 test.run();

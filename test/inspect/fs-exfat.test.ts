@@ -1,11 +1,16 @@
+import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GuestdiskError } from '../../src/errors.js';
+import { BOOT_CHECKSUM_SECTOR, BOOT_REGION_SECTORS } from '../../src/fs/exfat/boot-region.js';
+import { bootRegionChecksum } from '../../src/fs/exfat/checksum.js';
 import { planExfat, type ExfatPlan } from '../../src/fs/exfat/index.js';
 import { inspectExfatVolume } from '../../src/inspect/fs-exfat.js';
 import { openMemoryTarget } from '../../src/target/memory-target.js';
 import { EXFAT_CORPUS, loadCorpusVolume } from '../fs/exfat/corpus.js';
 import { exfatInput, formatToMemory } from '../fs/exfat/helpers.js';
+import { attachLoop, makeTempDir, mustRun, requireTool, runTool } from '../helpers/tools.js';
 
 const MIB = 1024 * 1024;
 
@@ -75,7 +80,15 @@ test('damage: each finding code appears for its damage', async () => {
   assert.equal(codes(r2.findings), ['EXFAT_BOOT_SECTOR_BAD']);
   // backup differs (outside VolumeFlags / PercentInUse)
   const r3 = await inspectBytes(damaged((b) => { b[12 * 512 + 0x64] ^= 1; }), { partitionStartLba: 2048 });
-  assert.equal(codes(r3.findings), ['EXFAT_BACKUP_BOOT_DIFFERS']);
+  assert.equal(codes(r3.findings), ['EXFAT_BACKUP_BOOT_DIFFERS', 'EXFAT_BACKUP_BOOT_CHECKSUM']);
+  // ... and with its checksum sector rewritten to match, the backup only differs
+  const r3b = await inspectBytes(damaged((b) => {
+    const backup = b.subarray(BOOT_REGION_SECTORS * 512, 2 * BOOT_REGION_SECTORS * 512);
+    backup[0x64] ^= 1;
+    const sum = bootRegionChecksum(backup, 512);
+    for (let at = BOOT_CHECKSUM_SECTOR * 512; at < (BOOT_CHECKSUM_SECTOR + 1) * 512; at += 4) backup.set(Uint8Array.of(sum & 0xff, (sum >>> 8) & 0xff, (sum >>> 16) & 0xff, sum >>> 24), at);
+  }), { partitionStartLba: 2048 });
+  assert.equal(codes(r3b.findings), ['EXFAT_BACKUP_BOOT_DIFFERS']);
   // PercentInUse and VolumeFlags may differ in the main region only
   const r4 = await inspectBytes(damaged((b) => { b[0x70] = 42; }), { partitionStartLba: 2048 });
   assert.equal(r4.findings, []);
@@ -98,6 +111,36 @@ test('damage: each finding code appears for its damage', async () => {
   try { await inspectBytes(damaged((b) => { b.fill(0, 0, 24 * 512); }), { partitionStartLba: 2048 }); } catch (e) { threw = e; }
   assert.instance(threw, GuestdiskError);
   assert.is((threw as GuestdiskError).code, 'CORRUPT_STRUCTURE');
+});
+
+test('no false alarm: an mkfs.exfat volume after exfat-fuse wrote, deleted and renamed files (fsck.exfat -n clean)', async () => {
+  for (const tool of ['mkfs.exfat', 'mount.exfat-fuse', 'fusermount3', 'fsck.exfat', 'truncate']) requireTool(tool);
+  const dir = makeTempDir('guestdisk-exfat-fuse-');
+  const mnt = join(dir.path, 'mnt');
+  try {
+    const path = join(dir.path, 'volume.img');
+    mkdirSync(mnt);
+    mustRun('truncate', ['-s', '32M', path]);
+    mustRun('mkfs.exfat', ['-L', 'FUSED', path]);
+    const loop = attachLoop(path, { readOnly: false }); // exfat-fuse mounts block devices only
+    try {
+      mustRun('mount.exfat-fuse', [loop.device, mnt]);
+      mkdirSync(join(mnt, 'Reports'));
+      for (let i = 0; i < 60; i++) writeFileSync(join(mnt, 'Reports', `report number ${i} with a long name.txt`), `report ${i}\n`.repeat(i * 50));
+      for (let i = 0; i < 60; i += 4) unlinkSync(join(mnt, 'Reports', `report number ${i} with a long name.txt`));
+      renameSync(join(mnt, 'Reports', 'report number 1 with a long name.txt'), join(mnt, 'moved.txt'));
+    } finally {
+      runTool('fusermount3', ['-u', mnt]);
+      loop.detach();
+    }
+    assert.is(runTool('fsck.exfat', ['-n', path]).status, 0);
+    const bytes = new Uint8Array(readFileSync(path));
+    const { report, findings } = await inspectBytes(bytes, { partitionStartLba: null });
+    assert.equal(findings, []);
+    assert.is(report.label, 'FUSED');
+  } finally {
+    dir.remove();
+  }
 });
 
 test('garbage: random damage to boot regions, FAT and root gives findings or GuestdiskError, never anything else', async () => {

@@ -1,6 +1,6 @@
 // The FAT inspector: our volumes report what the plan says with no finding; each corruption gives its stable
 // code; Windows' boot sector and mkfs.fat's FAT12/16/32 volumes decode; garbage only ever throws GuestdiskError.
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -9,7 +9,7 @@ import { formatFat32, planFat32, type Fat32Plan } from '../../src/fs/fat32/index
 import { inspectFatVolume } from '../../src/inspect/fs-fat32.js';
 import { openMemoryTarget, type MemoryTarget } from '../../src/target/memory-target.js';
 import { writeChunks } from '../../src/write/write-chunks.js';
-import { makeTempDir, mustRun } from '../helpers/tools.js';
+import { makeTempDir, mustRun, requireTool, runTool } from '../helpers/tools.js';
 import { fat32Input } from '../fs/fat32/volume-file.js';
 import { CORPUS_DIR } from '../helpers/paths.js';
 
@@ -70,6 +70,86 @@ test('each corruption gives its code', async () => {
   for (const fat of [0, 1]) await t.write((plan.rsvdSecCnt + fat * plan.fatSz32) * s + 8, Uint8Array.of(2, 0, 0, 0));
   const looped = await inspectFatVolume(t, ctxOf(plan));
   assert.ok(codes(looped.findings).includes('FAT_ROOT_CHAIN'), JSON.stringify(codes(looped.findings)));
+});
+
+test('a root directory with its label whose FAT entry points at itself, marks it bad or points past the volume → FAT_ROOT_CHAIN (fsck.fat -n agrees)', async () => {
+  const plan = planFat32(fat32Input({ partitionSizeBytes: 64 * MiB, label: 'ROOTCHAIN' }));
+  const s = plan.bytsPerSec;
+  const dir = makeTempDir('guestdisk-fat-root-chain-');
+  try {
+    for (const [what, entry] of [['itself', plan.rootClus], ['bad', 0x0ffffff7], ['past the volume', plan.clusterCount + 10]] as const) {
+      const t = await volumeOf(plan);
+      const bytes = Uint8Array.of(entry & 0xff, (entry >> 8) & 0xff, (entry >> 16) & 0xff, entry >>> 24);
+      for (const fat of [0, 1]) await t.write((plan.rsvdSecCnt + fat * plan.fatSz32) * s + 4 * plan.rootClus, bytes);
+      const r = await inspectFatVolume(t, ctxOf(plan));
+      const chain = r.findings.filter((f) => f.code === 'FAT_ROOT_CHAIN');
+      assert.is(chain.length, 1, `${what}: ${JSON.stringify(r.findings)}`);
+      assert.is(chain[0].severity, 'error');
+      assert.is(r.report.rootLabel, 'ROOTCHAIN', what); // the label is still read from the first cluster
+      const path = join(dir.path, 'volume.img');
+      writeFileSync(path, await t.read(0, t.sizeBytes));
+      const fsck = runTool('fsck.fat', ['-n', path]);
+      assert.ok(fsck.status !== 0, `${what}: fsck.fat -n accepts it: ${fsck.stdout}`);
+    }
+  } finally {
+    dir.remove();
+  }
+});
+
+test('FAT copies are compared whole: a difference in the entry of the last cluster of a 2 GiB volume → FAT_FATS_DIFFER (fsck.fat -n agrees); a next-free hint past the volume → FAT_FSINFO_NEXT_FREE', async () => {
+  const plan = planFat32(fat32Input({ partitionSizeBytes: 2048 * MiB, label: 'BIGFAT' }));
+  const s = plan.bytsPerSec;
+  assert.ok(plan.fatSz32 * s > MiB, `FAT of ${plan.fatSz32 * s} bytes`);
+  const t = await volumeOf(plan);
+  assert.equal((await inspectFatVolume(t, ctxOf(plan))).findings, []);
+  const lastEntryAt = (plan.rsvdSecCnt + plan.fatSz32) * s + 4 * (plan.clusterCount + 1); // FAT 2's entry of the last cluster
+  assert.ok(lastEntryAt - (plan.rsvdSecCnt + plan.fatSz32) * s > MiB);
+  await t.write(lastEntryAt, Uint8Array.of(0xff, 0xff, 0xff, 0x0f));
+  const r = await inspectFatVolume(t, ctxOf(plan));
+  assert.equal(r.findings.map((f) => `${f.severity} ${f.code}`), ['error FAT_FATS_DIFFER']);
+  assert.is(r.findings[0].offsetBytes, lastEntryAt);
+  const dir = makeTempDir('guestdisk-fat-fats-');
+  try {
+    const path = join(dir.path, 'volume.img');
+    const fd = openSync(path, 'w');
+    try {
+      for (const at of t.touchedChunks()) writeSync(fd, await t.read(at, Math.min(64 * 1024, t.sizeBytes - at)), 0, undefined, at);
+      writeSync(fd, new Uint8Array(1), 0, 1, t.sizeBytes - 1);
+    } finally {
+      closeSync(fd);
+    }
+    assert.is.not(runTool('fsck.fat', ['-n', path]).status, 0, 'fsck.fat -n accepts FATs that differ');
+  } finally {
+    dir.remove();
+  }
+  await t.write(lastEntryAt, new Uint8Array(4));
+  await t.write(s + 0x1ec, Uint8Array.of(0x00, 0x00, 0x00, 0x7f)); // FSI_Nxt_Free
+  assert.equal((await inspectFatVolume(t, ctxOf(plan))).findings.map((f) => `${f.severity} ${f.code}`), ['warning FAT_FSINFO_NEXT_FREE']);
+});
+
+test('no false alarm: mkfs.fat volumes after mtools wrote, deleted and renamed files and directories (fsck.fat -n clean)', async () => {
+  for (const tool of ['mkfs.fat', 'mcopy', 'fsck.fat', 'truncate']) requireTool(tool);
+  const dir = makeTempDir('guestdisk-fat-mtools-');
+  try {
+    const path = join(dir.path, 'volume.img');
+    const src = join(dir.path, 'src.bin');
+    writeFileSync(src, Uint8Array.from({ length: 300_000 }, (_, i) => (i * 7) & 0xff));
+    mustRun('truncate', ['-s', '64M', path]);
+    mustRun('mkfs.fat', ['-F', '32', '-n', 'MTOOLS', path]);
+    const m = (tool: string, ...args: string[]): string => mustRun(tool, ['-i', path, ...args]);
+    m('mmd', '::/Reports', '::/Reports/2024');
+    for (let i = 0; i < 40; i++) m('mcopy', src, `::/Reports/2024/a long file name number ${i}.bin`);
+    m('mcopy', src, '::/SHORT.TXT');
+    for (let i = 0; i < 40; i += 3) m('mdel', `::/Reports/2024/a long file name number ${i}.bin`);
+    m('mren', '::/SHORT.TXT', '::/renamed with a long name.txt');
+    assert.is(runTool('fsck.fat', ['-n', path]).status, 0);
+    const bytes = new Uint8Array(readFileSync(path));
+    const { report, findings } = await inspectFatVolume(openMemoryTarget({ sizeBytes: bytes.length, initial: bytes }), { partitionStartLba: null, partitionSizeBytes: bytes.length });
+    assert.equal(findings, []);
+    assert.is(report.type, 'fat32');
+  } finally {
+    dir.remove();
+  }
 });
 
 test("Windows' FAT32 boot sector decodes", async () => {

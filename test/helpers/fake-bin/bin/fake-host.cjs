@@ -92,12 +92,31 @@ function virsh(args, state) {
     process.stdout.write(`${out}\n`);
     return;
   }
+  if (command === 'domstate') {
+    const { opts } = parse(rest, ['--domain'], []);
+    const d = domains[opts['--domain']];
+    if (!d) fail(1, `error: failed to get domain '${opts['--domain']}'\n`);
+    process.stdout.write(`${d.running ? 'running' : 'shut off'}\n\n`);
+    return;
+  }
+  if (command === 'attach-device') {
+    const { opts } = parse(rest, ['--domain', '--file'], ['--persistent', '--live', '--config']);
+    const d = domains[opts['--domain']];
+    if (!d) fail(1, `error: failed to get domain '${opts['--domain']}'\n`);
+    const xml = fs.readFileSync(opts['--file'], 'utf8');
+    const target = /<target dev='([^']+)'/.exec(xml)?.[1];
+    if (d.disks.some((x) => x.target === target)) fail(1, `error: Failed to attach device\nerror: operation failed: target ${target} already exists\n`);
+    d.disks.push({ type: /<disk type='(\w+)'/.exec(xml)?.[1] ?? 'file', device: 'disk', target, source: /<source (?:file|dev)='([^']+)'/.exec(xml)?.[1] });
+    save(state);
+    process.stdout.write('Device attached successfully\n\n');
+    return;
+  }
   if (command === 'attach-disk') {
     const { opts, rest: extra } = parse(rest, ['--domain', '--source', '--target', '--targetbus', '--driver', '--subdriver', '--cache', '--sourcetype'], ['--persistent', '--live', '--config']);
     if (extra.length > 0) fail(1, `error: unexpected data '${extra[0]}'\n`);
     const d = domains[opts['--domain']];
     if (!d) fail(1, `error: failed to get domain '${opts['--domain']}'\n`);
-    if (!d.running && !opts['--persistent']) fail(1, 'error: Failed to attach disk\nerror: Requested operation is not valid: domain is not running\n');
+    if (!d.running && !opts['--persistent'] && !opts['--config']) fail(1, 'error: Failed to attach disk\nerror: Requested operation is not valid: domain is not running\n');
     if (d.disks.some((x) => x.target === opts['--target'])) fail(1, `error: Failed to attach disk\nerror: operation failed: target ${opts['--target']} already exists\n`);
     d.disks.push({ type: opts['--sourcetype'] ?? 'file', device: 'disk', target: opts['--target'], source: opts['--source'] });
     save(state);

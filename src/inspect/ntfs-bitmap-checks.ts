@@ -1,0 +1,217 @@
+// The NTFS checks of bitmaps: $MFT:$BITMAP against the records' in-use flags (system records, then every record
+// a batch at a time), and the volume $Bitmap against the clusters the files use. Memory stays bounded: records
+// and bitmap bytes are read a batch at a time; the full cluster map is built only on volumes up to MAX_BITMAP_BYTES
+// of $Bitmap and MAX_RECORDS records.
+import { GuestdiskError } from '../errors.js';
+import { ATTR_TYPE, MFT_RECORD_FLAG, SYSTEM_FILE } from '../fs/ntfs/attribute-types.js';
+import type { Run } from '../fs/ntfs/runlist.js';
+import { reportFinding, type InspectFinding } from './finding-codes.js';
+import {
+  dataOf, errText, hasFileMagic, isInUse, LAST_CHECKED_RECORD, LAST_SYSTEM_RECORD, loadedRecord, loadRecord, MAX_BITMAP_BYTES,
+  MAX_RECORDS, MAX_RUNS, readStream, runsOf, S, streamBytes, unreadableAs, type Loaded, type NtfsSystemFiles,
+} from './ntfs-volume-files.js';
+
+/** $MFT:$BITMAP: records 0–11, and every in-use record among 12–26, must be marked in use. */
+export async function checkMftBitmapMarksSystemRecords(sf: NtfsSystemFiles): Promise<InspectFinding[]> {
+  const mft = loadedRecord(sf, SYSTEM_FILE.MFT);
+  if (!mft) return [];
+  return unreadableAs('NTFS_MFT_BITMAP', '$MFT:$BITMAP', async () => {
+    const bitmap = await streamBytes(sf.volume, mft.attrs.find((a) => a.type === ATTR_TYPE.BITMAP && a.name === ''), sf.g.clusterSize, 8);
+    const missing: number[] = [];
+    for (const [n, rec] of sf.records) {
+      if (typeof rec === 'string' || (n > LAST_SYSTEM_RECORD && (rec.flags & MFT_RECORD_FLAG.IN_USE) === 0)) continue;
+      if (!bitmap || n >> 3 >= bitmap.length || (bitmap[n >> 3] & (1 << (n & 7))) === 0) missing.push(n);
+    }
+    if (missing.length === 0) return [];
+    return [reportFinding('NTFS_MFT_BITMAP', { structure: S, field: '$MFT:$BITMAP', actual: `records ${missing.join(', ')} marked free`,
+      message: `$MFT's $BITMAP marks in-use records ${missing.join(', ')} free: NTFS would hand them out again and overwrite system files; chkdsk repairs it` })];
+  });
+}
+
+/** How many records each pass of the whole-$MFT checks reads between bitmap reads (bounded memory). */
+const RECORD_BATCH = 1024;
+
+/**
+ * $MFT:$BITMAP against every record past the system files, streamed a batch at a time: an in-use record whose bit
+ * is clear (NTFS would hand it to a new file) and a set bit over a free record (a record lost until chkdsk).
+ */
+export async function checkMftBitmapAgainstRecords(sf: NtfsSystemFiles): Promise<InspectFinding[]> {
+  const mft = loadedRecord(sf, SYSTEM_FILE.MFT);
+  const attr = mft?.attrs.find((a) => a.type === ATTR_TYPE.BITMAP && a.name === '');
+  if (!attr) return [];
+  const free: number[] = [];
+  const leaked: number[] = [];
+  let freeCount = 0;
+  let leakedCount = 0;
+  try {
+    const runs = attr.nonResident ? runsOf(attr) : null;
+    const bitmapBytes = attr.resident ? attr.resident.value.length : Math.min(attr.nonResident?.header.dataSize ?? 0, Number.MAX_SAFE_INTEGER);
+    for (let first = LAST_CHECKED_RECORD + 1; first < sf.mftRecordCount; first += RECORD_BATCH) {
+      const last = Math.min(first + RECORD_BATCH, sf.mftRecordCount) - 1;
+      const from = first >> 3;
+      const length = Math.min((last >> 3) - from + 1, Math.max(bitmapBytes - from, 0));
+      const bits = length <= 0 ? new Uint8Array(0)
+        : attr.resident ? attr.resident.value.subarray(from, from + length)
+          : runs ? await readStream(sf.volume, runs, sf.g.clusterSize, from, length) : null;
+      if (!bits) throw new GuestdiskError('CORRUPT_STRUCTURE', `$MFT:$BITMAP cannot be read at byte ${from}`);
+      const size = sf.g.mftRecordSize;
+      const batch = await readStream(sf.volume, sf.mftRuns, sf.g.clusterSize, first * size, (last - first + 1) * size);
+      if (!batch) throw new GuestdiskError('CORRUPT_STRUCTURE', `$MFT records ${first}–${last} lie outside the volume`);
+      for (let n = first; n <= last; n++) {
+        const byte = (n >> 3) - from;
+        const marked = byte < bits.length && (bits[byte] & (1 << (n & 7))) !== 0;
+        const bytes = batch.subarray((n - first) * size, (n - first + 1) * size);
+        const inUse = bytes !== null && hasFileMagic(bytes) && isInUse(bytes);
+        if (inUse && !marked && freeCount++ < 16) free.push(n);
+        if (!inUse && marked && leakedCount++ < 16) leaked.push(n);
+      }
+    }
+  } catch (e) {
+    return [reportFinding('NTFS_MFT_BITMAP', { structure: S, field: '$MFT:$BITMAP', actual: errText(e), message: `$MFT's $BITMAP cannot be read: ${errText(e)}` })];
+  }
+  const out: InspectFinding[] = [];
+  if (freeCount > 0) {
+    out.push(reportFinding('NTFS_MFT_BITMAP_RECORD_FREE', { structure: S, field: '$MFT:$BITMAP', actual: `${freeCount} in-use records marked free (${free.join(', ')}${freeCount > free.length ? ', …' : ''})`,
+      message: `$MFT's $BITMAP marks ${freeCount} in-use file records free (from record ${free[0]}): NTFS would give them to new files and lose the old ones; chkdsk repairs it` }));
+  }
+  if (leakedCount > 0) {
+    out.push(reportFinding('NTFS_MFT_BITMAP_RECORD_LEAK', { structure: S, field: '$MFT:$BITMAP', actual: `${leakedCount} free records marked in use (${leaked.join(', ')}${leakedCount > leaked.length ? ', …' : ''})`,
+      message: `$MFT's $BITMAP marks ${leakedCount} free file records in use (from record ${leaked[0]}): they are lost until chkdsk frees them` }));
+  }
+  return out;
+}
+
+// ---- $Bitmap against the clusters the files use
+
+interface ClusterUse {
+  /** $Bitmap's runs, null when $Bitmap or $MFT cannot be read (nothing to compare then). */
+  readonly bitmapRuns: readonly Run[] | null;
+  /** Runs of the system files (records 0–26 in use), and LCN 0 (the boot sector). */
+  readonly systemRuns: readonly Run[];
+  /** Every cluster a file uses, when the volume is small enough to hold that as a bitmap and every record decoded. */
+  readonly used: Uint8Array | null;
+  /** A system file's runlist could not be decoded: why. */
+  readonly problem: string | null;
+}
+
+/** The clusters the files use, scanned once per volume for the two $Bitmap checks. */
+const clusterUses = new WeakMap<NtfsSystemFiles, Promise<ClusterUse>>();
+function clusterUseOf(sf: NtfsSystemFiles): Promise<ClusterUse> {
+  let use = clusterUses.get(sf);
+  if (!use) clusterUses.set(sf, (use = scanClusterUse(sf)));
+  return use;
+}
+
+async function scanClusterUse(sf: NtfsSystemFiles): Promise<ClusterUse> {
+  const { g } = sf;
+  const bitmapRuns = runsOf(dataOf(sf, SYSTEM_FILE.BITMAP));
+  if (!bitmapRuns || !loadedRecord(sf, SYSTEM_FILE.MFT)) return { bitmapRuns: null, systemRuns: [], used: null, problem: null };
+  const bitmapBytes = Math.ceil(g.clusterCount / 8);
+  let used: Uint8Array | null = bitmapBytes <= MAX_BITMAP_BYTES && sf.mftRecordCount <= MAX_RECORDS ? new Uint8Array(bitmapBytes) : null;
+  const systemRuns: Run[] = [{ lcn: 0, length: 1 }];
+  if (used) used[0] |= 1;
+  // Files never share clusters, so more run clusters than the volume has means garbage: stop counting then.
+  let marked = 0;
+  const addRuns = (runs: readonly Run[], system: boolean): void => {
+    for (const r of runs) {
+      if (r.lcn === null) continue;
+      if (system && systemRuns.length < MAX_RUNS) systemRuns.push(r);
+      if (!used) continue;
+      marked += r.length;
+      if (marked > g.clusterCount) {
+        used = null;
+        continue;
+      }
+      for (let c = r.lcn; c < Math.min(r.lcn + r.length, g.clusterCount); c++) used[c >> 3] |= 1 << (c & 7);
+    }
+  };
+  const addRecord = (rec: Loaded, system: boolean): void => {
+    for (const a of rec.attrs) {
+      let runs: Run[] | null = null;
+      try {
+        runs = runsOf(a);
+      } catch (e) {
+        if (system) throw e;
+        errText(e);
+        used = null; // a user file's runlist we cannot decode: its clusters are unknown
+      }
+      if (runs) addRuns(runs, system);
+    }
+  };
+  try {
+    for (const rec of sf.records.values()) if (typeof rec !== 'string' && (rec.flags & MFT_RECORD_FLAG.IN_USE) !== 0) addRecord(rec, true);
+  } catch (e) {
+    return { bitmapRuns, systemRuns, used: null, problem: errText(e) };
+  }
+  for (let n = LAST_CHECKED_RECORD + 1; used && n < sf.mftRecordCount; n++) {
+    const bytes = await sf.readRecord(n);
+    if (!bytes || !hasFileMagic(bytes)) continue; // never used (zeros)
+    const rec = await loadRecord(sf.readRecord, g, n);
+    // A record we cannot decode hides the clusters it uses: no leak count then.
+    if (typeof rec === 'string') {
+      if (isInUse(bytes)) used = null;
+    } else if ((rec.flags & MFT_RECORD_FLAG.IN_USE) !== 0) addRecord(rec, false);
+  }
+  return { bitmapRuns, systemRuns, used, problem: null };
+}
+
+/** Clusters the system files use must be marked in use. */
+export async function checkBitmapMarksSystemFiles(sf: NtfsSystemFiles): Promise<InspectFinding[]> {
+  return unreadableAs('NTFS_BITMAP_CLEAR', '$Bitmap', async () => {
+    const use = await clusterUseOf(sf);
+    if (use.problem !== null) throw new GuestdiskError('CORRUPT_STRUCTURE', use.problem);
+    if (!use.bitmapRuns) return [];
+    const clear: number[] = [];
+    let budget = MAX_BITMAP_BYTES;
+    for (const r of use.systemRuns) {
+      const first = r.lcn!;
+      const last = Math.min(first + r.length, sf.g.clusterCount, first + 8 * MAX_BITMAP_BYTES) - 1;
+      if (last < first) continue;
+      const from = first >> 3;
+      budget -= (last >> 3) - from + 1;
+      if (budget < 0) break;
+      const bytes = await readStream(sf.volume, use.bitmapRuns, sf.g.clusterSize, from, (last >> 3) - from + 1);
+      if (!bytes) throw new GuestdiskError('CORRUPT_STRUCTURE', '$Bitmap is shorter than the volume');
+      for (let c = first; c <= last && clear.length < 16; c++) if ((bytes[(c >> 3) - from] & (1 << (c & 7))) === 0) clear.push(c);
+    }
+    if (clear.length === 0) return [];
+    return [reportFinding('NTFS_BITMAP_CLEAR', { structure: S, field: '$Bitmap', actual: `clusters ${clear.join(', ')} marked free`,
+      message: `$Bitmap marks clusters in use by system files free (${clear.slice(0, 4).join(', ')}…): NTFS would allocate them again and overwrite metadata; chkdsk repairs it` })];
+  });
+}
+
+/** $Bitmap must mark nothing that no file uses (on volumes small enough to hold the cluster map). */
+export async function checkBitmapLeak(sf: NtfsSystemFiles): Promise<InspectFinding[]> {
+  // A damaged or free system record hides the clusters it uses: the leak count would only echo that finding.
+  const systemRecordProblem = [...sf.records].some(([n, rec]) => typeof rec === 'string' || (n <= LAST_SYSTEM_RECORD && (rec.flags & MFT_RECORD_FLAG.IN_USE) === 0));
+  if (systemRecordProblem) return [];
+  let use: ClusterUse;
+  try {
+    use = await clusterUseOf(sf);
+  } catch (e) {
+    errText(e);
+    return []; // checkBitmapMarksSystemFiles reports an unreadable $Bitmap
+  }
+  if (!use.used || !use.bitmapRuns || use.problem !== null) return [];
+  const bitmapBytes = Math.ceil(sf.g.clusterCount / 8);
+  let bitmap: Uint8Array | null;
+  try {
+    bitmap = await readStream(sf.volume, use.bitmapRuns, sf.g.clusterSize, 0, bitmapBytes);
+  } catch (e) {
+    errText(e);
+    bitmap = null;
+  }
+  if (!bitmap) return [];
+  let leaked = 0;
+  let firstLeak = -1;
+  for (let i = 0; i < bitmapBytes; i++) {
+    let extra = bitmap[i] & ~use.used[i];
+    if (i === bitmapBytes - 1 && sf.g.clusterCount % 8 !== 0) extra &= (1 << (sf.g.clusterCount % 8)) - 1;
+    if (extra === 0) continue;
+    if (firstLeak < 0) firstLeak = i * 8 + (31 - Math.clz32(extra & -extra));
+    for (let b = extra; b !== 0; b &= b - 1) leaked++;
+  }
+  if (leaked === 0) return [];
+  return [reportFinding('NTFS_BITMAP_LEAK', { structure: S, field: '$Bitmap', actual: `${leaked} clusters from ${firstLeak}`,
+    message: `$Bitmap marks ${leaked} clusters in use that no file uses (from cluster ${firstLeak}): the space is lost until chkdsk frees it` })];
+}
