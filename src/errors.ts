@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'OUT_OF_BOUNDS'
   | 'IO_FAILED'
   | 'HOST_COMMAND_FAILED'
+  /** ls/cat/get: the path (or stream) is not on the volume, or is not the kind of entry the command needs. */
+  | 'PATH_NOT_FOUND'
   | 'INTERRUPTED';
 
 export type ErrorDetails = Readonly<Record<string, string | number | boolean | null | readonly (string | number)[]>>;

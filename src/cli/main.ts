@@ -112,6 +112,45 @@ function buildProgram(io: CliIo, usageJson: boolean, state: RunState): Command {
       state.exitCode = await runVerify(target, options, io);
     });
 
+  const readOptions = (cmd: Command): Command => cmd
+    .option('--partition <n>', 'partition number (default: the only one holding NTFS, exFAT or FAT32)')
+    .addOption(new Option('--sector-size <bytes>', 'logical sector size of an image file (default: detected)').choices(['512', '4096']));
+  readOptions(program
+    .command('ls')
+    .description('list a directory of a volume (read-only); PATH after ":/", e.g. disk.img:/dir')
+    .argument('<disk-path>', 'DISK or DISK:/PATH')
+    .option('-l, --long', 'attributes, modification time (UTC), size, link targets, streams')
+    .option('-R, --recursive', 'list subdirectories too')
+    .option('--json', 'one JSON document (schema in docs/read.md)'))
+    .action(async (arg: string, options) => {
+      begin(options);
+      const { runLs } = await import('./ls.js');
+      state.exitCode = await runLs(arg, options, io);
+    });
+  readOptions(program
+    .command('cat')
+    .description('write a file of a volume to stdout (read-only); DISK:/PATH, a stream as PATH:STREAM or --stream')
+    .argument('<disk-path>', 'DISK:/PATH')
+    .option('--stream <name>', 'NTFS alternate data stream'))
+    .action(async (arg: string, options) => {
+      begin(options);
+      const { runCat } = await import('./cat.js');
+      state.exitCode = await runCat(arg, options, io);
+    });
+  readOptions(program
+    .command('get')
+    .description('copy a file or a directory tree out of a volume (read-only) to DEST on the host')
+    .argument('<disk-path>', 'DISK:/PATH')
+    .argument('<dest>', 'host path (into it when it is an existing directory)')
+    .option('--stream <name>', 'NTFS alternate data stream')
+    .option('--force', 'overwrite existing host files')
+    .option('--json', 'report as JSON'))
+    .action(async (arg: string, dest: string, options) => {
+      begin(options);
+      const { runGet } = await import('./get.js');
+      state.exitCode = await runGet(arg, dest, options, io);
+    });
+
   program
     .command('grow')
     .description('grow the last partition and its NTFS volume into the whole of TARGET (an image file is extended to --size)')

@@ -88,7 +88,7 @@ export const FINDING_CODES = {
   NTFS_SECURE_INDEX_BAD: { severity: 'error', windows: 'A $Secure index root ($SII or $SDH) is damaged: ntfs-3g refuses to mount the volume (a bad $SII) or cannot give files new permissions, and Windows runs chkdsk, which rebuilds $Secure.' },
   NTFS_ROOT_INDEX_BAD: { severity: 'error', windows: 'The root directory\'s index block is damaged: Windows cannot list the volume and runs chkdsk.' },
   NTFS_BITMAP_CLEAR: { severity: 'error', windows: '$Bitmap marks clusters of system files free (or is unreadable): NTFS could overwrite metadata with new data; chkdsk repairs it.' },
-  NTFS_BITMAP_LEAK: { severity: 'warning', windows: '$Bitmap marks clusters in use that no file uses: the space is lost until chkdsk frees it.' },
+  NTFS_BITMAP_LEAK: { severity: 'error', windows: '$Bitmap marks clusters in use that no file uses: chkdsk reports the volume as inconsistent and frees them; until then the space is lost.' },
   NTFS_DIRTY: { severity: 'warning', windows: 'The NTFS dirty flag is set: Windows runs chkdsk on the volume at the next boot or mount.' },
   // ---- exFAT (src/inspect/fs-exfat.ts)
   EXFAT_BOOT_SECTOR_BAD: { severity: 'error', windows: 'The main exFAT boot sector is unusable: the backup region (sectors 12–23) is used; Windows may mount from it, other readers see a broken volume.' },

@@ -47,7 +47,7 @@ const EXPECTED: Readonly<Record<string, { code: string; table?: TableKind; exit:
   'ntfs-mft-fixup-extend': [{ code: 'NTFS_SYSTEM_RECORD_DAMAGED', exit: 1 }],
   'ntfs-mft-baad': [{ code: 'NTFS_SYSTEM_RECORD_DAMAGED', exit: 1 }],
   'ntfs-bitmap-clear': [{ code: 'NTFS_BITMAP_CLEAR', exit: 1 }],
-  'ntfs-bitmap-leak': [{ code: 'NTFS_BITMAP_LEAK', exit: 0 }],
+  'ntfs-bitmap-leak': [{ code: 'NTFS_BITMAP_LEAK', exit: 1 }],
   'ntfs-upcase-zero': [{ code: 'NTFS_UPCASE_BAD', exit: 1 }],
   'ntfs-logfile-zero': [{ code: 'NTFS_LOGFILE_BAD', exit: 1 }],
   'ntfs-attrdef-zero': [{ code: 'NTFS_ATTRDEF_BAD', exit: 1 }],
