@@ -25,3 +25,6 @@ export type {
 } from './inspect/report.js';
 export { openVolume, openDiskVolume, type DiskVolume } from './read/open-volume.js';
 export type { VolumeReader, Entry, EntryKind, EntryTimes, EntryAttributes, StreamInfo, ReadOptions, VolumeWarning, ReadableFs } from './read/types.js';
+export { planGrowFrom, growDisk, type PlannedGrow } from './grow/grow-disk.js';
+export { writeGrow, type GrowWriteOptions, type GrowWriteResult } from './grow/write-grow.js';
+export type { GrowPlan, GrowStep, GrowSource } from './grow/types.js';

@@ -154,6 +154,21 @@ function buildProgram(io: CliIo, usageJson: boolean, state: RunState): Command {
     });
 
   program
+    .command('grow')
+    .description('grow the last partition and its NTFS volume into the whole of TARGET (an image file is extended to --size)')
+    .argument('[target]', 'image file or block device (omit with --lvm)')
+    .option('--size <size>', 'image files: new size N or +N (bytes or K/M/G/T); with --lvm: lvextend to N or by +N')
+    .option('--lvm <vg/lv>', 'run lvextend on VG/LV first (needs --size), then grow it')
+    .addOption(new Option('--sector-size <bytes>', 'logical sector size of an image file (default: detected)').choices(['512', '4096']))
+    .option('--dry-run', 'print the layout before and after, write nothing')
+    .option('--json', 'machine-readable output')
+    .action(async (target: string | undefined, options) => {
+      begin(options);
+      const { runGrow } = await import('./grow.js');
+      state.exitCode = await runGrow(target, options, io);
+    });
+
+  program
     .command('attach')
     .description('attach a disk (block device or image file) to a libvirt domain with virsh attach-disk')
     .argument('<disk>', 'block device or image file')
