@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'OUT_OF_BOUNDS'
   | 'IO_FAILED'
   | 'HOST_COMMAND_FAILED'
+  /** ls/cat/get: the path (or stream) is not on the volume, or is not the kind of entry the command needs. */
+  | 'PATH_NOT_FOUND'
   | 'INTERRUPTED';
 
 export type ErrorDetails = Readonly<Record<string, string | number | boolean | null | readonly (string | number)[]>>;
@@ -46,4 +48,16 @@ export function hex(value: number, digits = 8): string {
  */
 export function quoted(text: string): string {
   return JSON.stringify(text).replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** How many offenders one message lists; `details.offenders` carries them all. */
+const LISTED_OFFENDERS = 20;
+
+/** One INVALID_SPEC error naming every offender (`path: reason`), so a user fixes them all in one go. */
+export function offendersError(what: string, offenders: readonly { readonly path: string; readonly reason: string }[]): GuestdiskError {
+  const lines = offenders.slice(0, LISTED_OFFENDERS).map((p) => `  ${p.path}: ${p.reason}`);
+  if (offenders.length > LISTED_OFFENDERS) lines.push(`  … and ${offenders.length - LISTED_OFFENDERS} more`);
+  return new GuestdiskError('INVALID_SPEC', `${what}: ${offenders.length} problem${offenders.length === 1 ? '' : 's'}\n${lines.join('\n')}`, {
+    offenders: offenders.map((p) => `${p.path}: ${p.reason}`),
+  });
 }

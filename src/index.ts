@@ -15,6 +15,8 @@ export { openFileTarget, type FileTargetOptions } from './target/file-target.js'
 export { openBlockDeviceTarget, readBlockDeviceGeometry, partitionRereadOf, type PartitionReread } from './target/block-device.js';
 export { setIoctlEnabled } from './target/ioctl.js';
 export { findExistingData } from './inspect/existing-data.js';
+export { loadCopySources, parseCopyFrom, type CopyFrom, type LoadedSources } from './source/copy-from.js';
+export type { FileTree, TreeDir, TreeFile, TreeNode, ContentRef, ContentReader } from './disk-types.js';
 export type { Finding, Severity } from './binary/fields.js';
 export { inspectDisk, type InspectOptions } from './inspect/inspect.js';
 export { verifyDisk, verifyReport, checkExpectations, mainVolume } from './inspect/verify.js';
@@ -24,3 +26,8 @@ export type {
   DiskReport, VerifyReport, VerifyExpectations, InspectFinding, PartitionReport, FilesystemReport, TableReport,
   GptTableReport, MbrTableReport, GptHeaderReport, SectorSizeSource, FsDetails, NtfsReport, ExfatReport, FatReport,
 } from './inspect/report.js';
+export { openVolume, openDiskVolume, type DiskVolume } from './read/open-volume.js';
+export type { VolumeReader, Entry, EntryKind, EntryTimes, EntryAttributes, StreamInfo, ReadOptions, VolumeWarning, ReadableFs } from './read/types.js';
+export { planGrowFrom, growDisk, type PlannedGrow } from './grow/grow-disk.js';
+export { writeGrow, type GrowWriteOptions, type GrowWriteResult } from './grow/write-grow.js';
+export type { GrowPlan, GrowStep, GrowSource } from './grow/types.js';

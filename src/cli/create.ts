@@ -16,6 +16,8 @@ import type { WriteResult } from '../write/write-disk.js';
 import { formatBytes, renderLayout } from './render.js';
 import type { CliIo } from './io.js';
 import { attachAfterCreate, checkHostOptions, libvirtDomainDisks, prepareLvm, type HostOptions } from './host-steps.js';
+import type { LoadedSources } from '../source/copy-from.js';
+import { contentSizedDisk, copyJson, loadCopyFrom, parseHeadroom, renderCopy } from './copy-from.js';
 
 export type { CliIo }; // its home is io.ts; re-exported for callers that import it from here
 
@@ -34,6 +36,9 @@ export interface CreateOptions extends HostOptions {
   json?: boolean;
   force?: boolean;
   exfatVolumeGuid?: boolean;
+  /** --copy-from SRC[:/DEST], repeatable; --symlinks follow|skip (cli/copy-from.ts). */
+  copyFrom?: string[];
+  symlinks?: string;
 }
 
 function pickSeed(options: CreateOptions): string {
@@ -66,8 +71,8 @@ function pickTimestamp(options: CreateOptions, io: CliIo): number {
   return Math.floor(io.now() / 1000);
 }
 
-/** Spec fields from the options: parsing only, no I/O (timestamps may come from the environment). */
-function specFrom(options: CreateOptions, io: CliIo): DiskSpec {
+/** Spec fields from the options: parsing only, no I/O. */
+function specFrom(options: CreateOptions, timestamp: number, copy: LoadedSources | null): DiskSpec {
   if (options.partitionName !== undefined && parseTableKind(options.table) === 'mbr') {
     throw new GuestdiskError('INVALID_SPEC', '--partition-name names a GPT partition; an MBR has no partition names (drop it, or use --table gpt)', { table: 'mbr' });
   }
@@ -78,8 +83,9 @@ function specFrom(options: CreateOptions, io: CliIo): DiskSpec {
     clusterSize: options.clusterSize !== undefined ? parseSize(options.clusterSize, 'cluster size') : undefined,
     partitionName: options.partitionName,
     seed: pickSeed(options),
-    timestamp: pickTimestamp(options, io),
+    timestamp,
     ...(options.exfatVolumeGuid ? { exfatVolumeGuid: true } : {}),
+    ...(copy ? { files: copy.tree } : {}),
   };
 }
 
@@ -106,9 +112,18 @@ export async function runCreate(targetArg: string | undefined, options: CreateOp
     throw new GuestdiskError('INVALID_SPEC', '--dry-run with --lvm: plan against the volume after creating it (guestdisk create /dev/VG/LV --dry-run)');
   }
   checkHostOptions(options, io); // --lvm/--size/--bus/--target-dev/--cache/virsh are checked before anything is written
-  const spec = specFrom(options, io);
+  // The sources are read (and their names checked) before anything is created, an LV included.
+  const timestamp = pickTimestamp(options, io);
+  const copy = await loadCopyFrom(options, timestamp);
+  const headroom = parseHeadroom(options.size);
+  if (headroom !== null && (!copy || options.lvm !== undefined)) {
+    throw new GuestdiskError('INVALID_SPEC', '--size +HEADROOM sizes an image file from --copy-from content: give --copy-from, and an image file as TARGET');
+  }
+  const spec = specFrom(options, timestamp, copy);
   const sectorSize = options.sectorSize !== undefined ? parseSectorSize(options.sectorSize) : undefined;
-  const sizeBytes = options.size !== undefined && options.lvm === undefined ? parseSize(options.size) : undefined;
+  const sizeBytes = headroom !== null
+    ? contentSizedDisk(spec, headroom, sectorSize ?? 512)
+    : options.size !== undefined && options.lvm === undefined ? parseSize(options.size) : undefined;
   // --lvm: plan with the size asked for before lvcreate, so a bad spec leaves no volume behind.
   if (options.lvm !== undefined) planDisk(spec, lvmPlanningGeometry(options, sectorSize));
   const lv = options.lvm !== undefined ? await prepareLvm(options, io) : null;
@@ -119,7 +134,9 @@ export async function runCreate(targetArg: string | undefined, options: CreateOp
     const planned = await planCreate(spec, request);
     const found = await findTargetData(planned);
     const note = found.length > 0 ? `\nnote: ${targetPath} already holds data (${found.join('; ')}): the real run needs --force, which erases it` : '';
-    io.stdout(options.json ? JSON.stringify({ dryRun: true, target: targetPath, existingData: found, layout: planned.layout }, null, 2) : `${renderLayout(planned.layout, targetPath)}\n(dry run: nothing written)${note}`);
+    io.stdout(options.json
+      ? JSON.stringify({ dryRun: true, target: targetPath, existingData: found, layout: planned.layout, ...(copy ? { copy: copyJson(planned.layout, copy) } : {}) }, null, 2)
+      : `${renderLayout(planned.layout, targetPath)}${copy ? `\n${renderCopy(planned.layout, copy, options.copyFrom ?? [])}` : ''}\n(dry run: nothing written)${note}`);
     return 0;
   }
 
@@ -133,6 +150,7 @@ export async function runCreate(targetArg: string | undefined, options: CreateOp
       onProgress: options.json ? undefined : (next, diskBytes) => (progress ??= makeProgress(io, diskBytes))?.update(next),
       domainDisks: libvirtDomainDisks(io),
       freshVolume: lv?.created ?? false,
+      ...(copy ? { openContent: () => copy.openReader() } : {}),
     });
   } catch (e) {
     throw lv?.created && e instanceof GuestdiskError ? afterNewVolume(e, lv.name, targetPath, options, spec) : e;

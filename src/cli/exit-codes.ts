@@ -18,5 +18,6 @@ export const EXIT_CODE = {
   OUT_OF_BOUNDS: 8,
   IO_FAILED: 9,
   HOST_COMMAND_FAILED: 10,
+  PATH_NOT_FOUND: 11,
   INTERRUPTED: 130,
 } as const satisfies Record<ErrorCode, number>;

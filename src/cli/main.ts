@@ -59,7 +59,7 @@ function buildProgram(io: CliIo, usageJson: boolean, state: RunState): Command {
     .command('create')
     .description('partition and format TARGET (an image file, created sparse if missing, or a block device)')
     .argument('[target]', 'image file or block device (omit with --lvm)')
-    .option('--size <size>', 'disk size for image files: bytes or K/M/G/T (binary), e.g. 64G')
+    .option('--size <size>', 'disk size for image files: bytes or K/M/G/T (binary), e.g. 64G; with --copy-from, +HEADROOM sizes it from the content')
     .addOption(new Option('--table <kind>', 'partition table').choices(['gpt', 'mbr']).default('gpt'))
     .addOption(new Option('--fs <fs>', 'filesystem in partition 1').choices(['ntfs', 'exfat', 'fat32', 'none']).default('ntfs'))
     .option('--label <label>', 'volume label')
@@ -72,6 +72,8 @@ function buildProgram(io: CliIo, usageJson: boolean, state: RunState): Command {
     .option('--json', 'machine-readable output')
     .option('--force', 'erase existing data / grow an existing image')
     .option('--exfat-volume-guid', 'exFAT: also write the optional Volume GUID entry (from --seed); Linux exfatprogs <= 1.2.0 and exfat-fuse refuse it')
+    .option('--copy-from <src[:/dest]>', 'copy a directory or tar archive (plain or gzip) into the new volume, at /dest (default /); repeatable', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--symlinks <policy>', 'with --copy-from: follow (copy what a link points to; default) or skip')
     .option('--lvm <vg/lv>', 'create the logical volume VG/LV (lvcreate) and format it; TARGET is then omitted')
     .option('--attach <domain>', 'after formatting, attach the disk to this libvirt domain (virsh attach-disk)')
     .option('--target-dev <dev>', 'guest device name for --attach (default: vdb)')
@@ -110,6 +112,60 @@ function buildProgram(io: CliIo, usageJson: boolean, state: RunState): Command {
       begin(options);
       const { runVerify } = await import('./verify.js');
       state.exitCode = await runVerify(target, options, io);
+    });
+
+  const readOptions = (cmd: Command): Command => cmd
+    .option('--partition <n>', 'partition number (default: the only one holding NTFS, exFAT or FAT32)')
+    .addOption(new Option('--sector-size <bytes>', 'logical sector size of an image file (default: detected)').choices(['512', '4096']));
+  readOptions(program
+    .command('ls')
+    .description('list a directory of a volume (read-only); PATH after ":/", e.g. disk.img:/dir')
+    .argument('<disk-path>', 'DISK or DISK:/PATH')
+    .option('-l, --long', 'attributes, modification time (UTC), size, link targets, streams')
+    .option('-R, --recursive', 'list subdirectories too')
+    .option('--json', 'one JSON document (schema in docs/read.md)'))
+    .action(async (arg: string, options) => {
+      begin(options);
+      const { runLs } = await import('./ls.js');
+      state.exitCode = await runLs(arg, options, io);
+    });
+  readOptions(program
+    .command('cat')
+    .description('write a file of a volume to stdout (read-only); DISK:/PATH, a stream as PATH:STREAM or --stream')
+    .argument('<disk-path>', 'DISK:/PATH')
+    .option('--stream <name>', 'NTFS alternate data stream'))
+    .action(async (arg: string, options) => {
+      begin(options);
+      const { runCat } = await import('./cat.js');
+      state.exitCode = await runCat(arg, options, io);
+    });
+  readOptions(program
+    .command('get')
+    .description('copy a file or a directory tree out of a volume (read-only) to DEST on the host')
+    .argument('<disk-path>', 'DISK:/PATH')
+    .argument('<dest>', 'host path (into it when it is an existing directory)')
+    .option('--stream <name>', 'NTFS alternate data stream')
+    .option('--force', 'overwrite existing host files')
+    .option('--json', 'report as JSON'))
+    .action(async (arg: string, dest: string, options) => {
+      begin(options);
+      const { runGet } = await import('./get.js');
+      state.exitCode = await runGet(arg, dest, options, io);
+    });
+
+  program
+    .command('grow')
+    .description('grow the last partition and its NTFS volume into the whole of TARGET (an image file is extended to --size)')
+    .argument('[target]', 'image file or block device (omit with --lvm)')
+    .option('--size <size>', 'image files: new size N or +N (bytes or K/M/G/T); with --lvm: lvextend to N or by +N')
+    .option('--lvm <vg/lv>', 'run lvextend on VG/LV first (needs --size), then grow it')
+    .addOption(new Option('--sector-size <bytes>', 'logical sector size of an image file (default: detected)').choices(['512', '4096']))
+    .option('--dry-run', 'print the layout before and after, write nothing')
+    .option('--json', 'machine-readable output')
+    .action(async (target: string | undefined, options) => {
+      begin(options);
+      const { runGrow } = await import('./grow.js');
+      state.exitCode = await runGrow(target, options, io);
     });
 
   program

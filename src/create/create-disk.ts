@@ -4,7 +4,8 @@
 // is written before everything that can be refused has been; a stopped run says what it left (disk-state.ts).
 import { GuestdiskError } from '../errors.js';
 import { findExistingData } from '../inspect/existing-data.js';
-import type { Geometry, LogicalSectorSize, Layout } from '../plan/layout.js';
+import type { ContentReader, Geometry, LogicalSectorSize } from '../disk-types.js';
+import type { Layout } from '../plan/layout.js';
 import { planDisk } from '../plan/plan-disk.js';
 import type { DiskSpec } from '../plan/spec.js';
 import type { BlockTarget } from '../target/block-target.js';
@@ -48,6 +49,9 @@ export interface CreateDiskOptions {
    * signatures of freed extents, not anyone's data, so they are erased without force (and listed in the result).
    */
   readonly freshVolume?: boolean;
+  /** With files in the spec (spec.files): opens the reader their bytes are streamed through; opened just before
+   *  the first write, closed after the last. */
+  readonly openContent?: () => ContentReader;
 }
 
 export interface PlannedCreate {
@@ -184,8 +188,10 @@ export async function createDisk(spec: DiskSpec, target: CreateTarget, options: 
   let mbrWritten = false;
   try {
     let write: WriteResult;
+    const content = options.openContent?.();
     try {
       write = await writeDisk(planned.layout, taken.target, {
+        ...(content ? { content } : {}),
         between: (next) => {
           stopIfAborted(options.signal);
           if (next.kind !== 'flush') wroteAny = true;
@@ -196,6 +202,7 @@ export async function createDisk(spec: DiskSpec, target: CreateTarget, options: 
         },
       });
     } catch (e) {
+      await content?.close().catch(() => {});
       const flushed = await taken.target.flush().then(() => true, () => false);
       await taken.target.close().catch(() => {});
       if (!(e instanceof GuestdiskError)) throw e;
@@ -205,6 +212,7 @@ export async function createDisk(spec: DiskSpec, target: CreateTarget, options: 
       const noSpace = e.details.errno === 'ENOSPC';
       throw withDiskState(e, { path, wroteAny, mbrWritten, flushed, createdFile: taken.createdFile, removed, noSpace } satisfies StoppedRun);
     }
+    await content?.close();
     await taken.target.close(); // block devices: fsync, then ask the kernel to re-read the table (BLKRRPART)
     return { path, kind, createdFile: taken.createdFile, layout: planned.layout, write, partitionReread: partitionRereadOf(taken.target), erasedStaleData: taken.erasedStaleData };
   } finally {

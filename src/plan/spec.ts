@@ -1,7 +1,7 @@
 // DiskSpec: what the caller wants. Parsing raw CLI/API values happens here, at the edge, once.
 import { GuestdiskError } from '../errors.js';
 import { assertWellFormedUtf16 } from '../binary/utf16.js';
-import type { FsKind, LogicalSectorSize, TableKind } from '../disk-types.js';
+import type { FileTree, FsKind, LogicalSectorSize, TableKind } from '../disk-types.js';
 
 export interface DiskSpec {
   readonly table: TableKind;
@@ -21,10 +21,18 @@ export interface DiskSpec {
    * as Windows formats: Linux's exfatprogs fsck up to 1.2.0 and exfat-fuse 1.3 refuse a volume that has one.
    */
   readonly exfatVolumeGuid?: boolean;
+  /**
+   * create --copy-from: files and directories to place in the new volume (src/source/ reads them from a directory
+   * or a tar archive). Their bytes are streamed at write time through WriteOptions.content.
+   */
+  readonly files?: FileTree;
 }
 
 /** 9999-12-31T23:59:59Z: far inside NTFS's range (year 30828), and every ISO 8601 printer can show it. */
 const MAX_TIMESTAMP = 253_402_300_799;
+
+/** Filesystems that create --copy-from can populate. */
+export const COPY_FILESYSTEMS: readonly FsKind[] = ['exfat', 'fat32'];
 
 const TABLES: readonly TableKind[] = ['gpt', 'mbr'];
 const FILESYSTEMS: readonly FsKind[] = ['none', 'ntfs', 'exfat', 'fat32'];
@@ -176,6 +184,14 @@ export function validateSpec(spec: DiskSpec): void {
   }
   if (spec.exfatVolumeGuid !== undefined && typeof spec.exfatVolumeGuid !== 'boolean') {
     throw new GuestdiskError('INVALID_SPEC', `exfatVolumeGuid must be true or false, got ${String(spec.exfatVolumeGuid)}`);
+  }
+  if (spec.files !== undefined) {
+    if (spec.files === null || typeof spec.files !== 'object' || spec.files.root?.kind !== 'dir') {
+      throw new GuestdiskError('INVALID_SPEC', 'files must be a FileTree (make it with loadCopySources)');
+    }
+    if (!COPY_FILESYSTEMS.includes(spec.fs)) {
+      throw new GuestdiskError('INVALID_SPEC', `--copy-from is not supported with --fs ${spec.fs} yet: use --fs ${COPY_FILESYSTEMS.join(' or ')}`, { fs: spec.fs });
+    }
   }
   if (spec.exfatVolumeGuid && spec.fs !== 'exfat') {
     throw new GuestdiskError('INVALID_SPEC', `--exfat-volume-guid is an exFAT directory entry; --fs is ${spec.fs}`, { fs: spec.fs });

@@ -18,7 +18,7 @@ export const MFT_RECORD_HEADER = defineStruct('MftRecord', 0x30, {
   flags: { offset: 0x16, type: 'u16' }, // MFT_RECORD_FLAG.*
   bytesInUse: { offset: 0x18, type: 'u32' },
   bytesAllocated: { offset: 0x1c, type: 'u32' },
-  baseMftRecord: { offset: 0x20, type: 'u64' }, // 0 for base records
+  baseMftRecord: { offset: 0x20, type: 'bytes', length: 8 }, // MFT_REF of the base record (its sequence number in the top 16 bits can pass 2^53); zero for base records
   nextAttrInstance: { offset: 0x28, type: 'u16' },
   reserved: { offset: 0x2a, type: 'u16' },
   mftRecordNumber: { offset: 0x2c, type: 'u32' },
@@ -80,7 +80,7 @@ export function layoutMftRecord(input: MftRecordInput): Uint8Array {
       flags: input.flags,
       bytesInUse,
       bytesAllocated: input.recordSize,
-      baseMftRecord: 0,
+      baseMftRecord: new Uint8Array(8),
       nextAttrInstance: input.nextAttrInstance,
       reserved: 0,
       mftRecordNumber: input.recordNumber,

@@ -24,3 +24,14 @@ export function decodeMftRef(bytes: Uint8Array): { recordNumber: number; sequenc
   const v = readU64Big(bytes, 0);
   return { recordNumber: Number(v & 0xffffffffffffn), sequenceNumber: Number(v >> 48n) };
 }
+
+/** FILETIME as milliseconds since 1970 (fractions dropped), for listings; FILETIME 0 ("never") gives null. */
+export function decodeNtfsTimeMs(bytes: Uint8Array): number | null {
+  const filetime = readU64Big(bytes, 0);
+  if (filetime === 0n) return null;
+  const ticks = filetime - FILETIME_TICKS_AT_UNIX_EPOCH;
+  const ms = ticks >= 0n ? ticks / 10_000n : -((-ticks + 9_999n) / 10_000n);
+  return Number(ms);
+}
+/** 100-ns ticks from 1601-01-01 to 1970-01-01. */
+const FILETIME_TICKS_AT_UNIX_EPOCH = 116_444_736_000_000_000n;

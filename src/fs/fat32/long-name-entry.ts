@@ -1,0 +1,62 @@
+// FAT long file name entries and 8.3 names: fatgen103 §"FAT Long Directory Entries" (LDIR_*), the name checksum
+// (§"Long Name Checksum"), and the case flags Windows NT keeps in DIR_NTRes (bit 3: base name lower case, bit 4:
+// extension lower case; documented in the Linux vfat driver and by Microsoft's FAT32 notes) for names that fit 8.3
+// apart from their case.
+import { defineStruct, type StructValue } from '../../binary/fields.js';
+
+export const LONG_NAME_ENTRY = defineStruct('LongNameEntry', 32, {
+  ord:       { offset: 0x00, type: 'u8' },                // sequence 1–20; LAST_LONG_ENTRY marks the first stored
+  name1:     { offset: 0x01, type: 'bytes', length: 10 }, // UTF-16 units 1–5
+  attr:      { offset: 0x0b, type: 'u8' },                // ATTR_LONG_NAME
+  type:      { offset: 0x0c, type: 'u8' },                // 0
+  chksum:    { offset: 0x0d, type: 'u8' },                // checksum of the 8.3 entry's name
+  name2:     { offset: 0x0e, type: 'bytes', length: 12 }, // units 6–11
+  fstClusLo: { offset: 0x1a, type: 'u16' },               // must be 0
+  name3:     { offset: 0x1c, type: 'bytes', length: 4 },  // units 12–13
+});
+export type LongNameEntry = StructValue<typeof LONG_NAME_ENTRY>;
+
+/** LDIR_Ord bit 6: this is the last (highest) piece of the name, stored first. */
+export const LAST_LONG_ENTRY = 0x40;
+export const LONG_NAME_ORD_MASK = 0x3f;
+/** UTF-16 units one long-name entry holds. */
+export const LONG_NAME_UNITS_PER_ENTRY = 13;
+/** DIR_Name[0] 0x05 stands for a name starting with 0xE5 (which marks a free entry). */
+export const SHORT_NAME_KANJI_E5 = 0x05;
+/** DIR_NTRes case flags. */
+export const NT_LOWERCASE_BASE = 0x08;
+export const NT_LOWERCASE_EXTENSION = 0x10;
+
+/** fatgen103 ChkSum(): rotate right, add, over the 11 bytes of the 8.3 name. */
+export function shortNameChecksum(name: Uint8Array): number {
+  let sum = 0;
+  for (let i = 0; i < 11; i++) sum = ((sum & 1 ? 0x80 : 0) + (sum >> 1) + name[i]) & 0xff;
+  return sum;
+}
+
+/** The 13 UTF-16 units of one entry, in order. */
+export function longNameUnits(entry: LongNameEntry): number[] {
+  const units: number[] = [];
+  for (const part of [entry.name1, entry.name2, entry.name3]) {
+    for (let i = 0; i + 1 < part.length; i += 2) units.push(part[i] | (part[i + 1] << 8));
+  }
+  return units;
+}
+
+/** A long name from its units: it ends at a NUL unit (the 0xFFFF padding after it is dropped with it). */
+export function longNameFromUnits(units: readonly number[]): string {
+  const end = units.indexOf(0);
+  return String.fromCharCode(...(end < 0 ? units : units.slice(0, end)));
+}
+
+/** "NAME    TXT" → "NAME.TXT" (or "name.txt" with the NT case flags); bytes above 0x7f read as Latin-1. */
+export function decodeShortName(name: Uint8Array, ntRes: number): string {
+  const bytes = Uint8Array.from(name);
+  if (bytes[0] === SHORT_NAME_KANJI_E5) bytes[0] = 0xe5;
+  const text = (from: number, to: number): string => String.fromCharCode(...bytes.subarray(from, to)).replace(/ +$/, '');
+  let base = text(0, 8);
+  let ext = text(8, 11);
+  if (ntRes & NT_LOWERCASE_BASE) base = base.toLowerCase();
+  if (ntRes & NT_LOWERCASE_EXTENSION) ext = ext.toLowerCase();
+  return ext === '' ? base : `${base}.${ext}`;
+}
