@@ -89,6 +89,11 @@ export const FINDING_CODES = {
   NTFS_ROOT_INDEX_BAD: { severity: 'error', windows: 'The root directory\'s index block is damaged: Windows cannot list the volume and runs chkdsk.' },
   NTFS_BITMAP_CLEAR: { severity: 'error', windows: '$Bitmap marks clusters of system files free (or is unreadable): NTFS could overwrite metadata with new data; chkdsk repairs it.' },
   NTFS_BITMAP_LEAK: { severity: 'error', windows: '$Bitmap marks clusters in use that no file uses: chkdsk reports the volume as inconsistent and frees them; until then the space is lost.' },
+  NTFS_RECORD_DAMAGED: { severity: 'error', windows: 'An in-use MFT record of a file has a torn update sequence or an attribute that leaves the record: the file cannot be opened, and chkdsk deletes or repairs it.' },
+  NTFS_EXTENSION_RECORD_ORPHAN: { severity: 'error', windows: 'An extension MFT record names a base record that is free, is itself an extension, or has another sequence number: the attributes it holds belong to no file; chkdsk frees the record.' },
+  NTFS_CLUSTER_CROSS_LINKED: { severity: 'error', windows: 'Two attributes (of one file or of two) claim the same clusters: writing one overwrites the other; chkdsk reports cross-linked files and gives the clusters to one of them.' },
+  NTFS_RUN_BEYOND_VOLUME: { severity: 'error', windows: 'A file\'s run list points past the last cluster of the volume: reading it fails with an I/O error; chkdsk truncates the file.' },
+  NTFS_LINK_COUNT: { severity: 'error', windows: 'A file\'s link count is not its number of names: deleting a name may free a file that still has other names; chkdsk corrects the count.' },
   NTFS_DIRTY: { severity: 'warning', windows: 'The NTFS dirty flag is set: Windows runs chkdsk on the volume at the next boot or mount.' },
   // ---- exFAT (src/inspect/fs-exfat.ts)
   EXFAT_BOOT_SECTOR_BAD: { severity: 'error', windows: 'The main exFAT boot sector is unusable: the backup region (sectors 12–23) is used; Windows may mount from it, other readers see a broken volume.' },

@@ -13,6 +13,7 @@ import { buildUpcaseTable, UPCASE_TABLE_SIZE_BYTES } from '../fs/ntfs/upcase.js'
 import { reportFinding, type InspectFinding } from './finding-codes.js';
 import type { VolumeCheck } from './fs-inspector.js';
 import { checkBitmapLeak, checkBitmapMarksSystemFiles, checkMftBitmapAgainstRecords, checkMftBitmapMarksSystemRecords } from './ntfs-bitmap-checks.js';
+import { NTFS_WALK_CHECKS } from './ntfs-walk-checks.js';
 import { dataOf, errText, LAST_SYSTEM_RECORD, loadedRecord, S, streamBytes, unreadableAs, type NtfsSystemFiles, type NtfsSystemGeometry } from './ntfs-volume-files.js';
 
 export { loadNtfsSystemFiles, type NtfsSystemFiles, type NtfsSystemGeometry } from './ntfs-volume-files.js';
@@ -175,4 +176,5 @@ export const NTFS_SYSTEM_FILE_CHECKS: readonly VolumeCheck<NtfsSystemFiles>[] = 
   checkRootIndexBlock,
   checkBitmapMarksSystemFiles,
   checkBitmapLeak,
+  ...NTFS_WALK_CHECKS,
 ];

@@ -1,0 +1,169 @@
+// One pass over every record of $MFT, a batch at a time, gathering what the whole-volume NTFS checks compare
+// (ntfs-walk-checks.ts): the clusters each in-use record's non-resident attributes use, records that do not decode,
+// extension records and the base records they name, and each file's link count beside its $FILE_NAME attributes.
+// Memory grows with the number of records and runs (a few bytes a record, one entry a run), never with the volume
+// size or a file's size; past MAX_WALK_RUNS runs the cluster comparison is given up (runsComplete false).
+import { ATTR_TYPE, FILE_NAME_NAMESPACE } from '../fs/ntfs/attribute-types.js';
+import { decodeAttributes, type DecodedAttribute } from '../fs/ntfs/attributes/attribute-header.js';
+import { FILE_NAME_HEADER } from '../fs/ntfs/attributes/file-name.js';
+import { decodeMftRecord, type MftRecordHeader } from '../fs/ntfs/mft-record.js';
+import { decodeMftRef } from '../fs/ntfs/ntfs-time.js';
+import { errText, hasFileMagic, isInUse, LAST_CHECKED_RECORD, readStream, runsOf, type NtfsSystemFiles } from './ntfs-volume-files.js';
+
+/** Records read per volume read. */
+const WALK_BATCH = 1024;
+/** More runs than this (tens of MiB of run entries) and the cluster checks stop: the rest of the walk goes on. */
+export const MAX_WALK_RUNS = 4_000_000;
+/** How many examples of each kind of damage a walk keeps (the counts go on). */
+export const MAX_EXAMPLES = 16;
+
+/** Clusters [lcn, lcn+length) used by an attribute of MFT record `record`. */
+export interface ClusterRun {
+  readonly lcn: number;
+  readonly length: number;
+  readonly record: number;
+}
+
+export interface RecordProblem {
+  readonly record: number;
+  readonly why: string;
+}
+
+/** Counted problems with their first few examples. */
+export interface Examples<T> {
+  count: number;
+  readonly first: T[];
+}
+
+export interface MftWalk {
+  /** Every non-sparse run of every in-use record, sorted by LCN (then by record). */
+  readonly runs: readonly ClusterRun[];
+  /** False when a run list could not be decoded or there were too many runs: nothing to compare clusters with. */
+  readonly runsComplete: boolean;
+  /** In-use records past the system files whose fixups or attributes are damaged. */
+  readonly damaged: Examples<RecordProblem>;
+  /** Extension records whose base reference names no in-use base record of that sequence number. */
+  readonly orphanExtensions: Examples<RecordProblem>;
+  /** Base records whose link count matches no count of their $FILE_NAME attributes. */
+  readonly linkCounts: Examples<RecordProblem>;
+}
+
+function note<T>(e: Examples<T>, item: T): void {
+  if (e.count++ < MAX_EXAMPLES) e.first.push(item);
+}
+
+const walks = new WeakMap<NtfsSystemFiles, Promise<MftWalk>>();
+
+/** The walk of `sf`'s volume, made once and shared by the checks that need it. */
+export function mftWalkOf(sf: NtfsSystemFiles): Promise<MftWalk> {
+  let walk = walks.get(sf);
+  if (!walk) walks.set(sf, (walk = walkMft(sf)));
+  return walk;
+}
+
+/** Names of a record: all of them, and those Windows counts as links (a DOS name pairs with a Win32 one). */
+function countNames(attrs: readonly DecodedAttribute[]): { all: number; links: number } {
+  let all = 0;
+  let links = 0;
+  for (const a of attrs) {
+    if (a.type !== ATTR_TYPE.FILE_NAME || !a.resident || a.resident.value.length < FILE_NAME_HEADER.sizeBytes) continue;
+    all++;
+    if (FILE_NAME_HEADER.decode(a.resident.value).fileNameType !== FILE_NAME_NAMESPACE.DOS) links++;
+  }
+  return { all, links };
+}
+
+interface Extension {
+  readonly record: number;
+  readonly base: number;
+  readonly baseSequence: number;
+}
+
+async function walkMft(sf: NtfsSystemFiles): Promise<MftWalk> {
+  const count = sf.mftRecordCount;
+  const size = sf.g.mftRecordSize;
+  // Per record: sequence number of in-use base records (0: none), link count, names seen (base + extensions).
+  const baseSequence = new Uint32Array(count);
+  const linkCount = new Uint16Array(count);
+  const namesAll = new Uint16Array(count);
+  const namesLinks = new Uint16Array(count);
+  const extensions: Extension[] = [];
+  const runs: ClusterRun[] = [];
+  let runsComplete = true;
+  const damaged: Examples<RecordProblem> = { count: 0, first: [] };
+  const addRuns = (n: number, attrs: readonly DecodedAttribute[]): void => {
+    for (const a of attrs) {
+      if (!runsComplete || !a.nonResident) continue;
+      try {
+        for (const r of runsOf(a) ?? []) if (r.lcn !== null && r.length > 0) runs.push({ lcn: r.lcn, length: r.length, record: n });
+      } catch (e) {
+        errText(e);
+        runsComplete = false;
+      }
+      if (runs.length > MAX_WALK_RUNS) runsComplete = false;
+    }
+  };
+  for (let first = 0; first < count; first += WALK_BATCH) {
+    const last = Math.min(first + WALK_BATCH, count) - 1;
+    const batch = await readStream(sf.volume, sf.mftRuns, sf.g.clusterSize, first * size, (last - first + 1) * size);
+    if (!batch) {
+      // checkMftBitmapAgainstRecords reports $MFT records outside the volume.
+      runsComplete = false;
+      break;
+    }
+    for (let n = first; n <= last; n++) {
+      const bytes = batch.subarray((n - first) * size, (n - first + 1) * size);
+      if (!hasFileMagic(bytes) || !isInUse(bytes)) continue;
+      let header: MftRecordHeader;
+      let attrs: DecodedAttribute[];
+      try {
+        const decoded = decodeMftRecord(bytes, size);
+        header = decoded.header;
+        attrs = decodeAttributes(decoded.record, header.attrsOffset, header.bytesInUse);
+      } catch (e) {
+        // The system records have findings of their own (NTFS_SYSTEM_RECORD_DAMAGED).
+        const why = errText(e);
+        if (n > LAST_CHECKED_RECORD) note(damaged, { record: n, why });
+        runsComplete = false; // its clusters are unknown
+        continue;
+      }
+      addRuns(n, attrs);
+      const names = countNames(attrs);
+      const base = decodeMftRef(header.baseMftRecord);
+      if (base.recordNumber === 0 && base.sequenceNumber === 0) {
+        // A sequence number of 0 is legal (mkntfs gives it to $MFT): keep it one up so 0 means "no base record".
+        baseSequence[n] = header.sequenceNumber + 1;
+        linkCount[n] = header.linkCount;
+        namesAll[n] += names.all;
+        namesLinks[n] += names.links;
+      } else {
+        extensions.push({ record: n, base: base.recordNumber, baseSequence: base.sequenceNumber });
+        // An attribute list can move $FILE_NAME into an extension record: it counts for the base record.
+        if (base.recordNumber < count) {
+          namesAll[base.recordNumber] += names.all;
+          namesLinks[base.recordNumber] += names.links;
+        }
+      }
+    }
+  }
+  const orphanExtensions: Examples<RecordProblem> = { count: 0, first: [] };
+  for (const x of extensions) {
+    const known = x.base < count ? baseSequence[x.base] : 0;
+    if (known === 0) {
+      note(orphanExtensions, { record: x.record, why: `its base record ${x.base} is not an in-use base record` });
+    } else if (known - 1 !== x.baseSequence) {
+      note(orphanExtensions, { record: x.record, why: `it names base record ${x.base} with sequence number ${x.baseSequence}, the record has ${known - 1}` });
+    }
+  }
+  // Windows counts a Win32 name and its DOS alias as one link; tools differ on whether the alias counts, so a
+  // link count matching either count is accepted.
+  const linkCounts: Examples<RecordProblem> = { count: 0, first: [] };
+  for (let n = LAST_CHECKED_RECORD + 1; n < count; n++) {
+    if (baseSequence[n] === 0 || namesAll[n] === 0) continue;
+    if (linkCount[n] !== namesLinks[n] && linkCount[n] !== namesAll[n]) {
+      note(linkCounts, { record: n, why: `link count ${linkCount[n]}, but ${namesLinks[n]} $FILE_NAME attributes (${namesAll[n]} with DOS names)` });
+    }
+  }
+  runs.sort((a, b) => a.lcn - b.lcn || a.record - b.record);
+  return { runs, runsComplete, damaged, orphanExtensions, linkCounts };
+}
