@@ -89,6 +89,7 @@ export const FINDING_CODES = {
   NTFS_ROOT_INDEX_BAD: { severity: 'error', windows: 'The root directory\'s index block is damaged: Windows cannot list the volume and runs chkdsk.' },
   NTFS_BITMAP_CLEAR: { severity: 'error', windows: '$Bitmap marks clusters of system files free (or is unreadable): NTFS could overwrite metadata with new data; chkdsk repairs it.' },
   NTFS_BITMAP_LEAK: { severity: 'error', windows: '$Bitmap marks clusters in use that no file uses: chkdsk reports the volume as inconsistent and frees them; until then the space is lost.' },
+  NTFS_BITMAP_FILE_CLUSTERS_FREE: { severity: 'error', windows: '$Bitmap marks clusters that files use free: NTFS may give them to new data and silently overwrite those files; chkdsk repairs the bitmap.' },
   NTFS_RECORD_DAMAGED: { severity: 'error', windows: 'An in-use MFT record of a file has a torn update sequence or an attribute that leaves the record: the file cannot be opened, and chkdsk deletes or repairs it.' },
   NTFS_EXTENSION_RECORD_ORPHAN: { severity: 'error', windows: 'An extension MFT record names a base record that is free, is itself an extension, or has another sequence number: the attributes it holds belong to no file; chkdsk frees the record.' },
   NTFS_CLUSTER_CROSS_LINKED: { severity: 'error', windows: 'Two attributes (of one file or of two) claim the same clusters: writing one overwrites the other; chkdsk reports cross-linked files and gives the clusters to one of them.' },

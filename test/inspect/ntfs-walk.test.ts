@@ -99,6 +99,15 @@ function withFirstLcn(volume: Uint8Array, r: FoundRecord, lcn: number): Uint8Arr
   });
 }
 
+/** A copy of the volume with cluster `lcn`'s bit in $Bitmap (record 6's first $DATA run) cleared. */
+function withClusterFree(volume: Uint8Array, g: Geometry, lcn: number): Uint8Array {
+  const bitmapFile = readRecord(volume, g, 6)!;
+  const at = firstLcn(bitmapFile).lcn * g.clusterSize + (lcn >> 3);
+  const out = Uint8Array.from(volume);
+  out[at] &= ~(1 << (lcn & 7));
+  return out;
+}
+
 function firstLcn(r: FoundRecord): { lcn: number; length: number } {
   const data = decodeAttributes(r.record, r.header.attrsOffset, r.header.bytesInUse).find((a) => a.type === ATTR_TYPE.DATA && a.name === '')!;
   const [run] = decodeRunlist(data.nonResident!.mappingPairs, 16);
@@ -168,6 +177,7 @@ test('whole-volume NTFS checks: clean after ntfs-3g wrote many kinds of files; e
     })();
     const cases: [string, Uint8Array][] = [
       ['NTFS_LINK_COUNT', withRecord(clean, b, (_, view) => view.setUint16(MFT_RECORD_HEADER.fields.linkCount.offset, 3, true))],
+      ['NTFS_BITMAP_FILE_CLUSTERS_FREE', withClusterFree(clean, g, firstLcn(b).lcn + 3)],
       ['NTFS_CLUSTER_CROSS_LINKED', withFirstLcn(clean, b, aRun.lcn)],
       ['NTFS_RUN_BEYOND_VOLUME', withFirstLcn(clean, b, g.clusterCount - 2)],
       ['NTFS_RECORD_DAMAGED', (() => {
