@@ -95,6 +95,13 @@ export const FINDING_CODES = {
   NTFS_CLUSTER_CROSS_LINKED: { severity: 'error', windows: 'Two attributes (of one file or of two) claim the same clusters: writing one overwrites the other; chkdsk reports cross-linked files and gives the clusters to one of them.' },
   NTFS_RUN_BEYOND_VOLUME: { severity: 'error', windows: 'A file\'s run list points past the last cluster of the volume: reading it fails with an I/O error; chkdsk truncates the file.' },
   NTFS_LINK_COUNT: { severity: 'error', windows: 'A file\'s link count is not its number of names: deleting a name may free a file that still has other names; chkdsk corrects the count.' },
+  NTFS_INDEX_DAMAGED: { severity: 'error', windows: 'A directory index (its root, an INDX block or an entry) cannot be decoded: Explorer lists the directory partly or not at all; chkdsk rebuilds the index.' },
+  NTFS_INDEX_ENTRY_ORPHAN: { severity: 'error', windows: 'A directory entry names an MFT record that is free, an extension record, or reused (another sequence number): opening the name fails or opens the wrong file; chkdsk deletes the entry.' },
+  NTFS_INDEX_ORDER: { severity: 'error', windows: 'A directory index holds entries out of $UpCase collation order: Windows finds names by binary search, so some listed files cannot be opened by name; chkdsk sorts the index.' },
+  NTFS_INDEX_BITMAP: { severity: 'error', windows: 'A directory uses an index block its $I30 $BITMAP marks free: NTFS may reuse the block for new entries and lose the ones in it; chkdsk repairs the bitmap.' },
+  NTFS_FILE_NOT_INDEXED: { severity: 'error', windows: 'A file carries a name ($FILE_NAME) that its directory\'s index does not hold: the file is invisible in Explorer though it uses space; chkdsk re-indexes it or moves it to found.000.' },
+  NTFS_INDEX_ENTRY_MISMATCH: { severity: 'error', windows: 'Index entries naming a file do not match its $FILE_NAME attributes (another parent, name or namespace, or one entry too many): the listing and the file disagree; chkdsk corrects the index.' },
+  NTFS_PARENT_REFERENCE_BAD: { severity: 'error', windows: 'A file\'s $FILE_NAME names a parent that is not an in-use directory (a free or reused record): the file belongs to no directory; chkdsk moves it to found.000.' },
   NTFS_DIRTY: { severity: 'warning', windows: 'The NTFS dirty flag is set: Windows runs chkdsk on the volume at the next boot or mount.' },
   // ---- exFAT (src/inspect/fs-exfat.ts)
   EXFAT_BOOT_SECTOR_BAD: { severity: 'error', windows: 'The main exFAT boot sector is unusable: the backup region (sectors 12–23) is used; Windows may mount from it, other readers see a broken volume.' },

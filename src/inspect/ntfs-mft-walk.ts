@@ -3,7 +3,7 @@
 // extension records and the base records they name, and each file's link count beside its $FILE_NAME attributes.
 // Memory grows with the number of records and runs (a few bytes a record, one entry a run), never with the volume
 // size or a file's size; past MAX_WALK_RUNS runs the cluster comparison is given up (runsComplete false).
-import { ATTR_TYPE, FILE_NAME_NAMESPACE } from '../fs/ntfs/attribute-types.js';
+import { ATTR_TYPE, FILE_NAME_NAMESPACE, INDEX_NAME, MFT_RECORD_FLAG } from '../fs/ntfs/attribute-types.js';
 import { decodeAttributes, type DecodedAttribute } from '../fs/ntfs/attributes/attribute-header.js';
 import { FILE_NAME_HEADER } from '../fs/ntfs/attributes/file-name.js';
 import { decodeMftRecord, type MftRecordHeader } from '../fs/ntfs/mft-record.js';
@@ -46,6 +46,43 @@ export interface MftWalk {
   readonly orphanExtensions: Examples<RecordProblem>;
   /** Base records whose link count matches no count of their $FILE_NAME attributes. */
   readonly linkCounts: Examples<RecordProblem>;
+  /** Per record: its sequence number + 1 when it is an in-use base record, else 0. */
+  readonly baseSequence: Uint32Array;
+  /** Per record: 1 when it is an in-use directory (IS_DIRECTORY). */
+  readonly isDirectory: Uint8Array;
+  /** Per record: how many $FILE_NAME attributes it has (base and extension records), and their names' hashes summed. */
+  readonly nameCount: Uint16Array;
+  readonly nameHash: Uint32Array;
+  /** Every $FILE_NAME's parent reference, flat: child record, parent record, parent sequence number. */
+  readonly parents: readonly number[];
+  /** In-use base records with an $I30 index root (in their base record). */
+  readonly directories: readonly number[];
+  /** Extension records of each base record that has any. */
+  readonly extensionsOf: ReadonlyMap<number, readonly number[]>;
+}
+
+/**
+ * FNV-1a over what an $I30 entry and the $FILE_NAME it copies must share: parent record, namespace, name. Summed per
+ * file, it lets the index walk compare a file's names with its entries without holding either.
+ */
+export function nameHashOf(parentRecord: number, namespace: number, name: Uint8Array): number {
+  let h = 0x811c9dc5;
+  const mix = (byte: number): void => {
+    h = Math.imul(h ^ byte, 0x01000193) >>> 0;
+  };
+  for (let i = 0; i < 6; i++) mix(Math.floor(parentRecord / 2 ** (8 * i)) & 0xff);
+  mix(namespace);
+  for (const b of name) mix(b);
+  return h;
+}
+
+/** The parts of a $FILE_NAME value the hash covers: parent record, namespace, the name's UTF-16 bytes. */
+export function fileNameIdentity(value: Uint8Array): { parent: { recordNumber: number; sequenceNumber: number }; namespace: number; name: Uint8Array } | null {
+  if (value.length < FILE_NAME_HEADER.sizeBytes) return null;
+  const h = FILE_NAME_HEADER.decode(value);
+  const end = FILE_NAME_HEADER.sizeBytes + 2 * h.fileNameLength;
+  if (end > value.length) return null;
+  return { parent: decodeMftRef(h.parentDirectory), namespace: h.fileNameType, name: value.subarray(FILE_NAME_HEADER.sizeBytes, end) };
 }
 
 function note<T>(e: Examples<T>, item: T): void {
@@ -88,6 +125,21 @@ async function walkMft(sf: NtfsSystemFiles): Promise<MftWalk> {
   const namesAll = new Uint16Array(count);
   const namesLinks = new Uint16Array(count);
   const extensions: Extension[] = [];
+  const isDirectory = new Uint8Array(count);
+  const nameHash = new Uint32Array(count);
+  const parents: number[] = [];
+  const directories: number[] = [];
+  const extensionsOf = new Map<number, number[]>();
+  const addNames = (owner: number, attrs: readonly DecodedAttribute[]): void => {
+    if (owner >= count) return;
+    for (const a of attrs) {
+      if (a.type !== ATTR_TYPE.FILE_NAME || !a.resident) continue;
+      const id = fileNameIdentity(a.resident.value);
+      if (!id) continue;
+      nameHash[owner] = (nameHash[owner] + nameHashOf(id.parent.recordNumber, id.namespace, id.name)) >>> 0;
+      parents.push(owner, id.parent.recordNumber, id.parent.sequenceNumber);
+    }
+  };
   const runs: ClusterRun[] = [];
   let runsComplete = true;
   const damaged: Examples<RecordProblem> = { count: 0, first: [] };
@@ -136,12 +188,19 @@ async function walkMft(sf: NtfsSystemFiles): Promise<MftWalk> {
         linkCount[n] = header.linkCount;
         namesAll[n] += names.all;
         namesLinks[n] += names.links;
+        addNames(n, attrs);
+        if ((header.flags & MFT_RECORD_FLAG.IS_DIRECTORY) !== 0) isDirectory[n] = 1;
+        if (attrs.some((a) => a.type === ATTR_TYPE.INDEX_ROOT && a.name === INDEX_NAME.I30)) directories.push(n);
       } else {
         extensions.push({ record: n, base: base.recordNumber, baseSequence: base.sequenceNumber });
         // An attribute list can move $FILE_NAME into an extension record: it counts for the base record.
         if (base.recordNumber < count) {
           namesAll[base.recordNumber] += names.all;
           namesLinks[base.recordNumber] += names.links;
+          addNames(base.recordNumber, attrs);
+          const list = extensionsOf.get(base.recordNumber);
+          if (list) list.push(n);
+          else extensionsOf.set(base.recordNumber, [n]);
         }
       }
     }
@@ -165,5 +224,5 @@ async function walkMft(sf: NtfsSystemFiles): Promise<MftWalk> {
     }
   }
   runs.sort((a, b) => a.lcn - b.lcn || a.record - b.record);
-  return { runs, runsComplete, damaged, orphanExtensions, linkCounts };
+  return { runs, runsComplete, damaged, orphanExtensions, linkCounts, baseSequence, isDirectory, nameCount: namesAll, nameHash, parents, directories, extensionsOf };
 }

@@ -3,6 +3,7 @@
 // the volume, link counts. One small function each, in NTFS_WALK_CHECKS.
 import { reportFinding, type FindingCode, type InspectFinding } from './finding-codes.js';
 import type { VolumeCheck } from './fs-inspector.js';
+import { indexWalkOf, type IndexWalk } from './ntfs-index-walk.js';
 import { mftWalkOf, MAX_EXAMPLES, type Examples, type RecordProblem } from './ntfs-mft-walk.js';
 import { S, type NtfsSystemFiles } from './ntfs-volume-files.js';
 
@@ -72,6 +73,31 @@ export async function checkLinkCounts(sf: NtfsSystemFiles): Promise<InspectFindi
     'deleting a name can free a file that still has names, or leave one no name reaches; chkdsk corrects the count');
 }
 
+type IndexPart = keyof IndexWalk;
+
+/** A check over one list of the index walk. */
+function indexCheck(part: IndexPart, code: FindingCode, what: string, consequence: string): (sf: NtfsSystemFiles) => Promise<InspectFinding[]> {
+  return async (sf) => {
+    const walk = await indexWalkOf(sf);
+    return walk ? recordFinding(code, walk[part], what, consequence) : [];
+  };
+}
+
+/** Every directory index decodes: root, blocks, entries; no block reached twice. */
+export const checkIndexesReadable = indexCheck('damaged', 'NTFS_INDEX_DAMAGED', 'directory indexes are damaged', 'the directories cannot be listed in full; chkdsk rebuilds their indexes');
+/** Every index entry names an in-use base record with its sequence number. */
+export const checkIndexEntriesReachFiles = indexCheck('orphanEntries', 'NTFS_INDEX_ENTRY_ORPHAN', 'directory index entries name no file', 'opening the name fails or opens another file; chkdsk deletes the entries');
+/** Entries of each index node in $UpCase order. */
+export const checkIndexOrder = indexCheck('order', 'NTFS_INDEX_ORDER', 'directory indexes hold entries out of order', 'lookups by name miss files that are listed; chkdsk sorts the index');
+/** Every index block in use is marked in its index $BITMAP. */
+export const checkIndexBitmaps = indexCheck('bitmap', 'NTFS_INDEX_BITMAP', 'directory indexes use blocks their $BITMAP marks free', 'NTFS may hand the block out again and lose the entries in it; chkdsk repairs the bitmap');
+/** Every name a file carries is held by its directory's index. */
+export const checkFilesIndexed = indexCheck('notIndexed', 'NTFS_FILE_NOT_INDEXED', 'files have names no directory index holds', 'the files are invisible in their directory; chkdsk puts them back or into found.000');
+/** The entries naming a file match its $FILE_NAME attributes (parent, name, namespace), and there are no extra ones. */
+export const checkIndexEntriesMatchNames = indexCheck('mismatched', 'NTFS_INDEX_ENTRY_MISMATCH', 'files are named by index entries that match none of their names', 'the directory listing and the file disagree on its name or parent; chkdsk corrects the index');
+/** Every $FILE_NAME's parent is an in-use directory with the sequence number the reference carries. */
+export const checkParentReferences = indexCheck('parents', 'NTFS_PARENT_REFERENCE_BAD', 'files name a parent that is not an in-use directory', 'the files belong to no directory; chkdsk moves them to found.000');
+
 /** The whole-volume checks, in report order. */
 export const NTFS_WALK_CHECKS: readonly VolumeCheck<NtfsSystemFiles>[] = [
   checkRecordsIntact,
@@ -79,4 +105,11 @@ export const NTFS_WALK_CHECKS: readonly VolumeCheck<NtfsSystemFiles>[] = [
   checkClusterCrossLinks,
   checkRunsInsideVolume,
   checkLinkCounts,
+  checkIndexesReadable,
+  checkIndexEntriesReachFiles,
+  checkIndexOrder,
+  checkIndexBitmaps,
+  checkFilesIndexed,
+  checkIndexEntriesMatchNames,
+  checkParentReferences,
 ];
