@@ -108,6 +108,16 @@ function withClusterFree(volume: Uint8Array, g: Geometry, lcn: number): Uint8Arr
   return out;
 }
 
+/** Where attribute `type` `name`'s resident value lies in a record copy. */
+function residentValue(r: FoundRecord, record: Uint8Array, type: number, name = ''): Uint8Array {
+  const a = decodeAttributes(record, r.header.attrsOffset, r.header.bytesInUse).find((x) => x.type === type && x.name === name);
+  assert.ok(a?.resident, `record ${r.n} has a resident attribute 0x${type.toString(16)} ${name}`);
+  return a!.resident!.value;
+}
+
+/** Index root value: IndexRoot header (0x10), then IndexHeader (entriesOffset, indexLength, …) and the entries. */
+const INDEX_HEADER_AT = 0x10;
+
 function firstLcn(r: FoundRecord): { lcn: number; length: number } {
   const data = decodeAttributes(r.record, r.header.attrsOffset, r.header.bytesInUse).find((a) => a.type === ATTR_TYPE.DATA && a.name === '')!;
   const [run] = decodeRunlist(data.nonResident!.mappingPairs, 16);
@@ -120,11 +130,49 @@ cd "$1"
 mkdir compressed
 setfattr -n system.ntfs_attrib_be -v 0x00000800 compressed
 yes 'compressible line of text' | head -c 300000 > compressed/text.txt
+mkdir small
+printf 'one' > small/one.txt
+printf 'two' > small/two.txt
 printf 'long' > 'Long File Name.txt'
 setfattr -n system.ntfs_dos_name -v 'LONGFI~1.TXT' 'Long File Name.txt'
 touch attrlist.txt
 i=0; while [ $i -lt 60 ]; do head -c 150 /dev/zero | tr '\0' "$((i % 10))" > "attrlist.txt:stream$i"; i=$((i+1)); done
 `;
+
+/** Damage to directory indexes and names: an entry removed, an entry with a stale sequence number, a used index block marked free, a parent reference to a free record. */
+function indexCases(clean: Uint8Array, g: Geometry, b: FoundRecord): [string, Uint8Array][] {
+  const small = findFile(clean, g, 'small');
+  const many = findFile(clean, g, 'many');
+  const withoutFirstEntry = withRecord(clean, small, (record) => {
+    const root = residentValue(small, record, ATTR_TYPE.INDEX_ROOT, '$I30');
+    const view = new DataView(root.buffer, root.byteOffset, root.length);
+    const entriesAt = INDEX_HEADER_AT + view.getUint32(INDEX_HEADER_AT, true);
+    const indexLength = view.getUint32(INDEX_HEADER_AT + 4, true);
+    const first = view.getUint16(entriesAt + 8, true);
+    root.copyWithin(entriesAt, entriesAt + first, INDEX_HEADER_AT + indexLength);
+    view.setUint32(INDEX_HEADER_AT + 4, indexLength - first, true);
+  });
+  const staleEntry = withRecord(clean, small, (record) => {
+    const root = residentValue(small, record, ATTR_TYPE.INDEX_ROOT, '$I30');
+    const entriesAt = INDEX_HEADER_AT + new DataView(root.buffer, root.byteOffset).getUint32(INDEX_HEADER_AT, true);
+    const ref = decodeMftRef(root.subarray(entriesAt, entriesAt + 8));
+    root.set(encodeMftRef(ref.recordNumber, ref.sequenceNumber + 1), entriesAt);
+  });
+  const blockMarkedFree = withRecord(clean, many, (record) => {
+    residentValue(many, record, ATTR_TYPE.BITMAP, '$I30')[0] &= ~1;
+  });
+  let free = g.recordCount - 1;
+  while (readRecord(clean, g, free) && (readRecord(clean, g, free)!.header.flags & 1) !== 0) free--;
+  const parentFree = withRecord(clean, b, (record) => {
+    residentValue(b, record, ATTR_TYPE.FILE_NAME).set(encodeMftRef(free, 1), 0);
+  });
+  return [
+    ['NTFS_FILE_NOT_INDEXED', withoutFirstEntry],
+    ['NTFS_INDEX_ENTRY_ORPHAN', staleEntry],
+    ['NTFS_INDEX_BITMAP', blockMarkedFree],
+    ['NTFS_PARENT_REFERENCE_BAD', parentFree],
+  ];
+}
 
 test('whole-volume NTFS checks: clean after ntfs-3g wrote many kinds of files; each damage has its code; ntfsck -n agrees', async () => {
   for (const tool of ['mkntfs', 'ntfs-3g', 'fusermount3', 'setfattr', 'truncate']) requireTool(tool);
@@ -189,6 +237,7 @@ test('whole-volume NTFS checks: clean after ntfs-3g wrote many kinds of files; e
         const base = decodeMftRef(extension.header.baseMftRecord);
         record.set(encodeMftRef(base.recordNumber, base.sequenceNumber + 1), MFT_RECORD_HEADER.fields.baseMftRecord.offset);
       })],
+      ...indexCases(clean, g, b),
     ];
     for (const [code, damaged] of cases) {
       const errors = await errorsOf(damaged);
