@@ -95,6 +95,7 @@ export const FINDING_CODES = {
   NTFS_CLUSTER_CROSS_LINKED: { severity: 'error', windows: 'Two attributes (of one file or of two) claim the same clusters: writing one overwrites the other; chkdsk reports cross-linked files and gives the clusters to one of them.' },
   NTFS_RUN_BEYOND_VOLUME: { severity: 'error', windows: 'A file\'s run list points past the last cluster of the volume: reading it fails with an I/O error; chkdsk truncates the file.' },
   NTFS_LINK_COUNT: { severity: 'error', windows: 'A file\'s link count is not its number of names: deleting a name may free a file that still has other names; chkdsk corrects the count.' },
+  NTFS_ATTRIBUTE_SIZES: { severity: 'error', windows: 'A non-resident attribute breaks initialized size ≤ data size ≤ allocated size: reads past the allocation fail or return stale bytes; chkdsk corrects the sizes.' },
   NTFS_INDEX_DAMAGED: { severity: 'error', windows: 'A directory index (its root, an INDX block or an entry) cannot be decoded: Explorer lists the directory partly or not at all; chkdsk rebuilds the index.' },
   NTFS_INDEX_ENTRY_ORPHAN: { severity: 'error', windows: 'A directory entry names an MFT record that is free, an extension record, or reused (another sequence number): opening the name fails or opens the wrong file; chkdsk deletes the entry.' },
   NTFS_INDEX_ORDER: { severity: 'error', windows: 'A directory index holds entries out of $UpCase collation order: Windows finds names by binary search, so some listed files cannot be opened by name; chkdsk sorts the index.' },

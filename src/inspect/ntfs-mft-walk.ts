@@ -46,6 +46,8 @@ export interface MftWalk {
   readonly orphanExtensions: Examples<RecordProblem>;
   /** Base records whose link count matches no count of their $FILE_NAME attributes. */
   readonly linkCounts: Examples<RecordProblem>;
+  /** Non-resident attributes whose sizes break initialized ≤ data ≤ allocated. */
+  readonly sizes: Examples<RecordProblem>;
   /** Per record: its sequence number + 1 when it is an in-use base record, else 0. */
   readonly baseSequence: Uint32Array;
   /** Per record: 1 when it is an in-use directory (IS_DIRECTORY). */
@@ -143,8 +145,14 @@ async function walkMft(sf: NtfsSystemFiles): Promise<MftWalk> {
   const runs: ClusterRun[] = [];
   let runsComplete = true;
   const damaged: Examples<RecordProblem> = { count: 0, first: [] };
+  const sizes: Examples<RecordProblem> = { count: 0, first: [] };
   const addRuns = (n: number, attrs: readonly DecodedAttribute[]): void => {
     for (const a of attrs) {
+      // Only an attribute's first piece carries its sizes (later pieces of an attribute list repeat zeros).
+      const h = a.nonResident?.header;
+      if (h && h.lowestVcn === 0 && !(h.initializedSize <= h.dataSize && h.dataSize <= h.allocatedSize)) {
+        note(sizes, { record: n, why: `attribute 0x${a.type.toString(16)}${a.name ? ` ${a.name}` : ''}: initialized ${h.initializedSize}, data ${h.dataSize}, allocated ${h.allocatedSize}` });
+      }
       if (!runsComplete || !a.nonResident) continue;
       try {
         for (const r of runsOf(a) ?? []) if (r.lcn !== null && r.length > 0) runs.push({ lcn: r.lcn, length: r.length, record: n });
@@ -224,5 +232,5 @@ async function walkMft(sf: NtfsSystemFiles): Promise<MftWalk> {
     }
   }
   runs.sort((a, b) => a.lcn - b.lcn || a.record - b.record);
-  return { runs, runsComplete, damaged, orphanExtensions, linkCounts, baseSequence, isDirectory, nameCount: namesAll, nameHash, parents, directories, extensionsOf };
+  return { runs, runsComplete, damaged, orphanExtensions, linkCounts, sizes, baseSequence, isDirectory, nameCount: namesAll, nameHash, parents, directories, extensionsOf };
 }

@@ -73,6 +73,12 @@ export async function checkLinkCounts(sf: NtfsSystemFiles): Promise<InspectFindi
     'deleting a name can free a file that still has names, or leave one no name reaches; chkdsk corrects the count');
 }
 
+/** Every non-resident attribute keeps initialized size ≤ data size ≤ allocated size. */
+export async function checkAttributeSizes(sf: NtfsSystemFiles): Promise<InspectFinding[]> {
+  return recordFinding('NTFS_ATTRIBUTE_SIZES', (await mftWalkOf(sf)).sizes, 'attributes have sizes out of order (initialized ≤ data ≤ allocated)',
+    'reads past the allocation fail or return stale bytes; chkdsk truncates the sizes');
+}
+
 type IndexPart = keyof IndexWalk;
 
 /** A check over one list of the index walk. */
@@ -105,6 +111,7 @@ export const NTFS_WALK_CHECKS: readonly VolumeCheck<NtfsSystemFiles>[] = [
   checkClusterCrossLinks,
   checkRunsInsideVolume,
   checkLinkCounts,
+  checkAttributeSizes,
   checkIndexesReadable,
   checkIndexEntriesReachFiles,
   checkIndexOrder,

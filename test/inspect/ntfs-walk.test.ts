@@ -8,7 +8,7 @@ import { linkSync, mkdirSync, readFileSync, renameSync, symlinkSync, unlinkSync,
 import { join } from 'node:path';
 import { writeIntN } from '../../src/binary/fields.js';
 import { ATTR_TYPE } from '../../src/fs/ntfs/attribute-types.js';
-import { decodeAttributes } from '../../src/fs/ntfs/attributes/attribute-header.js';
+import { decodeAttributes, NON_RESIDENT_ATTRIBUTE_HEADER } from '../../src/fs/ntfs/attributes/attribute-header.js';
 import { decodeFileName } from '../../src/fs/ntfs/attributes/file-name.js';
 import { NTFS_BOOT_SECTOR, decodeClustersPerRecord, decodeSectorsPerCluster } from '../../src/fs/ntfs/boot-sector.js';
 import { applyFixups } from '../../src/fs/ntfs/fixup.js';
@@ -236,6 +236,12 @@ test('whole-volume NTFS checks: clean after ntfs-3g wrote many kinds of files; e
       ['NTFS_EXTENSION_RECORD_ORPHAN', withRecord(clean, extension, (record) => {
         const base = decodeMftRef(extension.header.baseMftRecord);
         record.set(encodeMftRef(base.recordNumber, base.sequenceNumber + 1), MFT_RECORD_HEADER.fields.baseMftRecord.offset);
+      })],
+      ['NTFS_ATTRIBUTE_SIZES', withRecord(clean, b, (record) => {
+        const data = decodeAttributes(record, b.header.attrsOffset, b.header.bytesInUse).find((x) => x.type === ATTR_TYPE.DATA && x.name === '')!;
+        const view = new DataView(record.buffer);
+        const allocated = data.nonResident!.header.allocatedSize;
+        view.setUint32(data.offsetBytes + NON_RESIDENT_ATTRIBUTE_HEADER.fields.dataSize.offset, allocated + g.clusterSize, true);
       })],
       ...indexCases(clean, g, b),
     ];
