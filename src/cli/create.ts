@@ -1,7 +1,7 @@
 // `guestdisk create`: parses the options and renders; the workflow itself (lock, in-use checks, refusing existing
 // data, plan, write, what a stopped run left) is the library's createDisk (src/create/). The CLI adds what is not a
 // disk: lvcreate before (host-steps.ts), virsh after, the progress line, and the words around errors.
-import { closeSync, openSync, readSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { GuestdiskError, quoted } from '../errors.js';
 import { createDisk, findTargetData, planCreate, type CreateDiskResult, type StopSignal } from '../create/create-disk.js';
 import { isExtentsSize } from '../host/lvm.js';
@@ -49,19 +49,9 @@ function pickSeed(options: CreateOptions): string {
   return randomSeed();
 }
 
-/**
- * 16 bytes from the kernel's random source, as hex. Read from /dev/urandom rather than through node:crypto, whose
- * OpenSSL start-up would add ~2 MB to the peak memory of every run (bench/, issue 9); guestdisk runs on Linux only.
- */
+/** 16 random bytes as hex: the seed a run draws when none is given (printed, so the run can be repeated). */
 function randomSeed(): string {
-  const bytes = new Uint8Array(16);
-  const fd = openSync('/dev/urandom', 'r');
-  try {
-    if (readSync(fd, bytes) !== bytes.length) throw new Error('short read from /dev/urandom');
-  } finally {
-    closeSync(fd);
-  }
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return randomBytes(16).toString('hex');
 }
 
 function pickTimestamp(options: CreateOptions, io: CliIo): number {
