@@ -37,6 +37,7 @@ export function exfatPrepareSteps(fs: ExfatGrowPlan, source: GrowSource, base: n
   const bps = 2 ** bs.bytesPerSectorShift;
   const fatAt = bs.fatOffset * bps;
   const nb = fs.newBitmap;
+  if (!movesBitmap(fs)) return [];
   const chain = fatEntryRange(fatAt, bps, nb.firstCluster, nb.firstCluster + nb.clusters);
   const steps = [
     step('exfat-bitmap', base + bs.clusterHeapOffset * bps + (nb.firstCluster - EXFAT_FIRST_CLUSTER) * fs.clusterSize, nb.clusters * fs.clusterSize, `new allocation bitmap: clusters ${nb.firstCluster}–${nb.firstCluster + nb.clusters - 1} (${nb.dataLength} bytes), free in the old volume`),
@@ -54,17 +55,25 @@ export function exfatCommitSteps(fs: ExfatGrowPlan, source: GrowSource, base: nu
   const src = sourceOf(source);
   const bps = 2 ** exfatBootSectorOf(src).bytesPerSectorShift;
   const region = BOOT_REGION_SECTORS * bps;
-  return [
+  const entry = [
     step('exfat-bitmap-entry', base + src.bitmapEntry.sectorOffsetBytes, bps, `root directory: the allocation bitmap entry points at cluster ${fs.newBitmap.firstCluster}, ${fs.newBitmap.dataLength} bytes`),
     step('flush', 0, 0, 'flush: the old volume now reads the new bitmap'),
+  ];
+  return [
+    ...(movesBitmap(fs) ? entry : []),
     step('exfat-backup-boot', base + region, region, `backup boot region: ${fs.after.volumeLength} sectors, ${fs.after.clusterCount} clusters, checksum`),
     step('exfat-boot', base, region, `main boot region: ${fs.after.volumeLength} sectors, ${fs.after.clusterCount} clusters, checksum (commit)`),
     step('flush', 0, 0, 'flush: volume grown'),
   ];
 }
 
-export function exfatNotes(fs: ExfatGrowPlan): string[] {
+function movesBitmap(fs: ExfatGrowPlan): boolean {
+  return fs.newBitmap.firstCluster !== fs.oldBitmap.firstCluster;
+}
+
+export function exfatNotes(fs: ExfatGrowPlan, restoresMain: boolean): string[] {
   const notes: string[] = [];
+  if (restoresMain) notes.push('the exFAT main boot region fails its checksum and the backup region passes (a grow stopped during its last write): the backup is written back over it');
   if (fs.clustersBeyondFat > 0) {
     notes.push(`the exFAT FAT (${fs.after.fatLength} sectors, no room left before the cluster heap) addresses ${fs.after.clusterCount} clusters: the last ${fs.clustersBeyondFat} clusters of the partition stay unused (reformat to use them)`);
   }

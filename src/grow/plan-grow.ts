@@ -192,7 +192,7 @@ export function planGrow(source: GrowSource, newSizeBytes: number, options: Grow
     filesystem = planNtfsGrow(source.filesystem, partitionBytes, options.ntfsFreeExtents ?? [], (oldDiskEndLba - decision.partition.startLba) * s);
   } else if (source.filesystem.kind === 'exfat') {
     filesystem = planExfatGrow(source.filesystem, partitionBytes, options.exfatFreeRunCluster ?? null);
-    if (filesystem.after.clusterCount === filesystem.before.clusterCount && !decision.table) {
+    if (filesystem.after.volumeLength === filesystem.before.volumeLength && !decision.table && !source.filesystem.restoreMainBootRegion) {
       throw new GuestdiskError('INVALID_SPEC', `partition ${decision.partition.number} already fills the disk and its exFAT volume the partition: nothing to grow`, { sizeBytes: newSizeBytes });
     }
   } else if (!decision.table) {
@@ -210,7 +210,7 @@ export function planGrow(source: GrowSource, newSizeBytes: number, options: Grow
   ];
   const notes: string[] = [];
   if (!decision.table) notes.push(`partition ${decision.partition.number} already ends at the end of the disk: only its volume grows (a grow that was interrupted, resumed)`);
-  if (exfat) notes.push(...exfatNotes(exfat));
+  if (exfat) notes.push(...exfatNotes(exfat, source.filesystem.kind === 'exfat' && source.filesystem.restoreMainBootRegion));
   if (ntfs?.bitmapPlacement === 'old-free-space') notes.push('the new $Bitmap goes into free clusters of the old volume (its records and boot sector are written separately)');
   return {
     version: 1,

@@ -14,14 +14,36 @@ function corrupt(message: string): GuestdiskError {
   return new GuestdiskError('CORRUPT_STRUCTURE', `${message}; repair the volume (fsck.exfat) before growing`);
 }
 
+/** Why a boot region cannot be used (its first failed check), or null when it passes. */
+function bootRegionProblem(region: Uint8Array, s: number, where: string): string | null {
+  let bps: number;
+  try {
+    bps = 2 ** decodeExfatBootSector(region.subarray(0, 512)).bytesPerSectorShift;
+  } catch (e) {
+    return `${where}: ${e instanceof Error ? e.message : String(e)}`;
+  }
+  if (bps !== s) throw new GuestdiskError('UNSUPPORTED_GEOMETRY', `the exFAT volume has ${bps}-byte sectors on a disk with ${s}-byte sectors: guestdisk grows only volumes whose sectors are the disk's`, { bytesPerSector: bps, sectorSize: s });
+  const findings = checkBootRegion(region, bps, where);
+  return findings.length > 0 ? findings[0].message : null;
+}
+
 export async function readExfatGrowSource(volume: BlockTarget): Promise<ExfatGrowSource> {
   const s = volume.logicalSectorSize;
-  const bootRegion = await volume.read(0, BOOT_REGION_SECTORS * s);
+  const regionBytes = BOOT_REGION_SECTORS * s;
+  let bootRegion = await volume.read(0, regionBytes);
+  const problem = bootRegionProblem(bootRegion, s, 'main boot region');
+  let restoreMainBootRegion = false;
+  if (problem) {
+    // Both regions are written only by a grow's last two writes (backup, then main): a main region torn by an
+    // interrupted commit leaves a complete backup, which the spec lets a reader use (§3: "the backup boot region
+    // is for recovery").
+    const backup = await volume.read(regionBytes, regionBytes);
+    if (bootRegionProblem(backup, s, 'backup boot region')) throw corrupt(problem);
+    bootRegion = backup;
+    restoreMainBootRegion = true;
+  }
   const bs = decodeExfatBootSector(bootRegion.subarray(0, 512));
-  const bps = 2 ** bs.bytesPerSectorShift;
-  if (bps !== s) throw new GuestdiskError('UNSUPPORTED_GEOMETRY', `the exFAT volume has ${bps}-byte sectors on a disk with ${s}-byte sectors: guestdisk grows only volumes whose sectors are the disk's`, { bytesPerSector: bps, sectorSize: s });
-  const findings = checkBootRegion(bootRegion, bps, 'main boot region');
-  if (findings.length > 0) throw corrupt(findings[0].message);
+  const bps = s;
   const cs = bps * 2 ** bs.sectorsPerClusterShift;
   const clusterOffset = (cluster: number): number => bs.clusterHeapOffset * bps + (cluster - EXFAT_FIRST_CLUSTER) * cs;
   // The bitmap entry sits among the root directory's first entries (mkfs.exfat, Windows and guestdisk put it there).
@@ -52,6 +74,7 @@ export async function readExfatGrowSource(volume: BlockTarget): Promise<ExfatGro
   return {
     kind: 'exfat',
     bootRegion,
+    restoreMainBootRegion,
     bitmapEntry: { offsetBytes: clusterOffset(bs.firstClusterOfRootDirectory) + at, sectorOffsetBytes, sector: root.slice(sectorOffsetBytes - clusterOffset(bs.firstClusterOfRootDirectory), sectorOffsetBytes - clusterOffset(bs.firstClusterOfRootDirectory) + s) },
     bitmap: { firstCluster: entry.firstCluster, dataLength: entry.dataLength },
   };

@@ -62,6 +62,7 @@ for (const c of CASES) {
     assert.is(complete.clusters, fs.after.clusterCount, 'fsck.exfat reports the grown cluster count');
     const bad: string[] = [];
     let states = 0;
+    const windows: string[] = [];
     for (const kind of ['fail-after', 'torn'] as FaultKind[]) {
       for (let n = 0; n < writes; n++) {
         const disk = await cloneMemoryTarget(before);
@@ -71,15 +72,21 @@ for (const c of CASES) {
         assert.is(target.callsAfterFault(), 0, `${kind} ${n}: the grow went on after the fault`);
         const v = await judge(c, disk);
         states++;
-        if (!v.ok || (v.clusters !== fs.before.clusterCount && v.clusters !== fs.after.clusterCount)) bad.push(`${kind} after ${n} of ${writes} writes: ${v.evidence}`);
+        // The one documented window (docs/grow.md): the main boot region's write torn in half, its boot sector new
+        // and its checksum sector old, the backup region already grown: fsck.exfat offers to restore from the
+        // backup, and the run below does.
+        const tornCommit = kind === 'torn' && n === writes - 1 && /restore the region from backup/.test(v.evidence);
+        if (tornCommit) windows.push(v.evidence);
+        else if (!v.ok || (v.clusters !== fs.before.clusterCount && v.clusters !== fs.after.clusterCount)) bad.push(`${kind} after ${n} of ${writes} writes: ${v.evidence}`);
         const rerun = await growDisk(disk).then(() => 'ran', (e: unknown) => (e instanceof GuestdiskError && e.message.includes('nothing to grow') ? 'nothing' : `failed: ${String(e)}`));
         const again = await judge(c, disk);
         const finished = again.ok && again.clusters === fs.after.clusterCount && (c.table === 'mbr' || again.evidence.includes('no problems'));
         if (rerun.startsWith('failed') || !finished) bad.push(`${kind} after ${n}, run again (${rerun}): ${again.evidence}`);
       }
     }
-    console.log(`  ${describeGrow(c)}: ${writes} writes, ${states} interrupted states judged`);
+    console.log(`  ${describeGrow(c)}: ${writes} writes, ${states} interrupted states judged; torn commit: ${windows.length ? windows[0] : 'valid'}`);
     assert.equal(bad, []);
+    assert.ok(windows.length <= 1);
   });
 }
 

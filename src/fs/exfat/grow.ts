@@ -20,6 +20,9 @@ export interface ExfatGrowSource {
   readonly bootRegion: Uint8Array;
   /** Where the Allocation Bitmap's directory entry lies in the volume, and the sector that holds it, as read. */
   readonly bitmapEntry: { readonly offsetBytes: number; readonly sectorOffsetBytes: number; readonly sector: Uint8Array };
+  /** True when the main boot region failed its checks and the backup passed them (a grow whose commit write was
+   *  torn): `bootRegion` is then the backup, and the grow writes it back over the main region. */
+  readonly restoreMainBootRegion: boolean;
   /** The old bitmap: first cluster, length in bytes, and that its clusters are contiguous (checked in the FAT). */
   readonly bitmap: { readonly firstCluster: number; readonly dataLength: number };
 }
@@ -76,20 +79,23 @@ export function planExfatGrow(source: ExfatGrowSource, partitionBytes: number, f
     throw new GuestdiskError('INVALID_SPEC', `the exFAT volume has ${bs.volumeLength} sectors, more than its partition's ${size.volumeLength}: repair it before growing`, { volumeLength: bs.volumeLength });
   }
   const oldClusters = Math.ceil(source.bitmap.dataLength / cs);
+  const oldBitmap = { firstCluster: source.bitmap.firstCluster, clusters: oldClusters, dataLength: source.bitmap.dataLength };
   const newBitmap = { firstCluster: 0, clusters: size.bitmapClusters, dataLength: bitmapBytes(size.clusterCount) };
-  if (freeRunCluster === null) {
-    throw new GuestdiskError('INVALID_SPEC', `the exFAT volume has no run of ${size.bitmapClusters} free clusters (${size.bitmapClusters * cs} bytes) for its grown allocation bitmap: free some space (or defragment), then grow; nothing was written`, { bitmapClusters: size.bitmapClusters });
-  }
-  return {
-    kind: 'exfat',
+  const base = {
+    kind: 'exfat' as const,
     clusterSize: cs,
     before: { volumeLength: bs.volumeLength, clusterCount: bs.clusterCount, fatLength: bs.fatLength },
     after: { volumeLength: size.volumeLength, clusterCount: size.clusterCount, fatLength: size.fatLength },
-    oldBitmap: { firstCluster: source.bitmap.firstCluster, clusters: oldClusters, dataLength: source.bitmap.dataLength },
-    newBitmap: { ...newBitmap, firstCluster: freeRunCluster },
+    oldBitmap,
     clustersBeyondFat: size.clustersBeyondFat,
     bitmapEntryOffsetBytes: source.bitmapEntry.offsetBytes,
   };
+  // No new clusters (the FAT is full, or a torn commit is being finished): the bitmap stays where it is.
+  if (size.clusterCount === bs.clusterCount) return { ...base, newBitmap: oldBitmap };
+  if (freeRunCluster === null) {
+    throw new GuestdiskError('INVALID_SPEC', `the exFAT volume has no run of ${size.bitmapClusters} free clusters (${size.bitmapClusters * cs} bytes) for its grown allocation bitmap: free some space (or defragment), then grow; nothing was written`, { bitmapClusters: size.bitmapClusters });
+  }
+  return { ...base, newBitmap: { ...newBitmap, firstCluster: freeRunCluster } };
 }
 
 /** A boot region for the grown volume: the old one's bytes with VolumeLength, FatLength and ClusterCount changed,
