@@ -2,6 +2,7 @@
 // it was planned from (the few sectors and records read off the disk, which the writer patches).
 import type { LogicalSectorSize, TableKind } from '../plan/layout.js';
 import type { NtfsGrowPlan, NtfsGrowSource } from '../fs/ntfs/grow.js';
+import type { ExfatGrowPlan, ExfatGrowSource } from '../fs/exfat/grow.js';
 
 export type GrowStepKind =
   | 'gpt-backup' // backup entry array + backup header at the new end, one write
@@ -19,6 +20,12 @@ export type GrowStepKind =
   | 'ntfs-mirror-8'
   | 'ntfs-boot' // the boot sector: the commit of the grown volume
   | 'ntfs-commit' // boot sector and records 6–8 in one write, when they lie close: the commit
+  | 'exfat-bitmap-chain' // FAT entries chaining the new allocation bitmap's clusters (free in the old volume)
+  | 'exfat-bitmap' // the new allocation bitmap, into clusters the old volume leaves free
+  | 'exfat-fat-tail' // FAT entries past the old cluster count (and the FAT's new sectors) set free
+  | 'exfat-bitmap-entry' // the root directory sector holding the bitmap's entry: new first cluster and length
+  | 'exfat-backup-boot' // backup boot region (sectors 12–23) with the new size and its checksum
+  | 'exfat-boot' // main boot region (sectors 0–11), one write: the commit of the grown volume
   | 'flush';
 
 /** One write (or barrier); its bytes are made at write time from the plan and its source. */
@@ -64,7 +71,7 @@ export interface GrowPlan {
   /** Null when the table already describes the grown partition (a grow resumed after an interruption). */
   readonly table: GrowTable | null;
   readonly partition: GrowPartition;
-  readonly filesystem: NtfsGrowPlan | null;
+  readonly filesystem: NtfsGrowPlan | ExfatGrowPlan | null;
   readonly steps: readonly GrowStep[];
   readonly notes: readonly string[];
 }
@@ -76,7 +83,7 @@ export interface GrowSource {
   readonly sizeBytes: number;
   readonly table: GptSource | MbrSource;
   readonly partition: { readonly number: number; readonly startLba: number; readonly sizeLba: number };
-  readonly filesystem: NtfsGrowSource | { readonly kind: 'exfat' | 'fat32' | 'fat16' | 'fat12' | 'other' | 'none'; readonly name: string };
+  readonly filesystem: NtfsGrowSource | ExfatGrowSource | { readonly kind: 'fat32' | 'fat16' | 'fat12' | 'other' | 'none'; readonly name: string };
 }
 
 export interface GptSource {

@@ -4,6 +4,8 @@
 import { GuestdiskError } from '../errors.js';
 import { bitmapPieces, encodeBitmapPiece, mapStreamRange } from '../fs/ntfs/grow-bitmap.js';
 import { encodeGrownBootSector, encodeGrownHead, encodeGrownRecords, type NtfsGrowPlan, type NtfsGrowSource } from '../fs/ntfs/grow.js';
+import { exfatBitmapChunks, fatStepChunks } from './write-exfat.js';
+import { encodeGrownBitmapEntrySector, encodeGrownBootRegion } from '../fs/exfat/grow.js';
 import { encodeGrownClassicMbr, encodeGrownGpt, encodeGrownProtectiveMbr } from './encode-table.js';
 import type { GrowPlan, GrowSource, GrowStep } from './types.js';
 import type { Chunk } from '../plan/layout.js';
@@ -89,8 +91,11 @@ export async function writeGrow(plan: GrowPlan, source: GrowSource, target: Bloc
   const s = plan.logicalSectorSize;
   const table = plan.table;
   const gpt = table?.kind === 'gpt' && source.table.kind === 'gpt' ? encodeGrownGpt(source.table, table, plan.partition, s) : null;
-  const fs = plan.filesystem;
+  const fs = plan.filesystem?.kind === 'ntfs' ? plan.filesystem : null;
   const ntfs = source.filesystem.kind === 'ntfs' ? source.filesystem : null;
+  const exfatPlan = plan.filesystem?.kind === 'exfat' ? plan.filesystem : null;
+  const exfat = source.filesystem.kind === 'exfat' ? source.filesystem : null;
+  const exfatBoot = exfatPlan && exfat ? encodeGrownBootRegion(exfat, exfatPlan) : null;
   const records = fs && ntfs ? encodeGrownRecords(ntfs, fs) : null;
   const base = plan.partition.startLba * s;
 
@@ -146,6 +151,20 @@ export async function writeGrow(plan: GrowPlan, source: GrowSource, target: Bloc
       case 'ntfs-record-8':
       case 'ntfs-mirror-8':
         await put(need(records).badClus);
+        break;
+      case 'exfat-bitmap':
+        await writeAsyncChunks(target, exfatBitmapChunks(target, base, need(exfatPlan), need(exfat)), step.offsetBytes, limit, stats, between);
+        break;
+      case 'exfat-bitmap-chain':
+      case 'exfat-fat-tail':
+        await writeAsyncChunks(target, fatStepChunks(target, base, step, need(exfatPlan), need(exfat)), step.offsetBytes, limit, stats, between);
+        break;
+      case 'exfat-bitmap-entry':
+        await put(encodeGrownBitmapEntrySector(need(exfat), need(exfatPlan)));
+        break;
+      case 'exfat-backup-boot':
+      case 'exfat-boot':
+        await put(need(exfatBoot));
         break;
       default: {
         const never: never = step.kind;
