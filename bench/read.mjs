@@ -60,7 +60,7 @@ async function unmount() {
   loop = null;
 }
 
-const sh = (script, ...args) => ['sh', '-c', script, 'sh', ...args];
+const sh = (script, ...args) => ['sh', '-c', script, ...args]; // $0 is the first argument
 /** The commands of one filesystem: name → { argv, mount (a FUSE mount is needed), output (checked by sha256) }. */
 function commands(fs) {
   const image = join(WORK, `${fs}.img`);
