@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { measure, run } from './lib/proc.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(ROOT, 'dist/cli/guestdisk.cjs');
+let CLI = join(ROOT, 'dist/cli/guestdisk.cjs');
 process.env.PATH = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
 const IMAGES_SH = fileURLToPath(new URL('./lib/read-images.sh', import.meta.url));
 const RESULTS = join(ROOT, 'bench/RESULTS.md');
@@ -27,6 +27,8 @@ const { values: opt } = parseArgs({
     'keep-images': { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
+    cli: { type: 'string' }, // a built checkout to run instead of this one (a copy of dist/, so a build meanwhile cannot disturb it)
+    before: { type: 'string' }, // a built checkout of another commit: its get and cat run beside this one's
   },
 });
 const N = Number(opt.n);
@@ -64,10 +66,11 @@ const sh = (script, ...args) => ['sh', '-c', script, ...args]; // $0 is the firs
 /** The commands of one filesystem: name → { argv, mount (a FUSE mount is needed), output (checked by sha256) }. */
 function commands(fs) {
   const image = join(WORK, `${fs}.img`);
-  const out = {
-    'guestdisk get': { argv: [CLI, 'get', `${image}:/big.bin`, OUT, '--force'], output: true },
-    'guestdisk cat': { argv: sh('exec "$0" cat "$1" >"$2"', CLI, `${image}:/big.bin`, OUT), output: true },
-  };
+  const out = {};
+  for (const [who, cli] of [['guestdisk', CLI], ...(opt.before ? [['before', join(opt.before, 'dist/cli/guestdisk.cjs')]] : [])]) {
+    out[`${who} get`] = { argv: [cli, 'get', `${image}:/big.bin`, OUT, '--force'], output: true };
+    out[`${who} cat`] = { argv: sh('exec "$0" cat "$1" >"$2"', cli, `${image}:/big.bin`, OUT), output: true };
+  }
   if (fs === 'fat32') out['mtools mcopy'] = { argv: sh('MTOOLS_SKIP_CHECK=1 exec mcopy -n -i "$0" ::/big.bin "$1"', image, OUT), output: true };
   else out[`${fs === 'ntfs' ? 'ntfs-3g' : 'exfat-fuse'} cat`] = { argv: sh('exec cat "$0" >"$1"', join(MNT, 'big.bin'), OUT), mount: true, output: true };
   if (fs === 'ntfs') {
@@ -82,7 +85,7 @@ function commands(fs) {
 async function prepare(fs, cmd) {
   rmSync(OUT, { force: true });
   await run(['sync'], { timeoutMs: 120_000 });
-  await must(['cat', join(WORK, `${fs}.img`)], 'warming the image').catch(() => {});
+  await must(['sh', '-c', 'cat "$0" >/dev/null', join(WORK, `${fs}.img`)], 'reading the image once');
   if (cmd.mount) await mount(fs);
 }
 
@@ -93,7 +96,8 @@ async function sha256(file) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
 async function main() {
-  if (!opt['no-build']) await must(['npm', 'run', 'build'], 'npm run build');
+  if (opt.cli) CLI = join(opt.cli, 'dist/cli/guestdisk.cjs');
+  else if (!opt['no-build']) await must(['npm', 'run', 'build'], 'npm run build');
   mkdirSync(WORK, { recursive: true });
   const fsList = opt.fs.split(',');
   if (!existsSync(join(WORK, 'big.sha256'))) {
@@ -145,6 +149,7 @@ function render(results, { loadStart, loadEnd, bad }) {
   const lines = [SECTION, '',
     `Made by \`npm run bench:read\` (bench/read.mjs; method in [docs/bench.md](../docs/bench.md#reading)) on ${new Date().toISOString()}, node ${process.version}, n = ${N} samples per command, interleaved.`,
     `Load average at start ${loadStart.map((x) => x.toFixed(2)).join(' / ')}, at end ${loadEnd.map((x) => x.toFixed(2)).join(' / ')}: a shared, loaded 2-CPU machine (other agents were running), so wall times are noisy; compare rows of one filesystem, measured interleaved under the same load.`,
+    ...(opt.before ? [`Rows \`before …\` run the CLI built from ${opt.before} (the code before this change), interleaved with the others.`] : []),
     `File: ${mib} MiB of random bytes, one per volume; the image is read once before each sample (page cache warm, no dirty pages), a FUSE mount is made fresh for each sample; every command writes the file to a file in the same directory (${bad.length ? '**some copies were wrong**' : 'every copy checked by sha256'}). Peak RSS is the timed command's largest process: for a FUSE mount that is \`cat\`, not the ntfs-3g / exfat-fuse daemon.`,
     '', '| volume | command | wall median (min–max) | MiB/s | CPU median | peak RSS (max) |', '|---|---|---|---|---|---|'];
   const summary = [];
@@ -159,9 +164,10 @@ function render(results, { loadStart, loadEnd, bad }) {
       const rate = name.includes('ls') ? '' : (mib / (median(walls) / 1000)).toFixed(0);
       lines.push(`| ${fs} | \`${name}\` | ${(median(walls) / 1000).toFixed(2)} s (${(Math.min(...walls) / 1000).toFixed(2)}–${(Math.max(...walls) / 1000).toFixed(2)}) | ${rate} | ${(median(good.map((s) => s.cpuMs)) / 1000).toFixed(2)} s | ${(Math.max(...good.map((s) => s.rssKb)) / 1024).toFixed(1)} MiB |`);
     }
-    const ref = Object.keys(cells).find((n) => !n.startsWith('guestdisk') && !n.includes('ls'));
+    const ref = Object.keys(cells).find((n) => !n.startsWith('guestdisk') && !n.startsWith('before') && !n.includes('ls'));
     const wall = (n) => median(cells[n].filter((s) => s.ok).map((s) => s.wallMs));
-    if (ref) summary.push(`- ${fs}: \`get\` runs at ${((100 * wall(ref)) / wall('guestdisk get')).toFixed(0)} % of \`${ref}\`'s throughput (target ≥ 70 %), \`cat\` at ${((100 * wall(ref)) / wall('guestdisk cat')).toFixed(0)} %.`);
+    const pct = (n) => `${((100 * wall(ref)) / wall(n)).toFixed(0)} %`;
+    if (ref) summary.push(`- ${fs}: \`get\` runs at ${pct('guestdisk get')} of \`${ref}\`'s throughput (target ≥ 70 %), \`cat\` at ${pct('guestdisk cat')}${opt.before ? ` (before: get ${pct('before get')}, cat ${pct('before cat')})` : ''}.`);
     if (cells['guestdisk ls -l']) summary.push(`- ${fs}: \`ls -l\` of a directory of ${opt.files} entries takes ${(wall('guestdisk ls -l') / wall('ntfs-3g ls -la')).toFixed(2)}× the time of \`ls -la\` on the mount.`);
   }
   return `${[...lines, '', ...summary].join('\n')}\n`;
