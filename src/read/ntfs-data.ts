@@ -120,7 +120,10 @@ export async function* readAttribute(volume: ByteSource, clusterSize: number, at
   const unitBytes = compressed ? (2 ** nr.compressionUnit) * clusterSize : Math.max(clusterSize, Math.floor(READ_PIECE_BYTES / clusterSize) * clusterSize);
   // A unit starts on a cluster, so a plain unit spans at most unitBytes of clusters.
   const buffer = reuse && !compressed ? new Uint8Array(unitBytes) : null;
-  for (let unitStart = Math.floor(fromBytes / unitBytes) * unitBytes; unitStart < end; unitStart += unitBytes) {
+  // Compressed data is read by whole compression units; plain data from the cluster holding fromBytes, so a few
+  // KiB in the middle (an index block) cost a few KiB of reading, not a whole piece.
+  const firstStart = compressed ? Math.floor(fromBytes / unitBytes) * unitBytes : Math.floor(fromBytes / clusterSize) * clusterSize;
+  for (let unitStart = firstStart; unitStart < end; unitStart += unitBytes) {
     const unit = compressed
       ? await readCompressionUnit(volume, clusterSize, nr, starts, unitStart / clusterSize, unitBytes)
       : await readPlain(volume, clusterSize, nr, starts, unitStart, Math.min(unitBytes, end - unitStart), buffer);
