@@ -1,4 +1,4 @@
-// Types every layer shares: the disk's geometry, the kinds of table and filesystem, and the chunk that encoders
+// Types every layer shares: the disk's geometry, the kinds of table and filesystem, the chunk that encoders
 // emit and writers consume. A leaf module: it imports nothing, so any layer may depend on it.
 
 export type LogicalSectorSize = 512 | 4096;
@@ -16,3 +16,72 @@ export interface Geometry {
 export type Chunk =
   | { readonly offsetBytes: number; readonly bytes: Uint8Array }
   | { readonly offsetBytes: number; readonly zeroBytes: number };
+
+// create --copy-from: the file tree a volume is populated with. src/source/ builds it from a directory or a tar
+// archive; the filesystems place it (pure); the writer streams each file's bytes through a ContentReader.
+//
+// Determinism: entries are sorted by name in UTF-16 code-unit order (never a locale's collation), times are whole
+// Unix seconds already clamped by the source to the spec's timestamp, and nothing records an owner, a umask or an
+// access time. The same tree gives the same volume whatever order the source listed it in.
+
+/** Where a file's bytes come from: a source (index into the --copy-from list) and a key that source understands
+ *  (a path, or a byte offset into an archive). `order` is the position of the bytes in the source's natural read
+ *  order, so a formatter can hand file data to the writer in the order a gzip stream can deliver it. */
+export interface ContentRef {
+  readonly source: number;
+  readonly key: string;
+  readonly order: number;
+}
+
+export interface TreeFile {
+  readonly kind: 'file';
+  readonly name: string;
+  readonly sizeBytes: number;
+  /** Unix seconds, clamped to the spec's timestamp. */
+  readonly mtime: number;
+  /** The source had no owner write bit: Windows' read-only attribute. */
+  readonly readOnly: boolean;
+  /** Files that were hard links of each other in the source share this id (their first path); null otherwise.
+   *  FAT32 and exFAT store each as its own copy. */
+  readonly linkGroup: string | null;
+  readonly content: ContentRef;
+}
+
+export interface TreeDir {
+  readonly kind: 'dir';
+  readonly name: string;
+  readonly mtime: number;
+  /** Sorted by name (UTF-16 code units). */
+  readonly entries: readonly TreeNode[];
+}
+
+export type TreeNode = TreeFile | TreeDir;
+
+export interface FileTree {
+  readonly root: TreeDir;
+  /** What the sources skipped or changed (a skipped symlink, a device node), for --dry-run and the report. */
+  readonly warnings: readonly string[];
+}
+
+/** Something in a tree that a volume (or a source) cannot take, by path ('/' separated, from the root). */
+export interface TreeProblem {
+  readonly path: string;
+  readonly reason: string;
+}
+
+/** A copied file's bytes, which the writer streams from the copy source: `contentBytes` of them, then zeros up to
+ *  `lengthBytes` (a whole number of sectors). Offsets as in Chunk. */
+export interface ContentChunk {
+  readonly offsetBytes: number;
+  readonly content: ContentRef;
+  readonly contentBytes: number;
+  readonly lengthBytes: number;
+}
+
+/** Streams a file's bytes at write time (src/source/ implements it; the writer only sees this). The pieces may be
+ *  of any size; together they must be exactly `sizeBytes` long, or the reader throws (the source changed). A piece
+ *  may be overwritten once the next is requested: the consumer copies what it keeps. */
+export interface ContentReader {
+  read(ref: ContentRef, sizeBytes: number): AsyncIterable<Uint8Array>;
+  close(): Promise<void>;
+}

@@ -1,5 +1,8 @@
-// guestdisk's public API: plan a disk, write it to a target, and the targets to write to.
+// guestdisk's public API: make a disk (createDisk: the whole workflow), or plan and write it step by step, and the
+// targets to write to.
 export { GuestdiskError, type ErrorCode, type ErrorDetails } from './errors.js';
+export { createDisk, planCreate, findTargetData, type CreateTarget, type CreateDiskOptions, type CreateDiskResult, type PlannedCreate, type StopSignal } from './create/create-disk.js';
+export type { DiskState } from './create/disk-state.js';
 export { planDisk, minimumDiskBytes } from './plan/plan-disk.js';
 export { parseSize, parseTimestamp, parseSectorSize, parseTableKind, parseFsKind, type DiskSpec } from './plan/spec.js';
 export type { Layout, Geometry, Step, StepKind, Chunk, PartitionPlan, TablePlan, GptTablePlan, MbrTablePlan, LogicalSectorSize, TableKind, FsKind } from './plan/layout.js';
@@ -12,6 +15,8 @@ export { openFileTarget, type FileTargetOptions } from './target/file-target.js'
 export { openBlockDeviceTarget, readBlockDeviceGeometry, partitionRereadOf, type PartitionReread } from './target/block-device.js';
 export { setIoctlEnabled } from './target/ioctl.js';
 export { findExistingData } from './inspect/existing-data.js';
+export { loadCopySources, parseCopyFrom, type CopyFrom, type LoadedSources } from './source/copy-from.js';
+export type { FileTree, TreeDir, TreeFile, TreeNode, ContentRef, ContentReader } from './disk-types.js';
 export type { Finding, Severity } from './binary/fields.js';
 export { inspectDisk, type InspectOptions } from './inspect/inspect.js';
 export { verifyDisk, verifyReport, checkExpectations, mainVolume } from './inspect/verify.js';
@@ -23,3 +28,6 @@ export type {
 } from './inspect/report.js';
 export { openVolume, openDiskVolume, type DiskVolume } from './read/open-volume.js';
 export type { VolumeReader, Entry, EntryKind, EntryTimes, EntryAttributes, StreamInfo, ReadOptions, VolumeWarning, ReadableFs } from './read/types.js';
+export { planGrowFrom, growDisk, type PlannedGrow } from './grow/grow-disk.js';
+export { writeGrow, type GrowWriteOptions, type GrowWriteResult } from './grow/write-grow.js';
+export type { GrowPlan, GrowStep, GrowSource } from './grow/types.js';

@@ -36,7 +36,7 @@ test('pure layers (plan, binary, partition, fs) do no I/O and import no I/O laye
     for (const spec of importsOf(f.text)) {
       if (/^node:(fs|child_process|net|http|os|process)/.test(spec) || spec === 'fs' || spec === 'child_process' || spec === 'ioctl') problems.push(`${f.path} imports ${spec}`);
       const l = resolveLayer(f.path, spec);
-      if (l && ['target', 'write', 'host', 'cli', 'inspect'].includes(l)) problems.push(`${f.path} imports ${spec}`);
+      if (l && ['target', 'write', 'host', 'cli', 'inspect', 'source'].includes(l)) problems.push(`${f.path} imports ${spec}`);
     }
     const code = f.text.replace(/\/\/.*$/gm, '');
     if (/Date\.now\(|new Date\(\)|Math\.random\(|crypto\.random|randomBytes|randomUUID|\bv4\(/.test(code)) problems.push(`${f.path} reads the clock or a random source`);
@@ -46,11 +46,11 @@ test('pure layers (plan, binary, partition, fs) do no I/O and import no I/O laye
   assert.equal(problems, []);
 });
 
-test('only target/ imports node:fs (besides cli/ for its own files); only host/ spawns', () => {
+test('only target/ and source/ import node:fs (besides cli/ for its own files); only host/ spawns', () => {
   const problems: string[] = [];
   for (const f of all) {
     for (const spec of importsOf(f.text)) {
-      if ((spec === 'node:fs' || spec === 'node:fs/promises' || spec === 'ioctl') && !['target', 'cli'].includes(layer(f.path))) problems.push(`${f.path} imports ${spec}`);
+      if ((spec === 'node:fs' || spec === 'node:fs/promises' || spec === 'ioctl') && !['target', 'source', 'cli'].includes(layer(f.path))) problems.push(`${f.path} imports ${spec}`);
       if (spec === 'node:child_process' && layer(f.path) !== 'host') problems.push(`${f.path} imports ${spec}`);
     }
   }

@@ -32,3 +32,8 @@ export function assertWellFormedUtf16(text: string, what: string): void {
   const at = findLoneSurrogate(text);
   if (at >= 0) throw new GuestdiskError('INVALID_SPEC', `${what}: lone UTF-16 surrogate at index ${at}`, { index: at });
 }
+
+/** UTF-16 code-unit order: the same in every locale (names in a copied tree are sorted by it). */
+export function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

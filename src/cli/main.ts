@@ -59,7 +59,7 @@ function buildProgram(io: CliIo, usageJson: boolean, state: RunState): Command {
     .command('create')
     .description('partition and format TARGET (an image file, created sparse if missing, or a block device)')
     .argument('[target]', 'image file or block device (omit with --lvm)')
-    .option('--size <size>', 'disk size for image files: bytes or K/M/G/T (binary), e.g. 64G')
+    .option('--size <size>', 'disk size for image files: bytes or K/M/G/T (binary), e.g. 64G; with --copy-from, +HEADROOM sizes it from the content')
     .addOption(new Option('--table <kind>', 'partition table').choices(['gpt', 'mbr']).default('gpt'))
     .addOption(new Option('--fs <fs>', 'filesystem in partition 1').choices(['ntfs', 'exfat', 'fat32', 'none']).default('ntfs'))
     .option('--label <label>', 'volume label')
@@ -72,6 +72,8 @@ function buildProgram(io: CliIo, usageJson: boolean, state: RunState): Command {
     .option('--json', 'machine-readable output')
     .option('--force', 'erase existing data / grow an existing image')
     .option('--exfat-volume-guid', 'exFAT: also write the optional Volume GUID entry (from --seed); Linux exfatprogs <= 1.2.0 and exfat-fuse refuse it')
+    .option('--copy-from <src[:/dest]>', 'copy a directory or tar archive (plain or gzip) into the new volume, at /dest (default /); repeatable', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--symlinks <policy>', 'with --copy-from: follow (copy what a link points to; default) or skip')
     .option('--lvm <vg/lv>', 'create the logical volume VG/LV (lvcreate) and format it; TARGET is then omitted')
     .option('--attach <domain>', 'after formatting, attach the disk to this libvirt domain (virsh attach-disk)')
     .option('--target-dev <dev>', 'guest device name for --attach (default: vdb)')
@@ -149,6 +151,21 @@ function buildProgram(io: CliIo, usageJson: boolean, state: RunState): Command {
       begin(options);
       const { runGet } = await import('./get.js');
       state.exitCode = await runGet(arg, dest, options, io);
+    });
+
+  program
+    .command('grow')
+    .description('grow the last partition and its NTFS volume into the whole of TARGET (an image file is extended to --size)')
+    .argument('[target]', 'image file or block device (omit with --lvm)')
+    .option('--size <size>', 'image files: new size N or +N (bytes or K/M/G/T); with --lvm: lvextend to N or by +N')
+    .option('--lvm <vg/lv>', 'run lvextend on VG/LV first (needs --size), then grow it')
+    .addOption(new Option('--sector-size <bytes>', 'logical sector size of an image file (default: detected)').choices(['512', '4096']))
+    .option('--dry-run', 'print the layout before and after, write nothing')
+    .option('--json', 'machine-readable output')
+    .action(async (target: string | undefined, options) => {
+      begin(options);
+      const { runGrow } = await import('./grow.js');
+      state.exitCode = await runGrow(target, options, io);
     });
 
   program

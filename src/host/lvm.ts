@@ -144,3 +144,21 @@ export async function ensureLogicalVolume(runner: HostRunner, name: LvName, size
   }
   return { volume, created: true };
 }
+
+/** How to grow an LV: to an absolute size, or by a delta ("+N"); bytes, which LVM rounds up to whole extents. */
+export type LvGrowth = { readonly toBytes: number } | { readonly byBytes: number };
+
+export function lvextendArgv(name: LvName, growth: LvGrowth): ['lvextend', ...string[]] {
+  const size = 'toBytes' in growth ? `${growth.toBytes}b` : `+${growth.byBytes}b`;
+  return ['lvextend', '-L', size, `${name.vg}/${name.lv}`];
+}
+
+/** Grows VG/LV (`lvextend -L`) and returns it as lvs then reports it. */
+export async function extendLogicalVolume(runner: HostRunner, name: LvName, growth: LvGrowth): Promise<LogicalVolume> {
+  await runChecked(runner, lvextendArgv(name, growth), `extending logical volume ${name.vg}/${name.lv}`);
+  const volume = await findLogicalVolume(runner, name);
+  if (!volume || !volume.path.startsWith('/')) {
+    throw new GuestdiskError('HOST_COMMAND_FAILED', `lvextend succeeded but lvs does not list ${name.vg}/${name.lv} with a device path`, { lvm: `${name.vg}/${name.lv}` });
+  }
+  return volume;
+}

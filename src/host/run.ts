@@ -2,8 +2,8 @@
 // never a shell), so tests check the exact argv on a fake, and names with spaces or quotes stay one argument.
 import { GuestdiskError } from '../errors.js';
 
-/** The only programs guestdisk ever runs (issue 7): anything else is a bug. */
-export const HOST_PROGRAMS = ['lvcreate', 'lvs', 'virsh'] as const;
+/** The only programs guestdisk ever runs: anything else is a bug. */
+export const HOST_PROGRAMS = ['lvcreate', 'lvextend', 'lvs', 'virsh'] as const;
 export type HostProgram = (typeof HOST_PROGRAMS)[number];
 
 export interface HostCommandResult {
@@ -31,7 +31,7 @@ export interface ExecRunnerOptions {
   /**
    * Whether `program` is on PATH, asked before anything is started: when it answers false the run ends as a
    * missing program does (spawnError ENOENT) without loading node:child_process, which costs ~2 MB of peak
-   * memory (bench/, issue 9) — on a host without libvirt, every write to a block device asks virsh which running
+   * memory (measured in bench/) — on a host without libvirt, every write to a block device asks virsh which running
    * VMs use it. Default: not asked (execFile finds out).
    */
   readonly isInstalled?: (program: HostProgram) => boolean;
@@ -92,7 +92,7 @@ export function renderArgv(argv: readonly string[]): string {
 }
 
 /** Debian packages of the host programs, for "not installed" messages. */
-const PACKAGE_OF: Record<HostProgram, string> = { lvcreate: 'lvm2', lvs: 'lvm2', virsh: 'libvirt-clients' };
+const PACKAGE_OF: Record<HostProgram, string> = { lvcreate: 'lvm2', lvextend: 'lvm2', lvs: 'lvm2', virsh: 'libvirt-clients' };
 
 /** What ended the program, in words: "exited with status 5", "was killed by SIGTERM", "is not installed …". */
 function describeEnd(argv: readonly string[], result: HostCommandResult): string {

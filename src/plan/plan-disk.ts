@@ -33,6 +33,7 @@ export function planDisk(spec: DiskSpec, geometry: Geometry): Layout {
           seed: spec.seed,
           timestamp: spec.timestamp,
           exfatVolumeGuid: spec.exfatVolumeGuid,
+          ...(spec.files !== undefined ? { files: spec.files } : {}),
         });
   if (filesystem && filesystem.volumeSizeBytes > partition.sizeLba * s) {
     throw new GuestdiskError('INVALID_SPEC', `internal: ${filesystem.kind} volume (${filesystem.volumeSizeBytes} bytes) is larger than its partition`);

@@ -1,7 +1,7 @@
 // Pulls chunks from an encoder, merges neighbours into large writes and sends zero ranges to writeZeros,
 // so a formatter may emit sector-sized pieces while the target sees few, big writes (STYLE.md §5).
 import { GuestdiskError } from '../errors.js';
-import type { Chunk } from '../disk-types.js';
+import type { Chunk, ContentChunk, ContentReader } from '../disk-types.js';
 import type { BlockTarget } from '../target/block-target.js';
 
 /** Largest single write; neighbours are merged up to this size. */
@@ -47,7 +47,7 @@ function isZeroRange(bytes: Uint8Array, from: number, to: number): boolean {
  * holes in a new image and never cost a write there. Page boundaries are counted from the chunk's start, which is
  * sector-aligned, so every piece stays sector-aligned.
  */
-export function* splitZeroRuns(chunks: Iterable<Chunk>): Generator<Chunk> {
+export function* splitZeroRuns<C extends Chunk | ContentChunk>(chunks: Iterable<C>): Generator<C | Chunk> {
   for (const chunk of chunks) {
     if (!('bytes' in chunk) || chunk.bytes.length < MIN_ZERO_RUN_BYTES) {
       yield chunk;
@@ -86,11 +86,12 @@ export type BetweenWrites = (next: NextWrite) => void;
  */
 export async function writeChunks(
   target: BlockTarget,
-  chunks: Iterable<Chunk>,
+  chunks: Iterable<Chunk | ContentChunk>,
   baseOffsetBytes: number,
   limit: { startBytes: number; endBytes: number; what: string },
   stats: ChunkWriteStats,
   between: BetweenWrites = () => {},
+  content: ContentReader | null = null,
 ): Promise<void> {
   let pending: { offsetBytes: number; parts: Uint8Array[]; length: number } | null = null;
   const behind = flushBehindScheduler(target);
@@ -114,7 +115,7 @@ export async function writeChunks(
   try {
     for (const chunk of splitZeroRuns(chunks)) {
       const rel = chunk.offsetBytes;
-      const length = 'bytes' in chunk ? chunk.bytes.length : chunk.zeroBytes;
+      const length = 'bytes' in chunk ? chunk.bytes.length : 'content' in chunk ? chunk.lengthBytes : chunk.zeroBytes;
       const at = baseOffsetBytes + rel;
       if (!Number.isSafeInteger(at) || at < limit.startBytes || at + length > limit.endBytes) {
         throw new GuestdiskError(
@@ -124,7 +125,15 @@ export async function writeChunks(
         );
       }
       if (length === 0) continue;
-      if ('bytes' in chunk) {
+      if ('content' in chunk) {
+        await flushPending();
+        await writeContent(chunk, at, content, send, async (offsetBytes, zeroBytes) => {
+          between({ kind: 'zeros', offsetBytes, lengthBytes: zeroBytes });
+          await target.writeZeros(offsetBytes, zeroBytes);
+          stats.writes++;
+          stats.zeroBytes += zeroBytes;
+        });
+      } else if ('bytes' in chunk) {
         if (pending && pending.offsetBytes + pending.length === at && pending.length + length <= WRITE_CHUNK_BYTES) {
           pending.parts.push(chunk.bytes);
           pending.length += length;
@@ -150,6 +159,61 @@ export async function writeChunks(
     throw e;
   }
   await behind.settle();
+}
+
+/**
+ * A file's bytes from the copy source, gathered into WRITE_CHUNK_BYTES pieces (the source's own pieces may be any
+ * size), the last padded with zeros to the chunk's whole sectors. Zero pages go out as zero ranges like any other
+ * chunk's (splitZeroRuns), so a sparse source file leaves holes in a new image without our asking where its holes are.
+ */
+async function writeContent(
+  chunk: ContentChunk,
+  at: number,
+  reader: ContentReader | null,
+  send: (offsetBytes: number, bytes: Uint8Array) => Promise<void>,
+  zeros: (offsetBytes: number, lengthBytes: number) => Promise<void>,
+): Promise<void> {
+  if (!reader) throw new GuestdiskError('INVALID_SPEC', `the layout copies files (source ${chunk.content.source}, ${chunk.content.key}) but no content reader was given to writeDisk`);
+  // One buffer per file, reused: each piece is written (awaited) before the buffer is filled again.
+  const buffer = new Uint8Array(Math.min(WRITE_CHUNK_BYTES, chunk.lengthBytes));
+  let filled = 0;
+  let written = 0;
+  const emit = async (bytes: Uint8Array): Promise<void> => {
+    for (const piece of splitZeroRuns([{ offsetBytes: at + written, bytes }])) {
+      if ('bytes' in piece) await send(piece.offsetBytes, piece.bytes);
+      else if ('zeroBytes' in piece) await zeros(piece.offsetBytes, piece.zeroBytes);
+    }
+    written += bytes.length;
+  };
+  let received = 0;
+  for await (const piece of reader.read(chunk.content, chunk.contentBytes)) {
+    received += piece.length;
+    if (received > chunk.contentBytes) break;
+    let from = 0;
+    while (from < piece.length) {
+      const k = Math.min(piece.length - from, buffer.length - filled);
+      buffer.set(piece.subarray(from, from + k), filled);
+      filled += k;
+      from += k;
+      if (filled === buffer.length) {
+        await emit(buffer.subarray(0, Math.min(buffer.length, chunk.lengthBytes - written)));
+        filled = 0;
+      }
+    }
+  }
+  if (received !== chunk.contentBytes) {
+    throw new GuestdiskError('IO_FAILED', `source ${chunk.content.key}: expected ${chunk.contentBytes} bytes, read ${received}; the source changed while copying: run the command again`, {
+      key: chunk.content.key, expectedBytes: chunk.contentBytes, readBytes: received,
+    });
+  }
+  // The tail: the file's last bytes, then zeros to the chunk's end (whole sectors or clusters), in buffer-sized
+  // pieces: after the first, all zeros, which splitZeroRuns turns into zero ranges when long.
+  while (written < chunk.lengthBytes) {
+    const tail = Math.min(buffer.length, chunk.lengthBytes - written);
+    buffer.fill(0, filled, tail);
+    filled = 0;
+    await emit(buffer.subarray(0, tail));
+  }
 }
 
 /**

@@ -4,16 +4,20 @@
 import { GuestdiskError } from '../errors.js';
 import { formatFilesystem, type FsChunks } from '../fs/registry.js';
 import { encodeClassicMbr, encodeGpt, encodeProtectiveMbr, type EncodedGpt } from '../partition/gpt.js';
-import type { Chunk } from '../disk-types.js';
+import type { Chunk, ContentReader } from '../disk-types.js';
 import type { Layout, Step } from '../plan/layout.js';
 import type { BlockTarget } from '../target/block-target.js';
 import { writeChunks, type BetweenWrites, type ChunkWriteStats } from './write-chunks.js';
+import { writeContentChunks } from './write-content.js';
 
 export interface WriteOptions {
   /** Called before every write; throw from it to stop between writes (signals, fault-injection tests). */
   readonly between?: BetweenWrites;
   /** Called after each step. */
   readonly onStep?: (step: Step, index: number, stats: ChunkWriteStats) => void;
+  /** Streams the bytes of copied files (create --copy-from: src/source/copy-from.ts); required when the Layout's
+   *  filesystem holds a file tree. */
+  readonly content?: ContentReader;
 }
 
 export interface WriteResult extends ChunkWriteStats {
@@ -32,7 +36,7 @@ export async function writeDisk(layout: Layout, target: BlockTarget, options: Wr
 
   for (const [index, step] of layout.steps.entries()) {
     const limit = { startBytes: step.offsetBytes, endBytes: step.offsetBytes + step.lengthBytes, what: step.description };
-    const run = (chunks: Iterable<Chunk>, base: number): Promise<void> => writeChunks(target, chunks, base, limit, stats, between);
+    const run = (chunks: Iterable<Chunk>, base: number): Promise<void> => writeChunks(target, chunks, base, limit, stats, between, options.content ?? null);
     switch (step.kind) {
       case 'flush':
         between({ kind: 'flush', offsetBytes: 0, lengthBytes: 0 });
@@ -44,6 +48,7 @@ export async function writeDisk(layout: Layout, target: BlockTarget, options: Wr
         break;
       case 'fs-body':
         await run(fsChunks().body(), step.offsetBytes);
+        await writeContentChunks(target, fsChunks().files?.() ?? [], step.offsetBytes, limit, stats, between, options.content ?? null);
         break;
       case 'fs-boot-backup':
         await run(fsChunks().bootBackup(), step.offsetBytes);

@@ -10,6 +10,8 @@ import { ALLOCATION_BITMAP_ENTRY, DIR_ENTRY_SIZE, ENTRY_TYPE, UPCASE_TABLE_ENTRY
 import { fatChunks, type ClusterChain } from './fat.js';
 import { FIRST_CLUSTER, type ExfatPlan } from './plan.js';
 import { windowsUpcaseTable } from './upcase.js';
+import { exfatUpcaseName, rootSystemEntries } from './content-plan.js';
+import { encodeExfatDirectory, exfatDirectoryChains, exfatFatPieces, exfatFatPiecesBytes, exfatFileChunks, placeExfatTree, type ExfatPlacement } from './populate.js';
 
 /** The boot sector the plan describes (main and backup are identical at format time). */
 export function exfatBootSectorFor(plan: ExfatPlan): ExfatBootSector {
@@ -80,9 +82,37 @@ function* body(plan: ExfatPlan): Generator<Chunk> {
   yield* clusterContent(plan, plan.firstClusterOfRootDirectory, 1, encodeRootEntries(plan));
 }
 
+/** The body of a volume holding a copied tree: FAT chains (bitmap, up-case table, every directory), the bitmap
+ *  (one run: populate.ts packs every cluster in use at the front), the up-case table, every directory. */
+function* populatedBody(plan: ExfatPlan, placement: ExfatPlacement): Generator<Chunk> {
+  const clustersFor = (bytes: number): number => Math.ceil(bytes / plan.clusterSize);
+  const bitmapClusters = clustersFor(plan.bitmapLengthBytes);
+  const upcaseClusters = clustersFor(plan.upcaseLengthBytes);
+  const chains: ClusterChain[] = [
+    { firstCluster: plan.bitmapFirstCluster, clusterCount: bitmapClusters },
+    { firstCluster: plan.upcaseFirstCluster, clusterCount: upcaseClusters },
+    ...exfatDirectoryChains(placement),
+  ];
+  const fatOffset = plan.fatOffset * plan.bytesPerSector;
+  const fatHead = exfatFatPiecesBytes(placement.usedClusterCount, plan.bytesPerSector);
+  yield* exfatFatPieces(chains, placement.usedClusterCount, plan.bytesPerSector, fatOffset);
+  if (plan.fatLength * plan.bytesPerSector > fatHead) yield { offsetBytes: fatOffset + fatHead, zeroBytes: plan.fatLength * plan.bytesPerSector - fatHead };
+  yield* bitmapChunks(clusterOffsetBytes(plan, plan.bitmapFirstCluster), bitmapClusters * plan.clusterSize,
+    [{ firstIndex: 0, count: placement.usedClusterCount }], plan.bytesPerSector);
+  yield* clusterContent(plan, plan.upcaseFirstCluster, upcaseClusters, windowsUpcaseTable().bytes);
+  const rootHead = encodeRootEntries(plan).subarray(0, rootSystemEntries(plan.volumeGuidEntry) * DIR_ENTRY_SIZE);
+  for (const dir of placement.dirs) {
+    yield { offsetBytes: clusterOffsetBytes(plan, dir.firstCluster), bytes: encodeExfatDirectory(dir, placement, plan.clusterSize, plan.timestamp, dir.isRoot ? rootHead : new Uint8Array(0), exfatUpcaseName) };
+  }
+}
+
 export function formatExfat(plan: ExfatPlan): FsChunks {
+  const placement = plan.files === null ? null : placeExfatTree({
+    root: plan.files.root, clusterSize: plan.clusterSize, rootFirstCluster: plan.firstClusterOfRootDirectory, rootSystemEntries: rootSystemEntries(plan.volumeGuidEntry),
+  }).placement;
   return {
-    body: () => body(plan),
+    body: () => (placement ? populatedBody(plan, placement) : body(plan)),
+    files: () => (placement ? exfatFileChunks(placement, (c) => clusterOffsetBytes(plan, c), plan.bytesPerSector, plan.clusterSize) : []),
     bootBackup: () => [{ offsetBytes: BOOT_REGION_SECTORS * plan.bytesPerSector, bytes: encodeBootRegion(exfatBootSectorFor(plan)) }],
     boot: () => [{ offsetBytes: 0, bytes: encodeBootRegion(exfatBootSectorFor(plan)) }],
   };

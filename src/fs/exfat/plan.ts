@@ -21,7 +21,7 @@
 //   fourth in the root, after the label, bitmap and up-case entries; test/fs/exfat/tools.test.ts shows both tools' complaints.
 // - PercentInUse: floor(used × 100 / ClusterCount) at format time (0 on all but tiny volumes), as Windows' backup
 //   boot sectors show.
-import { GuestdiskError } from '../../errors.js';
+import { GuestdiskError, quoted } from '../../errors.js';
 import { assertDosTimeRange } from '../../binary/time-formats.js';
 import { deriveGuid, deriveU32 } from '../../binary/identity.js';
 import { findLoneSurrogate } from '../../binary/utf16.js';
@@ -30,6 +30,8 @@ import { EXFAT_MAX_CLUSTER_COUNT } from './boot-sector.js';
 import { BOOT_REGION_SECTORS } from './boot-region.js';
 import { VOLUME_LABEL_MAX_UNITS } from './dir-entry.js';
 import { windowsUpcaseTable } from './upcase.js';
+import type { FileTree } from '../../disk-types.js';
+import { planExfatContent } from './content-plan.js';
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -76,7 +78,7 @@ export interface ExfatPlan {
   readonly upcaseLengthBytes: number;
   readonly upcaseTableChecksum: number;
   readonly firstClusterOfRootDirectory: number;
-  /** Clusters in use after formatting: bitmap, up-case table, root directory. */
+  /** Clusters in use after formatting: bitmap, up-case table, root directory, and the copied tree if any. */
   readonly usedClusterCount: number;
   readonly percentInUse: number;
   readonly volumeSerialNumber: number;
@@ -87,6 +89,8 @@ export interface ExfatPlan {
   readonly label: string | null;
   /** Unix seconds (exFAT's boot region and root entries hold no time; kept for the Layout). */
   readonly timestamp: number;
+  /** create --copy-from: the tree to place in the volume (populate.ts), or null for an empty volume. */
+  readonly files: FileTree | null;
 }
 
 function roundUp(value: number, unit: number): number {
@@ -108,7 +112,7 @@ export function defaultExfatClusterSize(volumeSizeBytes: number): number {
 export function parseExfatLabel(label: string | undefined): string | null {
   if (label === undefined || label === '') return null;
   if (label.length > VOLUME_LABEL_MAX_UNITS) {
-    throw new GuestdiskError('INVALID_SPEC', `exFAT label ${JSON.stringify(label)} has ${label.length} UTF-16 units; at most ${VOLUME_LABEL_MAX_UNITS}`, { label, maxUnits: VOLUME_LABEL_MAX_UNITS });
+    throw new GuestdiskError('INVALID_SPEC', `exFAT label ${quoted(label)} has ${label.length} UTF-16 units; at most ${VOLUME_LABEL_MAX_UNITS}`, { label, maxUnits: VOLUME_LABEL_MAX_UNITS });
   }
   const lone = findLoneSurrogate(label);
   if (lone >= 0) throw new GuestdiskError('INVALID_SPEC', `exFAT label has a lone UTF-16 surrogate at index ${lone}`, { index: lone });
@@ -187,10 +191,15 @@ export function planExfat(input: FsPlanInput): ExfatPlan {
   const bitmapFirstCluster = FIRST_CLUSTER;
   const upcaseFirstCluster = bitmapFirstCluster + clustersFor(bitmapLengthBytes);
   const firstClusterOfRootDirectory = upcaseFirstCluster + clustersFor(upcase.bytes.length);
-  const usedClusterCount = firstClusterOfRootDirectory + 1 - FIRST_CLUSTER;
-  if (g.clusterCount <= usedClusterCount) {
-    throw new GuestdiskError('TARGET_TOO_SMALL', `exFAT: a ${volumeSizeBytes}-byte volume with ${clusterSize}-byte clusters has ${g.clusterCount} clusters; its metadata alone needs ${usedClusterCount} and a file at least one more`, { volumeSizeBytes, clusterSize, clusterCount: g.clusterCount, neededClusters: usedClusterCount + 1 });
+  const emptyUsedClusterCount = firstClusterOfRootDirectory + 1 - FIRST_CLUSTER;
+  if (g.clusterCount <= emptyUsedClusterCount) {
+    throw new GuestdiskError('TARGET_TOO_SMALL', `exFAT: a ${volumeSizeBytes}-byte volume with ${clusterSize}-byte clusters has ${g.clusterCount} clusters; its metadata alone needs ${emptyUsedClusterCount} and a file at least one more`, { volumeSizeBytes, clusterSize, clusterCount: g.clusterCount, neededClusters: emptyUsedClusterCount + 1 });
   }
+  const volumeGuidEntry = input.exfatVolumeGuid ?? false;
+  const files = input.files ?? null;
+  const usedClusterCount = files === null
+    ? emptyUsedClusterCount
+    : planExfatContent(files, { clusterSize, clusterCount: g.clusterCount, rootFirstCluster: firstClusterOfRootDirectory, volumeGuidEntry, volumeSizeBytes });
   return {
     kind: 'exfat',
     volumeSizeBytes,
@@ -214,8 +223,9 @@ export function planExfat(input: FsPlanInput): ExfatPlan {
     percentInUse: Math.floor((usedClusterCount * 100) / g.clusterCount),
     volumeSerialNumber: deriveU32(input.seed, 'exfat-serial/1'),
     volumeGuid: deriveGuid(input.seed, 'exfat-volume-guid/1'),
-    volumeGuidEntry: input.exfatVolumeGuid ?? false,
+    volumeGuidEntry,
     label,
     timestamp: input.timestamp,
+    files,
   };
 }

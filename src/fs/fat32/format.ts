@@ -7,7 +7,7 @@
 // Windows' own boot record spans sectors 0–2 (and 6–8), sector 2 holding more of its boot code; ours fits in
 // sector 0, so sectors 2 and 8 are zero.
 import { unixToDosDateTime } from '../../binary/time-formats.js';
-import type { Chunk } from '../../disk-types.js';
+import type { Chunk, ContentChunk } from '../../disk-types.js';
 import type { FsChunks } from '../fs-interface.js';
 import { FAT32_JMP_BOOT, fat32BootCode } from './boot-code.js';
 import {
@@ -19,6 +19,8 @@ import { FIRST_DATA_CLUSTER, encodeFat32Head } from './fat.js';
 import { encodeFsInfo, makeFsInfo } from './fsinfo.js';
 import { FAT32_NUM_HEADS, FAT32_SECTORS_PER_TRACK, type Fat32Plan } from './plan.js';
 import { bootSectorLabel, labelDirName } from './volume-label.js';
+import { FSI_UNKNOWN } from './fsinfo.js';
+import { encodeFat32Directory, fat32ChainBytes, fat32ChainPieces, fat32FileChunks, placeFat32Tree, type Fat32Placement } from './populate.js';
 
 /** Windows writes "MSDOS5.0" (the corpus sample); fatgen103 recommends "MSWIN4.1" for old drivers that parse it.
  *  No driver Windows or Linux ships reads the field, so we write what Windows writes. */
@@ -84,7 +86,11 @@ export function fat32LabelEntry(label: string, timestamp: number): DirEntry {
 export function formatFat32(plan: Fat32Plan): FsChunks {
   const s = plan.bytsPerSec;
   const at = (lba: number): number => lba * s;
-  const fsInfo = (): Uint8Array => encodeFsInfo(makeFsInfo(plan.clusterCount - 1, FIRST_FREE_CLUSTER), s);
+  const placement: Fat32Placement | null = plan.files === null ? null : placeFat32Tree({ root: plan.files.root, clusterSize: plan.clusterSize, hasLabel: plan.label !== null }).placement;
+  const used = placement?.usedClusterCount ?? 1;
+  const nextFree = FIRST_DATA_CLUSTER + used <= plan.clusterCount + 1 ? FIRST_DATA_CLUSTER + used : FSI_UNKNOWN;
+  const fsInfo = (): Uint8Array => encodeFsInfo(makeFsInfo(plan.clusterCount - used, placement ? nextFree : FIRST_FREE_CLUSTER), s);
+  const clusterOffsetBytes = (cluster: number): number => at(plan.dataStartLba) + (cluster - FIRST_DATA_CLUSTER) * plan.clusterSize;
   const bootSector = (): Uint8Array => encodeFat32BootSector(fat32BootSectorValue(plan), s);
   const afterBackup = plan.bkBootSec + BACKUP_BOOT_RECORD_SECTORS;
 
@@ -98,8 +104,21 @@ export function formatFat32(plan: Fat32Plan): FsChunks {
     yield { offsetBytes: at(afterBackup), zeroBytes: at(plan.rsvdSecCnt - afterBackup) };
     for (let i = 0; i < plan.numFats; i++) {
       const fatLba = plan.rsvdSecCnt + i * plan.fatSz32;
+      if (placement) {
+        const head = fat32ChainBytes(placement, s);
+        yield* fat32ChainPieces(placement, FAT_MEDIA_FIXED_DISK, s, at(fatLba));
+        yield { offsetBytes: at(fatLba) + head, zeroBytes: at(plan.fatSz32) - head };
+        continue;
+      }
       yield { offsetBytes: at(fatLba), bytes: encodeFat32Head(FAT_MEDIA_FIXED_DISK, plan.rootClus, s) };
       yield { offsetBytes: at(fatLba + 1), zeroBytes: at(plan.fatSz32 - 1) };
+    }
+    if (placement) {
+      const label = plan.label === null ? null : fat32LabelEntry(plan.label, plan.timestamp);
+      for (const dir of placement.dirs) {
+        yield { offsetBytes: clusterOffsetBytes(dir.firstCluster), bytes: encodeFat32Directory(dir, placement, plan.clusterSize, plan.timestamp, label) };
+      }
+      return;
     }
     const rootLba = plan.dataStartLba + (plan.rootClus - FIRST_DATA_CLUSTER) * plan.secPerClus;
     if (plan.label === null) {
@@ -122,7 +141,11 @@ export function formatFat32(plan: Fat32Plan): FsChunks {
     yield { offsetBytes: 0, bytes: bootSector() };
   }
 
-  return { body, bootBackup, boot };
+  function* files(): Iterable<ContentChunk> {
+    if (placement) yield* fat32FileChunks(placement, clusterOffsetBytes, s, plan.clusterSize);
+  }
+
+  return { body, files, bootBackup, boot };
 }
 
 function* nonEmpty(chunks: Iterable<Chunk>): Iterable<Chunk> {

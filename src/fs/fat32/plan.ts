@@ -23,6 +23,8 @@ import type { LogicalSectorSize } from '../../disk-types.js';
 import type { FsPlanInput } from '../fs-interface.js';
 import { FAT32_MAX_CLUSTERS, FAT32_MIN_CLUSTERS, fat32SectorsFor } from './fat.js';
 import { parseFatLabel } from './volume-label.js';
+import type { FileTree } from '../../disk-types.js';
+import { planFat32Content } from './content-plan.js';
 
 export type Fat32ClusterSize = 512 | 1024 | 2048 | 4096 | 8192 | 16384 | 32768;
 export const FAT32_CLUSTER_SIZES: readonly Fat32ClusterSize[] = [512, 1024, 2048, 4096, 8192, 16384, 32768];
@@ -81,6 +83,10 @@ export interface Fat32Plan {
   readonly timestamp: number;
   /** Remarks for --dry-run (size beyond what Windows would make, clamped time, cluster size stepped down). */
   readonly notes: readonly string[];
+  /** create --copy-from: the tree to place in the volume (populate.ts), or null for an empty volume. */
+  readonly files: FileTree | null;
+  /** Clusters in use once formatted: the root directory's, plus the tree's when there is one. */
+  readonly usedClusterCount: number;
 }
 
 /** Where the regions go for a volume of `totalSectors`; the caller checks the cluster count against FAT32's limits. */
@@ -227,6 +233,8 @@ export function planFat32(input: FsPlanInput): Fat32Plan {
     notes.push(`FAT32 above 32 GiB (${describe(volumeSizeBytes)}): Windows mounts it, but its own format would refuse to create it`);
   }
   const timestamp = Math.floor(input.timestamp);
+  const files = input.files ?? null;
+  const usedClusterCount = files === null ? 1 : planFat32Content(files, { clusterSize, clusterCount: g.clusterCount, hasLabel: label !== null, volumeSizeBytes });
 
   return {
     kind: 'fat32',
@@ -248,5 +256,7 @@ export function planFat32(input: FsPlanInput): Fat32Plan {
     label,
     timestamp,
     notes,
+    files,
+    usedClusterCount,
   };
 }

@@ -12,7 +12,7 @@ import { mustRun, runTool } from '../../helpers/tools.js';
 process.env.MTOOLS_SKIP_CHECK = '1';
 
 /** Lines `fsck.fat -n -v` prints for a healthy FAT32 volume; anything else is a complaint. */
-const FSCK_FAT_INFO_LINES = [
+export const FSCK_FAT_INFO_LINES = [
   /^fsck\.fat \d+\.\d+(\.\d+)? \(\d{4}-\d{2}-\d{2}\)$/,
   /^Checking we can access the last sector of the filesystem$/,
   /^Boot sector contents:$/,

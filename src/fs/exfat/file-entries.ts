@@ -1,0 +1,126 @@
+// exFAT file directory entry sets: exFAT spec §7.4 "File Directory Entry", §7.6 "Stream Extension Directory
+// Entry", §7.7 "File Name Directory Entry"; the set's checksum is §6.3.3 (checksum.ts), the name hash §7.6.4.
+import { defineStruct, type StructValue } from '../../binary/fields.js';
+import { unixToDosDateTime } from '../../binary/time-formats.js';
+import { entrySetChecksum } from './checksum.js';
+import { DIR_ENTRY_SIZE } from './dir-entry.js';
+
+export const FILE_ENTRY_TYPE = 0x85;
+export const STREAM_EXTENSION_ENTRY_TYPE = 0xc0;
+export const FILE_NAME_ENTRY_TYPE = 0xc1;
+/** §7.4.4 FileAttributes bits. */
+export const EXFAT_ATTR_READ_ONLY = 0x01;
+export const EXFAT_ATTR_DIRECTORY = 0x10;
+export const EXFAT_ATTR_ARCHIVE = 0x20;
+/** §6.3.4 GeneralSecondaryFlags bits. */
+export const ALLOCATION_POSSIBLE = 0x01;
+export const NO_FAT_CHAIN = 0x02;
+/** §7.4.10 UtcOffset: OffsetValid (bit 7) with an offset of 0: the times are UTC. */
+export const UTC_OFFSET_UTC = 0x80;
+/** §7.7.3: 15 UTF-16 units of the name per File Name entry. */
+export const NAME_UNITS_PER_ENTRY = 15;
+/** §7.6.3 NameLength: at most 255. */
+export const EXFAT_MAX_NAME_UNITS = 255;
+
+export const FILE_ENTRY = defineStruct('ExfatFileEntry', DIR_ENTRY_SIZE, {
+  entryType:                 { offset: 0x00, type: 'u8' },  // 0x85
+  secondaryCount:            { offset: 0x01, type: 'u8' },  // stream extension + name entries
+  setChecksum:               { offset: 0x02, type: 'u16' },
+  fileAttributes:            { offset: 0x04, type: 'u16' },
+  reserved1:                 { offset: 0x06, type: 'u16' },
+  createTimestamp:           { offset: 0x08, type: 'u32' }, // DOS date << 16 | DOS time
+  lastModifiedTimestamp:     { offset: 0x0c, type: 'u32' },
+  lastAccessedTimestamp:     { offset: 0x10, type: 'u32' },
+  create10msIncrement:       { offset: 0x14, type: 'u8' },  // 0–199
+  lastModified10msIncrement: { offset: 0x15, type: 'u8' },
+  createUtcOffset:           { offset: 0x16, type: 'u8' },
+  lastModifiedUtcOffset:     { offset: 0x17, type: 'u8' },
+  lastAccessedUtcOffset:     { offset: 0x18, type: 'u8' },
+  reserved2:                 { offset: 0x19, type: 'bytes', length: 7 },
+});
+export type ExfatFileEntry = StructValue<typeof FILE_ENTRY>;
+
+export const STREAM_EXTENSION_ENTRY = defineStruct('ExfatStreamExtensionEntry', DIR_ENTRY_SIZE, {
+  entryType:             { offset: 0x00, type: 'u8' },  // 0xc0
+  generalSecondaryFlags: { offset: 0x01, type: 'u8' },  // AllocationPossible, NoFatChain
+  reserved1:             { offset: 0x02, type: 'u8' },
+  nameLength:            { offset: 0x03, type: 'u8' },  // UTF-16 units
+  nameHash:              { offset: 0x04, type: 'u16' }, // of the up-cased name
+  reserved2:             { offset: 0x06, type: 'u16' },
+  validDataLength:       { offset: 0x08, type: 'u64' }, // bytes
+  reserved3:             { offset: 0x10, type: 'u32' },
+  firstCluster:          { offset: 0x14, type: 'u32' }, // 0 when nothing is allocated
+  dataLength:            { offset: 0x18, type: 'u64' }, // bytes
+});
+export type ExfatStreamExtensionEntry = StructValue<typeof STREAM_EXTENSION_ENTRY>;
+
+export const FILE_NAME_ENTRY = defineStruct('ExfatFileNameEntry', DIR_ENTRY_SIZE, {
+  entryType:             { offset: 0x00, type: 'u8' },  // 0xc1
+  generalSecondaryFlags: { offset: 0x01, type: 'u8' },  // 0
+  fileName:              { offset: 0x02, type: 'bytes', length: 30 }, // 15 UTF-16LE units, zero padded
+});
+export type ExfatFileNameEntry = StructValue<typeof FILE_NAME_ENTRY>;
+
+/** §7.6.4 NameHash: a 16-bit rotate-and-add over the up-cased name's bytes, low byte first. */
+export function exfatNameHash(upcasedName: string): number {
+  let hash = 0;
+  for (let i = 0; i < upcasedName.length; i++) {
+    const unit = upcasedName.charCodeAt(i);
+    hash = (((hash & 1) !== 0 ? 0x8000 : 0) + (hash >>> 1) + (unit & 0xff)) & 0xffff;
+    hash = (((hash & 1) !== 0 ? 0x8000 : 0) + (hash >>> 1) + (unit >>> 8)) & 0xffff;
+  }
+  return hash;
+}
+
+/** Entries an entry set for `name` takes: file, stream extension, names. */
+export function entrySetCount(name: string): number {
+  return 2 + Math.ceil(name.length / NAME_UNITS_PER_ENTRY);
+}
+
+export interface EntrySetInput {
+  readonly name: string;
+  readonly upcasedName: string;
+  readonly attributes: number;
+  /** Unix seconds. */
+  readonly created: number;
+  readonly modified: number;
+  readonly accessed: number;
+  readonly flags: number;
+  readonly firstCluster: number;
+  readonly dataLength: number;
+}
+
+/** The whole entry set, SetChecksum computed over it (32 × (2 + name entries) bytes). */
+export function encodeEntrySet(input: EntrySetInput): Uint8Array {
+  const count = entrySetCount(input.name);
+  const out = new Uint8Array(count * DIR_ENTRY_SIZE);
+  const created = unixToDosDateTime(input.created);
+  const modified = unixToDosDateTime(input.modified);
+  const accessed = unixToDosDateTime(input.accessed);
+  const stamp = (t: { date: number; time: number }): number => ((t.date << 16) | t.time) >>> 0;
+  const file: ExfatFileEntry = {
+    entryType: FILE_ENTRY_TYPE, secondaryCount: count - 1, setChecksum: 0, fileAttributes: input.attributes, reserved1: 0,
+    createTimestamp: stamp(created), lastModifiedTimestamp: stamp(modified), lastAccessedTimestamp: stamp(accessed),
+    create10msIncrement: created.tenMs, lastModified10msIncrement: modified.tenMs,
+    createUtcOffset: UTC_OFFSET_UTC, lastModifiedUtcOffset: UTC_OFFSET_UTC, lastAccessedUtcOffset: UTC_OFFSET_UTC,
+    reserved2: new Uint8Array(7),
+  };
+  FILE_ENTRY.encodeInto(file, out, 0);
+  STREAM_EXTENSION_ENTRY.encodeInto({
+    entryType: STREAM_EXTENSION_ENTRY_TYPE, generalSecondaryFlags: input.flags, reserved1: 0, nameLength: input.name.length,
+    nameHash: exfatNameHash(input.upcasedName), reserved2: 0, validDataLength: input.dataLength, reserved3: 0,
+    firstCluster: input.firstCluster, dataLength: input.dataLength,
+  }, out, DIR_ENTRY_SIZE);
+  for (let i = 0; i < count - 2; i++) {
+    const units = new Uint8Array(NAME_UNITS_PER_ENTRY * 2);
+    const view = new DataView(units.buffer);
+    for (let u = 0; u < NAME_UNITS_PER_ENTRY; u++) {
+      const at = i * NAME_UNITS_PER_ENTRY + u;
+      if (at < input.name.length) view.setUint16(2 * u, input.name.charCodeAt(at), true);
+    }
+    FILE_NAME_ENTRY.encodeInto({ entryType: FILE_NAME_ENTRY_TYPE, generalSecondaryFlags: 0, fileName: units }, out, (2 + i) * DIR_ENTRY_SIZE);
+  }
+  // The checksum skips its own two bytes, so the set is encoded once with 0 there, then the file entry again.
+  FILE_ENTRY.encodeInto({ ...file, setChecksum: entrySetChecksum(out) }, out, 0);
+  return out;
+}

@@ -1,0 +1,215 @@
+// A file tree placed into a new FAT32 volume (create --copy-from). Pure: where each directory and file goes, then
+// the chunks that say so (FAT chains, directory clusters, the files' data as ContentChunks the writer streams).
+//
+// Placement: every directory and file is one contiguous run of clusters, handed out in one pass from cluster 2 in
+// tree order (a directory, then its files' data, then its subdirectories, depth first): the root directory starts
+// at cluster 2 as the boot sector says, no run is fragmented, and the clusters in use are exactly 2 … 2 + used − 1,
+// so the FAT is a sequence of chains and FSInfo's free count is clusterCount − used.
+//
+// Directory entries: "." and ".." first in subdirectories (fatgen103 "FAT Directory Structure"), then the names in
+// the tree's order: a long name (LFN entries, last part first) and its short entry, or the short entry alone for a
+// name that is already 8.3 (short-name.ts). The root has no dot entries; its label entry, when there is one, comes
+// first, as Windows' format writes it. Times: modified = the source's (clamped to the DOS range), created and
+// accessed = the spec's timestamp (when the copy was made, as a copy on Windows records it).
+import { DOS_TIME_MAX_UNIX, DOS_TIME_MIN_UNIX, unixToDosDateTime } from '../../binary/time-formats.js';
+import { writeUint } from '../../binary/fields.js';
+import type { Chunk, ContentChunk, TreeDir, TreeFile, TreeNode, TreeProblem } from '../../disk-types.js';
+import { ATTR_ARCHIVE, ATTR_DIRECTORY, ATTR_READ_ONLY, DIR_ENTRY, DIR_ENTRY_SIZE, type DirEntry } from './dir-entry.js';
+import { FAT32_ENTRY_BYTES, FAT32_EOC, FIRST_DATA_CLUSTER, fat32MediaEntry } from './fat.js';
+import { LFN_ENTRY, lfnEntries, lfnEntryCount } from './lfn-entry.js';
+import { packShortName, shortNameChecksum, shortNamesFor, type ShortName } from './short-name.js';
+
+/** fatgen103: a directory holds at most 65,536 32-byte entries (2 MiB). */
+export const FAT32_MAX_DIR_ENTRIES = 65_536;
+/** DIR_FileSize is 32 bits: a file of 4 GiB or more cannot be stored. */
+export const FAT32_MAX_FILE_BYTES = 0xffffffff;
+/** FAT pieces built at once (entries): 64 KiB, whatever the volume's size. */
+const FAT_PIECE_ENTRIES = 16 * 1024;
+/** Clusters up to this size get their slack written as zeros (fat32FileChunks / exfatFileChunks). */
+export const SLACK_PAD_MAX_BYTES = 4096;
+
+export interface Fat32PlacedDir {
+  readonly node: TreeDir;
+  readonly path: string;
+  readonly firstCluster: number;
+  readonly clusterCount: number;
+  /** Cluster the ".." entry names: 0 when the parent is the root (fatgen103). null for the root itself. */
+  readonly parentCluster: number | null;
+  readonly shortNames: readonly ShortName[];
+}
+
+export interface Fat32PlacedFile {
+  readonly node: TreeFile;
+  readonly firstCluster: number;
+  readonly clusterCount: number;
+}
+
+export interface Fat32Placement {
+  readonly dirs: readonly Fat32PlacedDir[];
+  readonly files: readonly Fat32PlacedFile[];
+  /** Clusters 2 … 2 + usedClusterCount − 1 are in use. */
+  readonly usedClusterCount: number;
+  /** Last cluster of every run, ascending: the FAT's end-of-chain marks. */
+  readonly runEnds: readonly number[];
+  /** First cluster of every node that has one (empty files have none). */
+  readonly firstClusterOf: ReadonlyMap<TreeNode, number>;
+}
+
+export interface Fat32PlaceInput {
+  readonly root: TreeDir;
+  readonly clusterSize: number;
+  /** The root holds a volume label entry. */
+  readonly hasLabel: boolean;
+}
+
+function dirEntryCount(dir: TreeDir, shortNames: readonly ShortName[], isRoot: boolean, hasLabel: boolean): number {
+  let count = isRoot ? (hasLabel ? 1 : 0) : 2;
+  dir.entries.forEach((node, i) => {
+    count += 1 + (shortNames[i].needsLongName ? lfnEntryCount(node.name) : 0);
+  });
+  return count;
+}
+
+/** Where everything goes, and what cannot go at all (files of 4 GiB or more, over-full directories). */
+export function placeFat32Tree(input: Fat32PlaceInput): { placement: Fat32Placement; problems: TreeProblem[] } {
+  const problems: TreeProblem[] = [];
+  const cs = input.clusterSize;
+  const dirs: Fat32PlacedDir[] = [];
+  const files: Fat32PlacedFile[] = [];
+  const runEnds: number[] = [];
+  const firstClusterOf = new Map<TreeNode, number>();
+  let cursor = FIRST_DATA_CLUSTER;
+  const take = (clusters: number): number => {
+    const first = cursor;
+    cursor += clusters;
+    runEnds.push(cursor - 1);
+    return first;
+  };
+  const stack: { dir: TreeDir; path: string; parentCluster: number | null }[] = [{ dir: input.root, path: '', parentCluster: null }];
+  while (stack.length > 0) {
+    const { dir, path, parentCluster } = stack.pop()!;
+    const isRoot = parentCluster === null;
+    const shortNames = shortNamesFor(dir.entries.map((e) => e.name));
+    if (!shortNames) {
+      problems.push({ path: path || '/', reason: 'too many names share one short-name basis (over 999,999)' });
+      continue;
+    }
+    const entries = dirEntryCount(dir, shortNames, isRoot, input.hasLabel);
+    if (entries > FAT32_MAX_DIR_ENTRIES) {
+      problems.push({ path: path || '/', reason: `needs ${entries} directory entries; a FAT32 directory holds ${FAT32_MAX_DIR_ENTRIES} (long names take several each)` });
+    }
+    const clusterCount = Math.max(1, Math.ceil((entries * DIR_ENTRY_SIZE) / cs));
+    const firstCluster = take(clusterCount);
+    firstClusterOf.set(dir, firstCluster);
+    dirs.push({ node: dir, path, firstCluster, clusterCount, parentCluster, shortNames });
+    const subdirs: { dir: TreeDir; path: string; parentCluster: number }[] = [];
+    for (const node of dir.entries) {
+      const p = `${path}/${node.name}`;
+      if (node.kind === 'dir') {
+        subdirs.push({ dir: node, path: p, parentCluster: isRoot ? 0 : firstCluster });
+        continue;
+      }
+      if (node.sizeBytes > FAT32_MAX_FILE_BYTES) {
+        problems.push({ path: p, reason: `${node.sizeBytes} bytes: FAT32 files must be smaller than 4 GiB (use --fs exfat or ntfs)` });
+        continue;
+      }
+      if (node.sizeBytes === 0) continue;
+      const clusters = Math.ceil(node.sizeBytes / cs);
+      const first = take(clusters);
+      firstClusterOf.set(node, first);
+      files.push({ node, firstCluster: first, clusterCount: clusters });
+    }
+    for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]);
+  }
+  return { placement: { dirs, files, usedClusterCount: cursor - FIRST_DATA_CLUSTER, runEnds, firstClusterOf }, problems };
+}
+
+/** FAT bytes for entries [0, 2 + used): media, clean-shutdown entry, then every run chained to its end. Pieces of
+ *  at most FAT_PIECE_ENTRIES, sector padded; the caller zeroes the rest of the FAT. Returns the bytes covered. */
+export function* fat32ChainPieces(placement: Fat32Placement, media: number, sectorSize: number, fatOffsetBytes: number): Generator<Chunk> {
+  const endEntry = FIRST_DATA_CLUSTER + placement.usedClusterCount;
+  const isEnd = new Set(placement.runEnds);
+  const entriesPerPiece = FAT_PIECE_ENTRIES;
+  for (let first = 0; first < endEntry; first += entriesPerPiece) {
+    const count = Math.min(entriesPerPiece, endEntry - first);
+    const bytes = new Uint8Array(Math.ceil((count * FAT32_ENTRY_BYTES) / sectorSize) * sectorSize);
+    for (let i = 0; i < count; i++) {
+      const c = first + i;
+      const value = c === 0 ? fat32MediaEntry(media) : c === 1 || isEnd.has(c) ? FAT32_EOC : c + 1;
+      writeUint(bytes, i * FAT32_ENTRY_BYTES, 4, value);
+    }
+    yield { offsetBytes: fatOffsetBytes + first * FAT32_ENTRY_BYTES, bytes };
+  }
+}
+
+/** Bytes of the FAT the chain pieces cover (sector padded). */
+export function fat32ChainBytes(placement: Fat32Placement, sectorSize: number): number {
+  const endEntry = FIRST_DATA_CLUSTER + placement.usedClusterCount;
+  const fullPieces = Math.floor(endEntry / FAT_PIECE_ENTRIES);
+  const rest = endEntry - fullPieces * FAT_PIECE_ENTRIES;
+  const pieceBytes = Math.ceil((FAT_PIECE_ENTRIES * FAT32_ENTRY_BYTES) / sectorSize) * sectorSize;
+  return fullPieces * pieceBytes + (rest > 0 ? Math.ceil((rest * FAT32_ENTRY_BYTES) / sectorSize) * sectorSize : 0);
+}
+
+function clampDos(unixSeconds: number): number {
+  return Math.min(Math.max(unixSeconds, DOS_TIME_MIN_UNIX), DOS_TIME_MAX_UNIX);
+}
+
+function shortEntry(name: Uint8Array, ntRes: number, attr: number, firstCluster: number, sizeBytes: number, mtime: number, created: number): DirEntry {
+  const w = unixToDosDateTime(clampDos(mtime));
+  const c = unixToDosDateTime(clampDos(created));
+  return {
+    name, attr, ntRes,
+    crtTimeTenth: c.tenMs, crtTime: c.time, crtDate: c.date,
+    lstAccDate: c.date,
+    fstClusHi: firstCluster >>> 16, wrtTime: w.time, wrtDate: w.date, fstClusLo: firstCluster & 0xffff,
+    fileSize: sizeBytes,
+  };
+}
+
+const DOT_NAME = packShortName('.', '');
+const DOT_DOT_NAME = packShortName('..', '');
+
+/** One directory's clusters: its entries, then zeros (the first zero entry ends the directory). */
+export function encodeFat32Directory(dir: Fat32PlacedDir, placement: Fat32Placement, clusterSize: number, created: number, labelEntry: DirEntry | null): Uint8Array {
+  const out = new Uint8Array(dir.clusterCount * clusterSize);
+  let at = 0;
+  const put = (encodeInto: (bytes: Uint8Array, offset: number) => void): void => {
+    encodeInto(out, at);
+    at += DIR_ENTRY_SIZE;
+  };
+  if (dir.parentCluster === null) {
+    if (labelEntry) put((b, o) => DIR_ENTRY.encodeInto(labelEntry, b, o));
+  } else {
+    const mtime = dir.node.mtime;
+    put((b, o) => DIR_ENTRY.encodeInto(shortEntry(DOT_NAME, 0, ATTR_DIRECTORY, dir.firstCluster, 0, mtime, created), b, o));
+    put((b, o) => DIR_ENTRY.encodeInto(shortEntry(DOT_DOT_NAME, 0, ATTR_DIRECTORY, dir.parentCluster!, 0, mtime, created), b, o));
+  }
+  dir.node.entries.forEach((node, i) => {
+    const short = dir.shortNames[i];
+    if (short.needsLongName) {
+      for (const lfn of lfnEntries(node.name, shortNameChecksum(short.name))) put((b, o) => LFN_ENTRY.encodeInto(lfn, b, o));
+    }
+    const first = placement.firstClusterOf.get(node) ?? 0;
+    const entry = node.kind === 'dir'
+      ? shortEntry(short.name, short.ntRes, ATTR_DIRECTORY, first, 0, node.mtime, created)
+      : shortEntry(short.name, short.ntRes, ATTR_ARCHIVE | (node.readOnly ? ATTR_READ_ONLY : 0), first, node.sizeBytes, node.mtime, created);
+    put((b, o) => DIR_ENTRY.encodeInto(entry, b, o));
+  });
+  return out;
+}
+
+/** The files' data, in the sources' read order (ContentRef.order), each padded with zeros to the end of its last
+ *  cluster when clusters are small (≤ SLACK_PAD_MAX_BYTES: a few KiB of zeros make a directory's small files one
+ *  write instead of one each), else to a whole sector (the rest of the cluster is slack no reader looks at). */
+export function* fat32FileChunks(placement: Fat32Placement, clusterOffsetBytes: (cluster: number) => number, sectorSize: number, clusterSize: number): Generator<ContentChunk> {
+  const ordered = [...placement.files].sort((a, b) => a.node.content.source - b.node.content.source || a.node.content.order - b.node.content.order || a.firstCluster - b.firstCluster);
+  for (const f of ordered) {
+    yield {
+      offsetBytes: clusterOffsetBytes(f.firstCluster),
+      content: f.node.content,
+      contentBytes: f.node.sizeBytes,
+      lengthBytes: clusterSize <= SLACK_PAD_MAX_BYTES ? f.clusterCount * clusterSize : Math.ceil(f.node.sizeBytes / sectorSize) * sectorSize,
+    };
+  }
+}

@@ -1,0 +1,129 @@
+// FAT short names (8.3) for long names: fatgen103 "FAT Long Directory Entries" — "Name Matching In Short And Long
+// Names", "Basis-Name Generation Algorithm", "Numeric-Tail Generation Algorithm" and the short-name checksum.
+//
+// Windows NT and later also store a name that is a valid 8.3 name in one case per part ("readme.txt",
+// "README.txt") as a short entry alone, with DIR_NTRes bits saying which part to show in lower case (bits 3 and 4,
+// as fsck.fat, mtools and Linux's vfat read them); a name mixing cases in one part gets a long name.
+//
+// The OEM code page: we treat only ASCII as representable. Every other character becomes "_" in the short name
+// (fatgen103's "lossy conversion"), as Windows does for characters its OEM code page lacks; the long name keeps
+// them. Numeric tails run ~1, ~2, … as fatgen103 describes; Windows NT switches to a hashed form after ~4 ("AB12C~1"),
+// which no reader needs: a short name only has to be unique in its directory.
+
+/** Characters valid in a short name besides A–Z and 0–9 (fatgen103 "DIR_Name[0]" and the table after it). */
+const SHORT_NAME_SPECIALS = "$%'-_@~`!(){}^#&";
+const BASE_UNITS = 8;
+const EXT_UNITS = 3;
+const SPACE = 0x20;
+export const SHORT_NAME_BYTES = 11;
+/** DIR_NTRes bits (Windows NT): show the base / the extension in lower case. */
+export const NT_RES_LOWER_BASE = 0x08;
+export const NT_RES_LOWER_EXT = 0x10;
+
+function isShortNameChar(ch: string): boolean {
+  return (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || SHORT_NAME_SPECIALS.includes(ch);
+}
+
+export interface ShortName {
+  /** DIR_Name: base padded to 8, extension padded to 3, in ASCII. */
+  readonly name: Uint8Array;
+  readonly ntRes: number;
+  /** The long name needs LFN entries in front of the short entry. */
+  readonly needsLongName: boolean;
+}
+
+/** The 11 bytes of "BASE", "EXT". */
+export function packShortName(base: string, ext: string): Uint8Array {
+  const out = new Uint8Array(SHORT_NAME_BYTES).fill(SPACE);
+  for (let i = 0; i < base.length; i++) out[i] = base.charCodeAt(i);
+  for (let i = 0; i < ext.length; i++) out[BASE_UNITS + i] = ext.charCodeAt(i);
+  return out;
+}
+
+/** When `name` is itself a valid short name in one case per part: how to store it without a long name. */
+export function directShortName(name: string): ShortName | null {
+  const dot = name.indexOf('.');
+  const base = dot < 0 ? name : name.slice(0, dot);
+  const ext = dot < 0 ? '' : name.slice(dot + 1);
+  if (base.length === 0 || base.length > BASE_UNITS || ext.length > EXT_UNITS || ext.includes('.') || (dot >= 0 && ext.length === 0)) return null;
+  let ntRes = 0;
+  const part = (text: string, lowerBit: number): boolean => {
+    if (!/^[\x20-\x7e]*$/.test(text)) return false;
+    const upper = text.toUpperCase();
+    if (![...upper].every(isShortNameChar)) return false;
+    const hasLower = text !== upper;
+    if (hasLower && text !== text.toLowerCase()) return false; // mixed case in one part
+    if (hasLower) ntRes |= lowerBit;
+    return true;
+  };
+  if (!part(base, NT_RES_LOWER_BASE) || !part(ext, NT_RES_LOWER_EXT)) return null;
+  return { name: packShortName(base.toUpperCase(), ext.toUpperCase()), ntRes, needsLongName: false };
+}
+
+/** fatgen103's basis name: upper case, non-OEM and invalid characters as "_", spaces and leading dots dropped,
+ *  8 characters of base and 3 of the extension after the last dot. */
+export function basisName(name: string): { base: string; ext: string } {
+  const mapped: string[] = [];
+  for (const original of name) {
+    const ch = original >= 'a' && original <= 'z' ? original.toUpperCase() : original;
+    if (ch === ' ') continue;
+    mapped.push(ch === '.' || isShortNameChar(ch) ? ch : '_');
+  }
+  let text = mapped.join('');
+  text = text.replace(/^\.+/, '');
+  const lastDot = text.lastIndexOf('.');
+  const beforeExt = lastDot < 0 ? text : text.slice(0, lastDot);
+  const base = beforeExt.replace(/\./g, '').slice(0, BASE_UNITS) || '_';
+  const ext = lastDot < 0 ? '' : text.slice(lastDot + 1).replace(/\./g, '').slice(0, EXT_UNITS);
+  return { base, ext };
+}
+
+/** The basis name with the numeric tail ~n, the base shortened so that the whole stays 8 characters. */
+export function withNumericTail(basis: { base: string; ext: string }, n: number): Uint8Array {
+  const tail = `~${n}`;
+  return packShortName(basis.base.slice(0, BASE_UNITS - tail.length) + tail, basis.ext);
+}
+
+/** Largest numeric tail fatgen103 allows (~999999). */
+const MAX_NUMERIC_TAIL = 999_999;
+
+/**
+ * Short names for one directory's names, in order. Names that are valid 8.3 names are stored as such and reserved
+ * first; the others get basis name + the first free numeric tail. Returns null for a directory that runs out of
+ * tails (over a million names sharing a basis): the caller reports it.
+ */
+export function shortNamesFor(names: readonly string[]): ShortName[] | null {
+  const taken = new Set<string>();
+  const key = (bytes: Uint8Array): string => String.fromCharCode(...bytes);
+  const direct = names.map(directShortName);
+  for (const d of direct) if (d) taken.add(key(d.name));
+  const out: ShortName[] = [];
+  const nextTail = new Map<string, number>();
+  for (const [i, name] of names.entries()) {
+    const d = direct[i];
+    if (d) {
+      out.push(d);
+      continue;
+    }
+    const basis = basisName(name);
+    const basisKey = `${basis.base}.${basis.ext}`;
+    let n = nextTail.get(basisKey) ?? 1;
+    let candidate = withNumericTail(basis, n);
+    while (taken.has(key(candidate))) {
+      n++;
+      if (n > MAX_NUMERIC_TAIL) return null;
+      candidate = withNumericTail(basis, n);
+    }
+    nextTail.set(basisKey, n + 1);
+    taken.add(key(candidate));
+    out.push({ name: candidate, ntRes: 0, needsLongName: true });
+  }
+  return out;
+}
+
+/** fatgen103 "ChkSum": the checksum every long-name entry carries of its short name. */
+export function shortNameChecksum(name: Uint8Array): number {
+  let sum = 0;
+  for (let i = 0; i < SHORT_NAME_BYTES; i++) sum = ((((sum & 1) !== 0 ? 0x80 : 0) + (sum >> 1) + name[i]) & 0xff);
+  return sum;
+}

@@ -1,0 +1,115 @@
+// Sequential byte access to a file or a decompressed stream, for the tar reader and the content readers: exact
+// reads and forward skips, so an archive is read once, in order, in bounded pieces.
+import { createReadStream, promises as fsp } from 'node:fs';
+import { createRequire } from 'node:module';
+import { GuestdiskError } from '../errors.js';
+
+/** node:zlib (and the streams under it) loaded on first use: every `create` carries this module in its bundle, and
+ *  most never read a gzip archive (the build test keeps heavy modules out of create's start). */
+function createGunzip(): import('node:zlib').Gunzip {
+  return (createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib')).createGunzip();
+}
+
+export interface ByteStream {
+  /** Exactly `n` bytes, or fewer only at the end of the stream. */
+  read(n: number): Promise<Uint8Array>;
+  /** Moves forward `n` bytes (fewer only at the end). */
+  skip(n: number): Promise<void>;
+  /** Bytes consumed so far. */
+  readonly position: () => number;
+  close(): Promise<void>;
+}
+
+/** gzip's magic number (RFC 1952 §2.3.1: ID1 ID2). */
+const GZIP_MAGIC = [0x1f, 0x8b] as const;
+
+export async function isGzipFile(path: string): Promise<boolean> {
+  const handle = await fsp.open(path, 'r');
+  try {
+    const head = new Uint8Array(2);
+    const { bytesRead } = await handle.read(head, 0, 2, 0);
+    return bytesRead === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A plain file read with positioned reads: skipping costs nothing. */
+export async function openFileStream(path: string): Promise<ByteStream> {
+  const handle = await fsp.open(path, 'r');
+  let position = 0;
+  return {
+    async read(n) {
+      const out = new Uint8Array(n);
+      let got = 0;
+      while (got < n) {
+        const { bytesRead } = await handle.read(out, got, n - got, position + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      position += got;
+      return got === n ? out : out.subarray(0, got);
+    },
+    async skip(n) {
+      position += n;
+    },
+    position: () => position,
+    close: () => handle.close(),
+  };
+}
+
+/** A gzip-compressed file, decompressed as it is read (node:zlib); skipping decompresses and drops. */
+export function openGunzipStream(path: string): ByteStream {
+  const gunzip = createReadStream(path).pipe(createGunzip());
+  const pieces = gunzip[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+  let current: Uint8Array = new Uint8Array(0);
+  let at = 0;
+  let position = 0;
+  let ended = false;
+  const fill = async (): Promise<boolean> => {
+    if (ended) return false;
+    try {
+      const next = await pieces.next();
+      if (next.done) {
+        ended = true;
+        return false;
+      }
+      current = next.value;
+      at = 0;
+      return true;
+    } catch (e) {
+      throw new GuestdiskError('INVALID_SPEC', `${path}: not a valid gzip stream (${(e as Error).message})`, { path }, { cause: e });
+    }
+  };
+  const take = async (n: number, into: Uint8Array | null): Promise<number> => {
+    let done = 0;
+    while (done < n) {
+      if (at >= current.length && !(await fill())) break;
+      const k = Math.min(n - done, current.length - at);
+      into?.set(current.subarray(at, at + k), done);
+      at += k;
+      done += k;
+    }
+    position += done;
+    return done;
+  };
+  return {
+    async read(n) {
+      const out = new Uint8Array(n);
+      const got = await take(n, out);
+      return got === n ? out : out.subarray(0, got);
+    },
+    async skip(n) {
+      await take(n, null);
+    },
+    position: () => position,
+    async close() {
+      gunzip.destroy();
+    },
+  };
+}
+
+/** The archive's bytes as a stream: plain tar or gzip, told apart by the gzip magic number. */
+export async function openArchiveStream(path: string): Promise<ByteStream> {
+  return (await isGzipFile(path)) ? openGunzipStream(path) : openFileStream(path);
+}

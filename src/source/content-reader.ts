@@ -1,0 +1,97 @@
+// Streams each file's bytes at write time, in pieces of READ_PIECE_BYTES: memory stays flat however large the
+// files. A file whose size changed since the tree was read is an error (the plan placed it by its old size).
+// A piece is valid until the next one is asked for: a file's pieces reuse one buffer, so a long file makes no
+// garbage for the collector to fall behind on.
+import { promises as fsp } from 'node:fs';
+import { GuestdiskError } from '../errors.js';
+import type { ContentReader, ContentRef } from '../disk-types.js';
+import { openArchiveStream, type ByteStream } from './byte-stream.js';
+
+export const READ_PIECE_BYTES = 1024 * 1024;
+
+export type SourceKind = 'directory' | 'tar';
+
+export interface OpenedSource {
+  readonly kind: SourceKind;
+  readonly path: string;
+}
+
+export function openContentReader(sources: readonly OpenedSource[]): ContentReader {
+  const archives = new Map<number, ByteStream>();
+  const changed = (ref: ContentRef, source: OpenedSource, expected: number, found: string): GuestdiskError =>
+    new GuestdiskError('IO_FAILED', `${source.path}: ${source.kind === 'tar' ? `archive member at byte ${ref.key}` : ref.key} changed while copying: expected ${expected} bytes, ${found}; run the command again`, {
+      source: source.path, key: ref.key, expectedBytes: expected,
+    });
+
+  async function* readFile(ref: ContentRef, source: OpenedSource, sizeBytes: number): AsyncGenerator<Uint8Array> {
+    const handle = await fsp.open(ref.key, 'r').catch((e: unknown) => {
+      throw new GuestdiskError('IO_FAILED', `${ref.key}: cannot open it for copying (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { path: ref.key }, { cause: e });
+    });
+    try {
+      let at = 0;
+      const buffer = new Uint8Array(Math.min(READ_PIECE_BYTES, sizeBytes));
+      while (at < sizeBytes) {
+        const piece = buffer.subarray(0, Math.min(buffer.length, sizeBytes - at));
+        let got = 0;
+        while (got < piece.length) {
+          const { bytesRead } = await handle.read(piece, got, piece.length - got, at + got);
+          if (bytesRead === 0) throw changed(ref, source, sizeBytes, `found only ${at + got}`);
+          got += bytesRead;
+        }
+        at += got;
+        yield piece;
+      }
+      const { bytesRead } = await handle.read(new Uint8Array(1), 0, 1, sizeBytes);
+      if (bytesRead !== 0) throw changed(ref, source, sizeBytes, 'found more');
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Archive members: the stream moves forward only; asking for an earlier member reopens it (formatters hand
+   *  over file data in ContentRef.order, so that happens only for hard links stored as copies). */
+  async function* readMember(ref: ContentRef, source: OpenedSource, sizeBytes: number): AsyncGenerator<Uint8Array> {
+    const offset = Number(ref.key);
+    let stream = archives.get(ref.source);
+    if (!stream || stream.position() > offset) {
+      await stream?.close();
+      stream = await openArchiveStream(source.path);
+      archives.set(ref.source, stream);
+    }
+    await stream.skip(offset - stream.position());
+    let at = 0;
+    while (at < sizeBytes) {
+      const piece = await stream.read(Math.min(READ_PIECE_BYTES, sizeBytes - at));
+      if (piece.length === 0) throw changed(ref, source, sizeBytes, `found only ${at}`);
+      at += piece.length;
+      yield piece;
+    }
+  }
+
+  /** An archive is one forward stream: one member at a time, in the order asked (the writer may ask for several
+   *  at once). Each read waits for the previous one to finish. */
+  let archiveTurn: Promise<void> = Promise.resolve();
+  async function* readMemberInTurn(ref: ContentRef, source: OpenedSource, sizeBytes: number): AsyncGenerator<Uint8Array> {
+    const previous = archiveTurn;
+    let done = (): void => {};
+    archiveTurn = new Promise<void>((resolve) => { done = resolve; });
+    try {
+      await previous;
+      yield* readMember(ref, source, sizeBytes);
+    } finally {
+      done();
+    }
+  }
+
+  return {
+    read(ref, sizeBytes) {
+      const source = sources[ref.source];
+      if (!source) throw new GuestdiskError('INVALID_SPEC', `file content from source ${ref.source}, but only ${sources.length} sources are open`);
+      return source.kind === 'tar' ? readMemberInTurn(ref, source, sizeBytes) : readFile(ref, source, sizeBytes);
+    },
+    async close() {
+      for (const s of archives.values()) await s.close();
+      archives.clear();
+    },
+  };
+}
