@@ -120,7 +120,7 @@ async function copyFile(reader: VolumeReader, path: string, e: Entry, dest: stri
   }
   try {
     // All-zero pieces (sparse runs, mostly) are skipped and become holes; the size is set at the end. Each piece
-    // is written (one write of up to 4 MiB) before the next is read into the same buffer.
+    // is written (one write of up to 1 MiB) before the next is read into the same buffer.
     let at = 0;
     for await (const piece of reader.read(path, { stream, reuseBuffer: true })) {
       if (!isZero(piece)) await handle.write(piece, 0, piece.length, at);

@@ -76,6 +76,6 @@ export interface VolumeReader {
   /** The entries of a directory, in the order the volume stores them; "." and ".." never appear. */
   list(path: string): AsyncIterable<Entry>;
   stat(path: string): Promise<Entry>;
-  /** A file's bytes in pieces of at most 4 MiB (READ_PIECE_BYTES). */
+  /** A file's bytes in pieces of at most 1 MiB (READ_PIECE_BYTES). */
   read(path: string, options?: ReadOptions): AsyncIterable<Uint8Array>;
 }
