@@ -119,9 +119,10 @@ async function copyFile(reader: VolumeReader, path: string, e: Entry, dest: stri
     throw hostError(err, dest);
   }
   try {
-    // All-zero pieces (sparse runs, mostly) are skipped and become holes; the size is set at the end.
+    // All-zero pieces (sparse runs, mostly) are skipped and become holes; the size is set at the end. Each piece
+    // is written (one write of up to 1 MiB) before the next is read into the same buffer.
     let at = 0;
-    for await (const piece of reader.read(path, { stream })) {
+    for await (const piece of reader.read(path, { stream, reuseBuffer: true })) {
       if (!isZero(piece)) await handle.write(piece, 0, piece.length, at);
       at += piece.length;
     }
@@ -145,7 +146,11 @@ function hostError(err: unknown, path: string): GuestdiskError {
   return new GuestdiskError('IO_FAILED', `cannot write ${path}: ${(err as Error).message}`, { path }, { cause: err });
 }
 
+/** Four bytes at a time where the piece is aligned (it is: a view of the reader's buffer from its start). */
 function isZero(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  const wordCount = bytes.byteOffset % 4 === 0 ? bytes.length >> 2 : 0;
+  const words = new Uint32Array(bytes.buffer, bytes.byteOffset, wordCount);
+  for (let i = 0; i < wordCount; i++) if (words[i] !== 0) return false;
+  for (let i = wordCount * 4; i < bytes.length; i++) if (bytes[i] !== 0) return false;
   return true;
 }

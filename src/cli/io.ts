@@ -4,6 +4,12 @@
 export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
+  /**
+   * File bytes to stdout, in order with the text (cat). Resolves once stdout has taken them, so a command that
+   * awaits each piece holds one piece at a time, and the caller may then reuse the array; rejects with IO_FAILED
+   * when stdout cannot take them. Absent: this io carries text only, and a command with bytes to write refuses.
+   */
+  stdoutBytes?(bytes: Uint8Array): Promise<void>;
   env: Record<string, string | undefined>;
   now(): number;
   /** Set when SIGINT/SIGTERM arrives; checked between writes. */

@@ -15,24 +15,28 @@ const withNewline = (t: string): string => (t.endsWith('\n') ? t : `${t}\n`);
  * errors arrive later, as an 'error' event (an unhandled one ends node with a stack trace) and as the write's
  * callback, so they are collected here and looked at by `settled`, after the command.
  */
-function outputTo(stream: NodeJS.WritableStream): { write(text: string): void; settled(): Promise<NodeJS.ErrnoException | null> } {
+function outputTo(stream: NodeJS.WritableStream): { write(data: string | Uint8Array): Promise<void>; settled(): Promise<NodeJS.ErrnoException | null> } {
   let failure: NodeJS.ErrnoException | null = null;
   let last: Promise<void> = Promise.resolve();
   stream.on('error', (e: NodeJS.ErrnoException) => { failure ??= e; });
   return {
-    write(text) {
-      if (failure) return;
+    write(data) {
+      if (failure) return last;
       last = new Promise((resolve) => {
-        stream.write(text, (e) => {
+        stream.write(data, (e) => {
           if (e) failure ??= e;
           resolve();
         });
       });
+      return last;
     },
     // Writes finish in order, so the last one settling means all have.
     settled: () => last.then(() => failure),
   };
 }
+
+const stdoutFailed = (e: NodeJS.ErrnoException): GuestdiskError =>
+  new GuestdiskError('IO_FAILED', `cannot write to standard output (${e.message})`, { errno: e.code ?? null }, { cause: e });
 
 export function createProcessIo(): ProcessIo {
   const stdout = outputTo(process.stdout);
@@ -40,8 +44,14 @@ export function createProcessIo(): ProcessIo {
   let signal: NodeJS.Signals | null = null;
   let stderrIsTty: boolean | undefined;
   return {
-    stdout: (t) => stdout.write(withNewline(t)),
-    stderr: (t) => stderr.write(withNewline(t)),
+    stdout: (t) => void stdout.write(withNewline(t)),
+    stderr: (t) => void stderr.write(withNewline(t)),
+    // Awaited piece by piece, so a reader of the bytes never runs ahead of the pipe.
+    async stdoutBytes(bytes) {
+      await stdout.write(bytes);
+      const failure = await stdout.settled();
+      if (failure) throw stdoutFailed(failure);
+    },
     env: process.env,
     now: () => Date.now(),
     interrupted: () => signal,
@@ -49,14 +59,12 @@ export function createProcessIo(): ProcessIo {
     // The progress line, on a terminal only.
     progress: (line) => {
       stderrIsTty ??= process.stderr.isTTY === true;
-      if (stderrIsTty) stderr.write(line === null ? '\r\x1b[K' : `\r\x1b[K${line}`);
+      if (stderrIsTty) void stderr.write(line === null ? '\r\x1b[K' : `\r\x1b[K${line}`);
     },
     // A failed stderr has nowhere to be reported; a failed stdout is the run's result (main.ts).
     async flush() {
       const [out] = await Promise.all([stdout.settled(), stderr.settled()]);
-      if (out) {
-        throw new GuestdiskError('IO_FAILED', `cannot write to standard output (${out.message})`, { errno: out.code ?? null }, { cause: out });
-      }
+      if (out) throw stdoutFailed(out);
     },
   };
 }

@@ -3,7 +3,7 @@
 // CORRUPT_STRUCTURE instead of running forever.
 import { GuestdiskError } from '../errors.js';
 import type { BlockTarget } from '../target/block-target.js';
-import { READ_PIECE_BYTES } from './ntfs-data.js';
+import { READ_PIECE_BYTES, readInside } from './ntfs-data.js';
 
 export interface ClusterVolume {
   readonly volume: BlockTarget;
@@ -19,8 +19,9 @@ export interface ClusterChainReader {
   /**
    * The bytes of the chain from `firstCluster`: `sizeBytes` of them (a file), or every cluster when null (a
    * directory). `contiguous`: exFAT's NoFatChain, the clusters follow one another and the FAT is not consulted.
+   * `reuse`: each piece is a view of one buffer, valid until the next piece is asked for.
    */
-  readChain(firstCluster: number, sizeBytes: number | null, contiguous?: boolean): AsyncGenerator<Uint8Array>;
+  readChain(firstCluster: number, sizeBytes: number | null, contiguous?: boolean, reuse?: boolean): AsyncGenerator<Uint8Array>;
 }
 
 export function clusterChainReader(cv: ClusterVolume): ClusterChainReader {
@@ -28,7 +29,8 @@ export function clusterChainReader(cv: ClusterVolume): ClusterChainReader {
   const valid = (c: number): boolean => c >= 2 && c <= cv.clusterCount + 1;
 
   return {
-    async *readChain(firstCluster, sizeBytes, contiguous = false) {
+    async *readChain(firstCluster, sizeBytes, contiguous = false, reuse = false) {
+      const buffer = reuse ? new Uint8Array(maxPiece * cv.clusterSize) : null;
       let left = sizeBytes ?? Number.POSITIVE_INFINITY;
       const clustersNeeded = sizeBytes === null ? Number.POSITIVE_INFINITY : Math.ceil(sizeBytes / cv.clusterSize);
       let cluster: number | null = firstCluster;
@@ -45,7 +47,9 @@ export function clusterChainReader(cv: ClusterVolume): ClusterChainReader {
           following = contiguous ? (visited < clustersNeeded ? following + 1 : null) : await cv.next(following);
         }
         const bytes = Math.min(count * cv.clusterSize, left);
-        yield await cv.volume.read(cv.clusterOffset(start), bytes);
+        const piece = buffer ? buffer.subarray(0, bytes) : new Uint8Array(bytes);
+        await readInside(cv.volume, cv.clusterOffset(start), piece);
+        yield piece;
         left -= bytes;
         cluster = visited < clustersNeeded ? following : null;
       }

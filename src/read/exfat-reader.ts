@@ -226,7 +226,7 @@ export async function openExfatReader(volume: BlockTarget): Promise<VolumeReader
       const it = at.item;
       if (it.dataLength === 0) return;
       let offset = 0;
-      for await (const piece of chains.readChain(it.firstCluster, it.dataLength, it.noFatChain)) {
+      for await (const piece of chains.readChain(it.firstCluster, it.dataLength, it.noFatChain, options.reuseBuffer === true)) {
         // Past ValidDataLength the clusters hold whatever was there: they read as zeros (§7.6.5).
         if (offset + piece.length > it.validDataLength) piece.fill(0, Math.max(0, it.validDataLength - offset));
         offset += piece.length;

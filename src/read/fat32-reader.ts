@@ -150,7 +150,7 @@ export async function openFat32Reader(volume: BlockTarget): Promise<VolumeReader
       if (options.stream) throw notFound(at.path, `has no stream ${JSON.stringify(options.stream)} (FAT32 has no alternate data streams)`);
       if (at.entry.kind === 'directory') throw new GuestdiskError('PATH_NOT_FOUND', `${at.path} is a directory, not a file`, { path: at.path });
       if (at.entry.sizeBytes === 0) return;
-      yield* chains.readChain(at.firstCluster, at.entry.sizeBytes);
+      yield* chains.readChain(at.firstCluster, at.entry.sizeBytes, false, options.reuseBuffer === true);
     },
   };
 

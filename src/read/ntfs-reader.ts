@@ -87,7 +87,7 @@ async function* readFile(mft: NtfsMft, resolve: (p: string) => Promise<Located>,
   if (!data) {
     throw notFound(at.path, stream === '' ? 'has no data stream' : `has no stream ${JSON.stringify(stream)}`);
   }
-  yield* readAttribute(mft.volume, mft.geometry.clusterSize, data);
+  yield* readAttribute(mft.volume, mft.geometry.clusterSize, data, 0, undefined, options.reuseBuffer === true);
 }
 
 function isDirectory(file: NtfsFile): boolean {

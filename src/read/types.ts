@@ -54,6 +54,12 @@ export interface Entry {
 export interface ReadOptions {
   /** NTFS alternate data stream; omitted or '' for the file's data. */
   readonly stream?: string;
+  /**
+   * true: the pieces are views of one buffer the reader reuses, each valid until the next is asked for (a caller
+   * that writes each piece out before asking for the next: `get`, `cat`), so reading a large file allocates one
+   * buffer, not one per piece. Default: each piece is an array of its own.
+   */
+  readonly reuseBuffer?: boolean;
 }
 
 export interface VolumeWarning {
@@ -70,6 +76,6 @@ export interface VolumeReader {
   /** The entries of a directory, in the order the volume stores them; "." and ".." never appear. */
   list(path: string): AsyncIterable<Entry>;
   stat(path: string): Promise<Entry>;
-  /** A file's bytes in chunks of at most ~1 MiB. */
+  /** A file's bytes in pieces of at most 1 MiB (READ_PIECE_BYTES). */
   read(path: string, options?: ReadOptions): AsyncIterable<Uint8Array>;
 }

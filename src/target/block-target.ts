@@ -9,6 +9,12 @@ export interface BlockTarget {
   /** What the target is, for messages: a path, or "memory". */
   readonly description: string;
   read(offsetBytes: number, lengthBytes: number): Promise<Uint8Array>;
+  /**
+   * Optional: reads `into.length` bytes at `offsetBytes` into the caller's array, so a reader streaming a large
+   * file reuses one buffer instead of allocating one per piece (fresh arrays are freed only when the garbage
+   * collector runs, which lets the process grow by tens of MiB). Targets without it: use `read`.
+   */
+  readInto?(offsetBytes: number, into: Uint8Array): Promise<void>;
   /** The array carries its length: pass a subarray. */
   write(offsetBytes: number, bytes: Uint8Array): Promise<void>;
   /** Reads back as zeros; leaves holes where the target can. */
@@ -69,6 +75,13 @@ export function boundTarget(raw: RawTarget): BlockTarget {
       checkRange(raw, 'read', offsetBytes, lengthBytes);
       return raw.read(offsetBytes, lengthBytes);
     },
+    ...(raw.readInto && {
+      async readInto(offsetBytes: number, into: Uint8Array) {
+        live('read');
+        checkRange(raw, 'read', offsetBytes, into.length);
+        await raw.readInto!(offsetBytes, into);
+      },
+    }),
     async write(offsetBytes, bytes) {
       live('write');
       checkRange(raw, 'write', offsetBytes, bytes.length);
@@ -117,6 +130,7 @@ export function sliceTarget(disk: BlockTarget, offsetBytes: number, sizeBytes: n
     description: `${disk.description} [byte ${offsetBytes}, +${sizeBytes}]`,
     requiresAlignment: false, // the disk underneath checks its own alignment
     read: (o, n) => disk.read(offsetBytes + o, n),
+    ...(disk.readInto && { readInto: (o: number, into: Uint8Array) => disk.readInto!(offsetBytes + o, into) }),
     write: (o, b) => disk.write(offsetBytes + o, b),
     writeZeros: (o, n) => disk.writeZeros(offsetBytes + o, n),
     flush: () => disk.flush(),

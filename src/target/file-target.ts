@@ -157,6 +157,20 @@ function makeRaw(handle: FileHandleLike, path: string, sizeBytes: number, sector
     }
   };
 
+  const readInto = async (offsetBytes: number, into: Uint8Array): Promise<void> => {
+    let done = 0;
+    try {
+      while (done < into.length) {
+        const { bytesRead } = await handle.read(into, done, into.length - done, offsetBytes + done);
+        if (bytesRead <= 0) break;
+        done += bytesRead;
+      }
+    } catch (e) {
+      throw wrapIoError(e, `cannot read ${path} at byte ${offsetBytes}`);
+    }
+    into.fill(0, done); // past EOF reads as zeros
+  };
+
   return {
     sizeBytes,
     logicalSectorSize: sector,
@@ -165,18 +179,10 @@ function makeRaw(handle: FileHandleLike, path: string, sizeBytes: number, sector
     requiresAlignment: false,
     async read(offsetBytes: number, lengthBytes: number) {
       const out = new Uint8Array(lengthBytes);
-      let done = 0;
-      try {
-        while (done < lengthBytes) {
-          const { bytesRead } = await handle.read(out, done, lengthBytes - done, offsetBytes + done);
-          if (bytesRead <= 0) break; // past EOF reads as zeros
-          done += bytesRead;
-        }
-      } catch (e) {
-        throw wrapIoError(e, `cannot read ${path} at byte ${offsetBytes}`);
-      }
+      await readInto(offsetBytes, out);
       return out;
     },
+    readInto,
     async write(offsetBytes: number, bytes: Uint8Array) {
       try {
         await writeAll(offsetBytes, bytes);

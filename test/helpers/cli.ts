@@ -8,7 +8,13 @@ import { createReadStream } from 'node:fs';
 import { main, type ProgramIo } from '../../src/cli/main.js';
 import { BIN, REPO_ROOT } from './paths.js';
 
-export interface CliResult { status: number; stdout: string; stderr: string }
+export interface CliResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+  /** What the command wrote through the io's byte output (cat's file bytes), copied as it came. */
+  stdoutBytes: Uint8Array;
+}
 
 const withNewline = (t: string): string => (t.endsWith('\n') ? t : `${t}\n`);
 
@@ -16,15 +22,17 @@ const withNewline = (t: string): string => (t.endsWith('\n') ? t : `${t}\n`);
 export async function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
+  const pieces: Uint8Array[] = [];
   const io: ProgramIo = {
     stdout: (t) => { stdout += withNewline(t); },
     stderr: (t) => { stderr += withNewline(t); },
+    stdoutBytes: async (bytes) => { pieces.push(bytes.slice()); },
     env: { ...process.env, ...env },
     now: () => Date.now(),
     interrupted: () => null,
   };
   const status = await main([...args], io);
-  return { status, stdout, stderr };
+  return { status, stdout, stderr, stdoutBytes: Buffer.concat(pieces) };
 }
 
 /** Runs the CLI in-process and throws with its output unless it exits 0. */
@@ -52,7 +60,8 @@ export function runBin(args: readonly string[], options: BinOptions = {}): CliRe
     maxBuffer: 64 << 20,
   });
   if (r.error) throw r.error;
-  return { status: r.status ?? -1, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  const stdout = r.stdout ?? '';
+  return { status: r.status ?? -1, signal: r.signal, stdout, stderr: r.stderr ?? '', stdoutBytes: Buffer.from(stdout) };
 }
 
 export async function sha256File(path: string): Promise<string> {
