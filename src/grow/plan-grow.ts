@@ -21,6 +21,8 @@ import { decodeGptEntry, GPT_ENTRY_SIZE } from '../partition/gpt-entry.js';
 import { readMbr } from '../partition/mbr.js';
 import { grownNtfsSize, planNtfsGrow, type NtfsGrowPlan } from '../fs/ntfs/grow.js';
 import type { Run } from '../fs/ntfs/runlist.js';
+import type { Fat32GrowPlan } from '../fs/fat32/grow.js';
+import { fat32CommitSteps, fat32PrepareSteps, planFat32Volume } from './plan-fat32.js';
 import type { GrowPartition, GrowPlan, GrowSource, GrowStep, GrowTable } from './types.js';
 
 export const ONE_MIB = 1024 * 1024;
@@ -168,7 +170,6 @@ function ntfsCommitSteps(fs: NtfsGrowPlan, source: GrowSource, base: number): Gr
 /** What a filesystem we cannot grow yet is refused with: exactly what is left to do for it. */
 const NOT_YET: Record<string, string> = {
   exfat: 'growing exFAT is not implemented yet (left: cluster count, volume length, allocation bitmap moved or extended, FAT length, both boot regions with checksums)',
-  fat32: 'growing FAT32 is not implemented yet (left: cluster count within what the FAT addresses, FSInfo free count, backup boot sector)',
 };
 
 export function planGrow(source: GrowSource, newSizeBytes: number, options: GrowOptions = {}): GrowPlan {
@@ -176,7 +177,7 @@ export function planGrow(source: GrowSource, newSizeBytes: number, options: Grow
   const s = source.logicalSectorSize;
   const newLba = newSizeBytes / s;
   const fsKind = source.filesystem.kind;
-  if (fsKind !== 'ntfs' && fsKind !== 'none') {
+  if (fsKind !== 'ntfs' && fsKind !== 'fat32' && fsKind !== 'none') {
     const why = NOT_YET[fsKind] ?? `partition ${source.partition.number} holds ${source.filesystem.kind === 'other' ? source.filesystem.name : fsKind}, which guestdisk does not grow`;
     throw new GuestdiskError('INVALID_SPEC', `${why}; nothing was written`, { filesystem: fsKind });
   }
@@ -187,14 +188,24 @@ export function planGrow(source: GrowSource, newSizeBytes: number, options: Grow
     // Past the old partition the old table may still keep its backup GPT until the primary moves it.
     const oldDiskEndLba = decision.table?.kind === 'gpt' ? decision.table.before.backupHeaderLba + 1 : decision.partition.before.endLba + 1;
     filesystem = planNtfsGrow(source.filesystem, partitionBytes, options.ntfsFreeExtents ?? [], (oldDiskEndLba - decision.partition.startLba) * s);
-  } else if (!decision.table) {
+  }
+  let fat32: Fat32GrowPlan | null = null;
+  if (source.filesystem.kind === 'fat32') {
+    fat32 = planFat32Volume(source.filesystem, decision.partition, ONE_MIB / s, (end) => largestDiskLba(source, end));
+    if (!decision.table && fat32.after.totalSectors === fat32.before.totalSectors) {
+      throw new GuestdiskError('INVALID_SPEC', `partition ${decision.partition.number} and its FAT32 volume already fill the disk (${newSizeBytes} bytes): nothing to grow`, { sizeBytes: newSizeBytes });
+    }
+  }
+  if (!filesystem && !fat32 && !decision.table) {
     throw new GuestdiskError('INVALID_SPEC', `partition ${decision.partition.number} already fills the disk (${newSizeBytes} bytes): nothing to grow`, { sizeBytes: newSizeBytes });
   }
   const base = decision.partition.startLba * s;
   const steps = [
     ...(filesystem ? ntfsPrepareSteps(filesystem, source, base) : []),
+    ...(fat32 && source.filesystem.kind === 'fat32' ? fat32PrepareSteps(fat32, source.filesystem, base) : []),
     ...(decision.table ? tableSteps(decision.table, s) : []),
     ...(filesystem ? ntfsCommitSteps(filesystem, source, base) : []),
+    ...(fat32 && source.filesystem.kind === 'fat32' ? fat32CommitSteps(fat32, source.filesystem, base) : []),
   ];
   const notes: string[] = [];
   if (!decision.table) notes.push(`partition ${decision.partition.number} already ends at the end of the disk: only its volume grows (a grow that was interrupted, resumed)`);
@@ -206,10 +217,21 @@ export function planGrow(source: GrowSource, newSizeBytes: number, options: Grow
     tableKind: source.table.kind,
     table: decision.table,
     partition: decision.partition,
-    filesystem,
+    filesystem: filesystem ?? fat32,
     steps,
     notes,
   };
+}
+
+/** The largest disk (in sectors) whose grown last partition ends at `endExclusiveLba`, a 1 MiB boundary. */
+function largestDiskLba(source: GrowSource, endExclusiveLba: number): number {
+  const s = source.logicalSectorSize;
+  const mib = ONE_MIB / s;
+  if (source.table.kind === 'mbr') return endExclusiveLba + mib - 1;
+  const header = decodeGptHeader(source.table.primaryHeaderBytes);
+  const arrayLba = Math.ceil((header.numberOfPartitionEntries * header.sizeOfPartitionEntry) / s);
+  // planGptTable: the partition ends at the last 1 MiB boundary at or below the disk's end − 1 − arrayLba.
+  return endExclusiveLba + mib + arrayLba;
 }
 
 /** Clusters the new $Bitmap needs, for the reader's search of free space (before the plan exists). */
