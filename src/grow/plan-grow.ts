@@ -223,15 +223,12 @@ export function planGrow(source: GrowSource, newSizeBytes: number, options: Grow
   };
 }
 
-/** The largest disk (in sectors) whose grown last partition ends at `endExclusiveLba`, a 1 MiB boundary. */
+/**
+ * The largest whole-MiB disk (in sectors) whose grown last partition ends at `endExclusiveLba`, a 1 MiB boundary:
+ * a GPT needs its backup array and header past the partition (less than 1 MiB), an MBR nothing.
+ */
 function largestDiskLba(source: GrowSource, endExclusiveLba: number): number {
-  const s = source.logicalSectorSize;
-  const mib = ONE_MIB / s;
-  if (source.table.kind === 'mbr') return endExclusiveLba + mib - 1;
-  const header = decodeGptHeader(source.table.primaryHeaderBytes);
-  const arrayLba = Math.ceil((header.numberOfPartitionEntries * header.sizeOfPartitionEntry) / s);
-  // planGptTable: the partition ends at the last 1 MiB boundary at or below the disk's end − 1 − arrayLba.
-  return endExclusiveLba + mib + arrayLba;
+  return source.table.kind === 'mbr' ? endExclusiveLba : endExclusiveLba + ONE_MIB / source.logicalSectorSize;
 }
 
 /** Clusters the new $Bitmap needs, for the reader's search of free space (before the plan exists). */

@@ -8,7 +8,8 @@ import * as assert from 'uvu/assert';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mustCli, runCli, sha256File } from '../helpers/cli.js';
-import { CONFORMANCE_DIR } from '../helpers/paths.js';
+import { spawnSync } from 'node:child_process';
+import { CLI_SOURCE, CONFORMANCE_DIR, REPO_ROOT } from '../helpers/paths.js';
 import { attachLoop, makeTempDir, mustRun, requireTool, runTool } from '../helpers/tools.js';
 import { GiB, MiB } from './disks.js';
 import { gptVerdict } from './judge.js';
@@ -16,7 +17,7 @@ import { fatPayload, fsckFat, makeFatDisk, mtoolsDrive, partitionsOfImage, sha, 
 
 const CASES: FatDiskCase[] = [
   { maker: 'mkfs.fat', table: 'gpt', sectorSize: 512, oldBytes: 1 * GiB },
-  { maker: 'mkfs.fat', table: 'mbr', sectorSize: 512, oldBytes: 1 * GiB },
+  { maker: 'guestdisk', table: 'mbr', sectorSize: 4096, oldBytes: 1 * GiB },
   { maker: 'mkfs.fat', table: 'gpt', sectorSize: 4096, oldBytes: 1 * GiB },
   { maker: 'mkfs.fat', table: 'mbr', sectorSize: 4096, oldBytes: 1 * GiB },
 ];
@@ -98,8 +99,15 @@ for (const c of CASES) {
         const out = join(dir.path, 'get.bin');
         mustRun('mcopy', ['-n', '-i', drive, `::${path}`, out]);
         assert.is(sha(readFileSync(out)), sha(bytes), `${path} reads back identical through mtools`);
-        const cat = await mustCli(['cat', `${image}:/${path}`]);
-        assert.is(sha(new Uint8Array(Buffer.from(cat.stdout, 'latin1'))), sha(bytes), `${path} reads back identical through guestdisk cat`);
+      }
+      // guestdisk get copies the whole tree out; guestdisk cat streams the big file and the long name to stdout.
+      const got = join(dir.path, 'got');
+      await mustCli(['get', `${image}:/`, got]);
+      for (const [path, bytes] of files) assert.is(sha(readFileSync(join(got, path))), sha(bytes), `${path} reads back identical through guestdisk get`);
+      for (const path of ['DATA/BIG.BIN', 'Long file name.txt']) {
+        const cat = spawnSync(process.execPath, ['--import', 'tsx', CLI_SOURCE, 'cat', `${image}:/${path}`], { cwd: REPO_ROOT, maxBuffer: 1 << 28 });
+        assert.is(cat.status, 0, cat.stderr.toString());
+        assert.is(sha(new Uint8Array(cat.stdout)), sha(files.get(path)!), `${path} reads back identical through guestdisk cat`);
       }
       // A file bigger than the old volume's free space plus a little: it needs the new clusters (free count from
       // minfo). Writing it fills the volume into the clusters past the old end.
@@ -120,10 +128,10 @@ for (const c of CASES) {
   });
 }
 
-test('grow FAT32 made by guestdisk create (its FAT fits its clusters exactly): refused, saying it cannot grow, image untouched', async () => {
+test('grow FAT32 whose FAT has no room for 1 MiB more (guestdisk create sizes it to its clusters; mkfs.fat on MBR 512): refused, saying it cannot grow, image untouched', async () => {
   const dir = makeTempDir('guestdisk-grow-fat32-');
   try {
-    for (const c of [{ maker: 'guestdisk', table: 'gpt', sectorSize: 512, oldBytes: GiB }, { maker: 'guestdisk', table: 'mbr', sectorSize: 4096, oldBytes: GiB }] as FatDiskCase[]) {
+    for (const c of [{ maker: 'guestdisk', table: 'gpt', sectorSize: 512, oldBytes: GiB }, { maker: 'guestdisk', table: 'mbr', sectorSize: 512, oldBytes: GiB }, { maker: 'mkfs.fat', table: 'mbr', sectorSize: 512, oldBytes: GiB }] as FatDiskCase[]) {
       const image = join(dir.path, `disk-${c.table}.img`);
       await makeFatDisk(image, c);
       const part = partitionsOfImage(image, c.sectorSize)[0];
