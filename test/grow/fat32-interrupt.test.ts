@@ -46,7 +46,7 @@ for (const c of CASES) {
     assert.ok(refusal instanceof GuestdiskError && typeof refusal.details?.largestDiskBytes === 'number', String(refusal));
     const newBytes = (refusal as GuestdiskError).details!.largestDiskBytes as number;
     const before = await loadImage(image, c.sectorSize, newBytes);
-    const stage = new DiskStage(join(dir.path, 'stage.img'), newBytes, c.sectorSize);
+    const stage = new DiskStage(join(dir.path, `stage-${c.maker}-${c.table}-${c.sectorSize}.img`), newBytes, c.sectorSize);
     try {
       const full = injectFault(await cloneMemoryTarget(before), null);
       await growDisk(full);
