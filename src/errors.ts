@@ -41,6 +41,15 @@ export function hex(value: number, digits = 8): string {
   return `0x${value.toString(16).padStart(digits, '0')}`;
 }
 
+/**
+ * User text inside a message: JSON-quoted, and also escaping what JSON leaves raw but a terminal would act on or
+ * hide: DEL and the C1 controls (U+007F–U+009F), the line and paragraph separators, and the bidirectional
+ * overrides and isolates that reorder what follows them (U+202A–U+202E, U+2066–U+2069).
+ */
+export function quoted(text: string): string {
+  return JSON.stringify(text).replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** How many offenders one message lists; `details.offenders` carries them all. */
 const LISTED_OFFENDERS = 20;
 

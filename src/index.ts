@@ -1,5 +1,8 @@
-// guestdisk's public API: plan a disk, write it to a target, and the targets to write to.
+// guestdisk's public API: make a disk (createDisk: the whole workflow), or plan and write it step by step, and the
+// targets to write to.
 export { GuestdiskError, type ErrorCode, type ErrorDetails } from './errors.js';
+export { createDisk, planCreate, findTargetData, type CreateTarget, type CreateDiskOptions, type CreateDiskResult, type PlannedCreate, type StopSignal } from './create/create-disk.js';
+export type { DiskState } from './create/disk-state.js';
 export { planDisk, minimumDiskBytes } from './plan/plan-disk.js';
 export { parseSize, parseTimestamp, parseSectorSize, parseTableKind, parseFsKind, type DiskSpec } from './plan/spec.js';
 export type { Layout, Geometry, Step, StepKind, Chunk, PartitionPlan, TablePlan, GptTablePlan, MbrTablePlan, LogicalSectorSize, TableKind, FsKind } from './plan/layout.js';

@@ -21,7 +21,7 @@ test('the README library example runs and makes a disk sfdisk reads', async () =
     const file = join(dir.path, 'example.mts');
     writeFileSync(file, code);
     const out = mustRun(process.execPath, ['--import', 'tsx', file]);
-    assert.match(out, /^2048 \d+/);
+    assert.match(out, /^2048 \d+ true/);
     assert.is(statSync(image).size, 64 * 2 ** 20);
     assert.match(mustRun('sfdisk', ['--dump', image]), /type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7/);
   } finally {

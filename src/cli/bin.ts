@@ -1,22 +1,16 @@
 // The program: the bundle's entry (scripts/build-cli.mjs), and what `node --import tsx src/cli/bin.ts` runs from
 // source. Binds main() to this process: its arguments, output streams, signals and exit code.
+import './install-early-signals.js'; // first: catches SIGINT/SIGTERM before the rest is evaluated
+import { forwardSignalsTo, SIGNAL_EXIT_CODE } from './early-signals.js';
 import { EXIT_BUG } from './exit-codes.js';
 import { main } from './main.js';
 import { createProcessIo } from './process-io.js';
 
-/** Exit status of a run a signal stopped, as a shell reports it (128 + signal number). */
-const SIGNAL_EXIT_CODE = { SIGINT: 130, SIGTERM: 143 } as const;
-
 function runAsProgram(): void {
   const io = createProcessIo();
   // The first signal is a request: create stops between two writes and says what the disk holds. A second one
-  // stops the process at once.
-  const onSignal = (s: 'SIGINT' | 'SIGTERM'): void => {
-    if (io.interrupted()) process.exit(SIGNAL_EXIT_CODE[s]);
-    io.interrupt(s);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // stops the process at once (early-signals.ts, installed before anything else was evaluated).
+  forwardSignalsTo((s) => io.interrupt(s));
   main(process.argv.slice(2), io).then((code) => {
     const signal = io.interrupted();
     process.exitCode = signal && code !== 0 ? SIGNAL_EXIT_CODE[signal as 'SIGINT' | 'SIGTERM'] : code;

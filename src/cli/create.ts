@@ -1,20 +1,21 @@
-// `guestdisk create`: plan, refuse what must be refused, then write. Order: look at the target → plan (all
-// validation) → dry-run stops here → read existing data (refuse without --force) → open for write → write.
-import { closeSync, openSync, readSync } from 'node:fs';
-import { GuestdiskError } from '../errors.js';
-import { findExistingData } from '../inspect/existing-data.js';
-import type { Geometry } from '../disk-types.js';
+// `guestdisk create`: parses the options and renders; the workflow itself (lock, in-use checks, refusing existing
+// data, plan, write, what a stopped run left) is the library's createDisk (src/create/). The CLI adds what is not a
+// disk: lvcreate before (host-steps.ts), virsh after, the progress line, and the words around errors.
+import { randomBytes } from 'node:crypto';
+import { GuestdiskError, quoted } from '../errors.js';
+import { createDisk, findTargetData, planCreate, type CreateDiskResult, type StopSignal } from '../create/create-disk.js';
+import { isExtentsSize } from '../host/lvm.js';
+import type { Geometry, LogicalSectorSize } from '../disk-types.js';
 import type { Layout } from '../plan/layout.js';
 import { planDisk } from '../plan/plan-disk.js';
 import { parseFsKind, parseSectorSize, parseSize, parseTableKind, parseTimestamp, type DiskSpec } from '../plan/spec.js';
-import { acquireFileLock, type FileLock } from '../target/file-lock.js';
-import { describeTarget, openTargetForRead, openTargetForWrite, resolveGeometry, type TargetInfo } from '../target/open-target.js';
-import { writeDisk, type WriteResult } from '../write/write-disk.js';
+import type { PartitionReread } from '../target/block-device.js';
+import type { TargetKind } from '../target/open-target.js';
 import type { NextWrite } from '../write/write-chunks.js';
+import type { WriteResult } from '../write/write-disk.js';
 import { formatBytes, renderLayout } from './render.js';
 import type { CliIo } from './io.js';
 import { attachAfterCreate, checkHostOptions, libvirtDomainDisks, prepareLvm, type HostOptions } from './host-steps.js';
-import { partitionRereadOf, type PartitionReread } from '../target/block-device.js';
 import type { LoadedSources } from '../source/copy-from.js';
 import { contentSizedDisk, copyJson, loadCopyFrom, parseHeadroom, renderCopy } from './copy-from.js';
 
@@ -48,26 +49,46 @@ function pickSeed(options: CreateOptions): string {
   return randomSeed();
 }
 
-/**
- * 16 bytes from the kernel's random source, as hex. Read from /dev/urandom rather than through node:crypto, whose
- * OpenSSL start-up would add ~2 MB to the peak memory of every run (bench/, issue 9); guestdisk runs on Linux only.
- */
+/** 16 random bytes as hex: the seed a run draws when none is given (printed, so the run can be repeated). */
 function randomSeed(): string {
-  const bytes = new Uint8Array(16);
-  const fd = openSync('/dev/urandom', 'r');
-  try {
-    if (readSync(fd, bytes) !== bytes.length) throw new Error('short read from /dev/urandom');
-  } finally {
-    closeSync(fd);
-  }
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return randomBytes(16).toString('hex');
 }
 
 function pickTimestamp(options: CreateOptions, io: CliIo): number {
   if (options.timestamp !== undefined) return parseTimestamp(options.timestamp);
   const sde = io.env.SOURCE_DATE_EPOCH;
-  if (sde !== undefined && sde !== '') return parseTimestamp(sde);
+  if (sde !== undefined && sde !== '') return parseTimestamp(sde, 'SOURCE_DATE_EPOCH');
   return Math.floor(io.now() / 1000);
+}
+
+/** Spec fields from the options: parsing only, no I/O. */
+function specFrom(options: CreateOptions, timestamp: number, copy: LoadedSources | null): DiskSpec {
+  if (options.partitionName !== undefined && parseTableKind(options.table) === 'mbr') {
+    throw new GuestdiskError('INVALID_SPEC', '--partition-name names a GPT partition; an MBR has no partition names (drop it, or use --table gpt)', { table: 'mbr' });
+  }
+  return {
+    table: parseTableKind(options.table),
+    fs: parseFsKind(options.fs),
+    label: options.label,
+    clusterSize: options.clusterSize !== undefined ? parseSize(options.clusterSize, 'cluster size') : undefined,
+    partitionName: options.partitionName,
+    seed: pickSeed(options),
+    timestamp,
+    ...(options.exfatVolumeGuid ? { exfatVolumeGuid: true } : {}),
+    ...(copy ? { files: copy.tree } : {}),
+  };
+}
+
+/** The CLI's signal handler as the library's stop signal. */
+function stopSignalOf(io: CliIo): StopSignal {
+  return {
+    get aborted() {
+      return io.interrupted() !== null;
+    },
+    get reason() {
+      return io.interrupted() ?? undefined;
+    },
+  };
 }
 
 export async function runCreate(targetArg: string | undefined, options: CreateOptions, io: CliIo): Promise<number> {
@@ -80,7 +101,7 @@ export async function runCreate(targetArg: string | undefined, options: CreateOp
   if (options.dryRun && options.lvm !== undefined) {
     throw new GuestdiskError('INVALID_SPEC', '--dry-run with --lvm: plan against the volume after creating it (guestdisk create /dev/VG/LV --dry-run)');
   }
-  checkHostOptions(options); // --lvm/--size/--bus/--target-dev/--cache are checked before anything is written
+  checkHostOptions(options, io); // --lvm/--size/--bus/--target-dev/--cache/virsh are checked before anything is written
   // The sources are read (and their names checked) before anything is created, an LV included.
   const timestamp = pickTimestamp(options, io);
   const copy = await loadCopyFrom(options, timestamp);
@@ -88,125 +109,96 @@ export async function runCreate(targetArg: string | undefined, options: CreateOp
   if (headroom !== null && (!copy || options.lvm !== undefined)) {
     throw new GuestdiskError('INVALID_SPEC', '--size +HEADROOM sizes an image file from --copy-from content: give --copy-from, and an image file as TARGET');
   }
-  const targetPath = targetArg ?? (await prepareLvm(options, io));
-  const table = parseTableKind(options.table);
-  const fs = parseFsKind(options.fs);
-  const spec: DiskSpec = {
-    table,
-    fs,
-    label: options.label,
-    clusterSize: options.clusterSize !== undefined ? parseSize(options.clusterSize, 'cluster size') : undefined,
-    partitionName: options.partitionName,
-    seed: pickSeed(options),
-    timestamp,
-    ...(options.exfatVolumeGuid ? { exfatVolumeGuid: true } : {}),
-    ...(copy ? { files: copy.tree } : {}),
-  };
-  const info = await describeTarget(targetPath);
-  const geometry = resolveGeometry(info, {
-    sizeBytes: headroom !== null
-      ? contentSizedDisk(spec, headroom, options.sectorSize !== undefined ? parseSectorSize(options.sectorSize) : 512)
-      : options.size !== undefined && options.lvm === undefined ? parseSize(options.size) : undefined,
-    logicalSectorSize: options.sectorSize !== undefined ? parseSectorSize(options.sectorSize) : undefined,
-  });
-  if (info.kind === 'file' && info.exists && geometry.sizeBytes < info.currentSizeBytes) {
-    throw new GuestdiskError('INVALID_SPEC', `${targetPath} is ${info.currentSizeBytes} bytes, larger than --size ${geometry.sizeBytes}: guestdisk never shrinks a file`);
-  }
-  const layout = planDisk(spec, geometry);
+  const spec = specFrom(options, timestamp, copy);
+  const sectorSize = options.sectorSize !== undefined ? parseSectorSize(options.sectorSize) : undefined;
+  const sizeBytes = headroom !== null
+    ? contentSizedDisk(spec, headroom, sectorSize ?? 512)
+    : options.size !== undefined && options.lvm === undefined ? parseSize(options.size) : undefined;
+  // --lvm: plan with the size asked for before lvcreate, so a bad spec leaves no volume behind.
+  if (options.lvm !== undefined) planDisk(spec, lvmPlanningGeometry(options, sectorSize));
+  const lv = options.lvm !== undefined ? await prepareLvm(options, io) : null;
+  const targetPath = targetArg ?? lv!.path;
+  const request = { path: targetPath, sizeBytes, logicalSectorSize: sectorSize };
 
   if (options.dryRun) {
+    const planned = await planCreate(spec, request);
+    const found = await findTargetData(planned);
+    const note = found.length > 0 ? `\nnote: ${targetPath} already holds data (${found.join('; ')}): the real run needs --force, which erases it` : '';
     io.stdout(options.json
-      ? JSON.stringify({ dryRun: true, target: targetPath, layout, ...(copy ? { copy: copyJson(layout, copy) } : {}) }, null, 2)
-      : `${renderLayout(layout, targetPath)}${copy ? `\n${renderCopy(layout, copy, options.copyFrom ?? [])}` : ''}\n(dry run: nothing written)`);
+      ? JSON.stringify({ dryRun: true, target: targetPath, existingData: found, layout: planned.layout, ...(copy ? { copy: copyJson(planned.layout, copy) } : {}) }, null, 2)
+      : `${renderLayout(planned.layout, targetPath)}${copy ? `\n${renderCopy(planned.layout, copy, options.copyFrom ?? [])}` : ''}\n(dry run: nothing written)${note}`);
     return 0;
   }
 
-  // Image files: one guestdisk at a time (block devices get the same from O_EXCL when opened for writing).
-  const lock: FileLock | null = info.kind === 'file' ? await acquireFileLock(targetPath) : null;
+  let created: CreateDiskResult;
+  // Made at the first write, when the disk's size is known.
+  let progress: ReturnType<typeof makeProgress> | undefined;
   try {
-    await refuseExistingData(targetPath, info, geometry, options);
-    const { result, partitionReread } = await writeLayout(layout, info, geometry, options, io, copy);
-    if (options.attach !== undefined || options.printXml) await attachAfterCreate(targetPath, info.kind, options, io);
-    io.stdout(options.json ? JSON.stringify({ target: targetPath, layout, result, partitionReread }, null, 2) : summary(layout, targetPath, result, partitionReread));
+    created = await createDisk(spec, request, {
+      force: options.force ?? false,
+      signal: stopSignalOf(io),
+      onProgress: options.json ? undefined : (next, diskBytes) => (progress ??= makeProgress(io, diskBytes))?.update(next),
+      domainDisks: libvirtDomainDisks(io),
+      freshVolume: lv?.created ?? false,
+      ...(copy ? { openContent: () => copy.openReader() } : {}),
+    });
+  } catch (e) {
+    throw lv?.created && e instanceof GuestdiskError ? afterNewVolume(e, lv.name, targetPath, options, spec) : e;
   } finally {
-    await lock?.release();
+    progress?.end();
   }
+  if (created.erasedStaleData.length > 0) {
+    io.stderr(`erased stale signatures from the new volume's freed extents: ${created.erasedStaleData.join('; ')}`);
+  }
+  if (options.attach !== undefined || options.printXml) {
+    try {
+      await attachAfterCreate(targetPath, created.kind, options, io);
+    } catch (e) {
+      throw e instanceof GuestdiskError ? afterCompleteDisk(e, targetPath, created.kind, options) : e;
+    }
+  }
+  io.stdout(options.json ? JSON.stringify({ target: targetPath, layout: created.layout, result: created.write, partitionReread: created.partitionReread, erasedStaleData: created.erasedStaleData }, null, 2) : summary(created.layout, targetPath, created.write, created.partitionReread));
   return 0;
 }
 
-async function refuseExistingData(targetPath: string, info: TargetInfo, geometry: Geometry, options: CreateOptions): Promise<void> {
-  // Block devices are checked through the exclusive write handle (writeLayout), so that a mounted or busy device
-  // is reported as busy first: "use --force" would not help there.
-  if (!info.exists || options.force || info.kind === 'block-device') return;
-  const reader = await openTargetForRead(targetPath, { logicalSectorSize: geometry.logicalSectorSize });
-  try {
-    refuseFound(targetPath, await findExistingData(reader));
-  } finally {
-    await reader.close();
-  }
-  if (info.kind === 'file' && geometry.sizeBytes > info.currentSizeBytes) {
-    throw new GuestdiskError('TARGET_HAS_DATA', `${targetPath} exists with ${info.currentSizeBytes} bytes; growing it to ${geometry.sizeBytes} needs --force`);
-  }
+/** The geometry --lvm plans with before lvcreate: the size asked for (extents such as 100%FREE: a 1 GiB stand-in,
+ *  which still checks everything but the size), and --sector-size or 512. */
+function lvmPlanningGeometry(options: CreateOptions, sectorSize: LogicalSectorSize | undefined): Geometry {
+  const size = options.size !== undefined && !isExtentsSize(options.size) ? parseSize(options.size) : 2 ** 30;
+  const logicalSectorSize = sectorSize ?? 512;
+  return { sizeBytes: size - (size % logicalSectorSize), logicalSectorSize, physicalSectorSize: logicalSectorSize };
 }
 
-function refuseFound(targetPath: string, found: string[]): void {
-  if (found.length > 0) {
-    throw new GuestdiskError('TARGET_HAS_DATA', `${targetPath} already holds data (${found.join('; ')}); use --force to erase it`, { found });
-  }
+/** A failure after lvcreate: say that the LV exists now, unformatted or not, and how to finish the job. */
+function afterNewVolume(e: GuestdiskError, name: string, path: string, options: CreateOptions, spec: DiskSpec): GuestdiskError {
+  const state = e.details.diskState;
+  const what = state === 'complete' ? 'formatted' : state === 'incomplete-no-table' ? 'partly written (no partition table yet)' : 'unformatted';
+  const finish = `guestdisk create ${path} --force${rerunFlags(options, spec)}`;
+  return new GuestdiskError(e.code, `${e.message}. The logical volume ${name} (${path}) was created and exists now, ${what}: finish with ${finish} (or remove it: lvremove ${name})`, { ...e.details, lvm: name, lvPath: path, lvCreated: true, finish }, { cause: e });
 }
 
-async function writeLayout(layout: Layout, info: TargetInfo, geometry: Geometry, options: CreateOptions, io: CliIo, copy: LoadedSources | null): Promise<{ result: WriteResult; partitionReread: PartitionReread | null }> {
-  const target = await openTargetForWrite(info, geometry, { force: options.force ?? false, domainDisks: libvirtDomainDisks(io) });
-  if (info.kind === 'block-device' && !options.force) {
-    try {
-      refuseFound(info.path, await findExistingData(target));
-    } catch (e) {
-      await target.close().catch(() => {});
-      throw e;
-    }
-  }
-  // An existing image rewritten with --force was truncated when opened: its old content is already gone.
-  let wroteAny = info.kind === 'file' && info.exists && (options.force ?? false);
-  let mbrWritten = false;
-  let result: WriteResult;
-  const progress = options.json ? null : makeProgress(io, geometry.sizeBytes);
-  const content = copy?.openReader();
-  try {
-    result = await writeDisk(layout, target, {
-      ...(content ? { content } : {}),
-      between: (next) => {
-        const signal = io.interrupted();
-        if (signal) throw new GuestdiskError('INTERRUPTED', `interrupted by ${signal}`, { signal });
-        if (next.kind !== 'flush') wroteAny = true;
-        progress?.update(next);
-      },
-      onStep: (step) => {
-        if (step.kind === 'mbr') mbrWritten = true;
-      },
-    });
-  } catch (e) {
-    progress?.end();
-    await content?.close().catch(() => {});
-    const flushed = await target.flush().then(() => true, () => false);
-    await target.close().catch(() => {});
-    if (!(e instanceof GuestdiskError)) throw e;
-    throw new GuestdiskError(e.code, `${e.message}. ${diskState(wroteAny, mbrWritten, flushed, info.kind === 'file' && !info.exists)}`, { ...e.details, diskState: !wroteAny ? 'unchanged' : mbrWritten ? 'complete' : 'incomplete-no-table' }, { cause: e });
-  }
-  progress?.end();
-  await content?.close();
-  await target.close(); // block devices: fsync, then ask the kernel to re-read the table (BLKRRPART)
-  return { result, partitionReread: partitionRereadOf(target) };
+/** A failure in a step after a complete write (attach): the disk itself is done. */
+function afterCompleteDisk(e: GuestdiskError, path: string, kind: TargetKind, options: CreateOptions): GuestdiskError {
+  const attach = options.attach !== undefined ? ` Attach it with: guestdisk attach ${path} ${quoted(options.attach)}${options.targetDev ? ` --target-dev ${options.targetDev}` : ''}${options.bus ? ` --bus ${options.bus}` : ''}${options.persistent ? ' --persistent' : ''}` : '';
+  return new GuestdiskError(e.code, `${e.message}. The disk ${path} was written and is complete (${kind === 'file' ? 'image file' : 'block device'}; check it with guestdisk verify ${path}).${attach}`, { ...e.details, diskWritten: true, diskState: 'complete', path }, { cause: e });
 }
 
-/** What a stopped run left, and what to do about it. */
-function diskState(wroteAny: boolean, mbrWritten: boolean, flushed: boolean, newFile: boolean): string {
-  if (!wroteAny) return newFile ? 'Nothing was written (the new image is empty): run the command again' : 'Nothing was written: the disk is as it was';
-  if (mbrWritten) {
-    return flushed
-      ? 'Every structure, the partition table last, was already written and is now flushed: the disk is complete (check it with guestdisk verify)'
-      : 'Every structure was written but the final flush failed: run guestdisk verify, or the same command with --force';
-  }
-  return 'The disk was not finished and shows no partition table: run the same command with --force to redo it';
+/** The options that decide the disk's bytes, to repeat them in advice; the seed and time this run used (drawn
+ *  when not given), so that the advice makes the same disk. */
+function rerunFlags(options: CreateOptions, spec: DiskSpec): string {
+  const flags: string[] = [];
+  const add = (name: string, value: string | undefined): void => {
+    if (value !== undefined) flags.push(`${name} ${/^[\w.:/+-]+$/.test(value) ? value : quoted(value)}`);
+  };
+  add('--table', options.table);
+  add('--fs', options.fs);
+  add('--label', options.label);
+  add('--cluster-size', options.clusterSize);
+  add('--partition-name', options.partitionName);
+  add('--seed', spec.seed);
+  add('--timestamp', String(spec.timestamp));
+  if (options.exfatVolumeGuid) flags.push('--exfat-volume-guid');
+  return flags.length ? ` ${flags.join(' ')}` : '';
 }
 
 /** A progress line on a terminal for runs longer than a second: bytes sent, rate, position, ETA. */

@@ -8,7 +8,7 @@ import { parseSize } from '../plan/spec.js';
 import type { DomainDisksLookup } from '../target/device-checks.js';
 import { checkAttachOptions } from './attach.js';
 import { waitForDeviceNode } from './device-node.js';
-import { runnerFor } from './host-runner.js';
+import { onPath, runnerFor } from './host-runner.js';
 import type { CliIo } from './io.js';
 
 export interface HostOptions {
@@ -30,8 +30,16 @@ function lvSizeOf(text: string | undefined): LvSize | null {
   return { bytes: parseSize(text) };
 }
 
-/** `create --lvm VG/LV`: makes (or, with --force, reuses) the LV and returns its device path. */
-export async function prepareLvm(options: HostOptions, io: CliIo): Promise<string> {
+export interface PreparedLv {
+  /** "VG/LV" */
+  readonly name: string;
+  readonly path: string;
+  /** lvcreate made it in this run (else an existing LV reused with --force). */
+  readonly created: boolean;
+}
+
+/** `create --lvm VG/LV`: makes (or, with --force, reuses) the LV. */
+export async function prepareLvm(options: HostOptions, io: CliIo): Promise<PreparedLv> {
   if (options.lvm === undefined) throw new GuestdiskError('INVALID_SPEC', 'prepareLvm needs --lvm VG/LV');
   const name = parseLvName(options.lvm);
   const size = lvSizeOf(options.size);
@@ -43,7 +51,7 @@ export async function prepareLvm(options: HostOptions, io: CliIo): Promise<strin
     const differs = size !== null && 'bytes' in size && size.bytes !== volume.sizeBytes;
     io.stderr(`using the existing logical volume ${name.vg}/${name.lv}: ${volume.path} (${volume.sizeBytes} bytes${differs ? `, not resized to --size ${options.size}` : ''})`);
   }
-  return volume.path;
+  return { name: `${name.vg}/${name.lv}`, path: volume.path, created };
 }
 
 /**
@@ -62,13 +70,24 @@ export function libvirtDomainDisks(io: CliIo): DomainDisksLookup {
  * Everything about --attach / --print-xml / --lvm that can be wrong without running anything: call before
  * planning, so a typo in --bus or --target-dev fails before the disk is written, not after.
  */
-export function checkHostOptions(options: HostOptions): void {
+export function checkHostOptions(options: HostOptions, io?: CliIo): void {
   if (options.lvm !== undefined) {
     parseLvName(options.lvm);
     lvSizeOf(options.size);
   }
-  if (options.attach !== undefined || options.printXml) checkAttachOptions(options.attach ?? '', options);
+  if (options.attach === undefined) {
+    // Options that only shape the attach: without it they would do nothing, silently.
+    const idle = ([['--target-dev', options.targetDev], ['--bus', options.bus], ['--cache', options.cache], ['--persistent', options.persistent], ['--print-xml', options.printXml]] as const)
+      .filter(([, value]) => value !== undefined && value !== false).map(([flag]) => flag);
+    if (idle.length > 0) throw new GuestdiskError('INVALID_SPEC', `${idle.join(', ')} only ${idle.length > 1 ? 'apply' : 'applies'} with --attach DOMAIN: add --attach, or drop ${idle.length > 1 ? 'them' : 'it'}`, { options: idle });
+    return;
+  }
+  checkAttachOptions(options.attach, options);
   if (options.attach === '') throw new GuestdiskError('INVALID_SPEC', '--attach needs a libvirt domain name');
+  // Checked now, not after the disk is written: without virsh the last step could only fail.
+  if (!options.printXml && io && !onPath('virsh', io.env.PATH)) {
+    throw new GuestdiskError('HOST_COMMAND_FAILED', '--attach needs virsh (Debian: libvirt-clients), which is not on PATH; nothing was written: install it, or add --print-xml to get the <disk> XML and attach it yourself', { program: 'virsh', spawnError: 'ENOENT' });
+  }
 }
 
 export { attachAfterCreate } from './attach.js';

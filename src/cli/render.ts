@@ -1,4 +1,5 @@
 // Human-readable output. Only cli/ prints; everything here returns strings.
+import { quoted } from '../errors.js';
 import type { Layout } from '../plan/layout.js';
 import { GPT_TYPE_NAMES, MBR_TYPE_NAMES } from '../partition/gpt-types.js';
 
@@ -38,7 +39,7 @@ export function renderLayout(layout: Layout, target: string): string {
   const fs = layout.filesystem;
   if (fs) {
     const f = fs as unknown as Record<string, unknown>;
-    const extras = ['label', 'clusterSize', 'serial', 'volumeSerialNumber', 'volumeId'].filter((k) => f[k] !== undefined).map((k) => `${k} ${JSON.stringify(f[k])}`);
+    const extras = ['label', 'clusterSize', 'serial', 'volumeSerialNumber', 'volumeId'].filter((k) => f[k] !== undefined).map((k) => `${k} ${typeof f[k] === 'string' ? quoted(f[k] as string) : JSON.stringify(f[k])}`);
     lines.push(`filesystem ${fs.kind}, ${formatBytes(fs.volumeSizeBytes)}${extras.length ? ', ' + extras.join(', ') : ''}`);
   } else {
     lines.push('filesystem none (partition left empty)');

@@ -5,6 +5,9 @@ import { sliceTarget, type BlockTarget } from '../target/block-target.js';
 import { writeGrow, type GrowWriteOptions, type GrowWriteResult } from './write-grow.js';
 import { ntfsBitmapClustersNeeded, planGrow } from './plan-grow.js';
 import { findFreeExtents } from './read-ntfs.js';
+import { findExfatFreeRun } from './read-exfat.js';
+import { grownExfatSize } from '../fs/exfat/grow.js';
+import { alignedPartitionBytes } from './plan-grow.js';
 import { readGrowSource } from './read-disk.js';
 import type { GrowPlan, GrowSource } from './types.js';
 
@@ -22,7 +25,14 @@ export async function planGrowFrom(disk: BlockTarget, newSizeBytes: number): Pro
     const volume = sliceTarget(disk, source.partition.startLba * s, source.partition.sizeLba * s);
     free = await findFreeExtents(volume, source.filesystem, ntfsBitmapClustersNeeded(source, newSizeBytes));
   }
-  return { plan: planGrow(source, newSizeBytes, { ntfsFreeExtents: free }), source };
+  let exfatFreeRunCluster: number | null = null;
+  if (source.filesystem.kind === 'exfat') {
+    const s = source.logicalSectorSize;
+    const volume = sliceTarget(disk, source.partition.startLba * s, source.partition.sizeLba * s);
+    const size = grownExfatSize(source.filesystem, alignedPartitionBytes(source, newSizeBytes));
+    exfatFreeRunCluster = await findExfatFreeRun(volume, source.filesystem, size.bitmapClusters);
+  }
+  return { plan: planGrow(source, newSizeBytes, { ntfsFreeExtents: free, exfatFreeRunCluster }), source };
 }
 
 /** Grows the last partition of `disk` and its volume into the whole of `disk`, which already has its new size. */

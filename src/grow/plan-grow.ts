@@ -23,6 +23,8 @@ import { grownNtfsSize, planNtfsGrow, type NtfsGrowPlan } from '../fs/ntfs/grow.
 import type { Run } from '../fs/ntfs/runlist.js';
 import type { Fat32GrowPlan } from '../fs/fat32/grow.js';
 import { fat32CommitSteps, fat32PrepareSteps, planFat32Volume } from './plan-fat32.js';
+import { planExfatGrow, type ExfatGrowPlan } from '../fs/exfat/grow.js';
+import { exfatCommitSteps, exfatNotes, exfatPrepareSteps } from './plan-exfat.js';
 import type { GrowPartition, GrowPlan, GrowSource, GrowStep, GrowTable } from './types.js';
 
 export const ONE_MIB = 1024 * 1024;
@@ -34,6 +36,8 @@ const PMBR_MAX_SIZE_LBA = 0xffffffff;
 export interface GrowOptions {
   /** Free extents of the old NTFS volume (from its bitmap), where the new $Bitmap may go. */
   readonly ntfsFreeExtents?: readonly Run[];
+  /** First cluster of a run of free clusters in the old exFAT volume, as long as the new allocation bitmap. */
+  readonly exfatFreeRunCluster?: number | null;
 }
 
 interface TableDecision {
@@ -169,7 +173,6 @@ function ntfsCommitSteps(fs: NtfsGrowPlan, source: GrowSource, base: number): Gr
 
 /** What a filesystem we cannot grow yet is refused with: exactly what is left to do for it. */
 const NOT_YET: Record<string, string> = {
-  exfat: 'growing exFAT is not implemented yet (left: cluster count, volume length, allocation bitmap moved or extended, FAT length, both boot regions with checksums)',
 };
 
 export function planGrow(source: GrowSource, newSizeBytes: number, options: GrowOptions = {}): GrowPlan {
@@ -177,17 +180,22 @@ export function planGrow(source: GrowSource, newSizeBytes: number, options: Grow
   const s = source.logicalSectorSize;
   const newLba = newSizeBytes / s;
   const fsKind = source.filesystem.kind;
-  if (fsKind !== 'ntfs' && fsKind !== 'fat32' && fsKind !== 'none') {
+  if (fsKind !== 'ntfs' && fsKind !== 'exfat' && fsKind !== 'fat32' && fsKind !== 'none') {
     const why = NOT_YET[fsKind] ?? `partition ${source.partition.number} holds ${source.filesystem.kind === 'other' ? source.filesystem.name : fsKind}, which guestdisk does not grow`;
     throw new GuestdiskError('INVALID_SPEC', `${why}; nothing was written`, { filesystem: fsKind });
   }
   const decision = source.table.kind === 'gpt' ? planGptTable(source as GrowSource & { table: { kind: 'gpt' } }, newLba) : planMbrTable(source as GrowSource & { table: { kind: 'mbr' } }, newLba);
   const partitionBytes = decision.partition.after.sizeLba * s;
-  let filesystem: NtfsGrowPlan | null = null;
+  let filesystem: NtfsGrowPlan | ExfatGrowPlan | null = null;
   if (source.filesystem.kind === 'ntfs') {
     // Past the old partition the old table may still keep its backup GPT until the primary moves it.
     const oldDiskEndLba = decision.table?.kind === 'gpt' ? decision.table.before.backupHeaderLba + 1 : decision.partition.before.endLba + 1;
     filesystem = planNtfsGrow(source.filesystem, partitionBytes, options.ntfsFreeExtents ?? [], (oldDiskEndLba - decision.partition.startLba) * s);
+  } else if (source.filesystem.kind === 'exfat') {
+    filesystem = planExfatGrow(source.filesystem, partitionBytes, options.exfatFreeRunCluster ?? null);
+    if (filesystem.after.volumeLength === filesystem.before.volumeLength && !decision.table && !source.filesystem.restoreMainBootRegion) {
+      throw new GuestdiskError('INVALID_SPEC', `partition ${decision.partition.number} already fills the disk and its exFAT volume the partition: nothing to grow`, { sizeBytes: newSizeBytes });
+    }
   }
   let fat32: Fat32GrowPlan | null = null;
   if (source.filesystem.kind === 'fat32') {
@@ -200,16 +208,21 @@ export function planGrow(source: GrowSource, newSizeBytes: number, options: Grow
     throw new GuestdiskError('INVALID_SPEC', `partition ${decision.partition.number} already fills the disk (${newSizeBytes} bytes): nothing to grow`, { sizeBytes: newSizeBytes });
   }
   const base = decision.partition.startLba * s;
+  const ntfs = filesystem?.kind === 'ntfs' ? filesystem : null;
+  const exfat = filesystem?.kind === 'exfat' ? filesystem : null;
   const steps = [
-    ...(filesystem ? ntfsPrepareSteps(filesystem, source, base) : []),
+    ...(ntfs ? ntfsPrepareSteps(ntfs, source, base) : []),
+    ...(exfat ? exfatPrepareSteps(exfat, source, base) : []),
     ...(fat32 && source.filesystem.kind === 'fat32' ? fat32PrepareSteps(fat32, source.filesystem, base) : []),
     ...(decision.table ? tableSteps(decision.table, s) : []),
-    ...(filesystem ? ntfsCommitSteps(filesystem, source, base) : []),
+    ...(ntfs ? ntfsCommitSteps(ntfs, source, base) : []),
+    ...(exfat ? exfatCommitSteps(exfat, source, base) : []),
     ...(fat32 && source.filesystem.kind === 'fat32' ? fat32CommitSteps(fat32, source.filesystem, base) : []),
   ];
   const notes: string[] = [];
   if (!decision.table) notes.push(`partition ${decision.partition.number} already ends at the end of the disk: only its volume grows (a grow that was interrupted, resumed)`);
-  if (filesystem?.bitmapPlacement === 'old-free-space') notes.push('the new $Bitmap goes into free clusters of the old volume (its records and boot sector are written separately)');
+  if (exfat) notes.push(...exfatNotes(exfat, source.filesystem.kind === 'exfat' && source.filesystem.restoreMainBootRegion));
+  if (ntfs?.bitmapPlacement === 'old-free-space') notes.push('the new $Bitmap goes into free clusters of the old volume (its records and boot sector are written separately)');
   return {
     version: 1,
     logicalSectorSize: s,
@@ -239,3 +252,10 @@ export function ntfsBitmapClustersNeeded(source: GrowSource, newSizeBytes: numbe
   return grownNtfsSize(source.filesystem, lastPartitionBytes).bitmapClusters;
 }
 
+
+/** An upper bound on the last partition's size after the grow (it ends at most on the disk's last 1 MiB boundary),
+ *  for sizing what the reader must find room for before the plan exists. */
+export function alignedPartitionBytes(source: GrowSource, newSizeBytes: number): number {
+  const s = source.logicalSectorSize;
+  return Math.max(alignedEnd(newSizeBytes / s, s) + 1 - source.partition.startLba, source.partition.sizeLba) * s;
+}

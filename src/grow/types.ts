@@ -3,6 +3,7 @@
 import type { LogicalSectorSize, TableKind } from '../plan/layout.js';
 import type { NtfsGrowPlan, NtfsGrowSource } from '../fs/ntfs/grow.js';
 import type { Fat32GrowPlan, Fat32GrowSource } from '../fs/fat32/grow.js';
+import type { ExfatGrowPlan, ExfatGrowSource } from '../fs/exfat/grow.js';
 
 export type GrowStepKind =
   | 'gpt-backup' // backup entry array + backup header at the new end, one write
@@ -23,6 +24,12 @@ export type GrowStepKind =
   | 'fat32-fat-tail' // a FAT copy's sector holding the first new entry, the new entries zeroed (only if they were not)
   | 'fat32-fat-zero' // the rest of that FAT copy's new entries, zeroed
   | 'fat32-commit' // boot sector, FSInfo and their backups (the reserved sectors 0 … backup FSInfo), one write: the commit
+  | 'exfat-bitmap-chain' // FAT entries chaining the new allocation bitmap's clusters (free in the old volume)
+  | 'exfat-bitmap' // the new allocation bitmap, into clusters the old volume leaves free
+  | 'exfat-fat-tail' // FAT entries past the old cluster count (and the FAT's new sectors) set free
+  | 'exfat-bitmap-entry' // the root directory sector holding the bitmap's entry: new first cluster and length
+  | 'exfat-backup-boot' // backup boot region (sectors 12–23) with the new size and its checksum
+  | 'exfat-boot' // main boot region (sectors 0–11), one write: the commit of the grown volume
   | 'flush';
 
 /** One write (or barrier); its bytes are made at write time from the plan and its source. */
@@ -68,7 +75,7 @@ export interface GrowPlan {
   /** Null when the table already describes the grown partition (a grow resumed after an interruption). */
   readonly table: GrowTable | null;
   readonly partition: GrowPartition;
-  readonly filesystem: NtfsGrowPlan | Fat32GrowPlan | null;
+  readonly filesystem: NtfsGrowPlan | ExfatGrowPlan | Fat32GrowPlan | null;
   readonly steps: readonly GrowStep[];
   readonly notes: readonly string[];
 }
@@ -80,7 +87,7 @@ export interface GrowSource {
   readonly sizeBytes: number;
   readonly table: GptSource | MbrSource;
   readonly partition: { readonly number: number; readonly startLba: number; readonly sizeLba: number };
-  readonly filesystem: NtfsGrowSource | Fat32GrowSource | { readonly kind: 'exfat' | 'fat16' | 'fat12' | 'other' | 'none'; readonly name: string };
+  readonly filesystem: NtfsGrowSource | ExfatGrowSource | Fat32GrowSource | { readonly kind: 'fat16' | 'fat12' | 'other' | 'none'; readonly name: string };
 }
 
 export interface GptSource {

@@ -5,6 +5,8 @@ import { GuestdiskError } from '../errors.js';
 import { bitmapPieces, encodeBitmapPiece, mapStreamRange } from '../fs/ntfs/grow-bitmap.js';
 import { encodeGrownBootSector, encodeGrownHead, encodeGrownRecords, type NtfsGrowPlan, type NtfsGrowSource } from '../fs/ntfs/grow.js';
 import { encodeClearedFatTailSector, encodeGrownFat32Head, fat32TailRange, type Fat32GrowPlan, type Fat32GrowSource } from '../fs/fat32/grow.js';
+import { exfatBitmapChunks, fatStepChunks } from './write-exfat.js';
+import { encodeGrownBitmapEntrySector, encodeGrownBootRegion } from '../fs/exfat/grow.js';
 import { encodeGrownClassicMbr, encodeGrownGpt, encodeGrownProtectiveMbr } from './encode-table.js';
 import type { GrowPlan, GrowSource, GrowStep } from './types.js';
 import type { Chunk } from '../plan/layout.js';
@@ -101,6 +103,9 @@ export async function writeGrow(plan: GrowPlan, source: GrowSource, target: Bloc
   const fat32 = plan.filesystem?.kind === 'fat32' ? plan.filesystem : null;
   const fat32Source = source.filesystem.kind === 'fat32' ? source.filesystem : null;
   const ntfs = source.filesystem.kind === 'ntfs' ? source.filesystem : null;
+  const exfatPlan = plan.filesystem?.kind === 'exfat' ? plan.filesystem : null;
+  const exfat = source.filesystem.kind === 'exfat' ? source.filesystem : null;
+  const exfatBoot = exfatPlan && exfat ? encodeGrownBootRegion(exfat, exfatPlan) : null;
   const records = fs && ntfs ? encodeGrownRecords(ntfs, fs) : null;
   const base = plan.partition.startLba * s;
 
@@ -167,6 +172,20 @@ export async function writeGrow(plan: GrowPlan, source: GrowSource, target: Bloc
         break;
       case 'fat32-commit':
         await put(encodeGrownFat32Head(need(fat32Source), need(fat32)));
+        break;
+      case 'exfat-bitmap':
+        await writeAsyncChunks(target, exfatBitmapChunks(target, base, need(exfatPlan), need(exfat)), step.offsetBytes, limit, stats, between);
+        break;
+      case 'exfat-bitmap-chain':
+      case 'exfat-fat-tail':
+        await writeAsyncChunks(target, fatStepChunks(target, base, step, need(exfatPlan), need(exfat)), step.offsetBytes, limit, stats, between);
+        break;
+      case 'exfat-bitmap-entry':
+        await put(encodeGrownBitmapEntrySector(need(exfat), need(exfatPlan)));
+        break;
+      case 'exfat-backup-boot':
+      case 'exfat-boot':
+        await put(need(exfatBoot));
         break;
       default: {
         const never: never = step.kind;

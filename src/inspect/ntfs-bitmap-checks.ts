@@ -1,14 +1,13 @@
 // The NTFS checks of bitmaps: $MFT:$BITMAP against the records' in-use flags (system records, then every record
-// a batch at a time), and the volume $Bitmap against the clusters the files use. Memory stays bounded: records
-// and bitmap bytes are read a batch at a time; the full cluster map is built only on volumes up to MAX_BITMAP_BYTES
-// of $Bitmap and MAX_RECORDS records.
+// a batch at a time), and the system files' clusters against the volume $Bitmap (every other file's clusters: ntfs-bitmap-walk.ts).
+// Memory stays bounded: records and bitmap bytes are read a batch at a time.
 import { GuestdiskError } from '../errors.js';
 import { ATTR_TYPE, MFT_RECORD_FLAG, SYSTEM_FILE } from '../fs/ntfs/attribute-types.js';
 import type { Run } from '../fs/ntfs/runlist.js';
 import { reportFinding, type InspectFinding } from './finding-codes.js';
 import {
-  dataOf, errText, hasFileMagic, isInUse, LAST_CHECKED_RECORD, LAST_SYSTEM_RECORD, loadedRecord, loadRecord, MAX_BITMAP_BYTES,
-  MAX_RECORDS, MAX_RUNS, readStream, runsOf, S, streamBytes, unreadableAs, type Loaded, type NtfsSystemFiles,
+  dataOf, errText, hasFileMagic, isInUse, LAST_CHECKED_RECORD, LAST_SYSTEM_RECORD, loadedRecord, MAX_BITMAP_BYTES,
+  MAX_RUNS, readStream, runsOf, S, streamBytes, unreadableAs, type NtfsSystemFiles,
 } from './ntfs-volume-files.js';
 
 /** $MFT:$BITMAP: records 0–11, and every in-use record among 12–26, must be marked in use. */
@@ -88,71 +87,24 @@ interface ClusterUse {
   readonly bitmapRuns: readonly Run[] | null;
   /** Runs of the system files (records 0–26 in use), and LCN 0 (the boot sector). */
   readonly systemRuns: readonly Run[];
-  /** Every cluster a file uses, when the volume is small enough to hold that as a bitmap and every record decoded. */
-  readonly used: Uint8Array | null;
   /** A system file's runlist could not be decoded: why. */
   readonly problem: string | null;
 }
 
-/** The clusters the files use, scanned once per volume for the two $Bitmap checks. */
-const clusterUses = new WeakMap<NtfsSystemFiles, Promise<ClusterUse>>();
-function clusterUseOf(sf: NtfsSystemFiles): Promise<ClusterUse> {
-  let use = clusterUses.get(sf);
-  if (!use) clusterUses.set(sf, (use = scanClusterUse(sf)));
-  return use;
-}
-
-async function scanClusterUse(sf: NtfsSystemFiles): Promise<ClusterUse> {
-  const { g } = sf;
+/** The system files' clusters (every other file's are compared in ntfs-bitmap-walk.ts, from the MFT walk). */
+async function clusterUseOf(sf: NtfsSystemFiles): Promise<ClusterUse> {
   const bitmapRuns = runsOf(dataOf(sf, SYSTEM_FILE.BITMAP));
-  if (!bitmapRuns || !loadedRecord(sf, SYSTEM_FILE.MFT)) return { bitmapRuns: null, systemRuns: [], used: null, problem: null };
-  const bitmapBytes = Math.ceil(g.clusterCount / 8);
-  let used: Uint8Array | null = bitmapBytes <= MAX_BITMAP_BYTES && sf.mftRecordCount <= MAX_RECORDS ? new Uint8Array(bitmapBytes) : null;
+  if (!bitmapRuns || !loadedRecord(sf, SYSTEM_FILE.MFT)) return { bitmapRuns: null, systemRuns: [], problem: null };
   const systemRuns: Run[] = [{ lcn: 0, length: 1 }];
-  if (used) used[0] |= 1;
-  // Files never share clusters, so more run clusters than the volume has means garbage: stop counting then.
-  let marked = 0;
-  const addRuns = (runs: readonly Run[], system: boolean): void => {
-    for (const r of runs) {
-      if (r.lcn === null) continue;
-      if (system && systemRuns.length < MAX_RUNS) systemRuns.push(r);
-      if (!used) continue;
-      marked += r.length;
-      if (marked > g.clusterCount) {
-        used = null;
-        continue;
-      }
-      for (let c = r.lcn; c < Math.min(r.lcn + r.length, g.clusterCount); c++) used[c >> 3] |= 1 << (c & 7);
-    }
-  };
-  const addRecord = (rec: Loaded, system: boolean): void => {
-    for (const a of rec.attrs) {
-      let runs: Run[] | null = null;
-      try {
-        runs = runsOf(a);
-      } catch (e) {
-        if (system) throw e;
-        errText(e);
-        used = null; // a user file's runlist we cannot decode: its clusters are unknown
-      }
-      if (runs) addRuns(runs, system);
-    }
-  };
   try {
-    for (const rec of sf.records.values()) if (typeof rec !== 'string' && (rec.flags & MFT_RECORD_FLAG.IN_USE) !== 0) addRecord(rec, true);
+    for (const rec of sf.records.values()) {
+      if (typeof rec === 'string' || (rec.flags & MFT_RECORD_FLAG.IN_USE) === 0) continue;
+      for (const a of rec.attrs) for (const r of runsOf(a) ?? []) if (r.lcn !== null && systemRuns.length < MAX_RUNS) systemRuns.push(r);
+    }
   } catch (e) {
-    return { bitmapRuns, systemRuns, used: null, problem: errText(e) };
+    return { bitmapRuns, systemRuns, problem: errText(e) };
   }
-  for (let n = LAST_CHECKED_RECORD + 1; used && n < sf.mftRecordCount; n++) {
-    const bytes = await sf.readRecord(n);
-    if (!bytes || !hasFileMagic(bytes)) continue; // never used (zeros)
-    const rec = await loadRecord(sf.readRecord, g, n);
-    // A record we cannot decode hides the clusters it uses: no leak count then.
-    if (typeof rec === 'string') {
-      if (isInUse(bytes)) used = null;
-    } else if ((rec.flags & MFT_RECORD_FLAG.IN_USE) !== 0) addRecord(rec, false);
-  }
-  return { bitmapRuns, systemRuns, used, problem: null };
+  return { bitmapRuns, systemRuns, problem: null };
 }
 
 /** Clusters the system files use must be marked in use. */
@@ -178,40 +130,4 @@ export async function checkBitmapMarksSystemFiles(sf: NtfsSystemFiles): Promise<
     return [reportFinding('NTFS_BITMAP_CLEAR', { structure: S, field: '$Bitmap', actual: `clusters ${clear.join(', ')} marked free`,
       message: `$Bitmap marks clusters in use by system files free (${clear.slice(0, 4).join(', ')}…): NTFS would allocate them again and overwrite metadata; chkdsk repairs it` })];
   });
-}
-
-/** $Bitmap must mark nothing that no file uses (on volumes small enough to hold the cluster map). */
-export async function checkBitmapLeak(sf: NtfsSystemFiles): Promise<InspectFinding[]> {
-  // A damaged or free system record hides the clusters it uses: the leak count would only echo that finding.
-  const systemRecordProblem = [...sf.records].some(([n, rec]) => typeof rec === 'string' || (n <= LAST_SYSTEM_RECORD && (rec.flags & MFT_RECORD_FLAG.IN_USE) === 0));
-  if (systemRecordProblem) return [];
-  let use: ClusterUse;
-  try {
-    use = await clusterUseOf(sf);
-  } catch (e) {
-    errText(e);
-    return []; // checkBitmapMarksSystemFiles reports an unreadable $Bitmap
-  }
-  if (!use.used || !use.bitmapRuns || use.problem !== null) return [];
-  const bitmapBytes = Math.ceil(sf.g.clusterCount / 8);
-  let bitmap: Uint8Array | null;
-  try {
-    bitmap = await readStream(sf.volume, use.bitmapRuns, sf.g.clusterSize, 0, bitmapBytes);
-  } catch (e) {
-    errText(e);
-    bitmap = null;
-  }
-  if (!bitmap) return [];
-  let leaked = 0;
-  let firstLeak = -1;
-  for (let i = 0; i < bitmapBytes; i++) {
-    let extra = bitmap[i] & ~use.used[i];
-    if (i === bitmapBytes - 1 && sf.g.clusterCount % 8 !== 0) extra &= (1 << (sf.g.clusterCount % 8)) - 1;
-    if (extra === 0) continue;
-    if (firstLeak < 0) firstLeak = i * 8 + (31 - Math.clz32(extra & -extra));
-    for (let b = extra; b !== 0; b &= b - 1) leaked++;
-  }
-  if (leaked === 0) return [];
-  return [reportFinding('NTFS_BITMAP_LEAK', { structure: S, field: '$Bitmap', actual: `${leaked} clusters from ${firstLeak}`,
-    message: `$Bitmap marks ${leaked} clusters in use that no file uses (from cluster ${firstLeak}): the space is lost until chkdsk frees it` })];
 }

@@ -12,7 +12,9 @@ import { decodeSecurityDescriptorHeader, FIRST_SECURITY_ID, SDH_INDEX_KEY, SECUR
 import { buildUpcaseTable, UPCASE_TABLE_SIZE_BYTES } from '../fs/ntfs/upcase.js';
 import { reportFinding, type InspectFinding } from './finding-codes.js';
 import type { VolumeCheck } from './fs-inspector.js';
-import { checkBitmapLeak, checkBitmapMarksSystemFiles, checkMftBitmapAgainstRecords, checkMftBitmapMarksSystemRecords } from './ntfs-bitmap-checks.js';
+import { checkBitmapMarksSystemFiles, checkMftBitmapAgainstRecords, checkMftBitmapMarksSystemRecords } from './ntfs-bitmap-checks.js';
+import { checkBitmapAgainstRuns } from './ntfs-bitmap-walk.js';
+import { NTFS_WALK_CHECKS } from './ntfs-walk-checks.js';
 import { dataOf, errText, LAST_SYSTEM_RECORD, loadedRecord, S, streamBytes, unreadableAs, type NtfsSystemFiles, type NtfsSystemGeometry } from './ntfs-volume-files.js';
 
 export { loadNtfsSystemFiles, type NtfsSystemFiles, type NtfsSystemGeometry } from './ntfs-volume-files.js';
@@ -174,5 +176,6 @@ export const NTFS_SYSTEM_FILE_CHECKS: readonly VolumeCheck<NtfsSystemFiles>[] = 
   checkSecureIndexRoots,
   checkRootIndexBlock,
   checkBitmapMarksSystemFiles,
-  checkBitmapLeak,
+  checkBitmapAgainstRuns,
+  ...NTFS_WALK_CHECKS,
 ];

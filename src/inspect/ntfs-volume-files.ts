@@ -21,8 +21,7 @@ export const S = 'NtfsVolume';
 export const LAST_SYSTEM_RECORD = SYSTEM_FILE.EXTEND;
 /** Records 12–26 are checked when they hold a record ($Extend's children sit at 24–26 on mkntfs volumes). */
 export const LAST_CHECKED_RECORD = 26;
-/** The full $Bitmap comparison walks at most this many MFT records and this much $Bitmap. */
-export const MAX_RECORDS = 65536;
+/** The system files' $Bitmap comparison reads at most this much $Bitmap. */
 export const MAX_BITMAP_BYTES = 8 * 1024 * 1024;
 export const MAX_RUNS = 4096;
 

@@ -1,5 +1,6 @@
 // `verifyDisk`: everything inspectDisk finds, plus the caller's expectations (table kind, filesystem, label), as
 // one list of findings. ok = no error finding (the CLI's exit 0).
+import { quoted } from '../errors.js';
 import { assertBlockTarget, type BlockTarget } from '../target/block-target.js';
 import { reportFinding } from './finding-codes.js';
 import { inspectDisk, type InspectOptions } from './inspect.js';
@@ -31,7 +32,7 @@ export function checkExpectations(disk: DiskReport, expect: VerifyExpectations):
     const label = main.filesystem?.label ?? null;
     const same = label !== null && (actualFs?.startsWith('fat') ? label.trimEnd() === expect.label.trimEnd() : label === expect.label);
     if (!same) {
-      findings.push(reportFinding('EXPECT_LABEL_MISMATCH', { structure: 'Volume', ...where, expected: JSON.stringify(expect.label), actual: label === null ? '(no label read)' : JSON.stringify(label), message: `expected label ${JSON.stringify(expect.label)}, found ${label === null ? 'none' : JSON.stringify(label)}` }));
+      findings.push(reportFinding('EXPECT_LABEL_MISMATCH', { structure: 'Volume', ...where, expected: quoted(expect.label), actual: label === null ? '(no label read)' : quoted(label), message: `expected label ${quoted(expect.label)}, found ${label === null ? 'none' : quoted(label)}` }));
     }
   }
   return findings;

@@ -65,17 +65,29 @@ const SUFFIXES: Readonly<Record<string, number>> = {
 };
 
 /** "64G", "512MiB", "1048576", "1.5T" → bytes (binary suffixes; KB/MB/GB are read as binary too, like parted's
- *  KiB… would mislead fewer users than a silent decimal). Must come out a safe whole number of bytes. */
+ *  KiB… would mislead fewer users than a silent decimal). Must come out a safe whole number of bytes, exactly:
+ *  the decimal is multiplied out in integers, so "1.00000000000000001T" is refused, not rounded to 1 TiB. */
 export function parseSize(text: string | number, what = 'size'): number {
   if (typeof text === 'number') return checkSize(text, what, String(text));
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  const m = /^\s*(\d+)(?:\.(\d+))?\s*([a-zA-Z]*)\s*$/.exec(text);
   if (!m) throw new GuestdiskError('INVALID_SPEC', `${what}: cannot read ${JSON.stringify(text)} as a size (e.g. 64G, 512MiB, 1048576)`, { [what]: text });
-  const unit = SUFFIXES[m[2].toUpperCase()];
-  if (unit === undefined) throw new GuestdiskError('INVALID_SPEC', `${what}: unknown unit ${JSON.stringify(m[2])} in ${JSON.stringify(text)}: use K, M, G, T (binary)`, { [what]: text });
-  return checkSize(Number(m[1]) * unit, what, text);
+  const unit = SUFFIXES[m[3].toUpperCase()];
+  if (unit === undefined) throw new GuestdiskError('INVALID_SPEC', `${what}: unknown unit ${JSON.stringify(m[3])} in ${JSON.stringify(text)}: use K, M, G, T (binary)`, { [what]: text });
+  return checkSize(exactBytes(m[1], m[2] ?? '', unit), what, text);
+}
+
+/** whole.fraction × unit, exactly: NaN when it is not a whole number, Infinity past 2^53 (checkSize names both). */
+function exactBytes(whole: string, fraction: string, unit: number): number {
+  const digits = fraction.replace(/0+$/, '');
+  const scaled = BigInt(`${whole}${digits}`) * BigInt(unit);
+  const divisor = 10n ** BigInt(digits.length);
+  if (scaled % divisor !== 0n) return Number.NaN;
+  const bytes = scaled / divisor;
+  return bytes > BigInt(Number.MAX_SAFE_INTEGER) ? Number.POSITIVE_INFINITY : Number(bytes);
 }
 
 function checkSize(bytes: number, what: string, raw: string): number {
+  if (bytes === Number.POSITIVE_INFINITY) throw new GuestdiskError('INVALID_SPEC', `${what}: ${JSON.stringify(raw)} is beyond ${Number.MAX_SAFE_INTEGER} bytes`, { [what]: raw });
   if (!Number.isFinite(bytes) || !Number.isInteger(bytes)) {
     throw new GuestdiskError('INVALID_SPEC', `${what}: ${JSON.stringify(raw)} is not a whole number of bytes`, { [what]: raw });
   }
@@ -84,16 +96,59 @@ function checkSize(bytes: number, what: string, raw: string): number {
   return bytes;
 }
 
-/** ISO 8601 or Unix seconds → Unix seconds. */
-export function parseTimestamp(text: string | number): number {
-  if (typeof text === 'number' || /^-?\d+$/.test(String(text).trim())) {
-    const n = Number(text);
-    if (!Number.isSafeInteger(n)) throw new GuestdiskError('INVALID_SPEC', `timestamp ${JSON.stringify(text)} is not a whole number of seconds`);
+/** ISO 8601 date and time with an explicit zone: 2024-01-31T12:00:00Z, 2024-01-31T21:00:00+09:00 (seconds and a
+ *  fraction optional; a space for the T, as RFC 3339 §5.6 allows). Without a zone a time is local, so the same
+ *  command would give other bytes in another time zone: refused. */
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$/;
+const UNIX_SECONDS = /^-?\d+$/;
+
+function daysInMonth(year: number, month: number): number {
+  return month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
+/** Whole seconds since 1970 for an ISO 8601 match, or null when a field is out of range (Feb 30, 24:00, +25:00). */
+function isoSeconds(m: RegExpExecArray): number | null {
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0));
+  const [offsetHours, offsetMinutes] = [Number(m[10] ?? 0), Number(m[11] ?? 0)];
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
+  if (hour > 23 || minute > 59 || second > 59 || offsetHours > 23 || offsetMinutes > 59) return null;
+  const days = daysFromCivil(year, month, day);
+  const offset = (m[9] === '-' ? -1 : 1) * (offsetHours * 3600 + offsetMinutes * 60);
+  return days * 86400 + hour * 3600 + minute * 60 + second - offset; // a fraction of a second is dropped, as stored times are whole seconds
+}
+
+/** Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/**
+ * Integer Unix seconds, or ISO 8601 with an explicit zone → Unix seconds. Nothing else: Date.parse would read a
+ * date without a zone as local time, "1.5" or "5/6/7" as dates, and roll "Feb 30" over into March. `source` names
+ * where the text came from for the message (SOURCE_DATE_EPOCH, whose specification allows integers only).
+ */
+export function parseTimestamp(text: string | number, source = 'timestamp'): number {
+  const raw = String(text);
+  const trimmed = raw.trim();
+  const fromEnv = source === 'SOURCE_DATE_EPOCH';
+  if (typeof text === 'number' || UNIX_SECONDS.test(trimmed)) {
+    const n = Number(trimmed);
+    if (!Number.isSafeInteger(n)) throw new GuestdiskError('INVALID_SPEC', `${source} ${JSON.stringify(raw)} is not a whole number of seconds`, { [source]: raw });
     return n;
   }
-  const ms = Date.parse(String(text));
-  if (Number.isNaN(ms)) throw new GuestdiskError('INVALID_SPEC', `cannot read timestamp ${JSON.stringify(text)}: use ISO 8601 (2024-01-31T12:00:00Z) or Unix seconds`, { timestamp: String(text) });
-  return Math.floor(ms / 1000);
+  const m = fromEnv ? null : ISO_8601.exec(trimmed);
+  const seconds = m ? isoSeconds(m) : null;
+  if (seconds !== null) return seconds;
+  if (fromEnv) {
+    throw new GuestdiskError('INVALID_SPEC', `SOURCE_DATE_EPOCH=${JSON.stringify(raw)} (from the environment) is not integer Unix seconds: fix or unset it, or give --timestamp`, { SOURCE_DATE_EPOCH: raw });
+  }
+  const why = m ? 'a field is out of range' : /\d{2}:\d{2}/.test(trimmed) && !/([Zz]|[+-]\d{2}:?\d{2})$/.test(trimmed) ? 'a time without a zone (Z or ±hh:mm) is local time, which differs between hosts' : 'not a form guestdisk reads';
+  throw new GuestdiskError('INVALID_SPEC', `cannot read timestamp ${JSON.stringify(raw)} (${why}): use ISO 8601 with a zone (2024-01-31T12:00:00Z, 2024-01-31T21:00:00+09:00) or integer Unix seconds`, { timestamp: raw });
 }
 
 /** Checks that do not depend on the disk's geometry. */

@@ -6,6 +6,7 @@
 import * as nodeFs from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { GuestdiskError } from '../errors.js';
+import { describeWriters, findWriters, type OpenFile } from './open-files.js';
 
 /** Where the kernel's views live; tests point these at a fake tree to cover what CI cannot create for real. */
 export interface KernelViews {
@@ -101,7 +102,7 @@ export async function identifyDevice(path: string, majorMinor: string, views: Ke
   };
 }
 
-export type DeviceUseKind = 'read-only' | 'partition' | 'mounted' | 'holders' | 'swap' | 'libvirt';
+export type DeviceUseKind = 'read-only' | 'partition' | 'mounted' | 'holders' | 'swap' | 'libvirt' | 'loop' | 'open-for-writing';
 
 export interface DeviceUse {
   readonly kind: DeviceUseKind;
@@ -153,35 +154,119 @@ export function parseSwaps(text: string): string[] {
   return text.split('\n').slice(1).map((l) => l.trim()).filter((l) => l !== '').map((l) => unescapeProcField(l.split(/\s+/)[0]));
 }
 
-function nodeName(device: DeviceIdentity, majorMinor: string): string {
-  if (majorMinor === device.majorMinor) return device.path;
-  const part = device.partitions.find((p) => p.majorMinor === majorMinor);
-  return part ? `its partition /dev/${part.name}` : majorMinor;
+/** An attached loop device: what backs it (a file, or a block device) and where its window starts. */
+export interface LoopDevice {
+  readonly name: string;
+  readonly majorMinor: string;
+  /** sysfs loop/backing_file: the path as the kernel sees it now (" (deleted)" appended when unlinked). */
+  readonly backingFile: string;
+  readonly offsetBytes: number;
+}
+
+/** Every attached loop device (those with a loop/backing_file in sysfs). */
+export async function listLoopDevices(views: KernelViews = REAL_KERNEL_VIEWS): Promise<LoopDevice[]> {
+  const out: LoopDevice[] = [];
+  for (const name of (await listDir(`${views.sysRoot}/block`)).filter((n) => /^loop\d+$/.test(n)).sort()) {
+    const dir = `${views.sysRoot}/block/${name}`;
+    const backingFile = (await readText(`${dir}/loop/backing_file`))?.replace(/\n$/, '');
+    const majorMinor = (await readText(`${dir}/dev`))?.trim();
+    if (!backingFile || !majorMinor) continue;
+    out.push({ name, majorMinor, backingFile, offsetBytes: Number((await readText(`${dir}/loop/offset`))?.trim() ?? 0) || 0 });
+  }
+  return out;
+}
+
+/** A device stacked on the target: a loop device whose backing file is the target, or one stacked on such a loop. */
+interface StackedDevice {
+  readonly path: string;
+  readonly majorMinor: string;
+  /** Its own partitions (a loop device with partscan). */
+  readonly partitions: readonly DevicePartition[];
+  /** "a loop device on /dev/loop3 at byte 1048576" */
+  readonly how: string;
+}
+
+/** Loop devices backed by `device` (or one of its partitions), and loop devices backed by those, to any depth. */
+async function findStackedLoops(device: DeviceIdentity, views: KernelViews): Promise<StackedDevice[]> {
+  const names = new Map<string, string>([[device.majorMinor, device.path], ...device.partitions.map((p): [string, string] => [p.majorMinor, `/dev/${p.name}`])]);
+  const loops = await listLoopDevices(views);
+  const out: StackedDevice[] = [];
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const loop of loops) {
+      if (names.has(loop.majorMinor)) continue;
+      const under = await views.statBlockDevice(loop.backingFile);
+      if (under === null || !names.has(under)) continue;
+      const path = `/dev/${loop.name}`;
+      const partitions = await identifyDevice(path, loop.majorMinor, views).then((d) => d.partitions, () => []);
+      out.push({ path, majorMinor: loop.majorMinor, partitions, how: `a loop device on ${names.get(under)}${loop.offsetBytes ? ` at byte ${loop.offsetBytes}` : ''}` });
+      names.set(loop.majorMinor, path);
+      for (const p of partitions) names.set(p.majorMinor, `/dev/${p.name}`);
+      grew = true;
+    }
+  }
+  return out;
+}
+
+function nodeNamer(device: DeviceIdentity, stacked: readonly StackedDevice[]): (majorMinor: string) => string {
+  return (majorMinor) => {
+    if (majorMinor === device.majorMinor) return device.path;
+    const part = device.partitions.find((p) => p.majorMinor === majorMinor);
+    if (part) return `its partition /dev/${part.name}`;
+    for (const s of stacked) {
+      if (s.majorMinor === majorMinor) return `${s.path} (${s.how})`;
+      const p = s.partitions.find((q) => q.majorMinor === majorMinor);
+      if (p) return `/dev/${p.name} (a partition of ${s.path}, ${s.how})`;
+    }
+    return majorMinor;
+  };
+}
+
+/** Processes holding any of `devices` open for writing, one use per device. */
+async function writersOf(devices: ReadonlySet<string>, nodeName: (majorMinor: string) => string, procRoot: string): Promise<DeviceUse[]> {
+  const writers = await findWriters((st) => st.isBlockDevice() && devices.has(majorMinorOf(st.rdev)), { procRoot, selfPid: process.pid });
+  const byDevice = new Map<string, OpenFile[]>();
+  for (const w of writers) {
+    const mm = majorMinorOf(w.rdev);
+    byDevice.set(mm, [...(byDevice.get(mm) ?? []), w]);
+  }
+  return [...byDevice].map(([mm, ws]) => ({ kind: 'open-for-writing' as const, message: `${nodeName(mm)} is open for writing by ${describeWriters(ws)}: stop it first` }));
 }
 
 /** Every reason found (empty: the device may be written). Reads sysfs and procfs; runs nothing itself. */
 export async function findDeviceUses(device: DeviceIdentity, options: DeviceCheckOptions = {}): Promise<DeviceUse[]> {
   const views = options.views ?? REAL_KERNEL_VIEWS;
   const uses: DeviceUse[] = [];
+  const stacked = await findStackedLoops(device, views);
+  const nodeName = nodeNamer(device, stacked);
   const ours = new Set([device.majorMinor, ...device.partitions.map((p) => p.majorMinor)]);
+  // Anything stacked on the device is the device, for "mounted", "held", "swap" and "open for writing".
+  const all = new Set([...ours, ...stacked.flatMap((s) => [s.majorMinor, ...s.partitions.map((p) => p.majorMinor)])]);
 
   if (device.readOnly) uses.push({ kind: 'read-only', message: `${device.path} is read-only (sysfs ${device.name}/ro = 1; e.g. losetup -r or a write-protected disk)` });
   if (device.isPartition && !options.force) {
     uses.push({ kind: 'partition', message: `${device.path} is partition ${device.name} of /dev/${device.parentName}: a Windows disk is a whole disk; pass --force to write a partition table inside this partition anyway` });
   }
+  for (const s of stacked) {
+    uses.push({ kind: 'loop', message: `${s.path} is ${s.how}: detach it first (losetup -d ${s.path}), after unmounting anything on it` });
+  }
 
   const mountinfo = (await readText(`${views.procRoot}/self/mountinfo`)) ?? '';
   for (const m of parseMountinfo(mountinfo)) {
-    let hit = ours.has(m.majorMinor) ? m.majorMinor : null;
+    let hit = all.has(m.majorMinor) ? m.majorMinor : null;
     // FUSE mounts (ntfs-3g, exfat-fuse) carry an anonymous 0:N; their source names the device node.
     if (!hit && m.source.startsWith('/')) {
       const mm = await views.statBlockDevice(m.source);
-      if (mm && ours.has(mm)) hit = mm;
+      if (mm && all.has(mm)) hit = mm;
     }
-    if (hit) uses.push({ kind: 'mounted', message: `${nodeName(device, hit)} is mounted on ${m.mountPoint} (${m.fsType}): unmount it first` });
+    if (hit) uses.push({ kind: 'mounted', message: `${nodeName(hit)} is mounted on ${m.mountPoint} (${m.fsType}): unmount it first` });
   }
 
-  const holderDirs = [{ who: device.path, dir: `${device.sysfsDir}/holders` }, ...device.partitions.map((p) => ({ who: `its partition /dev/${p.name}`, dir: `${device.sysfsDir}/${p.name}/holders` }))];
+  const holderDirs = [
+    { who: device.path, dir: `${device.sysfsDir}/holders` },
+    ...device.partitions.map((p) => ({ who: `its partition /dev/${p.name}`, dir: `${device.sysfsDir}/${p.name}/holders` })),
+    ...stacked.map((s) => ({ who: `${s.path} (${s.how})`, dir: `${views.sysRoot}/block/${s.path.slice('/dev/'.length)}/holders` })),
+  ];
   for (const { who, dir } of holderDirs) {
     const holders = await listDir(dir);
     if (holders.length > 0) {
@@ -191,17 +276,19 @@ export async function findDeviceUses(device: DeviceIdentity, options: DeviceChec
 
   for (const swap of parseSwaps((await readText(`${views.procRoot}/swaps`)) ?? '')) {
     const mm = await views.statBlockDevice(swap);
-    if (mm && ours.has(mm)) uses.push({ kind: 'swap', message: `${nodeName(device, mm)} is an active swap area (${swap}): swapoff it first` });
+    if (mm && all.has(mm)) uses.push({ kind: 'swap', message: `${nodeName(mm)} is an active swap area (${swap}): swapoff it first` });
   }
+
+  uses.push(...(await writersOf(all, nodeName, views.procRoot)));
 
   if (options.domainDisks) {
     const seen = new Set<string>();
     for (const disk of await options.domainDisks()) {
       // by device number, so /dev/VG/LV, /dev/mapper/VG-LV and /dev/dm-3 are one disk
       const mm = disk.source.startsWith('/') ? await views.statBlockDevice(disk.source) : null;
-      if (!mm || !ours.has(mm) || seen.has(`${disk.domain}\0${mm}`)) continue;
+      if (!mm || !all.has(mm) || seen.has(`${disk.domain}\0${mm}`)) continue;
       seen.add(`${disk.domain}\0${mm}`);
-      uses.push({ kind: 'libvirt', message: `${nodeName(device, mm)} is a disk of the running libvirt domain ${JSON.stringify(disk.domain)} (${disk.source}): detach it or shut the domain down first` });
+      uses.push({ kind: 'libvirt', message: `${nodeName(mm)} is a disk of the running libvirt domain ${JSON.stringify(disk.domain)} (${disk.source}): detach it or shut the domain down first` });
     }
   }
   return uses;

@@ -118,7 +118,8 @@ export async function openFileTarget(options: FileTargetOptions): Promise<BlockT
       } else {
         freshFrom = probe.currentSizeBytes;
       }
-      await handle.truncate(size);
+      // Only when the size changes: some FUSE filesystems (fusefat) refuse ftruncate altogether.
+      if (options.reset || size !== probe.currentSizeBytes) await handle.truncate(size);
     }
   } catch (e) {
     throw wrapIoError(e, `cannot open ${path} for writing`);

@@ -28,6 +28,7 @@ export async function describeTarget(path: string): Promise<TargetInfo> {
     st = await nodeFs.stat(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw wrapIoError(e, `cannot stat ${path}`);
+    await refuseDanglingLink(path);
   }
   if (st?.isBlockDevice()) {
     const g = await readBlockDeviceGeometry(path);
@@ -36,6 +37,18 @@ export async function describeTarget(path: string): Promise<TargetInfo> {
   if (st?.isCharacterDevice()) throw new GuestdiskError('INVALID_SPEC', `${path} is a character device, not a block device or image file`, { path });
   const probe = await probeFile(path);
   return { kind: 'file', path, exists: probe.exists, currentSizeBytes: probe.currentSizeBytes, logicalSectorSize: null, physicalSectorSize: null };
+}
+
+/** A symlink whose target does not exist: creating "through" it would make a file somewhere else, or fail. */
+async function refuseDanglingLink(path: string): Promise<void> {
+  const link = await nodeFs.readlink(path).catch(() => null);
+  if (link === null) return;
+  throw new GuestdiskError('INVALID_SPEC', `${path} is a symbolic link to ${link}, which does not exist: give the path of the image itself, or remove the link`, { path, link });
+}
+
+/** Removes an image file this run created; false when it could not (the error is the run's, not this one's). */
+export async function removeImageFile(path: string): Promise<boolean> {
+  return nodeFs.rm(path, { force: true }).then(() => true, () => false);
 }
 
 export interface GeometryRequest {
@@ -52,7 +65,13 @@ export function resolveGeometry(info: TargetInfo, request: GeometryRequest): Geo
     if (request.logicalSectorSize !== undefined && request.logicalSectorSize !== info.logicalSectorSize) {
       throw new GuestdiskError('INVALID_SPEC', `--sector-size ${request.logicalSectorSize} disagrees with ${info.path}, whose logical sectors are ${info.logicalSectorSize} bytes`, { sectorSize: request.logicalSectorSize });
     }
+    if (info.currentSizeBytes === 0) {
+      throw new GuestdiskError('INVALID_SPEC', `${info.path} is an empty block device (0 bytes; e.g. a loop device with no file attached): attach or choose a device that has a size`, { path: info.path });
+    }
     return { sizeBytes: info.currentSizeBytes, logicalSectorSize: info.logicalSectorSize!, physicalSectorSize: info.physicalSectorSize! };
+  }
+  if (info.exists && info.currentSizeBytes === 0 && request.sizeBytes === undefined) {
+    throw new GuestdiskError('INVALID_SPEC', `${info.path} is an empty file (0 bytes): give --size to make it a disk of that size`, { path: info.path });
   }
   const sizeBytes = request.sizeBytes ?? info.currentSizeBytes;
   if (!info.exists && request.sizeBytes === undefined) {
@@ -69,7 +88,7 @@ export async function openTargetForWrite(info: TargetInfo, geometry: Geometry, o
     mode: 'write',
     sizeBytes: geometry.sizeBytes,
     logicalSectorSize: geometry.logicalSectorSize,
-    grow: options.force,
+    grow: options.force || info.currentSizeBytes === 0, // an empty file holds nothing to keep
     // An existing image is rewritten whole: truncating it makes every old byte a hole (no stale signature
     // survives, nothing is written twice).
     reset: info.exists && options.force,

@@ -95,10 +95,10 @@ test('LVM failures exit 10 (HOST_COMMAND_FAILED) with the program\'s stderr; --j
   }
 });
 
-test('create IMG --print-xml prints <disk type=\'file\'> with the absolute path; nothing runs', async () => {
+test('create IMG --attach DOMAIN --print-xml prints <disk type=\'file\'> with the absolute path; nothing runs', async () => {
   const host = createFakeHost(world());
   try {
-    const r = await cli(['create', 'rel dir.img', '--size', '64M', '--fs', 'none', '--seed', 's', '--timestamp', '0', '--print-xml'], { ...host.env });
+    const r = await cli(['create', 'rel dir.img', '--size', '64M', '--fs', 'none', '--seed', 's', '--timestamp', '0', '--attach', WIN, '--print-xml'], { ...host.env });
     assert.is(r.status, 0, r.stderr);
     assert.match(r.stdout, `<disk type='file' device='disk'>\n  <driver name='qemu' type='raw' cache='none'/>\n  <source file='${join(ROOT, 'rel dir.img')}'/>\n  <target dev='vdb' bus='virtio'/>\n</disk>`);
     assert.equal(host.calls(), []);
@@ -182,10 +182,10 @@ test('a block device that a running domain uses (virsh domblklist, by device num
 });
 
 test('checkHostOptions refuses bad --lvm/--attach values before anything is written', () => {
-  for (const bad of [{ lvm: 'vg0' }, { lvm: 'vg0/a b', size: '1G' }, { lvm: 'vg0/x', size: '12Q' }, { attach: 'd', bus: 'ide' }, { attach: 'd', targetDev: 'sdb' }, { printXml: true, cache: 'fast' }, { attach: '' }]) {
+  for (const bad of [{ lvm: 'vg0' }, { lvm: 'vg0/a b', size: '1G' }, { lvm: 'vg0/x', size: '12Q' }, { attach: 'd', bus: 'ide' }, { attach: 'd', targetDev: 'sdb' }, { attach: 'd', printXml: true, cache: 'fast' }, { attach: '' }, { printXml: true }, { targetDev: 'vdc' }, { persistent: true }]) {
     assert.throws(() => checkHostOptions(bad), (e: GuestdiskError) => e.code === 'INVALID_SPEC', JSON.stringify(bad));
   }
-  for (const good of [{}, { lvm: 'vg0/x', size: '100%FREE' }, { lvm: 'vg0/x' }, { attach: WIN, bus: 'scsi' }, { printXml: true }]) checkHostOptions(good);
+  for (const good of [{}, { lvm: 'vg0/x', size: '100%FREE' }, { lvm: 'vg0/x' }, { attach: WIN, bus: 'scsi' }, { attach: WIN, printXml: true }]) checkHostOptions(good);
 });
 
 test.after(() => dir.remove());

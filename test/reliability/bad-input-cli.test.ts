@@ -13,19 +13,23 @@ import { makeTempDir, mustRun } from '../helpers/tools.js';
 import { CLI_ROWS, type CliRow } from './bad-input-rows.js';
 
 const dir = makeTempDir('guestdisk-bad-input-');
-const paths = { new: join(dir.path, 'new.img'), existing: join(dir.path, 'existing.img'), blank: join(dir.path, 'blank.img'), dir: dir.path };
+const paths = { new: join(dir.path, 'new.img'), existing: join(dir.path, 'existing.img'), blank: join(dir.path, 'blank.img'), empty: join(dir.path, 'empty.img'), random: join(dir.path, 'random.img'), dir: dir.path };
 await mustCli(['create', paths.existing, '--size', '64M', '--seed', 'bad-input', '--timestamp', '1700000000']);
 mustRun('truncate', ['-s', '64M', paths.blank]);
+writeFileSync(paths.empty, '');
+writeFileSync(paths.random, Uint8Array.from({ length: 1 << 20 }, (_, i) => (i * 2654435761) >>> 24 || 1));
+mustRun('truncate', ['-s', '64M', paths.random]);
 
 /**
  * The CLI in-process; a row holding bytes that are not UTF-8 runs the built bin through bash instead, so that
  * those bytes reach node's own argv decoding (a string in this process could not carry them).
  */
-export async function runCliBytes(argv: readonly string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  if (!argv.some((a) => a.includes('@CESU-D800@'))) return runCli(argv);
+export async function runCliBytes(argv: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<{ status: number; stdout: string; stderr: string }> {
+  const rowEnv = { SOURCE_DATE_EPOCH: '', ...env };
+  if (!argv.some((a) => a.includes('@CESU-D800@'))) return runCli(argv, rowEnv);
   const script = 'bad=$(printf "\\355\\240\\200"); set -- "${@//@CESU-D800@/$bad}"; exec "$NODE" "$BIN" "$@"';
-  const r = spawnSync('bash', ['-c', script, 'bash', ...argv], {
-    cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, NODE: process.execPath, BIN },
+  const r = spawnSync('/bin/bash', ['-c', script, 'bash', ...argv], {
+    cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...rowEnv, NODE: process.execPath, BIN },
   });
   if (r.error) throw r.error;
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
@@ -42,7 +46,7 @@ async function snapshot(): Promise<string> {
 }
 
 function argvFor(row: CliRow): string[] {
-  const argv = row.argv.map((a) => a.replace(/\{(new|existing|blank|dir)\}/g, (_, k: keyof typeof paths) => paths[k]).replace('\xed\xa0\x80', '@CESU-D800@'));
+  const argv = row.argv.map((a) => a.replace(/\{(new|existing|blank|empty|random|dir)\}/g, (_, k: keyof typeof paths) => paths[k]).replace('\xed\xa0\x80', '@CESU-D800@'));
   return row.id === 'command-unknown' ? argv : [...argv, '--json'];
 }
 
@@ -54,7 +58,7 @@ for (const row of CLI_ROWS) {
     // Per row, against what the row before left (not the first state): one row's bug must not fail the rows after it.
     const before = lastSnapshot ?? (await snapshot());
     lastSnapshot = undefined; // a row that throws before the end leaves the next one to take its own
-    const r = await runCliBytes(argvFor(row));
+    const r = await runCliBytes(argvFor(row), row.env);
     const out = `exit ${r.status}\nstdout: ${r.stdout.slice(0, 600)}\nstderr: ${r.stderr.slice(0, 600)}`;
     assert.is(r.status, row.exit, out);
     if (row.code) {

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import fc from 'fast-check';
 import * as api from '../../src/index.js';
 import type { DiskSpec, ErrorCode, Geometry } from '../../src/index.js';
 import { makeTempDir } from '../helpers/tools.js';
@@ -99,6 +100,40 @@ test('parse* refuse what they cannot represent exactly', async () => {
   await expectCode('INVALID_SPEC', 'parseSectorSize 1024', () => api.parseSectorSize(1024));
   await expectCode('INVALID_SPEC', 'parseTableKind apm', () => api.parseTableKind('apm'));
   await expectCode('INVALID_SPEC', 'parseFsKind ext4', () => api.parseFsKind('ext4'));
+});
+
+test('sizes are multiplied out exactly: a decimal that is not whole bytes is refused, not rounded', async () => {
+  await expectCode('INVALID_SPEC', 'parseSize 1.00000000000000001T', () => api.parseSize('1.00000000000000001T'));
+  await expectCode('INVALID_SPEC', 'parseSize 0.1', () => api.parseSize('0.1'));
+  assert.is(api.parseSize('1.5T'), 1.5 * 2 ** 40);
+  assert.is(api.parseSize('0.5K'), 512);
+  assert.is(api.parseSize('1.00000000000000000000G'), 2 ** 30);
+  // B bytes written in a unit of 2^k bytes is a decimal with at most k fraction digits: B × 5^k / 10^k
+  const decimal = (bytes: number, k: number): string => {
+    const digits = (BigInt(bytes) * 5n ** BigInt(k)).toString().padStart(k + 1, '0');
+    return `${digits.slice(0, digits.length - k)}.${digits.slice(digits.length - k)}`;
+  };
+  fc.assert(fc.property(fc.integer({ min: 1, max: 2 ** 43 }), fc.constantFrom<[string, number]>(['K', 10], ['M', 20], ['G', 30]), fc.integer({ min: 1, max: 9 }), (bytes, [unit, k], digit) => {
+    const exact = `${decimal(bytes, k)}${unit}`;
+    let refused = false;
+    try { api.parseSize(`${decimal(bytes, k)}${digit}${unit}`); } catch { refused = true; } // + digit × 10^-(k+1) units: never whole bytes
+    return api.parseSize(exact) === bytes && refused;
+  }), { numRuns: 2000 });
+});
+
+test('timestamps: integer Unix seconds or ISO 8601 with a zone, the same seconds Date.parse gives; nothing else', async () => {
+  for (const bad of ['2024-01-31T12:00:00', '2024-01-31', '1.5', '0.5', 'x 2024', '5/6/7', 'Feb 30 2024', '2024-02-30T00:00:00Z', '2023-02-29T00:00:00Z', '2024-01-31T24:00:00Z', '2024-01-31T12:00:00+25:00', 'yesterday', '']) {
+    await expectCode('INVALID_SPEC', `parseTimestamp ${JSON.stringify(bad)}`, () => api.parseTimestamp(bad));
+  }
+  await expectCode('INVALID_SPEC', 'SOURCE_DATE_EPOCH in ISO form', () => api.parseTimestamp('2024-01-31T12:00:00Z', 'SOURCE_DATE_EPOCH'));
+  assert.is(api.parseTimestamp('2024-02-29T23:59:59.999Z'), Date.UTC(2024, 1, 29, 23, 59, 59) / 1000);
+  fc.assert(fc.property(fc.integer({ min: 0, max: 253_402_300_799 - 86_400 }), fc.integer({ min: -23 * 60 - 59, max: 23 * 60 + 59 }), (seconds, offsetMinutes) => {
+    const local = new Date((seconds + offsetMinutes * 60) * 1000).toISOString().slice(0, 19);
+    const sign = offsetMinutes < 0 ? '-' : '+';
+    const abs = Math.abs(offsetMinutes);
+    const zone = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+    return api.parseTimestamp(`${local}${zone}`) === seconds && api.parseTimestamp(`${new Date(seconds * 1000).toISOString()}`) === seconds && api.parseTimestamp(String(seconds)) === seconds;
+  }), { numRuns: 2000 });
 });
 
 test('minimumDiskBytes refuses an unknown table or sector size', async () => {

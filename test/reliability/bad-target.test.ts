@@ -82,6 +82,34 @@ test('--size or --sector-size that disagree with a block device: INVALID_SPEC (2
   assert.is(await fingerprint(loop.device), before);
 });
 
+test('a new image on a filesystem that fills up (64 MiB NTFS on a 2 MiB tmpfs): IO_FAILED (9), the file removed, advice that works', async () => {
+  const mnt = join(dir.path, 'fullfs');
+  mkdirSync(mnt);
+  mustRun('mount', ['-t', 'tmpfs', '-o', 'size=2M', 'tmpfs', mnt], { timeoutMs: 60_000 });
+  cleanups.push(() => mustRun('umount', [mnt], { timeoutMs: 60_000 }));
+  const image = join(mnt, 'disk.img');
+  const r = await runCli(['create', image, '--size', '64M', '--fs', 'ntfs', '--seed', 'full', '--timestamp', '1700000000', '--json']);
+  expectRefused(r, 'IO_FAILED', 9, /no space left.*The new image .*disk\.img was removed \(it held nothing yet\): free space on the filesystem that holds it/s);
+  assert.is((JSON.parse(r.stdout) as { error: { details: { diskState: string } } }).error.details.diskState, 'removed');
+  assert.equal(readdirSync(mnt), [], 'no file is left behind');
+  // the advice works: with room, the same command succeeds
+  mustRun('mount', ['-o', 'remount,size=96M', mnt], { timeoutMs: 60_000 });
+  await mustCli(['create', image, '--size', '64M', '--fs', 'ntfs', '--seed', 'full', '--timestamp', '1700000000']);
+});
+
+test('a dangling symlink: INVALID_SPEC (2) naming the link, nothing created', async () => {
+  const link = join(dir.path, 'dangling.img');
+  symlinkSync(join(dir.path, 'nowhere', 'x.img'), link);
+  const before = readdirSync(dir.path).sort().join(',');
+  expectRefused(await runCli(['create', link, '--size', '64M', '--json']), 'INVALID_SPEC', 2, /dangling\.img is a symbolic link to .*nowhere\/x\.img, which does not exist/);
+  assert.is(readdirSync(dir.path).sort().join(','), before);
+});
+
+test('an empty block device (a loop device with no file attached): INVALID_SPEC (2) saying so', async () => {
+  const free = mustRun('losetup', ['-f']).trim();
+  expectRefused(await runCli(['create', free, '--json']), 'INVALID_SPEC', 2, /is an empty block device \(0 bytes/);
+});
+
 test('an image on a read-only filesystem (tmpfs remounted ro): IO_FAILED (9), nothing written or left', async () => {
   const mnt = join(dir.path, 'rofs');
   mkdirSync(mnt);

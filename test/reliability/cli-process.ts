@@ -1,7 +1,7 @@
 // The CLI as a child process the reliability tests can signal: the built bin, as users run it, watched for
 // the moment it starts writing (its lock file, or the target open in /proc/PID/fd), stopped, killed.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { BIN, REPO_ROOT } from '../helpers/paths.js';
 import { mustRun } from '../helpers/tools.js';
 
@@ -51,12 +51,24 @@ export function holdsOpen(pid: number, path: string): boolean {
 }
 
 /** An image file's lock (src/target/file-lock.ts): present from just before the first read of the target. */
-export const lockOf = (image: string): string => `${image}.guestdisk-lock`;
+/** Keyed by the file's device and inode numbers, in /run/lock (or /tmp); a path that leads nowhere has no lock. */
+export function lockOf(image: string): string {
+  try {
+    const st = statSync(image);
+    return `${existsSync('/run/lock') ? '/run/lock' : '/tmp'}/guestdisk.${st.dev}.${st.ino}.lock`;
+  } catch {
+    return `${image}.no-such-file.lock`;
+  }
+}
 export const locked = (image: string): boolean => existsSync(lockOf(image));
-/** The lock exists and names its owner (the pid is written just after the file is created). */
+/** The owner's pid in a lock file ("PID STARTTIME"). */
+export function lockOwner(lockText: string): string {
+  return lockText.trim().split(/\s+/)[0] ?? '';
+}
+/** The lock exists and names its owner. */
 export function lockedBy(image: string, pid: number): boolean {
   try {
-    return readFileSync(lockOf(image), 'utf8').trim() === String(pid);
+    return lockOwner(readFileSync(lockOf(image), 'utf8')) === String(pid);
   } catch {
     return false;
   }

@@ -1,13 +1,15 @@
 // Two `guestdisk create` on the same target at once: the second is refused with TARGET_BUSY (exit 4) before it
 // writes anything (image files: the lock file; block devices: O_EXCL), and the first finishes intact: its disk is
 // byte for byte the one an uncontended run with the same arguments makes.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { relative } from 'node:path';
+import { REPO_ROOT } from '../helpers/paths.js';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mustCli, runCli } from '../helpers/cli.js';
-import { attachLoop, makeTempDir, mustRun } from '../helpers/tools.js';
-import { detachLoopsOver, holdsOpen, lockedBy, lockOf, sleep, sparseDigest, startCli, waitUntil } from './cli-process.js';
+import { attachLoop, makeTempDir, mustRun, requireTool } from '../helpers/tools.js';
+import { detachLoopsOver, holdsOpen, lockedBy, lockOf, lockOwner, sleep, sparseDigest, startCli, waitUntil } from './cli-process.js';
 
 const dir = makeTempDir('guestdisk-concurrency-');
 test.after(() => dir.remove());
@@ -43,6 +45,82 @@ test('image file: a second create while the first holds the lock is TARGET_BUSY 
   assert.is(exit.status, 0, exit.stderr);
   assert.not.ok(existsSync(lockOf(image)), 'the lock is released');
   assert.is(sparseDigest(image), await reference((t) => fileArgs(t, 'first'), 'first'), 'the first run finished as if alone');
+});
+
+test('image file: the lock follows the file: a second create through a symlink, a hard link or ./name is TARGET_BUSY', async () => {
+  const image = join(dir.path, 'c.img');
+  await mustCli(['create', image, '--size', '8T', '--fs', 'exfat', '--seed', 'old', ...TS]);
+  symlinkSync(image, join(dir.path, 'cl.img'));
+  linkSync(image, join(dir.path, 'ch.img'));
+  const first = startCli(fileArgs(image, 'first'));
+  const holding = await waitUntil(first, () => lockedBy(image, first.pid));
+  if (!holding) assert.unreachable(`the first run ended before taking its lock: ${JSON.stringify(await first.done)}`);
+  first.child.kill('SIGSTOP');
+  try {
+    const during = sparseDigest(image);
+    for (const other of [join(dir.path, 'cl.img'), join(dir.path, 'ch.img'), `./${relative(REPO_ROOT, image)}`]) {
+      const second = await runCli(fileArgs(other, 'second'));
+      assert.is(second.status, 4, `${other}: ${second.stdout}${second.stderr}`);
+      assert.match(second.stderr, /being written by another guestdisk/);
+    }
+    assert.is(sparseDigest(image), during, 'the refused runs wrote nothing');
+  } finally {
+    first.child.kill('SIGCONT');
+  }
+  const exit = await first.done;
+  assert.is(exit.status, 0, exit.stderr);
+  assert.is(sparseDigest(image), await reference((t) => fileArgs(t, 'first'), 'first-link'), 'the first run finished as if alone');
+});
+
+// Filesystems without link(2), mounted through FUSE (this kernel has no vfat module): the lock never lives beside
+// the image. fusefat also refuses ftruncate, so there the image is made by dd first and written without --force.
+test('image file on a vfat mount (fusefat: no link(2), no ftruncate) with a 236-byte name: written, locked, released', async () => {
+  requireTool('fusefat');
+  requireTool('mkfs.vfat');
+  const backing = join(dir.path, 'vfat.fs');
+  mustRun('truncate', ['-s', '256M', backing]);
+  mustRun('mkfs.vfat', [backing]);
+  const mnt = join(dir.path, 'mnt-vfat');
+  mkdirSync(mnt);
+  mustRun('fusefat', ['-o', 'rw+', backing, mnt]);
+  try {
+    const name = `${'n'.repeat(232)}.img`;
+    const image = join(mnt, name);
+    mustRun('dd', ['if=/dev/zero', `of=${image}`, 'bs=1M', 'count=64', 'status=none']);
+    const r = await runCli(['create', image, '--fs', 'fat32', '--table', 'mbr', '--seed', 'mount', ...TS]);
+    assert.is(r.status, 0, r.stderr);
+    assert.match(mustRun('sfdisk', ['--dump', image]), /type=c/);
+    assert.equal(readdirSync(mnt), [name], 'nothing else is left on the mount');
+    assert.not.ok(existsSync(lockOf(image)), 'the lock is released');
+  } finally {
+    mustRun('fusermount', ['-u', mnt]);
+  }
+});
+
+test('image file on an exfat-fuse mount (no link(2)) with a 240-byte name: made, locked, released, remade with --force', async () => {
+  requireTool('mkfs.exfat');
+  requireTool('mount.exfat-fuse');
+  const backing = join(dir.path, 'exfat.fs');
+  mustRun('truncate', ['-s', '256M', backing]);
+  mustRun('mkfs.exfat', [backing]);
+  const loop = attachLoop(backing, { readOnly: false });
+  const mnt = join(dir.path, 'mnt-exfat');
+  mkdirSync(mnt);
+  mustRun('mount.exfat-fuse', [loop.device, mnt]);
+  try {
+    const name = `${'n'.repeat(236)}.img`;
+    const image = join(mnt, name);
+    const r = await runCli(['create', image, '--size', '64M', '--fs', 'ntfs', '--seed', 'mount', ...TS]);
+    assert.is(r.status, 0, r.stderr);
+    assert.match(mustRun('sfdisk', ['--dump', image]), /type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7/);
+    const again = await runCli(['create', image, '--fs', 'exfat', '--seed', 'mount', ...TS, '--force']);
+    assert.is(again.status, 0, again.stderr);
+    assert.equal(readdirSync(mnt), [name], 'nothing else is left on the mount');
+    assert.not.ok(existsSync(lockOf(image)), 'the lock is released');
+  } finally {
+    mustRun('umount', [mnt]);
+    loop.detach();
+  }
 });
 
 test('block device: a second create while the first has it open is TARGET_BUSY (O_EXCL) and writes nothing; the first finishes intact', async () => {
@@ -115,7 +193,7 @@ test('image file: the lock is never seen without its owner\'s pid (a half-made l
       try {
         const text = readFileSync(lockOf(image), 'utf8');
         seen++;
-        if (text.trim() !== String(run.pid)) empty.push(JSON.stringify(text));
+        if (lockOwner(text) !== String(run.pid) || !/^\d+ \d+\n$/.test(text)) empty.push(JSON.stringify(text));
       } catch { /* not there */ }
       await new Promise((r) => setImmediate(r));
     }

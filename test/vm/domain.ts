@@ -35,7 +35,7 @@ export function testDomain(kit: GuestKit, name: string, options: { acpi: boolean
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>${kit.kernel.image}</kernel>
     <initrd>${kit.initramfs}</initrd>
-    <cmdline>console=ttyS0 loglevel=4 panic=-1 gdvm_run=${agent}</cmdline>
+    <cmdline>console=ttyS0 loglevel=4 panic=-1 no_timer_check gdvm_run=${agent}</cmdline>
   </os>
   ${options.acpi ? '<features><acpi/></features>' : ''}
   <on_poweroff>destroy</on_poweroff>

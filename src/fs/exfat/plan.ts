@@ -21,7 +21,7 @@
 //   fourth in the root, after the label, bitmap and up-case entries; test/fs/exfat/tools.test.ts shows both tools' complaints.
 // - PercentInUse: floor(used × 100 / ClusterCount) at format time (0 on all but tiny volumes), as Windows' backup
 //   boot sectors show.
-import { GuestdiskError } from '../../errors.js';
+import { GuestdiskError, quoted } from '../../errors.js';
 import { assertDosTimeRange } from '../../binary/time-formats.js';
 import { deriveGuid, deriveU32 } from '../../binary/identity.js';
 import { findLoneSurrogate } from '../../binary/utf16.js';
@@ -112,7 +112,7 @@ export function defaultExfatClusterSize(volumeSizeBytes: number): number {
 export function parseExfatLabel(label: string | undefined): string | null {
   if (label === undefined || label === '') return null;
   if (label.length > VOLUME_LABEL_MAX_UNITS) {
-    throw new GuestdiskError('INVALID_SPEC', `exFAT label ${JSON.stringify(label)} has ${label.length} UTF-16 units; at most ${VOLUME_LABEL_MAX_UNITS}`, { label, maxUnits: VOLUME_LABEL_MAX_UNITS });
+    throw new GuestdiskError('INVALID_SPEC', `exFAT label ${quoted(label)} has ${label.length} UTF-16 units; at most ${VOLUME_LABEL_MAX_UNITS}`, { label, maxUnits: VOLUME_LABEL_MAX_UNITS });
   }
   const lone = findLoneSurrogate(label);
   if (lone >= 0) throw new GuestdiskError('INVALID_SPEC', `exFAT label has a lone UTF-16 surrogate at index ${lone}`, { index: lone });

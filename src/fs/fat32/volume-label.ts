@@ -1,6 +1,6 @@
 // FAT volume labels: fatgen103 "FAT Directory Structure" (DIR_Name rules, which the label follows) and the
 // BS_VolLab field. The label is 11 bytes of the OEM code page, space padded, in upper case.
-import { GuestdiskError } from '../../errors.js';
+import { GuestdiskError, quoted } from '../../errors.js';
 import { FAT_NO_NAME_LABEL } from './boot-sector.js';
 
 export const FAT_LABEL_BYTES = 11;
@@ -17,7 +17,7 @@ export function parseFatLabel(label: string | undefined): string | null {
   if (label === undefined || label === '') return null;
   const upper = label.toUpperCase().replace(/ +$/, '');
   const refuse = (why: string, extra: Record<string, string | number> = {}): never => {
-    throw new GuestdiskError('INVALID_SPEC', `FAT32 label ${JSON.stringify(label)}: ${why}`, { label, ...extra });
+    throw new GuestdiskError('INVALID_SPEC', `FAT32 label ${quoted(label)}: ${why}`, { label, ...extra });
   };
   if (upper === '') refuse('a label of only spaces is no label; omit it instead');
   for (const ch of upper) {

@@ -8,7 +8,7 @@
 // ntfs-3g tool, libfsntfs and sleuthkit have read exactly this layout for years, so each value we write can be
 // checked against a real `mkntfs -Q` volume of the same size, and Windows mounts and repairs it without remarks.
 // Windows itself puts $MFT at 3 GiB (or 1/3 of small volumes) and $MFTMirr at LCN 2; NTFS allows either.
-import { GuestdiskError } from '../../errors.js';
+import { GuestdiskError, quoted } from '../../errors.js';
 import { assertWellFormedUtf16 } from '../../binary/utf16.js';
 import { deriveBytes } from '../../binary/identity.js';
 import type { FsPlanInput } from '../fs-interface.js';
@@ -49,7 +49,7 @@ export function validateNtfsLabel(label: string): void {
   }
   const bad = FORBIDDEN_LABEL.exec(label);
   if (bad) {
-    throw new GuestdiskError('INVALID_SPEC', `NTFS label contains ${JSON.stringify(bad[0])} at index ${bad.index}, which Windows refuses`, {
+    throw new GuestdiskError('INVALID_SPEC', `NTFS label contains ${quoted(bad[0])} at index ${bad.index}, which Windows refuses`, {
       label,
       index: bad.index,
     });
