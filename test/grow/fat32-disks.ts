@@ -64,11 +64,11 @@ export function fatPayload(): Map<string, Uint8Array> {
   return files;
 }
 
+/** The mtools drive of a partition: `image@@offset` (mtools takes the sector size from the BPB). */
 export function mtoolsDrive(image: string, part: Part): string {
   return `${image}@@${part.offsetBytes}`;
 }
 
-/** mtools options for a volume: the 4Kn image's sectors come from its BPB. */
 export function sha(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
