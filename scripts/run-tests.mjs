@@ -6,7 +6,8 @@
 // each makes its own temporary directory, loop devices (`losetup -f`) and mount points, and touches no other.
 // Before the tests, dist/ is rebuilt (`npm run build`) unless it is newer than every source it is built from:
 // the tests that need a real process run the built bin (test/helpers/cli.ts, runBin).
-// Files run longest first, by their times in the last run (kept in node_modules/.cache), so that two workers
+// Files run longest first, by their times in the last run (kept in node_modules/.cache; test/test-times.json when
+// there is none, as in a fresh clone), so that two workers
 // finish together instead of one waiting on a long file started last.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,7 @@ const jobs = Number(opt.jobs);
 if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`run-tests: --jobs / GUESTDISK_TEST_JOBS must be a whole number ≥ 1, got ${opt.jobs}`);
 const FILE_TIMEOUT_MS = Number(process.env.GUESTDISK_TEST_TIMEOUT_MS ?? 20 * 60 * 1000);
 const TIMES_FILE = join(root, 'node_modules', '.cache', 'guestdisk', 'test-times.json');
+const BASELINE_TIMES_FILE = join(root, 'test', 'test-times.json');
 
 function walk(dir, keep) {
   return readdirSync(dir).flatMap((name) => {
@@ -51,12 +53,16 @@ function distIsFresh() {
   }
 }
 
+/** A file's times: the committed baseline (a fresh clone, as CI runs, has no cache), then this checkout's last run. */
 function readTimes() {
-  try {
-    return JSON.parse(readFileSync(TIMES_FILE, 'utf8'));
-  } catch {
-    return {};
-  }
+  const read = (path) => {
+    try {
+      return JSON.parse(readFileSync(path, 'utf8'));
+    } catch {
+      return {};
+    }
+  };
+  return { ...read(BASELINE_TIMES_FILE), ...read(TIMES_FILE) };
 }
 
 let files = walk(join(root, 'test'), (name) => name.endsWith('.test.ts')).filter((f) => !f.includes('/helpers/') && !f.includes('/fixtures/')).sort();

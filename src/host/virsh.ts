@@ -201,9 +201,15 @@ export function parseDomblklist(domain: string, text: string): DomainDisk[] {
 }
 
 /** Every disk source of every running domain; a domain that stops in between is skipped. */
+/** virsh's words when the libvirt daemon's socket does not exist. */
+const LIBVIRT_NOT_RUNNING = /Failed to connect socket to '[^']*-sock': No such file or directory/;
+
 export async function listRunningDomainDisks(runner: HostRunner): Promise<DomainDiskList> {
   const list = await runner(['virsh', 'list', '--name']);
   if (list.spawnError === 'ENOENT') return { checked: false, reason: 'virsh is not installed', disks: [] };
+  // No daemon socket: libvirt is installed but not running, so it runs no domain. Nothing to say (a QEMU started by
+  // hand is still caught by the scan of processes holding the disk open).
+  if (list.status !== 0 && LIBVIRT_NOT_RUNNING.test(list.stderr)) return { checked: true, reason: null, disks: [] };
   if (list.status !== 0) return { checked: false, reason: hostCommandFailed(['virsh', 'list', '--name'], list).message, disks: [] };
   const disks: DomainDisk[] = [];
   for (const domain of parseDomainNames(list.stdout)) {

@@ -162,18 +162,27 @@ test('a block device that a running domain uses (virsh domblklist, by device num
     assert.match(e.message, `is a disk of the running libvirt domain ${JSON.stringify(WIN)}`);
     assert.is(sha(), before);
     assert.equal(errors, []);
-    // no virsh at all: nothing to ask, no note; virsh without libvirt: a note on stderr, the write goes ahead
+    // no virsh at all, or libvirt installed but not running: nothing to ask, no note
     const t1 = await openBlockDeviceTarget({ path: loop.device, mode: 'write', domainDisks: libvirtDomainDisks(ioWith({ PATH: '/nonexistent' }, errors)) });
     await t1.close();
     assert.equal(errors, []);
-    const down = createFakeHost(world({ virshUnreachable: true }));
+    const stopped = createFakeHost(world({ virshUnreachable: true }));
     try {
-      const t2 = await openBlockDeviceTarget({ path: loop.device, mode: 'write', domainDisks: libvirtDomainDisks(ioWith(down.env, errors)) });
+      const t2 = await openBlockDeviceTarget({ path: loop.device, mode: 'write', domainDisks: libvirtDomainDisks(ioWith(stopped.env, errors)) });
       await t2.close();
+      assert.equal(errors, []);
+    } finally {
+      stopped.remove();
+    }
+    // libvirt there but refusing us: a note on stderr, the write goes ahead
+    const denied = createFakeHost(world({ fail: { virsh: { status: 1, stderr: "error: Failed to connect socket to '/var/run/libvirt/libvirt-sock': Permission denied\n" } } }));
+    try {
+      const t3 = await openBlockDeviceTarget({ path: loop.device, mode: 'write', domainDisks: libvirtDomainDisks(ioWith(denied.env, errors)) });
+      await t3.close();
       assert.is(errors.length, 1);
       assert.match(errors[0], 'could not ask libvirt');
     } finally {
-      down.remove();
+      denied.remove();
     }
   } finally {
     host.remove();

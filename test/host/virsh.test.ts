@@ -99,16 +99,23 @@ test('running domains\' disks, through virsh list --name and domblklist --domain
   }
 });
 
-test('no virsh, or no libvirt: nothing checked, and it says why', async () => {
+test('no virsh, or libvirt unreachable: nothing checked, and it says why; no daemon socket: no domain runs', async () => {
   const missing = await listRunningDomainDisks(createExecRunner({ env: { PATH: '/nonexistent' } }));
   assert.equal(missing, { checked: false, reason: 'virsh is not installed', disks: [] });
-  const host = createFakeHost({ ...world(), virshUnreachable: true });
+  const stopped = createFakeHost({ ...world(), virshUnreachable: true });
   try {
-    const r = await listRunningDomainDisks(createExecRunner({ env: host.env }));
-    assert.is(r.checked, false);
-    assert.match(String(r.reason), 'failed to connect to the hypervisor');
+    // libvirt installed but its daemon not started: it runs no domain, so there is nothing to warn about.
+    assert.equal(await listRunningDomainDisks(createExecRunner({ env: stopped.env })), { checked: true, reason: null, disks: [] });
   } finally {
-    host.remove();
+    stopped.remove();
+  }
+  const denied = createFakeHost({ ...world(), fail: { virsh: { status: 1, stderr: "error: failed to connect to the hypervisor\nerror: Failed to connect socket to '/var/run/libvirt/libvirt-sock': Permission denied\n" } } });
+  try {
+    const r = await listRunningDomainDisks(createExecRunner({ env: denied.env }));
+    assert.is(r.checked, false);
+    assert.match(String(r.reason), 'Permission denied');
+  } finally {
+    denied.remove();
   }
 });
 
