@@ -132,6 +132,11 @@ export const FINDING_CODES = {
   FAT_FSINFO_NEXT_FREE: { severity: 'warning', windows: 'The FSInfo next-free hint names no cluster of the volume (and is not 0xFFFFFFFF, "unknown"): Windows ignores it and searches the FAT from the start; fsck.fat and chkdsk correct it.' },
   FAT_ROOT_CHAIN: { severity: 'error', windows: 'The root directory\'s cluster chain is broken (a loop, a cluster marked bad, a link past the volume): Windows cannot list the volume and chkdsk wants to repair it.' },
   FAT_ROOT_CLUSTER_FREE: { severity: 'error', windows: 'A cluster of the root directory is marked free in the FAT: Windows may give it to a new file and overwrite the root directory; chkdsk repairs it.' },
+  FAT_CHAIN_SIZE_MISMATCH: { severity: 'error', windows: 'A file\'s cluster chain is longer or shorter than its size needs: chkdsk truncates the file or frees the extra clusters, and the end of the file may read as garbage.' },
+  FAT_CROSS_LINKED: { severity: 'error', windows: 'A cluster belongs to two files or directories (or a chain loops): writing one overwrites the other; chkdsk reports cross-linked files.' },
+  FAT_CHAIN_INVALID: { severity: 'error', windows: 'A file\'s or directory\'s chain reaches a cluster marked free or bad, or outside the volume: Windows reads past the end of the data, may hand the free cluster to a new file, and chkdsk truncates the chain.' },
+  FAT_LOST_CLUSTERS: { severity: 'error', windows: 'Clusters allocated in the FAT that no file or directory reaches (lost chains): the space is gone until chkdsk frees them or saves them as FOUND.000 files.' },
+  FAT_LFN_CHECKSUM: { severity: 'warning', windows: 'A long name\'s checksum does not match the 8.3 entry after it: Windows ignores the orphan long name and shows the short 8.3 name instead.' },
   FAT_LABEL_MISMATCH: { severity: 'warning', windows: 'The boot-sector label and the root-directory label differ: Windows shows the root-directory one, other tools the boot-sector one.' },
   // ---- expectations (verify --expect-*)
   EXPECT_TABLE_MISMATCH: { severity: 'error', windows: 'The partition table is not the kind asked for with --expect-table.' },
