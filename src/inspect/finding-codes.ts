@@ -119,6 +119,12 @@ export const FINDING_CODES = {
   EXFAT_VOLUME_GUID_ENTRY_SET_CHECKSUM: { severity: 'error', windows: 'The optional Volume GUID entry fails its set checksum, which makes the entry set invalid by the exFAT spec: checkers report the root directory as corrupt, and the GUID cannot be trusted.' },
   EXFAT_VOLUME_GUID_ENTRY_INVALID: { severity: 'error', windows: 'The optional Volume GUID entry has fields the exFAT spec forbids (a SecondaryCount other than 0): checkers report the root directory as corrupt.' },
   EXFAT_VOLUME_LABEL: { severity: 'error', windows: 'The volume label entry is malformed: Windows shows no or a garbled label and chkdsk wants to fix it.' },
+  EXFAT_ENTRY_SET_CHECKSUM: { severity: 'error', windows: 'A file\'s entry set does not match its SetChecksum: Windows treats the set as corrupt and hides the file or directory; chkdsk and fsck.exfat report it.' },
+  EXFAT_NAME_HASH: { severity: 'error', windows: 'A file\'s NameHash does not match its up-cased name: Windows may not find the file when it is opened by name (it compares hashes first); fsck.exfat reports the file as corrupted and chkdsk rewrites the hash.' },
+  EXFAT_CROSS_LINKED: { severity: 'error', windows: 'A cluster belongs to two files or directories, or to one and the volume\'s metadata (or a chain loops): writing one overwrites the other; chkdsk reports it.' },
+  EXFAT_CHAIN_INVALID: { severity: 'error', windows: 'A file\'s or directory\'s clusters leave the heap, or its FAT chain ends early or reaches a free or bad cluster: Windows reads wrong data or fails the read; chkdsk truncates the file.' },
+  EXFAT_BITMAP_IN_USE_FREE: { severity: 'error', windows: 'Clusters a file, directory or the metadata uses are free in the allocation bitmap: Windows may hand them to a new file and overwrite the data; chkdsk repairs it.' },
+  EXFAT_BITMAP_LEAK: { severity: 'warning', windows: 'Clusters marked used in the allocation bitmap are used by nothing: the space is lost until chkdsk frees it (fsck.exfat does not report it).' },
   EXFAT_VOLUME_DIRTY: { severity: 'warning', windows: 'The exFAT VolumeDirty flag is set: Windows checks the volume before using it.' },
   // ---- FAT12/16/32 (src/inspect/fs-fat32.ts)
   FAT_VOLUME_TOO_LARGE: { severity: 'error', windows: 'The FAT volume is larger than its partition: Windows refuses to mount it.' },
