@@ -152,7 +152,9 @@ export function renderGrowPlan(path: string, plan: GrowPlan): string {
     `partition  ${p.number}: LBA ${p.startLba}–${p.before.endLba} (${formatBytes(p.before.sizeLba * s)}) → LBA ${p.startLba}–${p.after.endLba} (${formatBytes(p.after.sizeLba * s)})`,
   ];
   const fs = plan.filesystem;
-  if (fs?.kind === 'exfat') {
+  if (fs?.kind === 'fat32') {
+    lines.push(`filesystem fat32, ${fs.clusterSize}-byte clusters: ${fs.before.clusterCount} → ${fs.after.clusterCount} clusters (its FAT addresses ${fs.maxClusterCount}), ${formatBytes(fs.before.volumeSizeBytes)} → ${formatBytes(fs.after.volumeSizeBytes)}`);
+  } else if (fs?.kind === 'exfat') {
     lines.push(`filesystem exfat, ${fs.clusterSize}-byte clusters: ${fs.before.clusterCount} → ${fs.after.clusterCount} clusters, ${formatBytes(fs.before.volumeLength * s)} → ${formatBytes(fs.after.volumeLength * s)}; FAT ${fs.before.fatLength} → ${fs.after.fatLength} sectors; allocation bitmap ${fs.oldBitmap.dataLength} → ${fs.newBitmap.dataLength} bytes (cluster ${fs.oldBitmap.firstCluster} → ${fs.newBitmap.firstCluster})`);
   } else if (fs) {
     lines.push(`filesystem ntfs, ${fs.clusterSize}-byte clusters: ${fs.before.clusterCount} → ${fs.after.clusterCount} clusters, ${formatBytes(fs.before.volumeSizeBytes)} → ${formatBytes(fs.after.volumeSizeBytes)}; $Bitmap ${fs.before.bitmapBytes} → ${fs.after.bitmapBytes} bytes (${fs.bitmapPlacement})`);

@@ -21,6 +21,8 @@ import { decodeGptEntry, GPT_ENTRY_SIZE } from '../partition/gpt-entry.js';
 import { readMbr } from '../partition/mbr.js';
 import { grownNtfsSize, planNtfsGrow, type NtfsGrowPlan } from '../fs/ntfs/grow.js';
 import type { Run } from '../fs/ntfs/runlist.js';
+import type { Fat32GrowPlan } from '../fs/fat32/grow.js';
+import { fat32CommitSteps, fat32PrepareSteps, planFat32Volume } from './plan-fat32.js';
 import { planExfatGrow, type ExfatGrowPlan } from '../fs/exfat/grow.js';
 import { exfatCommitSteps, exfatNotes, exfatPrepareSteps } from './plan-exfat.js';
 import type { GrowPartition, GrowPlan, GrowSource, GrowStep, GrowTable } from './types.js';
@@ -171,7 +173,6 @@ function ntfsCommitSteps(fs: NtfsGrowPlan, source: GrowSource, base: number): Gr
 
 /** What a filesystem we cannot grow yet is refused with: exactly what is left to do for it. */
 const NOT_YET: Record<string, string> = {
-  fat32: 'growing FAT32 is not implemented yet (left: cluster count within what the FAT addresses, FSInfo free count, backup boot sector)',
 };
 
 export function planGrow(source: GrowSource, newSizeBytes: number, options: GrowOptions = {}): GrowPlan {
@@ -179,7 +180,7 @@ export function planGrow(source: GrowSource, newSizeBytes: number, options: Grow
   const s = source.logicalSectorSize;
   const newLba = newSizeBytes / s;
   const fsKind = source.filesystem.kind;
-  if (fsKind !== 'ntfs' && fsKind !== 'exfat' && fsKind !== 'none') {
+  if (fsKind !== 'ntfs' && fsKind !== 'exfat' && fsKind !== 'fat32' && fsKind !== 'none') {
     const why = NOT_YET[fsKind] ?? `partition ${source.partition.number} holds ${source.filesystem.kind === 'other' ? source.filesystem.name : fsKind}, which guestdisk does not grow`;
     throw new GuestdiskError('INVALID_SPEC', `${why}; nothing was written`, { filesystem: fsKind });
   }
@@ -195,7 +196,15 @@ export function planGrow(source: GrowSource, newSizeBytes: number, options: Grow
     if (filesystem.after.volumeLength === filesystem.before.volumeLength && !decision.table && !source.filesystem.restoreMainBootRegion) {
       throw new GuestdiskError('INVALID_SPEC', `partition ${decision.partition.number} already fills the disk and its exFAT volume the partition: nothing to grow`, { sizeBytes: newSizeBytes });
     }
-  } else if (!decision.table) {
+  }
+  let fat32: Fat32GrowPlan | null = null;
+  if (source.filesystem.kind === 'fat32') {
+    fat32 = planFat32Volume(source.filesystem, decision.partition, ONE_MIB / s, (end) => largestDiskLba(source, end));
+    if (!decision.table && fat32.after.totalSectors === fat32.before.totalSectors) {
+      throw new GuestdiskError('INVALID_SPEC', `partition ${decision.partition.number} and its FAT32 volume already fill the disk (${newSizeBytes} bytes): nothing to grow`, { sizeBytes: newSizeBytes });
+    }
+  }
+  if (!filesystem && !fat32 && !decision.table) {
     throw new GuestdiskError('INVALID_SPEC', `partition ${decision.partition.number} already fills the disk (${newSizeBytes} bytes): nothing to grow`, { sizeBytes: newSizeBytes });
   }
   const base = decision.partition.startLba * s;
@@ -204,9 +213,11 @@ export function planGrow(source: GrowSource, newSizeBytes: number, options: Grow
   const steps = [
     ...(ntfs ? ntfsPrepareSteps(ntfs, source, base) : []),
     ...(exfat ? exfatPrepareSteps(exfat, source, base) : []),
+    ...(fat32 && source.filesystem.kind === 'fat32' ? fat32PrepareSteps(fat32, source.filesystem, base) : []),
     ...(decision.table ? tableSteps(decision.table, s) : []),
     ...(ntfs ? ntfsCommitSteps(ntfs, source, base) : []),
     ...(exfat ? exfatCommitSteps(exfat, source, base) : []),
+    ...(fat32 && source.filesystem.kind === 'fat32' ? fat32CommitSteps(fat32, source.filesystem, base) : []),
   ];
   const notes: string[] = [];
   if (!decision.table) notes.push(`partition ${decision.partition.number} already ends at the end of the disk: only its volume grows (a grow that was interrupted, resumed)`);
@@ -219,10 +230,18 @@ export function planGrow(source: GrowSource, newSizeBytes: number, options: Grow
     tableKind: source.table.kind,
     table: decision.table,
     partition: decision.partition,
-    filesystem,
+    filesystem: filesystem ?? fat32,
     steps,
     notes,
   };
+}
+
+/**
+ * The largest whole-MiB disk (in sectors) whose grown last partition ends at `endExclusiveLba`, a 1 MiB boundary:
+ * a GPT needs its backup array and header past the partition (less than 1 MiB), an MBR nothing.
+ */
+function largestDiskLba(source: GrowSource, endExclusiveLba: number): number {
+  return source.table.kind === 'mbr' ? endExclusiveLba : endExclusiveLba + ONE_MIB / source.logicalSectorSize;
 }
 
 /** Clusters the new $Bitmap needs, for the reader's search of free space (before the plan exists). */

@@ -6,6 +6,7 @@ import { readPartitionTable } from '../inspect/partition-table.js';
 import { VOLUME_PROBE_BYTES, volumeSignatures } from '../inspect/signatures.js';
 import { sliceTarget, type BlockTarget } from '../target/block-target.js';
 import { readNtfsGrowSource } from './read-ntfs.js';
+import { readFat32GrowSource } from './read-fat32.js';
 import { readExfatGrowSource } from './read-exfat.js';
 import type { GrowSource } from './types.js';
 
@@ -44,8 +45,9 @@ export async function readGrowSource(disk: BlockTarget): Promise<GrowSource> {
   let filesystem: GrowSource['filesystem'];
   if (names.includes('ntfs')) filesystem = await readNtfsGrowSource(volume);
   else if (names[0] === 'exfat') filesystem = await readExfatGrowSource(volume);
+  else if (names[0] === 'fat32') filesystem = await readFat32GrowSource(volume);
   else if (names.length === 0) filesystem = { kind: 'none', name: 'none' };
-  else if (names[0] === 'fat32' || names[0] === 'fat16' || names[0] === 'fat12') filesystem = { kind: names[0], name: names[0] };
+  else if (names[0] === 'fat16' || names[0] === 'fat12') filesystem = { kind: names[0], name: names[0] };
   else filesystem = { kind: 'other', name: names[0] };
   return { logicalSectorSize: s, sizeBytes: disk.sizeBytes, table, partition: { number: last.number, startLba: last.startLba, sizeLba: last.sizeLba }, filesystem };
 }

@@ -2,6 +2,7 @@
 // it was planned from (the few sectors and records read off the disk, which the writer patches).
 import type { LogicalSectorSize, TableKind } from '../plan/layout.js';
 import type { NtfsGrowPlan, NtfsGrowSource } from '../fs/ntfs/grow.js';
+import type { Fat32GrowPlan, Fat32GrowSource } from '../fs/fat32/grow.js';
 import type { ExfatGrowPlan, ExfatGrowSource } from '../fs/exfat/grow.js';
 
 export type GrowStepKind =
@@ -20,6 +21,9 @@ export type GrowStepKind =
   | 'ntfs-mirror-8'
   | 'ntfs-boot' // the boot sector: the commit of the grown volume
   | 'ntfs-commit' // boot sector and records 6–8 in one write, when they lie close: the commit
+  | 'fat32-fat-tail' // a FAT copy's sector holding the first new entry, the new entries zeroed (only if they were not)
+  | 'fat32-fat-zero' // the rest of that FAT copy's new entries, zeroed
+  | 'fat32-commit' // boot sector, FSInfo and their backups (the reserved sectors 0 … backup FSInfo), one write: the commit
   | 'exfat-bitmap-chain' // FAT entries chaining the new allocation bitmap's clusters (free in the old volume)
   | 'exfat-bitmap' // the new allocation bitmap, into clusters the old volume leaves free
   | 'exfat-fat-tail' // FAT entries past the old cluster count (and the FAT's new sectors) set free
@@ -71,7 +75,7 @@ export interface GrowPlan {
   /** Null when the table already describes the grown partition (a grow resumed after an interruption). */
   readonly table: GrowTable | null;
   readonly partition: GrowPartition;
-  readonly filesystem: NtfsGrowPlan | ExfatGrowPlan | null;
+  readonly filesystem: NtfsGrowPlan | ExfatGrowPlan | Fat32GrowPlan | null;
   readonly steps: readonly GrowStep[];
   readonly notes: readonly string[];
 }
@@ -83,7 +87,7 @@ export interface GrowSource {
   readonly sizeBytes: number;
   readonly table: GptSource | MbrSource;
   readonly partition: { readonly number: number; readonly startLba: number; readonly sizeLba: number };
-  readonly filesystem: NtfsGrowSource | ExfatGrowSource | { readonly kind: 'fat32' | 'fat16' | 'fat12' | 'other' | 'none'; readonly name: string };
+  readonly filesystem: NtfsGrowSource | ExfatGrowSource | Fat32GrowSource | { readonly kind: 'fat16' | 'fat12' | 'other' | 'none'; readonly name: string };
 }
 
 export interface GptSource {

@@ -4,6 +4,7 @@
 import { GuestdiskError } from '../errors.js';
 import { bitmapPieces, encodeBitmapPiece, mapStreamRange } from '../fs/ntfs/grow-bitmap.js';
 import { encodeGrownBootSector, encodeGrownHead, encodeGrownRecords, type NtfsGrowPlan, type NtfsGrowSource } from '../fs/ntfs/grow.js';
+import { encodeClearedFatTailSector, encodeGrownFat32Head, fat32TailRange, type Fat32GrowPlan, type Fat32GrowSource } from '../fs/fat32/grow.js';
 import { exfatBitmapChunks, fatStepChunks } from './write-exfat.js';
 import { encodeGrownBitmapEntrySector, encodeGrownBootRegion } from '../fs/exfat/grow.js';
 import { encodeGrownClassicMbr, encodeGrownGpt, encodeGrownProtectiveMbr } from './encode-table.js';
@@ -82,6 +83,13 @@ async function writeAsyncChunks(target: BlockTarget, chunks: AsyncIterable<Chunk
   for await (const chunk of chunks) await writeChunks(target, [chunk], base, limit, stats, between);
 }
 
+/** Which FAT copy a 'fat32-fat-tail' step at `volumeOffsetBytes` writes into. */
+function fat32CopyAt(source: Fat32GrowSource, plan: Fat32GrowPlan, volumeOffsetBytes: number): number {
+  const copy = plan.fatCopiesToClear.find((c) => fat32TailRange(source, plan, c).firstSectorBytes === volumeOffsetBytes);
+  if (copy === undefined) throw new GuestdiskError('INVALID_SPEC', `no FAT copy has its new entries at volume offset ${volumeOffsetBytes}`);
+  return copy;
+}
+
 export async function writeGrow(plan: GrowPlan, source: GrowSource, target: BlockTarget, options: GrowWriteOptions = {}): Promise<GrowWriteResult> {
   if (target.sizeBytes !== plan.disk.afterBytes || target.logicalSectorSize !== plan.logicalSectorSize) {
     throw new GuestdiskError('INVALID_SPEC', `the grow was planned for ${plan.disk.afterBytes} bytes with ${plan.logicalSectorSize}-byte sectors, but ${target.description} has ${target.sizeBytes} bytes with ${target.logicalSectorSize}-byte sectors`, { planSizeBytes: plan.disk.afterBytes, targetSizeBytes: target.sizeBytes });
@@ -92,6 +100,8 @@ export async function writeGrow(plan: GrowPlan, source: GrowSource, target: Bloc
   const table = plan.table;
   const gpt = table?.kind === 'gpt' && source.table.kind === 'gpt' ? encodeGrownGpt(source.table, table, plan.partition, s) : null;
   const fs = plan.filesystem?.kind === 'ntfs' ? plan.filesystem : null;
+  const fat32 = plan.filesystem?.kind === 'fat32' ? plan.filesystem : null;
+  const fat32Source = source.filesystem.kind === 'fat32' ? source.filesystem : null;
   const ntfs = source.filesystem.kind === 'ntfs' ? source.filesystem : null;
   const exfatPlan = plan.filesystem?.kind === 'exfat' ? plan.filesystem : null;
   const exfat = source.filesystem.kind === 'exfat' ? source.filesystem : null;
@@ -151,6 +161,17 @@ export async function writeGrow(plan: GrowPlan, source: GrowSource, target: Bloc
       case 'ntfs-record-8':
       case 'ntfs-mirror-8':
         await put(need(records).badClus);
+        break;
+      case 'fat32-fat-tail': {
+        const copy = fat32CopyAt(need(fat32Source), need(fat32), step.offsetBytes - base);
+        await put(encodeClearedFatTailSector(need(fat32Source).fatTailSector[copy], fat32TailRange(need(fat32Source), need(fat32), copy).firstEntryInSector));
+        break;
+      }
+      case 'fat32-fat-zero':
+        await writeChunks(target, [{ offsetBytes: 0, zeroBytes: step.lengthBytes }], step.offsetBytes, limit, stats, between);
+        break;
+      case 'fat32-commit':
+        await put(encodeGrownFat32Head(need(fat32Source), need(fat32)));
         break;
       case 'exfat-bitmap':
         await writeAsyncChunks(target, exfatBitmapChunks(target, base, need(exfatPlan), need(exfat)), step.offsetBytes, limit, stats, between);

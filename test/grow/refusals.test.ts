@@ -45,8 +45,26 @@ test('a disk that did not grow has nothing to grow', async () => {
   await refuses(await grownDisk({ table: 'mbr', fs: 'none', sectorSize: 4096, oldBytes: 64 * MiB, newBytes: 64 * MiB }), 'INVALID_SPEC', /nothing to grow/);
 });
 
-test('FAT32 is refused, naming what is left to do (exFAT refusals: exfat-plan.test.ts)', async () => {
-  await refuses(await grownDisk({ table: 'mbr', fs: 'fat32', sectorSize: 512, oldBytes: 64 * MiB, newBytes: 128 * MiB }), 'INVALID_SPEC', /growing FAT32 is not implemented yet \(left: cluster count.*FSInfo.*backup boot sector/);
+test('FAT32 needing more clusters than its FAT has entries for is refused (exFAT refusals: exfat-plan.test.ts)', async () => {
+  await refuses(await grownDisk({ table: 'mbr', fs: 'fat32', sectorSize: 512, oldBytes: 64 * MiB, newBytes: 128 * MiB }), 'UNSUPPORTED_GEOMETRY', /has entries for \d+ clusters.*(cannot grow|largest disk size that works)/);
+});
+
+test('a dirty FAT32 volume is refused: FAT[1] clean-shutdown bit clear, or the boot sector dirty flag', async () => {
+  for (const dirty of ['fat1', 'boot'] as const) {
+    const disk = await grownDisk({ table: 'gpt', fs: 'fat32', sectorSize: 512, oldBytes: 64 * MiB, newBytes: 128 * MiB });
+    const volume = MiB; // create puts the partition at 1 MiB
+    if (dirty === 'boot') {
+      const boot = await disk.read(volume, 512);
+      boot[0x41] |= 0x01; // BS_Reserved1 bit 0
+      await disk.write(volume, boot);
+    } else {
+      const rsvd = new DataView((await disk.read(volume, 512)).buffer).getUint16(0x0e, true);
+      const fat = await disk.read(volume + rsvd * 512, 512);
+      fat[7] &= ~0x08; // FAT[1] bit 27: ClnShutBitMask
+      await disk.write(volume + rsvd * 512, fat);
+    }
+    await refuses(disk, 'CORRUPT_STRUCTURE', dirty === 'boot' ? /marked dirty in its boot sector/ : /not shut down cleanly/);
+  }
 });
 
 test('an MBR partition cannot end past sector 2^32: the largest size that works is named', async () => {
