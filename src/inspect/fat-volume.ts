@@ -12,8 +12,6 @@ import type { BlockTarget } from '../target/block-target.js';
 import type { FsInspectContext } from './fs-inspector.js';
 import type { FatType } from './report.js';
 
-/** Free clusters are counted only in FATs up to this size. */
-const FAT_COUNT_LIMIT_BYTES = 64 * 1024 * 1024;
 export const READ_BLOCK_BYTES = 4 * 1024 * 1024;
 /** A root directory longer than this is not followed further (a fresh one has 1 cluster). */
 const ROOT_CHAIN_LIMIT = 4096;
@@ -159,7 +157,7 @@ export async function readFatView(volume: BlockTarget, ctx: FsInspectContext): P
   let rootChainProblems: RootChainProblem[] = [];
   if (type === 'fat32' && isFat32Layout) {
     fsInfo = await readFsInfo(volume, bpb, b32, s);
-    if (fatSz * s <= FAT_COUNT_LIMIT_BYTES && inVolume(volume, fatOffset(layout, 0), fatSz * s)) freeCountActual = await countFreeClusters(volume, fatOffset(layout, 0), clusterCount);
+    if (inVolume(volume, fatOffset(layout, 0), fatSz * s)) freeCountActual = await countFreeClusters(volume, fatOffset(layout, 0), clusterCount);
     const chain = await walkRootChain(volume, b32, fatOffset(layout, 0), dataStartLba, clusterCount);
     rootChainProblems = chain.problems;
     rootLabel = await readRootLabelFat32(volume, b32, dataStartLba, chain.clusters);

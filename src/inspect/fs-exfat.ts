@@ -1,5 +1,6 @@
 // exFAT inspector: reads the volume (exfat-volume.ts), then runs EXFAT_CHECKS: the boot regions, PartitionOffset and
-// VolumeLength against the partition, the root directory's entries, the up-case checksum, the bitmap's marks.
+// VolumeLength against the partition, the root directory's entries, the up-case checksum, the bitmap's marks, and the
+// whole-volume walk (exfat-walk-checks.ts).
 // Read-only; garbage gives findings or a GuestdiskError, nothing else.
 import { hex } from '../errors.js';
 import { BOOT_REGION_SECTORS, checkBootRegion } from '../fs/exfat/boot-region.js';
@@ -8,6 +9,7 @@ import { BOOT_CHECKSUM_SKIPPED_OFFSETS } from '../fs/exfat/checksum.js';
 import { VOLUME_LABEL_MAX_UNITS } from '../fs/exfat/dir-entry.js';
 import { upcaseTableChecksum } from '../fs/exfat/upcase.js';
 import type { BlockTarget } from '../target/block-target.js';
+import { checkWholeVolume } from './exfat-walk-checks.js';
 import { clusterChain, readClusters, readExfatView, readIfInside, type ExfatView } from './exfat-volume.js';
 import { codeChecks, reportFinding, type InspectFinding } from './finding-codes.js';
 import { runChecks, type FsInspectContext, type FsInspectResult, type VolumeCheck } from './fs-inspector.js';
@@ -159,6 +161,7 @@ export const EXFAT_CHECKS: readonly VolumeCheck<ExfatView>[] = [
   checkUpcaseChecksum,
   checkBitmapMarksMetadata,
   checkRootMetadataPresent,
+  checkWholeVolume,
 ];
 
 export async function inspectExfatVolume(volume: BlockTarget, ctx: FsInspectContext): Promise<FsInspectResult<ExfatReport>> {

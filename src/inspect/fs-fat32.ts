@@ -1,11 +1,12 @@
 // FAT inspector: reads a FAT12/16/32 volume (fat-volume.ts), then runs FAT_CHECKS: layout, FAT copies, backup boot
-// sector, FSInfo, the root chain, the labels. Read-only; garbage yields findings or a GuestdiskError.
+// sector, FSInfo, the root chain, the labels, and on FAT32 the whole-volume walk (fat-walk-checks.ts). Read-only; garbage yields findings or a GuestdiskError.
 import { GuestdiskError, hex } from '../errors.js';
 import { FAT32_BOOT_SECTOR, checkFat32BootSector } from '../fs/fat32/boot-sector.js';
 import { FAT16_BOOT_SECTOR } from '../fs/fat32/fat16-boot-sector.js';
 import { FAT32_ENTRY_BYTES, FIRST_DATA_CLUSTER } from '../fs/fat32/fat.js';
 import { FSINFO, FSI_UNKNOWN, checkFsInfo } from '../fs/fat32/fsinfo.js';
 import type { BlockTarget } from '../target/block-target.js';
+import { checkWholeVolume } from './fat-walk-checks.js';
 import { fatOffset, inVolume, isFat32, readFatView, READ_BLOCK_BYTES, type FatView } from './fat-volume.js';
 import { codeChecks, reportFinding, type InspectFinding } from './finding-codes.js';
 import { runChecks, type FsInspectContext, type FsInspectResult, type VolumeCheck } from './fs-inspector.js';
@@ -143,6 +144,7 @@ export const FAT_CHECKS: readonly VolumeCheck<FatView>[] = [
   checkFsInfoNextFree,
   checkRootChain,
   checkLabelsAgree,
+  checkWholeVolume,
 ];
 
 export async function inspectFatVolume(volume: BlockTarget, ctx: FsInspectContext): Promise<FsInspectResult<FatReport>> {
