@@ -1,6 +1,6 @@
 // exFAT file directory entry sets: exFAT spec §7.4 "File Directory Entry", §7.6 "Stream Extension Directory
 // Entry", §7.7 "File Name Directory Entry"; the set's checksum is §6.3.3 (checksum.ts), the name hash §7.6.4.
-import { defineStruct, type StructValue } from '../../binary/fields.js';
+import { FILE_DIRECTORY_ENTRY, FILE_NAME_ENTRY, STREAM_EXTENSION_ENTRY, type FileDirectoryEntry, type FileNameEntry, type StreamExtensionEntry } from './file-entry.js';
 import { unixToDosDateTime } from '../../binary/time-formats.js';
 import { entrySetChecksum } from './checksum.js';
 import { DIR_ENTRY_SIZE } from './dir-entry.js';
@@ -22,44 +22,12 @@ export const NAME_UNITS_PER_ENTRY = 15;
 /** §7.6.3 NameLength: at most 255. */
 export const EXFAT_MAX_NAME_UNITS = 255;
 
-export const FILE_ENTRY = defineStruct('ExfatFileEntry', DIR_ENTRY_SIZE, {
-  entryType:                 { offset: 0x00, type: 'u8' },  // 0x85
-  secondaryCount:            { offset: 0x01, type: 'u8' },  // stream extension + name entries
-  setChecksum:               { offset: 0x02, type: 'u16' },
-  fileAttributes:            { offset: 0x04, type: 'u16' },
-  reserved1:                 { offset: 0x06, type: 'u16' },
-  createTimestamp:           { offset: 0x08, type: 'u32' }, // DOS date << 16 | DOS time
-  lastModifiedTimestamp:     { offset: 0x0c, type: 'u32' },
-  lastAccessedTimestamp:     { offset: 0x10, type: 'u32' },
-  create10msIncrement:       { offset: 0x14, type: 'u8' },  // 0–199
-  lastModified10msIncrement: { offset: 0x15, type: 'u8' },
-  createUtcOffset:           { offset: 0x16, type: 'u8' },
-  lastModifiedUtcOffset:     { offset: 0x17, type: 'u8' },
-  lastAccessedUtcOffset:     { offset: 0x18, type: 'u8' },
-  reserved2:                 { offset: 0x19, type: 'bytes', length: 7 },
-});
-export type ExfatFileEntry = StructValue<typeof FILE_ENTRY>;
-
-export const STREAM_EXTENSION_ENTRY = defineStruct('ExfatStreamExtensionEntry', DIR_ENTRY_SIZE, {
-  entryType:             { offset: 0x00, type: 'u8' },  // 0xc0
-  generalSecondaryFlags: { offset: 0x01, type: 'u8' },  // AllocationPossible, NoFatChain
-  reserved1:             { offset: 0x02, type: 'u8' },
-  nameLength:            { offset: 0x03, type: 'u8' },  // UTF-16 units
-  nameHash:              { offset: 0x04, type: 'u16' }, // of the up-cased name
-  reserved2:             { offset: 0x06, type: 'u16' },
-  validDataLength:       { offset: 0x08, type: 'u64' }, // bytes
-  reserved3:             { offset: 0x10, type: 'u32' },
-  firstCluster:          { offset: 0x14, type: 'u32' }, // 0 when nothing is allocated
-  dataLength:            { offset: 0x18, type: 'u64' }, // bytes
-});
-export type ExfatStreamExtensionEntry = StructValue<typeof STREAM_EXTENSION_ENTRY>;
-
-export const FILE_NAME_ENTRY = defineStruct('ExfatFileNameEntry', DIR_ENTRY_SIZE, {
-  entryType:             { offset: 0x00, type: 'u8' },  // 0xc1
-  generalSecondaryFlags: { offset: 0x01, type: 'u8' },  // 0
-  fileName:              { offset: 0x02, type: 'bytes', length: 30 }, // 15 UTF-16LE units, zero padded
-});
-export type ExfatFileNameEntry = StructValue<typeof FILE_NAME_ENTRY>;
+// The three entries' field tables live beside their decoders (file-entry.ts); this file builds entry sets from them.
+export const FILE_ENTRY = FILE_DIRECTORY_ENTRY;
+export { STREAM_EXTENSION_ENTRY, FILE_NAME_ENTRY };
+export type ExfatFileEntry = FileDirectoryEntry;
+export type ExfatStreamExtensionEntry = StreamExtensionEntry;
+export type ExfatFileNameEntry = FileNameEntry;
 
 /** §7.6.4 NameHash: a 16-bit rotate-and-add over the up-cased name's bytes, low byte first. */
 export function exfatNameHash(upcasedName: string): number {

@@ -3,6 +3,7 @@
 // extension lower case; documented in the Linux vfat driver and by Microsoft's FAT32 notes) for names that fit 8.3
 // apart from their case.
 import { defineStruct, type StructValue } from '../../binary/fields.js';
+import { ATTR_LONG_NAME } from './dir-entry.js';
 
 export const LONG_NAME_ENTRY = defineStruct('LongNameEntry', 32, {
   ord:       { offset: 0x00, type: 'u8' },                // sequence 1–20; LAST_LONG_ENTRY marks the first stored
@@ -59,4 +60,37 @@ export function decodeShortName(name: Uint8Array, ntRes: number): string {
   if (ntRes & NT_LOWERCASE_BASE) base = base.toLowerCase();
   if (ntRes & NT_LOWERCASE_EXTENSION) ext = ext.toLowerCase();
   return ext === '' ? base : `${base}.${ext}`;
+}
+
+/** fatgen103: after the name's NUL terminator, unused units are 0xFFFF. */
+const LFN_PAD_UNIT = 0xffff;
+
+export function lfnEntryCount(name: string): number {
+  return Math.ceil(name.length / LONG_NAME_UNITS_PER_ENTRY);
+}
+
+/** The long-name entries for `name`, in on-disk order (last part first), for a short name with `checksum`. */
+export function lfnEntries(name: string, checksum: number): LongNameEntry[] {
+  const count = lfnEntryCount(name);
+  const out: LongNameEntry[] = [];
+  for (let ord = count; ord >= 1; ord--) {
+    const units = new Uint8Array(LONG_NAME_UNITS_PER_ENTRY * 2);
+    const view = new DataView(units.buffer);
+    for (let i = 0; i < LONG_NAME_UNITS_PER_ENTRY; i++) {
+      const at = (ord - 1) * LONG_NAME_UNITS_PER_ENTRY + i;
+      const unit = at < name.length ? name.charCodeAt(at) : at === name.length ? 0 : LFN_PAD_UNIT;
+      view.setUint16(2 * i, unit, true);
+    }
+    out.push({
+      ord: ord === count ? ord | LAST_LONG_ENTRY : ord,
+      name1: units.slice(0, 10),
+      attr: ATTR_LONG_NAME,
+      type: 0,
+      chksum: checksum,
+      name2: units.slice(10, 22),
+      fstClusLo: 0,
+      name3: units.slice(22, 26),
+    });
+  }
+  return out;
 }

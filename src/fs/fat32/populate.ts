@@ -16,7 +16,7 @@ import { writeUint } from '../../binary/fields.js';
 import type { Chunk, ContentChunk, TreeDir, TreeFile, TreeNode, TreeProblem } from '../../disk-types.js';
 import { ATTR_ARCHIVE, ATTR_DIRECTORY, ATTR_READ_ONLY, DIR_ENTRY, DIR_ENTRY_SIZE, type DirEntry } from './dir-entry.js';
 import { FAT32_ENTRY_BYTES, FAT32_EOC, FIRST_DATA_CLUSTER, fat32MediaEntry } from './fat.js';
-import { LFN_ENTRY, lfnEntries, lfnEntryCount } from './lfn-entry.js';
+import { LONG_NAME_ENTRY, lfnEntries, lfnEntryCount } from './long-name-entry.js';
 import { packShortName, shortNameChecksum, shortNamesFor, type ShortName } from './short-name.js';
 
 /** fatgen103: a directory holds at most 65,536 32-byte entries (2 MiB). */
@@ -188,7 +188,7 @@ export function encodeFat32Directory(dir: Fat32PlacedDir, placement: Fat32Placem
   dir.node.entries.forEach((node, i) => {
     const short = dir.shortNames[i];
     if (short.needsLongName) {
-      for (const lfn of lfnEntries(node.name, shortNameChecksum(short.name))) put((b, o) => LFN_ENTRY.encodeInto(lfn, b, o));
+      for (const lfn of lfnEntries(node.name, shortNameChecksum(short.name))) put((b, o) => LONG_NAME_ENTRY.encodeInto(lfn, b, o));
     }
     const first = placement.firstClusterOf.get(node) ?? 0;
     const entry = node.kind === 'dir'

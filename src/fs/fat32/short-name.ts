@@ -121,9 +121,5 @@ export function shortNamesFor(names: readonly string[]): ShortName[] | null {
   return out;
 }
 
-/** fatgen103 "ChkSum": the checksum every long-name entry carries of its short name. */
-export function shortNameChecksum(name: Uint8Array): number {
-  let sum = 0;
-  for (let i = 0; i < SHORT_NAME_BYTES; i++) sum = ((((sum & 1) !== 0 ? 0x80 : 0) + (sum >> 1) + name[i]) & 0xff);
-  return sum;
-}
+/** fatgen103 "ChkSum", beside the long-name entry that carries it. */
+export { shortNameChecksum } from './long-name-entry.js';
