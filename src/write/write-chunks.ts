@@ -174,6 +174,17 @@ async function writeContent(
   zeros: (offsetBytes: number, lengthBytes: number) => Promise<void>,
 ): Promise<void> {
   if (!reader) throw new GuestdiskError('INVALID_SPEC', `the layout copies files (source ${chunk.content.source}, ${chunk.content.key}) but no content reader was given to writeDisk`);
+  if (chunk.frame) {
+    // A small file inside the structure that holds it: read whole, framed, written at once.
+    const content = new Uint8Array(chunk.contentBytes);
+    let got = 0;
+    for await (const piece of reader.read(chunk.content, chunk.contentBytes)) {
+      content.set(piece.subarray(0, Math.min(piece.length, chunk.contentBytes - got)), got);
+      got += piece.length;
+    }
+    await send(at, chunk.frame(content));
+    return;
+  }
   // One buffer per file, reused: each piece is written (awaited) before the buffer is filled again.
   const buffer = new Uint8Array(Math.min(WRITE_CHUNK_BYTES, chunk.lengthBytes));
   let filled = 0;

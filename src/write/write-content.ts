@@ -56,13 +56,13 @@ async function readBatch(batch: readonly ContentChunk[], reader: ContentReader |
     while (next < batch.length) {
       const i = next++;
       const c = batch[i];
-      const bytes = new Uint8Array(c.lengthBytes);
+      const bytes = new Uint8Array(c.frame ? c.contentBytes : c.lengthBytes);
       let at = 0;
       for await (const piece of reader!.read(c.content, c.contentBytes)) {
         bytes.set(piece.subarray(0, Math.min(piece.length, c.contentBytes - at)), at);
         at += piece.length;
       }
-      out[i] = { offsetBytes: c.offsetBytes, bytes };
+      out[i] = { offsetBytes: c.offsetBytes, bytes: c.frame ? c.frame(bytes) : bytes };
     }
   };
   await Promise.all(Array.from({ length: Math.min(READS_IN_FLIGHT, batch.length) }, worker));
