@@ -32,7 +32,7 @@ export interface DiskSpec {
 const MAX_TIMESTAMP = 253_402_300_799;
 
 /** Filesystems that create --copy-from can populate. */
-export const COPY_FILESYSTEMS: readonly FsKind[] = ['exfat', 'fat32'];
+export const COPY_FILESYSTEMS: readonly FsKind[] = ['ntfs', 'exfat', 'fat32'];
 
 const TABLES: readonly TableKind[] = ['gpt', 'mbr'];
 const FILESYSTEMS: readonly FsKind[] = ['none', 'ntfs', 'exfat', 'fat32'];

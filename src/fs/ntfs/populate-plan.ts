@@ -228,10 +228,12 @@ export function allocatePopulation(population: NtfsPopulation, geometry: Populat
     if (item.kind === 'dir') {
       if (item.indexBlocks > 0) item.indexRuns = alloc.allocateScattered(indexClusters(item.indexBlocks, geometry), `the index of ${item.node.name}`);
     } else if (!item.resident && item.clusters > 0) {
-      item.runs = alloc.allocateScattered(item.clusters, item.node.name);
-      if (item.runs.length > BUDGET_RUNS) {
-        throw new GuestdiskError('TARGET_TOO_SMALL', `NTFS: the free space is too fragmented for ${item.node.name} (${item.runs.length} runs); give a larger --size`, { runs: item.runs.length });
+      // One run: the writer streams a file to one place.
+      const run = alloc.allocateContiguous(item.clusters);
+      if (!run) {
+        throw new GuestdiskError('TARGET_TOO_SMALL', `NTFS: no free run of ${item.clusters} clusters is left for ${item.node.name}; give a larger --size`, { clusters: item.clusters });
       }
+      item.runs = [run];
     }
   }
 }

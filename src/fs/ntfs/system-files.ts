@@ -58,6 +58,8 @@ export interface SystemFiles {
   readonly population: NtfsPopulation | null;
   /** the up-case table ($UpCase:$DATA), which orders every index */
   readonly upcase: Uint8Array;
+  /** with a copied tree: the root's system entries and the room of its $INDEX_ROOT, to make its INDX blocks again */
+  readonly rootIndex: { readonly systemEntries: readonly { name: string; entry: Uint8Array }[]; readonly roomBytes: number } | null;
   readonly mftClusters: number;
   readonly mftBitmap: Uint8Array;
   readonly mftBitmapLcn: number;
@@ -381,6 +383,7 @@ export function buildSystemFiles(plan: NtfsPlan): SystemFiles {
     }),
   );
   // The root directory's index, now that every system file is linked.
+  let rootIndex: SystemFiles['rootIndex'] = null;
   if (population) {
     const ctx = { mftRecordSize: rs, clusterSize: cs, indexRecordSize: plan.indexRecordSize, timestamp: plan.timestamp, upcase, population };
     const entries = [...rootEntries, ...childIndexEntries(population.root, ROOT, ctx)].sort(upcaseOrder).map((e) => e.entry);
@@ -394,6 +397,7 @@ export function buildSystemFiles(plan: NtfsPlan): SystemFiles {
     };
     replace(ATTR_TYPE.INDEX_ROOT, index.rootValue);
     if (index.bitmap) replace(ATTR_TYPE.BITMAP, index.bitmap);
+    rootIndex = { systemEntries: rootEntries, roomBytes: rootRoom(rootBase)(rootBlocks) };
   } else {
     const indexBlock = encodeIndexBlock({
       indexBlockSize: plan.indexRecordSize,
@@ -459,6 +463,7 @@ export function buildSystemFiles(plan: NtfsPlan): SystemFiles {
     mftBitmapRuns,
     population,
     upcase,
+    rootIndex,
     mftClusters,
     mftBitmap,
     mftBitmapLcn,
@@ -484,4 +489,9 @@ export function layoutVolume(plan: NtfsPlan): SystemFiles {
     built.set(plan, files);
   }
   return files;
+}
+
+/** Clusters in use on the volume the plan describes (system files and any copied tree). */
+export function ntfsUsedClusters(plan: NtfsPlan): number {
+  return layoutVolume(plan).allocated.reduce((n, e) => n + Math.max(0, Math.min(e.lcn + e.length, plan.clusterCount) - e.lcn), 0);
 }
