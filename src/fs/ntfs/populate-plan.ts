@@ -22,7 +22,6 @@ import { compareNtfsNames } from './upcase.js';
 import { mftAttrsOffset } from './mft-record.js';
 import type { ClusterAllocator } from './cluster-allocator.js';
 import type { Run } from './runlist.js';
-import { isDosName } from './dos-name.js';
 
 /** ntfs-3g RESERVED_MFT_RECORDS: records below 64 are left to the system (Windows adds $Extend files there). */
 export const FIRST_USER_RECORD = 64;
@@ -42,8 +41,6 @@ export interface PlacedName {
   /** the directory's MFT record (5 for the volume's root) */
   readonly parentRecord: number;
   readonly name: string;
-  /** Win32-and-DOS namespace: the name is already an upper-case 8.3 name */
-  readonly dos: boolean;
 }
 
 export interface PlacedFile {
@@ -166,7 +163,7 @@ export function shapePopulation(root: TreeDir, geometry: PopulationGeometry): { 
     for (const node of dir.entries) {
       const p = `${path}/${node.name}`;
       if (record === SYSTEM_FILE.ROOT && rootNames.has(node.name.toUpperCase())) problems.push({ path: p, reason: `${node.name} is an NTFS system file name in the root directory` });
-      const name: PlacedName = { parentRecord: record, name: node.name, dos: isDosName(node.name) };
+      const name: PlacedName = { parentRecord: record, name: node.name };
       if (node.kind === 'dir') {
         const item: PlacedDir = { kind: 'dir', record: FIRST_USER_RECORD + items.length, node, names: [name], indexBlocks: 0, indexRuns: [] };
         items.push(item);

@@ -3,7 +3,7 @@
 // - $STANDARD_INFORMATION (72-byte NTFS 3 form): created, MFT-changed and accessed = the copy's timestamp,
 //   modified = the source's; ARCHIVE (and READONLY from the mode) for files, nothing for directories (as Windows
 //   stores them); the security id of the inherited descriptor (inherited-security.ts).
-// - $FILE_NAME per name: Win32, or Win32-and-DOS for names that are already upper-case 8.3 names; sizes as ntfs-3g
+// - $FILE_NAME per name, in the POSIX namespace (see COPIED_NAME_NAMESPACE); sizes as ntfs-3g
 //   writes them (resident data: its length rounded to 8; non-resident: the clusters'; directories: 0).
 // - files: resident or non-resident unnamed $DATA; directories: $INDEX_ROOT (+ $INDEX_ALLOCATION, $BITMAP) "$I30".
 import { ATTR_TYPE, FILE_ATTR, FILE_NAME_NAMESPACE, MFT_RECORD_FLAG, RESIDENT_ATTR_IS_INDEXED, SYSTEM_FILE } from './attribute-types.js';
@@ -16,11 +16,18 @@ import { COPIED_DIRECTORY_SECURITY_ID, COPIED_FILE_SECURITY_ID } from './inherit
 import { encodeMftRecord } from './mft-record.js';
 import { encodeMftRef, encodeNtfsTime } from './ntfs-time.js';
 import { compareNtfsNames } from './upcase.js';
-import { isDosName } from './dos-name.js';
 import { USER_SEQUENCE_NUMBER, indexRootRoomBytes, type NtfsPopulation, type PlacedItem, type PlacedName } from './populate-plan.js';
 import type { TreeDir } from '../../disk-types.js';
 
 const I30 = '$I30';
+/**
+ * Every copied name is in the POSIX namespace, as Windows 10 writes names on a data volume, where it makes no
+ * short names: every user file and directory of the Windows-made volumes in the test corpus (ntfs-lastaccess,
+ * ntfs-ptrn: "1.txt", "test", even the 8.3-shaped "$RECYCLE.BIN") has one POSIX $FILE_NAME. A Win32 name without
+ * a DOS companion is what Windows writes only with short names on, and ntfs-3g cannot unlink one (ntfs_delete
+ * looks for the DOS name it expects beside it and fails with ENOENT), so renames and deletes on Linux would fail.
+ */
+const COPIED_NAME_NAMESPACE = FILE_NAME_NAMESPACE.POSIX;
 const align8 = (n: number): number => (n + 7) & ~7;
 
 export interface RecordContext {
@@ -62,7 +69,7 @@ export function fileNameValue(item: PlacedItem, name: PlacedName, ctx: RecordCon
     dataSize,
     fileAttributes: item.kind === 'dir' ? FILE_ATTR.I30_INDEX_PRESENT : fileAttributesOf(item),
     reparsePointTag: 0,
-    fileNameType: name.dos ? FILE_NAME_NAMESPACE.WIN32_AND_DOS : FILE_NAME_NAMESPACE.WIN32,
+    fileNameType: COPIED_NAME_NAMESPACE,
     fileName: name.name,
   });
 }
@@ -71,7 +78,7 @@ export function fileNameValue(item: PlacedItem, name: PlacedName, ctx: RecordCon
 export function childIndexEntries(dir: TreeDir, record: number, ctx: RecordContext): { name: string; entry: Uint8Array }[] {
   const out = dir.entries.map((node) => {
     const item = ctx.population.itemOf.get(node)!;
-    const name: PlacedName = { parentRecord: record, name: node.name, dos: isDosName(node.name) };
+    const name: PlacedName = { parentRecord: record, name: node.name };
     return { name: node.name, entry: encodeFileIndexEntry(encodeMftRef(item.record, USER_SEQUENCE_NUMBER), fileNameValue(item, name, ctx)) };
   });
   return out.sort((a, b) => compareNtfsNames(ctx.upcase, a.name, b.name));
