@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { isGuestdiskError } from '../src/errors.js';
 import { readIntN } from '../src/binary/fields.js';
-import { ATTR_TYPE, COLLATION, FILE_NAME_NAMESPACE, INDEX_ENTRY_FLAG, INDEX_HEADER_FLAG } from '../src/fs/ntfs/attribute-types.js';
+import { ATTR_TYPE, COLLATION, FILE_NAME_NAMESPACE, INDEX_ENTRY_FLAG, INDEX_HEADER_FLAG, INDEX_NAME, SYSTEM_FILE } from '../src/fs/ntfs/attribute-types.js';
 import { encodeFileName } from '../src/fs/ntfs/attributes/file-name.js';
 import { collateFileNames } from '../src/fs/ntfs/collation.js';
 import { FILE_INDEX_ENTRY_HEADER, encodeFileIndexEntry, encodeViewIndexEntry, splitIndexEntries } from '../src/fs/ntfs/index-entry.js';
@@ -22,6 +22,9 @@ import {
 } from '../src/fs/ntfs/index-tree.js';
 import { encodeMftRef } from '../src/fs/ntfs/ntfs-time.js';
 import { buildUpcaseTable } from '../src/fs/ntfs/upcase.js';
+import { readAttributeBytes } from '../src/read/ntfs-data.js';
+import { findAttribute, openNtfsMft } from '../src/read/ntfs-mft.js';
+import { MIB, ntfsInput, planNtfs, writeVolumeMemory } from './fs/ntfs/volume-helpers.js';
 
 const upcase = buildUpcaseTable();
 const TIME = new Uint8Array(8);
@@ -192,6 +195,27 @@ test('one leaf: root holds only an END entry pointing to VCN 0 (the layout mkntf
   assert.is(tree.indexBlocks.length, 1);
   assert.is(tree.indexRoot.length, 0x38);
   assert.equal([...tree.bitmap!], [1, 0, 0, 0, 0, 0, 0, 0]);
+});
+
+test("the root directory of a fresh guestdisk volume: the builder gives system-files' $I30 byte for byte", async () => {
+  for (const clusterSize of [512, 4096, 65536]) {
+    const plan = planNtfs(ntfsInput({ clusterSize, partitionSizeBytes: 256 * MIB }));
+    const mft = await openNtfsMft(await writeVolumeMemory(plan));
+    const root = (await mft.loadFile(SYSTEM_FILE.ROOT))!;
+    const indexRoot = findAttribute(root, ATTR_TYPE.INDEX_ROOT, INDEX_NAME.I30)!.resident!;
+    const bitmap = findAttribute(root, ATTR_TYPE.BITMAP, INDEX_NAME.I30)!.resident!;
+    const allocation = findAttribute(root, ATTR_TYPE.INDEX_ALLOCATION, INDEX_NAME.I30)!;
+    const block = await readAttributeBytes(mft.volume, clusterSize, allocation, plan.indexRecordSize, 0, plan.indexRecordSize);
+    const entries = splitIndexEntries(decodeIndexBlock(block, plan.indexRecordSize).entries).filter((e) => !(e.header.ieFlags & INDEX_ENTRY_FLAG.END)).map((e) => e.bytes.slice());
+    assert.ok(entries.length >= 12, `${entries.length} system files in the root`);
+    for (const indexRootMaxBytes of [0x38, 0x200, 0x300]) {
+      const tree = checkTree(i30(entries, { clusterSize, indexRootMaxBytes }));
+      assert.ok(Buffer.from(tree.indexRoot).equals(Buffer.from(indexRoot)), `cluster ${clusterSize}, root room ${indexRootMaxBytes}: $INDEX_ROOT`);
+      assert.is(tree.indexBlocks.length, 1);
+      assert.ok(Buffer.from(tree.indexBlocks[0]).equals(Buffer.from(block)), `cluster ${clusterSize}: INDX block`);
+      assert.ok(Buffer.from(tree.bitmap!).equals(Buffer.from(bitmap)), `cluster ${clusterSize}: $BITMAP`);
+    }
+  }
 });
 
 test('100,000 names in one directory: three levels, leaves ≥ 80 % full, built in a few seconds', () => {

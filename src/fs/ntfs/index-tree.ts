@@ -40,7 +40,7 @@ export const MAX_FILE_INDEX_ENTRY_BYTES = align8(FILE_INDEX_ENTRY_HEADER.sizeByt
  * child VCN (0x258 bytes; about 85 % of a 4096-byte block). Why: the volume is meant to be written to afterwards.
  * With that room left, ntfs-3g (and Windows) insert any new name into any node, and replace a deleted node entry
  * by a longer successor (index.c ntfs_index_rm_node), without a split; the first split of a node comes only
- * after several inserts into it. A fuller node saves little: 100,000 names take ~15 % more blocks at this limit
+ * after several inserts into it. A fuller node saves little: a directory takes about a sixth more blocks at this limit
  * than at 100 %. Never below half a block, so small blocks (or large view-index entries) still pair entries up.
  */
 export const INDEX_NODE_RESERVE_BYTES = MAX_FILE_INDEX_ENTRY_BYTES + INDEX_ENTRY_VCN_BYTES;
