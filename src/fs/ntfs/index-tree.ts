@@ -129,7 +129,9 @@ function checkInput(input: IndexTreeInput): Geometry {
     }
     largest = Math.max(largest, entry.length);
   });
-  // Two of the largest entries with VCNs and an END entry per block: the last two nodes of a level can always pair up.
+  // Two of the largest entries with VCNs and an END entry per block. With room for only one, every node holds
+  // exactly one entry, so a level of n entries in k nodes needs n = 2k - 1: an even count cannot be balanced
+  // without an empty node. $I30 entries (at most 0x258 bytes) take two to a 4096-byte block many times over.
   const nodeEntryBytes = INDEX_ENTRY_VCN_BYTES + largest;
   if (2 * nodeEntryBytes + INDEX_END_ENTRY_BYTES + INDEX_ENTRY_VCN_BYTES > blockEntryBytes) {
     fail(`entries of ${largest} bytes do not fit two to an index block of ${indexBlockSize} bytes`, { indexBlockSize, largest });
