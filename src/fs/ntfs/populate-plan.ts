@@ -17,7 +17,7 @@ import { NON_RESIDENT_ATTRIBUTE_HEADER, RESIDENT_ATTRIBUTE_HEADER } from './attr
 import { FILE_NAME_HEADER } from './attributes/file-name.js';
 import { STANDARD_INFORMATION } from './attributes/standard-information.js';
 import { FILE_INDEX_ENTRY_HEADER } from './index-entry.js';
-import { buildDirectoryIndex } from './directory-index.js';
+import { countDirectoryIndexBlocks } from './directory-index.js';
 import { compareNtfsNames } from './upcase.js';
 import { mftAttrsOffset } from './mft-record.js';
 import type { ClusterAllocator } from './cluster-allocator.js';
@@ -119,16 +119,17 @@ export function indexRootRoomBytes(rs: number, names: readonly PlacedName[], blo
   return rs - used;
 }
 
-/** INDX blocks a directory index of these entry sizes (in collation order) needs, given its record's room. */
+/** INDX blocks a directory index of these entry sizes (in collation order) needs, given its record's room: entries
+ *  of the same lengths stand in for the real ones, which are made only when the directory is written. */
 export function planIndexBlocks(entryBytes: readonly number[], geometry: PopulationGeometry, room: (blocks: number) => number): number {
   const dummies = entryBytes.map((n) => {
     const e = new Uint8Array(n);
-    new DataView(e.buffer).setUint16(FILE_INDEX_ENTRY_HEADER.fields.length.offset, n, true);
+    FILE_INDEX_ENTRY_HEADER.encodeInto({ indexedFile: new Uint8Array(8), length: n, keyLength: n - FILE_INDEX_ENTRY_HEADER.sizeBytes, ieFlags: 0, reserved: 0 }, e);
     return e;
   });
   let blocks = 0;
   for (let round = 0; round < 8; round++) {
-    const built = buildDirectoryIndex({ entries: dummies, indexBlockSize: geometry.indexRecordSize, clusterSize: geometry.clusterSize, rootRoomBytes: room(blocks) }).blocks.length;
+    const built = countDirectoryIndexBlocks({ entries: dummies, indexBlockSize: geometry.indexRecordSize, clusterSize: geometry.clusterSize, rootRoomBytes: room(blocks) });
     if (built === blocks) return blocks;
     blocks = built;
   }
