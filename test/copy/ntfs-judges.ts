@@ -90,8 +90,9 @@ export function withoutSystemEntries(listing: Map<string, Entry>): Map<string, E
 }
 
 /** sleuthkit on NTFS: fls -r -p lists every path with its inode-type-id address (named streams and the system
- *  files are left out); icat reads each file's unnamed $DATA by its address. */
-export function sleuthkitNtfsTree(image: string, offsetSectors: number, sectorSize: 512 | 4096): Map<string, Entry> {
+ *  files are left out); icat reads each file's unnamed $DATA by its address
+ *  (unless `read` is false: a listing of many files, sizes -1). */
+export function sleuthkitNtfsTree(image: string, offsetSectors: number, sectorSize: 512 | 4096, options: { read: boolean } = { read: true }): Map<string, Entry> {
   const out = new Map<string, Entry>();
   const args = ['-b', String(sectorSize), '-o', String(offsetSectors)];
   const listing = mustRun('fls', ['-r', '-p', ...args, image]);
@@ -101,6 +102,10 @@ export function sleuthkitNtfsTree(image: string, offsetSectors: number, sectorSi
     const [, kind, , , address, path] = m;
     if (kind === 'd') {
       out.set(`/${path}`, { kind: 'dir', size: 0, sha256: '', mtime: 0 });
+      continue;
+    }
+    if (!options.read) {
+      out.set(`/${path}`, { kind: 'file', size: -1, sha256: '', mtime: 0 });
       continue;
     }
     const bytes = new Uint8Array(execFileSync('icat', [...args, image, address], { maxBuffer: 1 << 30 }));

@@ -122,9 +122,15 @@ export function indexRootRoomBytes(rs: number, names: readonly PlacedName[], blo
 /** INDX blocks a directory index of these entry sizes (in collation order) needs, given its record's room: entries
  *  of the same lengths stand in for the real ones, which are made only when the directory is written. */
 export function planIndexBlocks(entryBytes: readonly number[], geometry: PopulationGeometry, room: (blocks: number) => number): number {
+  // One stand-in per length, shared: a directory of 100,000 names has only a few hundred lengths.
+  const byLength = new Map<number, Uint8Array>();
   const dummies = entryBytes.map((n) => {
-    const e = new Uint8Array(n);
-    FILE_INDEX_ENTRY_HEADER.encodeInto({ indexedFile: new Uint8Array(8), length: n, keyLength: n - FILE_INDEX_ENTRY_HEADER.sizeBytes, ieFlags: 0, reserved: 0 }, e);
+    let e = byLength.get(n);
+    if (!e) {
+      e = new Uint8Array(n);
+      FILE_INDEX_ENTRY_HEADER.encodeInto({ indexedFile: new Uint8Array(8), length: n, keyLength: n - FILE_INDEX_ENTRY_HEADER.sizeBytes, ieFlags: 0, reserved: 0 }, e);
+      byLength.set(n, e);
+    }
     return e;
   });
   let blocks = 0;
