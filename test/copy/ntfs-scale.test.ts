@@ -51,6 +51,31 @@ test('NTFS: 12,000 entries in one directory (a multi-level index), read back by 
   }
 });
 
+test('NTFS: 40,040 records (the $MFT bitmap grows past its one cluster), ntfsck clean, every name seen by ntfs-3g', async () => {
+  const tmp = makeTempDir('guestdisk-copy-ntfs-mft-');
+  try {
+    const src = join(tmp.path, 'src');
+    for (let d = 0; d < 40; d++) {
+      mkdirSync(join(src, `d${d}`), { recursive: true });
+      for (let i = 0; i < 1000; i++) writeFileSync(join(src, `d${d}`, `f${i}`), i % 2 ? '' : `${d}/${i}`);
+    }
+    const image = join(tmp.path, 'disk.img');
+    await mustCli(['create', image, '--size', '256M', '--fs', 'ntfs', '--copy-from', src, '--seed', 'mft', '--timestamp', String(TIMESTAMP)]);
+    withPartition(image, 512, (device) => {
+      ntfsckClean(device);
+      withNtfs3g(device, join(tmp.path, 'mnt'), 'ro', (mnt) => {
+        let count = 0;
+        for (let d = 0; d < 40; d++) count += readdirSync(join(mnt, `d${d}`)).length;
+        assert.is(count, 40_000);
+        assert.is(readFileSync(join(mnt, 'd39', 'f998'), 'utf8'), '39/998');
+      });
+    });
+    await guestdiskVerifyClean(image);
+  } finally {
+    tmp.remove();
+  }
+});
+
 const CHECK = join(CONFORMANCE_DIR, 'check-image.sh');
 for (const c of [{ table: 'gpt', sector: 512, size: '96M' }, { table: 'mbr', sector: 4096, size: '128M' }] as const) {
   test(`check-image.sh: populated NTFS, ${c.table}, ${c.sector}-byte sectors — 0 FAIL`, async () => {

@@ -187,8 +187,11 @@ export function shapePopulation(root: TreeDir, geometry: PopulationGeometry): { 
       const item: PlacedFile = { kind: 'file', record: FIRST_USER_RECORD + items.length, node, names: [name], resident: false, clusters: 0, runs: [] };
       items.push(item);
       itemOf.set(node, item);
-      pathOf.set(item, p);
-      if (node.linkGroup !== null) groups.set(node.linkGroup, item);
+      // Only a file with several names can outgrow its record: its path is kept for the error.
+      if (node.linkGroup !== null) {
+        groups.set(node.linkGroup, item);
+        pathOf.set(item, p);
+      }
     }
     for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]);
   }
