@@ -35,7 +35,7 @@ export async function writeContentChunks(
     await writeChunks(target, read, baseOffsetBytes, limit, stats, between, reader);
   };
   for (const chunk of chunks) {
-    if (chunk.lengthBytes > SMALL_CONTENT_BYTES || !reader) {
+    if (chunk.lengthBytes > SMALL_CONTENT_BYTES || !reader || chunk.pieces) {
       await flushBatch();
       await writeChunks(target, [chunk], baseOffsetBytes, limit, stats, between, reader);
       continue;

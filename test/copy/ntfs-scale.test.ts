@@ -76,6 +76,33 @@ test('NTFS: 40,040 records (the $MFT bitmap grows past its one cluster), ntfsck 
   }
 });
 
+test('NTFS: a file longer than any free run (it steps over $MFTMirr and $LogFile) is written in pieces, read back by ntfs-3g and sleuthkit', async () => {
+  const tmp = makeTempDir('guestdisk-copy-ntfs-runs-');
+  try {
+    const src = join(tmp.path, 'src');
+    mkdirSync(src);
+    const bytes = new Uint8Array(40 * MiB);
+    for (let i = 0; i < bytes.length; i += 4096) bytes[i] = (i / 4096) & 0xff; // every cluster different
+    writeFileSync(join(src, 'large.bin'), bytes);
+    const image = join(tmp.path, 'disk.img');
+    await mustCli(['create', image, '--size', '64M', '--fs', 'ntfs', '--copy-from', src, '--seed', 'runs', '--timestamp', String(TIMESTAMP)]);
+    const istat = mustRun('istat', ['-o', String(firstPartition(image, 512).offsetBytes / 512), image, '64']);
+    // istat lists the clusters of $DATA: somewhere they jump (the file is in more than one run).
+    const clusters = (istat.split(/Type: \$DATA \(128-\d+\)/)[1] ?? '').trim().split(/\s+/).map(Number).filter(Number.isFinite);
+    assert.is(clusters.length, bytes.length / 4096);
+    assert.ok(clusters.some((c, i) => i > 0 && c !== clusters[i - 1] + 1), 'more than one run');
+    withPartition(image, 512, (device) => {
+      ntfsckClean(device);
+      withNtfs3g(device, join(tmp.path, 'mnt'), 'ro', (mnt) => assert.ok(Buffer.from(readFileSync(join(mnt, 'large.bin'))).equals(Buffer.from(bytes))));
+    });
+    const part = firstPartition(image, 512);
+    assert.is(sleuthkitNtfsTree(image, part.offsetBytes / 512, 512).get('/large.bin')?.size, bytes.length);
+    await guestdiskVerifyClean(image);
+  } finally {
+    tmp.remove();
+  }
+});
+
 const CHECK = join(CONFORMANCE_DIR, 'check-image.sh');
 for (const c of [{ table: 'gpt', sector: 512, size: '96M' }, { table: 'mbr', sector: 4096, size: '128M' }] as const) {
   test(`check-image.sh: populated NTFS, ${c.table}, ${c.sector}-byte sectors — 0 FAIL`, async () => {

@@ -134,11 +134,26 @@ export function* populatedFileChunks(plan: NtfsPlan, ctx: RecordContext): Genera
       };
       continue;
     }
+    const lengthBytes = cs <= SLACK_PAD_MAX_BYTES ? item.clusters * cs : Math.ceil(item.node.sizeBytes / plan.bytesPerSector) * plan.bytesPerSector;
     yield {
       offsetBytes: (item.runs[0].lcn ?? 0) * cs,
       content: item.node.content,
       contentBytes: item.node.sizeBytes,
-      lengthBytes: cs <= SLACK_PAD_MAX_BYTES ? item.clusters * cs : Math.ceil(item.node.sizeBytes / plan.bytesPerSector) * plan.bytesPerSector,
+      lengthBytes,
+      ...(item.runs.length > 1 ? { pieces: runPieces(item.runs, cs, lengthBytes) } : {}),
     };
   }
+}
+
+/** A file's runs as the byte ranges its `lengthBytes` fill, one after another. */
+function runPieces(runs: readonly Run[], clusterSize: number, lengthBytes: number): { offsetBytes: number; lengthBytes: number }[] {
+  const out: { offsetBytes: number; lengthBytes: number }[] = [];
+  let left = lengthBytes;
+  for (const run of runs) {
+    if (left <= 0) break;
+    const length = Math.min(left, run.length * clusterSize);
+    out.push({ offsetBytes: (run.lcn ?? 0) * clusterSize, lengthBytes: length });
+    left -= length;
+  }
+  return out;
 }

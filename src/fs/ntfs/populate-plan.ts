@@ -235,12 +235,14 @@ export function allocatePopulation(population: NtfsPopulation, geometry: Populat
     if (item.kind === 'dir') {
       if (item.indexBlocks > 0) item.indexRuns = alloc.allocateScattered(indexClusters(item.indexBlocks, geometry), `the index of ${item.node.name}`);
     } else if (!item.resident && item.clusters > 0) {
-      // One run: the writer streams a file to one place.
+      // One run where a free range is long enough (the first that is, from the MFT zone's end); else first-fit
+      // pieces (a file larger than the space between $MFTMirr/$LogFile and the volume's ends), as few as the
+      // record has room for.
       const run = alloc.allocateContiguous(item.clusters);
-      if (!run) {
-        throw new GuestdiskError('TARGET_TOO_SMALL', `NTFS: no free run of ${item.clusters} clusters is left for ${item.node.name}; give a larger --size`, { clusters: item.clusters });
+      item.runs = run ? [run] : alloc.allocateScattered(item.clusters, item.node.name);
+      if (item.runs.length > BUDGET_RUNS) {
+        throw new GuestdiskError('TARGET_TOO_SMALL', `NTFS: the free space left for ${item.node.name} is in ${item.runs.length} pieces, more than its MFT record holds; give a larger --size`, { runs: item.runs.length });
       }
-      item.runs = [run];
     }
   }
 }
