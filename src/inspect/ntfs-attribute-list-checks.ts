@@ -110,9 +110,10 @@ async function compareList(sf: NtfsSystemFiles, walk: MftWalk, list: ListSource,
   const byRecord = new Map<number, { entries: AttributeIdentity[]; sequences: Set<number> }>([[list.record, { entries: [], sequences: new Set() }]]);
   for (const e of entries) {
     if (e.type === ATTR_TYPE.ATTRIBUTE_LIST) continue; // a list never names itself; tolerated
-    const key = `${e.type}/${e.name}/${e.lowestVcn}`;
-    if (seen.has(key)) note(out.badEntries, list.record, `its list names ${describeIdentity(e)} twice`);
-    seen.add(key);
+    // One attribute instance of one record, and one piece of a named attribute (only $FILE_NAME repeats: one per name).
+    const keys = [`${e.recordNumber}#${e.instance}`, ...(e.type === ATTR_TYPE.FILE_NAME ? [] : [`${e.type}/${e.name}/${e.lowestVcn}`])];
+    if (keys.some((k) => seen.has(k))) note(out.badEntries, list.record, `its list names ${describeIdentity(e)} twice`);
+    for (const k of keys) seen.add(k);
     let group = byRecord.get(e.recordNumber);
     if (!group) byRecord.set(e.recordNumber, (group = { entries: [], sequences: new Set() }));
     group.entries.push(e);
