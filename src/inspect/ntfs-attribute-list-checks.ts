@@ -102,9 +102,13 @@ function belongsToList(walk: MftWalk, list: ListSource, target: number, sequence
   return 'yes';
 }
 
-async function compareList(sf: NtfsSystemFiles, walk: MftWalk, list: ListSource, claimed: Set<number>, out: AttributeListProblems): Promise<void> {
+/** Compares one list with the records it names; false when the list cannot be read. */
+async function compareList(sf: NtfsSystemFiles, walk: MftWalk, list: ListSource, claimed: Set<number>, out: AttributeListProblems): Promise<boolean> {
   const entries = await entriesOf(sf, list);
-  if (typeof entries === 'string') return note(out.badEntries, list.record, `its attribute list cannot be read: ${entries}`);
+  if (typeof entries === 'string') {
+    note(out.badEntries, list.record, `its attribute list cannot be read: ${entries}`);
+    return false;
+  }
   const seen = new Set<string>();
   // Entries per record named; the list's own record first, so attributes of a base record missing from it show.
   const byRecord = new Map<number, { entries: AttributeIdentity[]; sequences: Set<number> }>([[list.record, { entries: [], sequences: new Set() }]]);
@@ -127,6 +131,7 @@ async function compareList(sf: NtfsSystemFiles, walk: MftWalk, list: ListSource,
     const hash = group.entries.reduce((h, e) => (h + attributeIdentityHash(e)) >>> 0, 0);
     if (hash !== facts.hash || group.entries.length !== facts.count) await diffRecord(sf, list.record, target, group.entries, out);
   }
+  return true;
 }
 
 async function compareAttributeLists(sf: NtfsSystemFiles): Promise<AttributeListProblems> {
@@ -134,13 +139,15 @@ async function compareAttributeLists(sf: NtfsSystemFiles): Promise<AttributeList
   const out: AttributeListProblems = { badEntries: { count: 0, first: [] }, unlisted: { count: 0, first: [] } };
   const claimed = new Set<number>();
   const { records, lists } = walk.observed.attributeLists;
-  for (const list of lists) await compareList(sf, walk, list, claimed, out);
-  const hasList = new Set(lists.map((l) => l.record));
+  const hasList = new Set<number>();
+  // The extension records of a list that cannot be read are not reported one by one: the list is the finding.
+  const unreadable = new Set<number>();
+  for (const list of lists) (await compareList(sf, walk, list, claimed, out) ? hasList : unreadable).add(list.record);
   for (const [n, facts] of records) {
     if (!facts.base || claimed.has(n) || facts.count === 0) continue;
     const base = facts.base.record;
     // An extension record whose base is free or reused is NTFS_EXTENSION_RECORD_ORPHAN already.
-    if (base >= walk.baseSequence.length || walk.baseSequence[base] - 1 !== facts.base.sequence) continue;
+    if (base >= walk.baseSequence.length || walk.baseSequence[base] - 1 !== facts.base.sequence || unreadable.has(base)) continue;
     note(out.unlisted, n, hasList.has(base) ? `none of its ${facts.count} attributes is in record ${base}'s attribute list` : `its base record ${base} has no attribute list`);
   }
   return out;

@@ -145,6 +145,9 @@ const cases: [string, string[], () => Uint8Array][] = [
     const i = entries.findIndex((e, k) => k + 1 < entries.length && e.type === ATTR_TYPE.DATA && e.name !== '' && offsets[k + 1] - offsets[k] === offsets[k + 2] - offsets[k + 1]);
     list.copyWithin(offsets[i + 1], offsets[i], offsets[i + 1]);
   })],
+  ['a list entry whose length leaves the list (the whole list unreadable)', ['NTFS_ATTRIBUTE_LIST_ENTRY_BAD'], () => withListEdit('linked.txt', (list, _, offsets) => {
+    new DataView(list.buffer).setUint16(offsets[1] + ATTRIBUTE_LIST_ENTRY.fields.length.offset, 0x7ff8, true);
+  })],
   ['the last list entry dropped (the list made shorter)', ['NTFS_ATTRIBUTE_NOT_LISTED'], () => {
     const r = findFile(clean, g, 'streams.txt');
     const list = streamOf(clean, r, g, ATTR_TYPE.ATTRIBUTE_LIST).bytes;
