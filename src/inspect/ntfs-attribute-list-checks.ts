@@ -36,14 +36,16 @@ export function attributeListProblemsOf(sf: NtfsSystemFiles): Promise<AttributeL
   return p;
 }
 
-/** A list's entries: decoded on the walk, or read now through its runs. */
+/** A list's entries: from the value the walk copied, or read now through its runs. */
 async function entriesOf(sf: NtfsSystemFiles, list: ListSource): Promise<readonly AttributeListEntry[] | string> {
-  if (list.entries) return list.entries;
   if (list.problem !== null) return list.problem;
-  if (!list.runs) return 'no runs';
-  if (list.dataSize > MAX_LIST_BYTES) return `${list.dataSize} bytes, more than an attribute list can hold (${MAX_LIST_BYTES})`;
-  const bytes = await readStream(sf.volume, list.runs, sf.g.clusterSize, 0, list.dataSize);
-  if (!bytes) return 'its runs leave the volume';
+  let bytes = list.value;
+  if (!bytes) {
+    if (!list.runs) return 'no runs';
+    if (list.dataSize > MAX_LIST_BYTES) return `${list.dataSize} bytes, more than an attribute list can hold (${MAX_LIST_BYTES})`;
+    bytes = await readStream(sf.volume, list.runs, sf.g.clusterSize, 0, list.dataSize);
+    if (!bytes) return 'its runs leave the volume';
+  }
   try {
     return decodeAttributeList(bytes);
   } catch (e) {

@@ -1,11 +1,10 @@
 // What the attribute-list checks (ntfs-attribute-list-checks.ts) need from the MFT walk's pass: each attribute
-// list (decoded when resident; its runs when not, read after the walk), and for every extension record and every
+// list (a copy of its bytes when resident; its runs when not, read after the walk), and for every extension record and every
 // base record that has a list, the sum of hashes of its attributes' identities (type, name, lowest VCN, instance)
 // and their count. A list matches its records when, record by record, its entries hash to the same sum and count;
 // only a record that does not is read again, to name what differs.
 import { ATTR_TYPE } from '../fs/ntfs/attribute-types.js';
 import type { DecodedAttribute } from '../fs/ntfs/attributes/attribute-header.js';
-import { decodeAttributeList, type AttributeListEntry } from '../fs/ntfs/attributes/attribute-list.js';
 import type { MftRecordHeader } from '../fs/ntfs/mft-record.js';
 import { decodeMftRef } from '../fs/ntfs/ntfs-time.js';
 import type { Run } from '../fs/ntfs/runlist.js';
@@ -20,11 +19,11 @@ export interface RecordAttributes {
   readonly base: { readonly record: number; readonly sequence: number } | null;
 }
 
-/** One base record's attribute list: its entries, or the runs to read them from, or why neither. */
+/** One base record's attribute list: its value (a copy, decoded when compared), or the runs to read it from, or why neither. */
 export interface ListSource {
   readonly record: number;
   readonly sequence: number;
-  readonly entries: readonly AttributeListEntry[] | null;
+  readonly value: Uint8Array | null;
   readonly runs: readonly Run[] | null;
   readonly dataSize: number;
   readonly problem: string | null;
@@ -71,9 +70,9 @@ export function describeIdentity(a: AttributeIdentity): string {
 }
 
 function listSource(n: number, sequence: number, list: DecodedAttribute): ListSource {
-  const base = { record: n, sequence, entries: null, runs: null, dataSize: 0, problem: null };
+  const base = { record: n, sequence, value: null, runs: null, dataSize: 0, problem: null };
   try {
-    if (list.resident) return { ...base, entries: decodeAttributeList(list.resident.value) };
+    if (list.resident) return { ...base, value: Uint8Array.from(list.resident.value) };
     return { ...base, runs: runsOf(list), dataSize: list.nonResident!.header.dataSize };
   } catch (e) {
     return { ...base, problem: errText(e) };
