@@ -8,17 +8,19 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ATTR_TYPE, STREAM_NAME, SYSTEM_FILE } from '../../src/fs/ntfs/attribute-types.js';
-import { NON_RESIDENT_ATTRIBUTE_HEADER, RESIDENT_ATTRIBUTE_HEADER } from '../../src/fs/ntfs/attributes/attribute-header.js';
+import { encodeResidentAttribute, NON_RESIDENT_ATTRIBUTE_HEADER, RESIDENT_ATTRIBUTE_HEADER } from '../../src/fs/ntfs/attributes/attribute-header.js';
 import { ATTRIBUTE_LIST_ENTRY, decodeAttributeList } from '../../src/fs/ntfs/attributes/attribute-list.js';
 import { STANDARD_INFORMATION } from '../../src/fs/ntfs/attributes/standard-information.js';
+import { MFT_RECORD_HEADER } from '../../src/fs/ntfs/mft-record.js';
 import { encodeMftRef } from '../../src/fs/ntfs/ntfs-time.js';
+import { decodeRunlist } from '../../src/fs/ntfs/runlist.js';
 import { INDEX_ROOT_HEADER } from '../../src/fs/ntfs/index-node.js';
 import { SECURITY_DESCRIPTOR_HEADER } from '../../src/fs/ntfs/secure.js';
 import { inspectNtfsVolume } from '../../src/inspect/fs-ntfs.js';
 import { openMemoryTarget } from '../../src/target/memory-target.js';
 import { SHARED_DIR } from '../helpers/paths.js';
 import { makeTempDir, mustRun, requireTool, runTool } from '../helpers/tools.js';
-import { attributeOf, extensionsOf, findFile, freeRecord, geometryOf, readRecord, residentValue, streamOf, withRecord, type FoundRecord, type Geometry } from './ntfs-edit.js';
+import { attributeOf, extensionsOf, findFile, freeRecord, geometryOf, readRecord, residentValue, streamOf, withClusterFree, withRecord, type FoundRecord, type Geometry } from './ntfs-edit.js';
 
 const NTFSCK = join(SHARED_DIR, 'tools', 'ntfsck', 'ntfsck');
 
@@ -66,6 +68,13 @@ function ntfsck(bytes: Uint8Array): number {
   return runTool(NTFSCK, ['-n', '-q', path]).status;
 }
 
+test('a resident attribute list (as Windows writes a short one): ntfsck -n clean, no error', async () => {
+  const resident = withResidentList('thinned');
+  assert.ok(attributeOf(findFile(resident, g, 'thinned'), ATTR_TYPE.ATTRIBUTE_LIST).resident);
+  assert.is(ntfsck(resident), 0);
+  assert.equal(await errorsOf(resident), []);
+});
+
 test('the clean volume: ntfsck -n clean, no error; it has what the damage cases need', async () => {
   assert.is(ntfsck(clean), 0);
   assert.equal(await errorsOf(clean), []);
@@ -103,10 +112,10 @@ function entryOffsets(list: Uint8Array): number[] {
   return out;
 }
 
-/** A copy of the volume with `file`'s attribute list changed by `edit` (same length). */
-function withListEdit(file: string, edit: (list: Uint8Array, entries: ReturnType<typeof decodeAttributeList>, offsets: number[]) => void): Uint8Array {
-  const r = findFile(clean, g, file);
-  const stream = streamOf(clean, r, g, ATTR_TYPE.ATTRIBUTE_LIST);
+/** A copy of `volume` with `file`'s attribute list changed by `edit` (same length). */
+function withListEdit(file: string, edit: (list: Uint8Array, entries: ReturnType<typeof decodeAttributeList>, offsets: number[]) => void, volume: Uint8Array = clean): Uint8Array {
+  const r = findFile(volume, g, file);
+  const stream = streamOf(volume, r, g, ATTR_TYPE.ATTRIBUTE_LIST);
   const list = Uint8Array.from(stream.bytes);
   edit(list, decodeAttributeList(list), entryOffsets(list));
   return stream.with(list);
@@ -120,6 +129,30 @@ function extensionEntry(file: string, entries: ReturnType<typeof decodeAttribute
   return i;
 }
 
+/**
+ * A copy of the volume where `file`'s attribute list, which ntfs-3g always makes non-resident, is resident as
+ * Windows keeps a short list: the attribute rewritten in place in the base record, its clusters freed in $Bitmap.
+ */
+function withResidentList(file: string): Uint8Array {
+  const r = findFile(clean, g, file);
+  const a = attributeOf(r, ATTR_TYPE.ATTRIBUTE_LIST);
+  assert.ok(a.nonResident, `${file}'s list as ntfs-3g wrote it is non-resident`);
+  const value = streamOf(clean, r, g, ATTR_TYPE.ATTRIBUTE_LIST).bytes;
+  const resident = encodeResidentAttribute({ type: ATTR_TYPE.ATTRIBUTE_LIST, instance: a.instance, value }).bytes;
+  let out = withRecord(clean, r, (record, view) => {
+    const oldLength = view.getUint32(a.offsetBytes + RESIDENT_ATTRIBUTE_HEADER.fields.length.offset, true);
+    const bytesInUse = r.header.bytesInUse - oldLength + resident.length;
+    assert.ok(bytesInUse <= record.length, `${file}'s base record has room for its list`);
+    const tail = record.slice(a.offsetBytes + oldLength, r.header.bytesInUse);
+    record.set(resident, a.offsetBytes);
+    record.set(tail, a.offsetBytes + resident.length);
+    record.fill(0, bytesInUse, Math.max(bytesInUse, r.header.bytesInUse));
+    view.setUint32(MFT_RECORD_HEADER.fields.bytesInUse.offset, bytesInUse, true);
+  });
+  for (const run of decodeRunlist(a.nonResident!.mappingPairs, 16)) for (let c = 0; c < run.length; c++) out = withClusterFree(out, g, run.lcn! + c);
+  return out;
+}
+
 const MFT_REFERENCE_AT = ATTRIBUTE_LIST_ENTRY.fields.mftReference.offset;
 const INSTANCE_AT = ATTRIBUTE_LIST_ENTRY.fields.instance.offset;
 
@@ -129,6 +162,9 @@ const cases: [string, string[], () => Uint8Array][] = [
   ['a list entry names a free record', ['NTFS_ATTRIBUTE_LIST_ENTRY_BAD', 'NTFS_ATTRIBUTE_NOT_LISTED'], () => withListEdit('streams.txt', (list, entries, offsets) => {
     list.set(encodeMftRef(freeRecord(clean, g), 1), offsets[extensionEntry('streams.txt', entries)] + MFT_REFERENCE_AT);
   })],
+  ['a resident list\'s entry names a free record', ['NTFS_ATTRIBUTE_LIST_ENTRY_BAD', 'NTFS_ATTRIBUTE_NOT_LISTED'], () => withListEdit('thinned', (list, entries, offsets) => {
+    list.set(encodeMftRef(freeRecord(clean, g), 1), offsets[extensionEntry('thinned', entries)] + MFT_REFERENCE_AT);
+  }, withResidentList('thinned'))],
   ['a list entry names another file\'s extension record', ['NTFS_ATTRIBUTE_LIST_ENTRY_BAD', 'NTFS_ATTRIBUTE_NOT_LISTED'], () => withListEdit('streams.txt', (list, entries, offsets) => {
     const other = extensionsOf(clean, g, findFile(clean, g, 'linked.txt').n)[0];
     list.set(encodeMftRef(other.n, other.header.sequenceNumber), offsets[extensionEntry('streams.txt', entries)] + MFT_REFERENCE_AT);
