@@ -14,6 +14,7 @@ import { FILE_DIRECTORY_ENTRY, GENERAL_SECONDARY_FLAG, STREAM_EXTENSION_ENTRY } 
 import { GENERIC_SECONDARY_ENTRY, VENDOR_ALLOCATION_ENTRY_TYPE } from '../../src/fs/exfat/generic-secondary-entry.js';
 import { inspectExfatVolume } from '../../src/inspect/fs-exfat.js';
 import { openMemoryTarget } from '../../src/target/memory-target.js';
+import { openVolume } from '../../src/read/open-volume.js';
 import { attachLoop, makeTempDir, mustRun, requireTool, runTool } from '../helpers/tools.js';
 
 for (const t of ['mkfs.exfat', 'fsck.exfat', 'mount.exfat-fuse', 'losetup', 'truncate']) requireTool(t);
@@ -163,6 +164,17 @@ test('TexFAT: damage in the active FAT and bitmap is reported, whichever is acti
   for (const active of [0, 1] as const) {
     const found = await findingsOf(texfat(active, active));
     for (const code of ['error EXFAT_CHAIN_INVALID', 'error EXFAT_BITMAP_IN_USE_FREE']) assert.ok(found.includes(code), `active FAT ${active}: ${JSON.stringify(found)}`);
+  }
+});
+
+test('TexFAT: the reader follows the active FAT too (a chained file reads whole whichever FAT is stale)', async () => {
+  const want = Buffer.concat([Buffer.alloc(40_000, 1), Buffer.alloc(40_000, 3)]);
+  for (const [active, stale] of [[1, 0], [0, 1]] as const) {
+    const bytes = texfat(active, stale);
+    const reader = await openVolume(openMemoryTarget({ sizeBytes: bytes.length, initial: bytes }));
+    const pieces: Buffer[] = [];
+    for await (const piece of reader.read('/frag.bin')) pieces.push(Buffer.from(piece));
+    assert.ok(Buffer.concat(pieces).equals(want), `active FAT ${active}: frag.bin reads back whole`);
   }
 });
 
