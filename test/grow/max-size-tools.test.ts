@@ -1,6 +1,6 @@
 // create --max-size end to end on image files, judged by tools we did not write: a 1 GiB exFAT or FAT32 disk made
 // with its FAT sized for a much larger disk holds files written through exfat-fuse or mtools; it is grown to 2 GiB
-// and then to 100 GiB (sparse) by the CLI. After each grow the volume fills its partition (every cluster
+// and then to 100 GiB (sparse) by the CLI; a 100 GiB disk made with --max-size 2T is grown to 2 TiB. After each grow the volume fills its partition (every cluster
 // addressed), sgdisk -v is clean, fsck.exfat -n / fsck.fat -n are clean, the conformance judge has no FAIL (at
 // 2 GiB), every file reads back identical through exfat-fuse / mtools, and a file bigger than the old volume is
 // written into the new space (at 2 GiB); at 100 GiB a new file is written and the volume checked again.
@@ -21,17 +21,23 @@ interface MaxToolCase {
   readonly table: 'gpt' | 'mbr';
   readonly sectorSize: 512 | 4096;
   readonly maxSize: string;
+  readonly oldBytes: number;
+  /** The sizes grown to, in turn (sparse). */
+  readonly sizes: readonly number[];
   /** Write a file bigger than the old volume after the grow to 2 GiB. */
   readonly fill: boolean;
 }
 
+const TIB = 1024 * GiB;
 const CASES: MaxToolCase[] = [
-  { fs: 'exfat', table: 'gpt', sectorSize: 512, maxSize: '2T', fill: true },
-  { fs: 'exfat', table: 'mbr', sectorSize: 4096, maxSize: '2T', fill: false },
-  { fs: 'fat32', table: 'mbr', sectorSize: 4096, maxSize: '256G', fill: true },
-  { fs: 'fat32', table: 'gpt', sectorSize: 512, maxSize: '100G', fill: false },
+  { fs: 'exfat', table: 'gpt', sectorSize: 512, maxSize: '2T', oldBytes: GiB, sizes: [2 * GiB, 100 * GiB], fill: true },
+  { fs: 'exfat', table: 'mbr', sectorSize: 4096, maxSize: '2T', oldBytes: GiB, sizes: [2 * GiB, 100 * GiB], fill: false },
+  { fs: 'fat32', table: 'mbr', sectorSize: 4096, maxSize: '256G', oldBytes: GiB, sizes: [2 * GiB, 100 * GiB], fill: true },
+  { fs: 'fat32', table: 'gpt', sectorSize: 512, maxSize: '100G', oldBytes: GiB, sizes: [2 * GiB, 100 * GiB], fill: false },
+  // 100 GiB → 2 TiB, sparse: the FAT sized for 2 TiB at create.
+  { fs: 'exfat', table: 'gpt', sectorSize: 4096, maxSize: '2T', oldBytes: 100 * GiB, sizes: [2 * TIB], fill: false },
+  { fs: 'fat32', table: 'gpt', sectorSize: 512, maxSize: '2T', oldBytes: 100 * GiB, sizes: [2 * TIB], fill: false },
 ];
-const SIZES = [2 * GiB, 100 * GiB];
 
 type GrowRun = { plan: { partition: { after: { sizeLba: number } }; filesystem: { kind: string; clusterSize: number; before: { clusterCount: number }; after: { clusterCount: number; volumeLength?: number; totalSectors?: number }; clustersBeyondFat?: number; unusableBytes?: number; maxClusterCount?: number }; notes: string[] } };
 
@@ -137,7 +143,7 @@ function readBackAndWrite(image: string, c: MaxToolCase, part: Part, dir: string
 }
 
 for (const c of CASES) {
-  test(`create --fs ${c.fs} --max-size ${c.maxSize} at 1 GiB (${c.table}/${c.sectorSize}), files from ${c.fs === 'exfat' ? 'exfat-fuse' : 'mtools'}; grown to 2 GiB and 100 GiB it fills each disk, judged by fsck, sgdisk, the judge`, async () => {
+  test(`create --fs ${c.fs} --max-size ${c.maxSize} at ${c.oldBytes / GiB} GiB (${c.table}/${c.sectorSize}), files from ${c.fs === 'exfat' ? 'exfat-fuse' : 'mtools'}; grown to ${c.sizes.map((b) => `${b / GiB} GiB`).join(', ')} it fills each disk, judged by fsck, sgdisk, the judge`, async () => {
     requireTool(c.fs === 'exfat' ? 'fsck.exfat' : 'fsck.fat');
     requireTool('mcopy');
     const dir = makeTempDir('guestdisk-grow-max-');
@@ -145,12 +151,12 @@ for (const c of CASES) {
       const image = join(dir.path, 'disk.img');
       const mnt = join(dir.path, 'mnt');
       mkdirSync(mnt);
-      await mustCli(['create', image, '--size', '1G', '--table', c.table, '--fs', c.fs, '--sector-size', String(c.sectorSize), '--max-size', c.maxSize, '--seed', 'grow-max', '--timestamp', '1700000000', '--label', 'GROWN']);
+      await mustCli(['create', image, '--size', String(c.oldBytes), '--table', c.table, '--fs', c.fs, '--sector-size', String(c.sectorSize), '--max-size', c.maxSize, '--seed', 'grow-max', '--timestamp', '1700000000', '--label', 'GROWN']);
       const files = fatPayload();
       const first = partitionsOfImage(image, c.sectorSize)[0];
       putFiles(image, c, first, dir.path, mnt, files);
-      let oldBytes = GiB;
-      for (const size of SIZES) {
+      let oldBytes = c.oldBytes;
+      for (const size of c.sizes) {
         const run = JSON.parse((await mustCli(['grow', image, '--size', String(size), '--json'])).stdout) as GrowRun;
         const fs = run.plan.filesystem;
         assert.is(statSync(image).size, size);

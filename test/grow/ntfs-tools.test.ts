@@ -37,6 +37,8 @@ const CASES: ToolCase[] = [
   { name: 'mkntfs GPT 4096', table: 'gpt', sectorSize: 4096, maker: 'mkntfs', oldBytes: 1 * GiB, newBytes: 2 * GiB, fill: false, judge: true },
   { name: 'mkntfs MBR 512', table: 'mbr', sectorSize: 512, maker: 'mkntfs', oldBytes: 1 * GiB, newBytes: 2 * GiB, fill: false, judge: true },
   { name: 'Windows 10 (corpus) MBR 512', table: 'mbr', sectorSize: 512, maker: 'windows', oldBytes: 256 * MiB, newBytes: 512 * MiB, fill: true, judge: true },
+  { name: 'guestdisk MBR 4096, 100 GiB → 2 TiB (sparse)', table: 'mbr', sectorSize: 4096, maker: 'guestdisk', oldBytes: 100 * GiB, newBytes: 2048 * GiB, fill: false, judge: false },
+  { name: 'mkntfs GPT 512, 100 GiB → 2 TiB (sparse)', table: 'gpt', sectorSize: 512, maker: 'mkntfs', oldBytes: 100 * GiB, newBytes: 2048 * GiB, fill: false, judge: false },
   { name: 'guestdisk GPT 512, 64 GiB → 16 TiB (sparse)', table: 'gpt', sectorSize: 512, maker: 'guestdisk', oldBytes: 64 * GiB, newBytes: TIB16, fill: false, judge: false },
 ];
 
