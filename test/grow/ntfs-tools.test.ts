@@ -169,6 +169,9 @@ for (const c of CASES) {
       // ntfsresize reports the clusters' bytes plus one sector (the backup boot sector it counts in).
       assert.is(size.ntfsresizeBytes, fs.after.clusterCount * fs.clusterSize + c.sectorSize, 'ntfsresize --info');
       assert.is(size.ntfsinfoClusters, fs.after.clusterCount, 'ntfsinfo -m');
+      // The chosen behaviour (docs/grow.md, "The dirty flag"): unlike ntfsresize, grow leaves $Volume's
+      // VOLUME_IS_DIRTY (0x0001) clear, so Windows mounts the volume without a chkdsk at boot.
+      assert.is(size.volumeFlags & 0x0001, 0, `$Volume flags 0x${size.volumeFlags.toString(16)}: not marked dirty`);
       assert.is(fs.after.volumeSizeBytes, after.sizeBytes - c.sectorSize, 'the volume is the partition minus its last sector');
 
       if (c.judge) {
