@@ -83,11 +83,14 @@ async function sampleGrow(fs, target) {
   const image = join(WORK, `${fs}.img`);
   rmSync(image, { force: true });
   await mustRun(['node', CLI, 'create', image, '--size', String(OLD_BYTES), '--fs', fs, '--sector-size', String(PLANS[fs].sectorSize), '--seed', 'bench-grow', '--timestamp', '1700000000', ...PLANS[fs].create, '--json'], `create ${fs}`);
+  // The plan from a dry run (the measured run's output is kept only in part); the measured run's own result object
+  // (writes, bytes, zero ranges) is at the end of its output.
+  const plan = JSON.parse(await mustRun(['node', CLI, 'grow', image, '--size', String(target), '--dry-run', '--json'], `grow --dry-run ${fs}`)).plan;
   const m = await measure(['node', CLI, 'grow', image, '--size', String(target), '--json'], { workDir: WORK, timeoutMs: 600_000, env });
   if (!m.ok) throw new Error(`grow ${fs} to ${target} failed: ${m.stderr}`);
-  const out = JSON.parse(m.stdout);
+  const result = JSON.parse(/"result": (\{[^{}]*\})/.exec(m.stdout)[1]);
   rmSync(image, { force: true });
-  return { ...m, plan: out.plan, result: out.result };
+  return { ...m, plan, result };
 }
 
 /** dd of `bytes` zeros into a fresh file, fsynced: what writing the new bitmap on a device costs at least. */

@@ -58,5 +58,12 @@ export async function* fatStepChunks(target: BlockTarget, base: number, step: Gr
     }
     yield { offsetBytes: from, bytes };
   }
-  if (step.lengthBytes > zeroFromBytes) yield { offsetBytes: zeroFromBytes, zeroBytes: step.lengthBytes - zeroFromBytes };
+  // The rest must read as free (zero). Where it already does (the room create --max-size leaves before the heap is
+  // never written, so in an image file it is a hole) nothing is written: only pieces holding a non-zero byte
+  // (stale entries another tool left, old data on a device) become zero ranges. Read a piece at a time.
+  for (let from = zeroFromBytes; from < step.lengthBytes; from += BITMAP_PIECE_BYTES) {
+    const length = Math.min(BITMAP_PIECE_BYTES, step.lengthBytes - from);
+    const bytes = await target.read(step.offsetBytes + from, length);
+    if (bytes.some((b) => b !== 0)) yield { offsetBytes: from, zeroBytes: length };
+  }
 }

@@ -167,6 +167,26 @@ test('grow past --max-size: FAT32 refuses naming the largest size and --max-size
   assert.ok(plan.notes.some((n) => n.includes(`only ${fs.usableBytes} bytes`) && n.includes('--max-size')), plan.notes.join('\n'));
 });
 
+test('exFAT: the FAT room left by --max-size is zeroed where it is not (old data on a device), and only there', async () => {
+  const c: MaxCase = { table: 'gpt', fs: 'exfat', sectorSize: 512, oldBytes: GiB, maxSize: 2 * TIB };
+  const layout = planDisk(specOf(c), geometry(c));
+  const vol = layout.filesystem as ExfatPlan;
+  const old = openMemoryTarget({ sizeBytes: c.oldBytes, logicalSectorSize: c.sectorSize });
+  await writeDisk(layout, old);
+  const base = layout.partitions[0].startLba * c.sectorSize;
+  const junkAt = base + (vol.fatOffset + vol.fatLength) * 512 + MiB + 512; // inside the room, past the FAT
+  await old.write(junkAt, new Uint8Array(512).fill(0xee));
+  const disk = await copyOnto(old, 100 * GiB);
+  const { plan, result } = await growDisk(disk);
+  const fs = plan.filesystem as ExfatGrowPlan;
+  assert.ok((junkAt - base) / 512 < vol.fatOffset + fs.after.fatLength, 'the junk lies in the grown FAT');
+  assert.ok((await disk.read(junkAt, 512)).every((b) => b === 0), 'the stale sector reads as free FAT entries');
+  // Only the piece holding it was zeroed: the rest of the room (a hole) was left alone.
+  assert.ok(result.zeroBytes <= 2 * MiB, `zero ranges written: ${result.zeroBytes}`);
+  const report = await inspectDisk(disk);
+  assert.equal(report.findings.filter((f) => f.severity === 'error').map((f) => f.message), []);
+});
+
 test('refusals: NTFS and --fs none (the option would do nothing), below the disk, past an MBR, a FAT too big for the volume', () => {
   const g = { sizeBytes: GiB, logicalSectorSize: 512 as const, physicalSectorSize: 512 };
   const base = { table: 'gpt' as const, seed: 's', timestamp: TIMESTAMP };
