@@ -64,6 +64,14 @@ export async function* fatStepChunks(target: BlockTarget, base: number, step: Gr
   for (let from = zeroFromBytes; from < step.lengthBytes; from += BITMAP_PIECE_BYTES) {
     const length = Math.min(BITMAP_PIECE_BYTES, step.lengthBytes - from);
     const bytes = await target.read(step.offsetBytes + from, length);
-    if (bytes.some((b) => b !== 0)) yield { offsetBytes: from, zeroBytes: length };
+    if (!isAllZero(bytes)) yield { offsetBytes: from, zeroBytes: length };
   }
+}
+
+/** Whether every byte is zero, four at a time (pieces are whole sectors: a multiple of 4 bytes). */
+function isAllZero(bytes: Uint8Array): boolean {
+  if ((bytes.byteOffset & 3) !== 0) return bytes.every((b) => b === 0); // a view a word array cannot start at
+  const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2);
+  for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
+  return true;
 }
