@@ -22,6 +22,7 @@ interface MaxToolCase {
   readonly sectorSize: 512 | 4096;
   readonly maxSize: string;
   readonly oldBytes: number;
+  readonly clusterSize?: number;
   /** The sizes grown to, in turn (sparse). */
   readonly sizes: readonly number[];
   /** Write a file bigger than the old volume after the grow to 2 GiB. */
@@ -34,6 +35,9 @@ const CASES: MaxToolCase[] = [
   { fs: 'exfat', table: 'mbr', sectorSize: 4096, maxSize: '2T', oldBytes: GiB, sizes: [2 * GiB, 100 * GiB], fill: false },
   { fs: 'fat32', table: 'mbr', sectorSize: 4096, maxSize: '256G', oldBytes: GiB, sizes: [2 * GiB, 100 * GiB], fill: true },
   { fs: 'fat32', table: 'gpt', sectorSize: 512, maxSize: '100G', oldBytes: GiB, sizes: [2 * GiB, 100 * GiB], fill: false },
+  // Cluster sizes other than the defaults.
+  { fs: 'exfat', table: 'mbr', sectorSize: 512, maxSize: '4G', oldBytes: GiB, clusterSize: 4096, sizes: [2 * GiB, 4 * GiB], fill: false },
+  { fs: 'fat32', table: 'gpt', sectorSize: 512, maxSize: '8G', oldBytes: GiB, clusterSize: 1024, sizes: [2 * GiB, 8 * GiB], fill: false },
   // 100 GiB → 2 TiB, sparse: the FAT sized for 2 TiB at create.
   { fs: 'exfat', table: 'gpt', sectorSize: 4096, maxSize: '2T', oldBytes: 100 * GiB, sizes: [2 * TIB], fill: false },
   { fs: 'fat32', table: 'gpt', sectorSize: 512, maxSize: '2T', oldBytes: 100 * GiB, sizes: [2 * TIB], fill: false },
@@ -143,7 +147,7 @@ function readBackAndWrite(image: string, c: MaxToolCase, part: Part, dir: string
 }
 
 for (const c of CASES) {
-  test(`create --fs ${c.fs} --max-size ${c.maxSize} at ${c.oldBytes / GiB} GiB (${c.table}/${c.sectorSize}), files from ${c.fs === 'exfat' ? 'exfat-fuse' : 'mtools'}; grown to ${c.sizes.map((b) => `${b / GiB} GiB`).join(', ')} it fills each disk, judged by fsck, sgdisk, the judge`, async () => {
+  test(`create --fs ${c.fs} --max-size ${c.maxSize} at ${c.oldBytes / GiB} GiB (${c.table}/${c.sectorSize}${c.clusterSize ? `, ${c.clusterSize}-byte clusters` : ''}), files from ${c.fs === 'exfat' ? 'exfat-fuse' : 'mtools'}; grown to ${c.sizes.map((b) => `${b / GiB} GiB`).join(', ')} it fills each disk, judged by fsck, sgdisk, the judge`, async () => {
     requireTool(c.fs === 'exfat' ? 'fsck.exfat' : 'fsck.fat');
     requireTool('mcopy');
     const dir = makeTempDir('guestdisk-grow-max-');
@@ -151,7 +155,7 @@ for (const c of CASES) {
       const image = join(dir.path, 'disk.img');
       const mnt = join(dir.path, 'mnt');
       mkdirSync(mnt);
-      await mustCli(['create', image, '--size', String(c.oldBytes), '--table', c.table, '--fs', c.fs, '--sector-size', String(c.sectorSize), '--max-size', c.maxSize, '--seed', 'grow-max', '--timestamp', '1700000000', '--label', 'GROWN']);
+      await mustCli(['create', image, '--size', String(c.oldBytes), '--table', c.table, '--fs', c.fs, '--sector-size', String(c.sectorSize), '--max-size', c.maxSize, ...(c.clusterSize ? ['--cluster-size', String(c.clusterSize)] : []), '--seed', 'grow-max', '--timestamp', '1700000000', '--label', 'GROWN']);
       const files = fatPayload();
       const first = partitionsOfImage(image, c.sectorSize)[0];
       putFiles(image, c, first, dir.path, mnt, files);
@@ -159,6 +163,7 @@ for (const c of CASES) {
       for (const size of c.sizes) {
         const run = JSON.parse((await mustCli(['grow', image, '--size', String(size), '--json'])).stdout) as GrowRun;
         const fs = run.plan.filesystem;
+        if (c.clusterSize) assert.is(fs.clusterSize, c.clusterSize);
         assert.is(statSync(image).size, size);
         const part = partitionsOfImage(image, c.sectorSize)[0];
         assert.is(part.sizeBytes, run.plan.partition.after.sizeLba * c.sectorSize);
