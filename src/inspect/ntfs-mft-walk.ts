@@ -8,6 +8,7 @@ import { decodeAttributes, type DecodedAttribute } from '../fs/ntfs/attributes/a
 import { FILE_NAME_HEADER } from '../fs/ntfs/attributes/file-name.js';
 import { decodeMftRecord, type MftRecordHeader } from '../fs/ntfs/mft-record.js';
 import { decodeMftRef } from '../fs/ntfs/ntfs-time.js';
+import { newRecordObserver, type RecordObservations } from './ntfs-record-observer.js';
 import { errText, hasFileMagic, isInUse, LAST_CHECKED_RECORD, readStream, runsOf, type NtfsSystemFiles } from './ntfs-volume-files.js';
 
 /** Records read per volume read. */
@@ -61,6 +62,8 @@ export interface MftWalk {
   readonly directories: readonly number[];
   /** Extension records of each base record that has any. */
   readonly extensionsOf: ReadonlyMap<number, readonly number[]>;
+  /** What the checks in their own files gathered on the same pass (ntfs-record-observer.ts). */
+  readonly observed: RecordObservations;
 }
 
 /**
@@ -143,6 +146,7 @@ async function walkMft(sf: NtfsSystemFiles): Promise<MftWalk> {
     }
   };
   const runs: ClusterRun[] = [];
+  const observer = newRecordObserver();
   let runsComplete = true;
   const damaged: Examples<RecordProblem> = { count: 0, first: [] };
   const sizes: Examples<RecordProblem> = { count: 0, first: [] };
@@ -188,6 +192,7 @@ async function walkMft(sf: NtfsSystemFiles): Promise<MftWalk> {
         continue;
       }
       addRuns(n, attrs);
+      observer.record(n, header, attrs);
       const names = countNames(attrs);
       const base = decodeMftRef(header.baseMftRecord);
       if (base.recordNumber === 0 && base.sequenceNumber === 0) {
@@ -209,6 +214,8 @@ async function walkMft(sf: NtfsSystemFiles): Promise<MftWalk> {
           const list = extensionsOf.get(base.recordNumber);
           if (list) list.push(n);
           else extensionsOf.set(base.recordNumber, [n]);
+          // A directory whose $I30 root an attribute list moved out of its base record is walked all the same.
+          if (attrs.some((a) => a.type === ATTR_TYPE.INDEX_ROOT && a.name === INDEX_NAME.I30)) directories.push(base.recordNumber);
         }
       }
     }
@@ -232,5 +239,5 @@ async function walkMft(sf: NtfsSystemFiles): Promise<MftWalk> {
     }
   }
   runs.sort((a, b) => a.lcn - b.lcn || a.record - b.record);
-  return { runs, runsComplete, damaged, orphanExtensions, linkCounts, sizes, baseSequence, isDirectory, nameCount: namesAll, nameHash, parents, directories, extensionsOf };
+  return { runs, runsComplete, damaged, orphanExtensions, linkCounts, sizes, baseSequence, isDirectory, nameCount: namesAll, nameHash, parents, directories, extensionsOf, observed: observer.finish() };
 }
