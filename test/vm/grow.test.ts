@@ -10,6 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runGuest, stepResult, type GuestRun, type GuestStep, type StepResult } from './guest.js';
 import { keyValues, prepareGuestKit, type GuestKit } from './scenario.js';
+import { requireTool } from '../helpers/tools.js';
 import { requireVmTool } from './vm-tools.js';
 import { GiB, MiB, growPayload, judgeAfterGuest, makeGrownDisk, verifyErrors, writePayload, type GrowVolume, type Grown } from './grow-disks.js';
 
@@ -87,7 +88,13 @@ if ('skipReason' in kitOrSkip) {
   console.log(`VM tests skipped: ${kitOrSkip.skipReason}`);
 } else {
   const kit: GuestKit = kitOrSkip;
-  for (const tool of ['qemu-system-x86_64', 'ntfs-3g']) requireVmTool(tool);
+  try {
+    for (const tool of ['qemu-system-x86_64', 'ntfs-3g']) requireVmTool(tool);
+    for (const tool of ['mount.exfat-fuse', 'mkfs.exfat', 'fsck.exfat', 'dump.exfat', 'fsck.fat', 'ntfsfix', 'sgdisk', 'losetup']) requireTool(tool);
+  } catch (e) {
+    kit.remove();
+    throw e;
+  }
   const grown = new Map<string, Grown>();
   let run: GuestRun;
 

@@ -141,7 +141,11 @@ export async function runGuest(options: GuestOptions): Promise<GuestRun> {
     timedOut = true;
     child.kill('SIGKILL');
   }, options.timeoutMs);
+  // A test process that dies while the guest runs (an uncaught error) must not leave QEMU behind.
+  const killGuest = (): void => void child.kill('SIGKILL');
+  process.once('exit', killGuest);
   await new Promise<void>((resolve) => child.on('close', () => resolve()));
+  process.off('exit', killGuest);
   clearTimeout(timer);
   const seconds = (Date.now() - started) / 1000;
   const { steps, finished } = parseResults(readFileSync(resultsLog, 'utf8'));
