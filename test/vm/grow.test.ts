@@ -113,6 +113,10 @@ if ('skipReason' in kitOrSkip) {
     run = await runGuest({ kernel: kit.kernel, initramfs: kit.initramfs, dir: `${kit.dir}/guest`, steps, disks, env: { PATH: `${kit.binDir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` }, timeoutMs: 6 * 60_000 });
     console.log(`host: disks made and grown in ${hostSeconds.toFixed(1)} s; guest (${run.accel}): ${run.seconds.toFixed(1)} s`);
     console.log(`  steps: ${[...run.steps.values()].map((r) => `${r.name} ${r.seconds.toFixed(1)}`).join(', ')}`);
+    for (const v of VOLUMES) {
+      const seen = { ...keyValues(run.steps.get(`${v.name}-kernel`)?.stdout ?? ''), ...keyValues(run.steps.get(`${v.name}-mount`)?.stdout ?? '') };
+      console.log(`  ${v.name}: disk ${seen['disk.sectors']} × 512, lbs ${seen.lbs}, partition ${seen['part.sectors']} × 512 at ${seen['part.start']}; ${seen.fstype} statfs ${seen['statfs.blocks']} × ${seen['statfs.bsize']} (planned ${grown.get(v.name)!.clusterCount})`);
+    }
   });
   test.after(() => kit.remove());
 
