@@ -44,8 +44,11 @@ export interface NtfsSystemFiles {
   readonly records: ReadonlyMap<number, Loaded | string>;
 }
 
+/** What a stream is read from: a volume, or a block cache over it. */
+export type ByteReader = Pick<BlockTarget, 'read' | 'sizeBytes'>;
+
 /** Reads [offset, offset+length) of a non-resident stream through its runs (sparse runs read as zeros). */
-export async function readStream(volume: BlockTarget, runs: readonly Run[], clusterSize: number, offsetBytes: number, lengthBytes: number): Promise<Uint8Array | null> {
+export async function readStream(volume: ByteReader, runs: readonly Run[], clusterSize: number, offsetBytes: number, lengthBytes: number): Promise<Uint8Array | null> {
   const out = new Uint8Array(lengthBytes);
   let vcnBytes = 0;
   let done = 0;
