@@ -1,6 +1,8 @@
 // `guestdisk ls DISK[:/PATH] [-l] [-R] [--json] [--partition N]`: lists a directory of a volume (read-only). Each
 // directory's entries are sorted by name (UTF-16 code units) and, with -R, followed depth-first: only the directory
-// being printed is held, never the whole tree. --json streams one document whose schema docs/read.md gives.
+// being printed is held, never the whole tree, and of it only each entry's name and its output text (rendered as
+// the entry arrives; a decoded entry costs many times its line), then only its subdirectories' names while they are
+// listed. --json streams one document whose schema docs/read.md gives.
 import type { Entry, VolumeReader } from '../read/types.js';
 import type { CliIo } from './io.js';
 import { childPath, compareNames, entryJson, openVolumeForRead, splitDiskPath, type VolumeOptions } from './read-common.js';
@@ -12,45 +14,87 @@ export const LS_SCHEMA = 'guestdisk.ls/1';
 export async function runLs(arg: string, options: LsOptions, io: CliIo): Promise<number> {
   const { disk, path } = splitDiskPath(arg, false);
   const opened = await openVolumeForRead(disk, options);
+  const out = lineBuffer(io);
   try {
     const reader = opened.reader;
     const top = await reader.stat(path);
     const shownPath = path === '' ? '/' : path;
+    const render = (p: string, e: Entry, relative: string): Rendered => {
+      if (options.json) return { text: JSON.stringify(entryJson(p, e)), more: null };
+      if (!options.long) return { text: relative, more: null };
+      const streams = e.streams.map((s) => `${' '.repeat(29)}${String(s.sizeBytes).padStart(14)}  ${relative}:${s.name}`);
+      return { text: longLine(relative, e), more: streams.length > 0 ? streams : null };
+    };
     let first = true;
-    const emit = (p: string, e: Entry, relative: string): void => {
-      if (options.json) {
-        io.stdout(`${first ? '' : ','}${JSON.stringify(entryJson(p, e))}`);
-      } else {
-        io.stdout(options.long ? longLine(relative, e) : relative);
-        if (options.long) for (const s of e.streams) io.stdout(`${' '.repeat(29)}${String(s.sizeBytes).padStart(14)}  ${relative}:${s.name}`);
-      }
+    const print = (r: Rendered): void => {
+      out.line(options.json && !first ? `,${r.text}` : r.text);
+      for (const line of r.more ?? []) out.line(line);
       first = false;
     };
     if (options.json) {
-      io.stdout(`{"schema":${JSON.stringify(LS_SCHEMA)},"disk":${JSON.stringify(disk)},"partition":${JSON.stringify(opened.partition)},"filesystem":${JSON.stringify(reader.filesystem)},"label":${JSON.stringify(reader.label)},"path":${JSON.stringify(shownPath)},"entries":[`);
+      out.line(`{"schema":${JSON.stringify(LS_SCHEMA)},"disk":${JSON.stringify(disk)},"partition":${JSON.stringify(opened.partition)},"filesystem":${JSON.stringify(reader.filesystem)},"label":${JSON.stringify(reader.label)},"path":${JSON.stringify(shownPath)},"entries":[`);
     }
     if (top.kind !== 'directory') {
-      emit(shownPath, top, top.name);
+      print(render(shownPath, top, top.name));
     } else {
-      await listTree(reader, shownPath, '', Boolean(options.recursive), emit);
+      await listTree(reader, shownPath, '', Boolean(options.recursive), render, print);
     }
-    if (options.json) io.stdout(`],"warnings":${JSON.stringify(reader.warnings)}}`);
-    else for (const w of reader.warnings) io.stderr(`guestdisk: warning: ${w.code}: ${w.message}`);
+    if (options.json) out.line(`],"warnings":${JSON.stringify(reader.warnings)}}`);
+    out.flush();
+    if (!options.json) for (const w of reader.warnings) io.stderr(`guestdisk: warning: ${w.code}: ${w.message}`);
     return 0;
   } finally {
+    out.flush(); // what was listed before a failure is shown, as it was line by line
     await opened.target.close();
   }
 }
 
-async function listTree(reader: VolumeReader, dir: string, prefix: string, recursive: boolean, emit: (p: string, e: Entry, relative: string) => void): Promise<void> {
-  const entries: Entry[] = [];
-  for await (const e of reader.list(dir)) entries.push(e);
-  entries.sort((a, b) => compareNames(a.name, b.name));
-  for (const e of entries) emit(childPath(dir, e.name), e, prefix + e.name);
+/** Bytes of output text gathered before one write: a write per line would queue one callback per entry. */
+const OUTPUT_CHUNK_CHARS = 64 * 1024;
+
+/** Lines gathered into chunks of about OUTPUT_CHUNK_CHARS, each written with one io.stdout call. */
+function lineBuffer(io: CliIo): { line(text: string): void; flush(): void } {
+  let pending: string[] = [];
+  let chars = 0;
+  const flush = (): void => {
+    if (pending.length > 0) io.stdout(pending.join('\n'));
+    pending = [];
+    chars = 0;
+  };
+  return {
+    line(text) {
+      pending.push(text);
+      chars += text.length + 1;
+      if (chars >= OUTPUT_CHUNK_CHARS) flush();
+    },
+    flush,
+  };
+}
+
+/** An entry's output: its line (or JSON object), and -l's lines for its alternate data streams. */
+interface Rendered {
+  readonly text: string;
+  readonly more: readonly string[] | null;
+}
+
+interface Listed extends Rendered {
+  readonly name: string;
+  readonly directory: boolean;
+}
+
+async function listTree(
+  reader: VolumeReader, dir: string, prefix: string, recursive: boolean,
+  render: (p: string, e: Entry, relative: string) => Rendered, print: (r: Rendered) => void,
+): Promise<void> {
+  const listed: Listed[] = [];
+  for await (const e of reader.list(dir)) listed.push({ name: e.name, directory: e.kind === 'directory', ...render(childPath(dir, e.name), e, prefix + e.name) });
+  listed.sort((a, b) => compareNames(a.name, b.name));
+  for (const l of listed) print(l);
   if (!recursive) return;
-  for (const e of entries) {
-    if (e.kind === 'directory') await listTree(reader, childPath(dir, e.name), `${prefix}${e.name}/`, true, emit);
-  }
+  // The texts are out: only the subdirectories' names stay while each is listed in turn.
+  const subdirectories = listed.filter((l) => l.directory).map((l) => l.name);
+  listed.length = 0;
+  for (const name of subdirectories) await listTree(reader, childPath(dir, name), `${prefix}${name}/`, true, render, print);
 }
 
 /** "darhs" flags, size, modification time (UTC), name [-> target]. */

@@ -7,6 +7,8 @@ export interface BlockCache {
   readonly sizeBytes: number;
   /** `lengthBytes` at `offsetBytes`, copied out of the cached blocks (a fresh array). */
   read(offsetBytes: number, lengthBytes: number): Promise<Uint8Array>;
+  /** `into.length` bytes at `offsetBytes`, copied into `into` (no array of its own: for callers that read many small pieces). */
+  readInto(offsetBytes: number, into: Uint8Array): Promise<void>;
 }
 
 export const CACHE_BLOCK_BYTES = 64 * 1024;
@@ -29,22 +31,34 @@ export function createBlockCache(target: BlockTarget, blockBytes = CACHE_BLOCK_B
     return bytes;
   }
 
+  async function readInto(offsetBytes: number, out: Uint8Array): Promise<void> {
+    const lengthBytes = out.length;
+    let done = 0;
+    while (done < lengthBytes) {
+      const at = offsetBytes + done;
+      const index = Math.floor(at / blockBytes);
+      const within = at - index * blockBytes;
+      const b = await block(index);
+      const n = Math.min(b.length - within, lengthBytes - done);
+      out.set(b.subarray(within, within + n), done);
+      done += n;
+    }
+  }
+
   return {
     sizeBytes: target.sizeBytes,
     async read(offsetBytes, lengthBytes) {
       if (offsetBytes < 0 || lengthBytes < 0 || offsetBytes + lengthBytes > target.sizeBytes) return target.read(offsetBytes, lengthBytes); // the target's own bounds error
       const out = new Uint8Array(lengthBytes);
-      let done = 0;
-      while (done < lengthBytes) {
-        const at = offsetBytes + done;
-        const index = Math.floor(at / blockBytes);
-        const within = at - index * blockBytes;
-        const b = await block(index);
-        const n = Math.min(b.length - within, lengthBytes - done);
-        out.set(b.subarray(within, within + n), done);
-        done += n;
-      }
+      await readInto(offsetBytes, out);
       return out;
+    },
+    async readInto(offsetBytes, into) {
+      if (offsetBytes < 0 || offsetBytes + into.length > target.sizeBytes) {
+        into.set(await target.read(offsetBytes, into.length)); // the target's own bounds error
+        return;
+      }
+      await readInto(offsetBytes, into);
     },
   };
 }
