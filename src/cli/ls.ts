@@ -1,8 +1,8 @@
 // `guestdisk ls DISK[:/PATH] [-l] [-R] [--json] [--partition N]`: lists a directory of a volume (read-only). Each
 // directory's entries are sorted by name (UTF-16 code units) and, with -R, followed depth-first: only the directory
 // being printed is held, never the whole tree, and of it only each entry's name and its output text (rendered as
-// the entry arrives; a decoded entry costs many times its line), then only its subdirectories' names while they are
-// listed. --json streams one document whose schema docs/read.md gives.
+// the entry arrives, kept as UTF-8 bytes: a decoded entry costs many times its line), then only its subdirectories'
+// names while they are listed. --json streams one document whose schema docs/read.md gives.
 import type { Entry, VolumeReader } from '../read/types.js';
 import type { CliIo } from './io.js';
 import { childPath, compareNames, entryJson, openVolumeForRead, splitDiskPath, type VolumeOptions } from './read-common.js';
@@ -26,46 +26,53 @@ export async function runLs(arg: string, options: LsOptions, io: CliIo): Promise
       return { text: longLine(relative, e), more: streams.length > 0 ? streams : null };
     };
     let first = true;
-    const print = (r: Rendered): void => {
-      out.line(options.json && !first ? `,${r.text}` : r.text);
-      for (const line of r.more ?? []) out.line(line);
+    const print = async (r: Rendered): Promise<void> => {
+      await out.line(options.json && !first ? `,${r.text}` : r.text);
+      for (const line of r.more ?? []) await out.line(line);
       first = false;
     };
     if (options.json) {
-      out.line(`{"schema":${JSON.stringify(LS_SCHEMA)},"disk":${JSON.stringify(disk)},"partition":${JSON.stringify(opened.partition)},"filesystem":${JSON.stringify(reader.filesystem)},"label":${JSON.stringify(reader.label)},"path":${JSON.stringify(shownPath)},"entries":[`);
+      await out.line(`{"schema":${JSON.stringify(LS_SCHEMA)},"disk":${JSON.stringify(disk)},"partition":${JSON.stringify(opened.partition)},"filesystem":${JSON.stringify(reader.filesystem)},"label":${JSON.stringify(reader.label)},"path":${JSON.stringify(shownPath)},"entries":[`);
     }
     if (top.kind !== 'directory') {
-      print(render(shownPath, top, top.name));
+      await print(render(shownPath, top, top.name));
     } else {
       await listTree(reader, shownPath, '', Boolean(options.recursive), render, print);
     }
-    if (options.json) out.line(`],"warnings":${JSON.stringify(reader.warnings)}}`);
-    out.flush();
+    if (options.json) await out.line(`],"warnings":${JSON.stringify(reader.warnings)}}`);
+    await out.flush();
     if (!options.json) for (const w of reader.warnings) io.stderr(`guestdisk: warning: ${w.code}: ${w.message}`);
     return 0;
   } finally {
-    out.flush(); // what was listed before a failure is shown, as it was line by line
+    await out.flush(); // what was listed before a failure is shown, as it was line by line
     await opened.target.close();
   }
 }
 
-/** Bytes of output text gathered before one write: a write per line would queue one callback per entry. */
+/** Characters of output gathered before one write: a write per line would queue one callback per entry. */
 const OUTPUT_CHUNK_CHARS = 64 * 1024;
 
-/** Lines gathered into chunks of about OUTPUT_CHUNK_CHARS, each written with one io.stdout call. */
-function lineBuffer(io: CliIo): { line(text: string): void; flush(): void } {
+/**
+ * Lines gathered into chunks of about OUTPUT_CHUNK_CHARS. Each chunk is awaited until stdout has taken it (as bytes,
+ * where the io can say so), so a listing of any length holds one chunk of output, not all of it until the end.
+ */
+function lineBuffer(io: CliIo): { line(text: string): Promise<void>; flush(): Promise<void> } {
+  const encoder = new TextEncoder();
   let pending: string[] = [];
   let chars = 0;
-  const flush = (): void => {
-    if (pending.length > 0) io.stdout(pending.join('\n'));
+  const flush = async (): Promise<void> => {
+    if (pending.length === 0) return;
+    const text = pending.join('\n');
     pending = [];
     chars = 0;
+    if (io.stdoutBytes) await io.stdoutBytes(encoder.encode(`${text}\n`));
+    else io.stdout(text);
   };
   return {
-    line(text) {
+    async line(text) {
       pending.push(text);
       chars += text.length + 1;
-      if (chars >= OUTPUT_CHUNK_CHARS) flush();
+      if (chars >= OUTPUT_CHUNK_CHARS) await flush();
     },
     flush,
   };
@@ -77,23 +84,64 @@ interface Rendered {
   readonly more: readonly string[] | null;
 }
 
-interface Listed extends Rendered {
-  readonly name: string;
-  readonly directory: boolean;
+/**
+ * One directory's rendered entries, held compactly until they are sorted: each text as UTF-8 in shared 1 MiB
+ * chunks (bytes outside the JavaScript heap, which a heap of 100,000 strings would grow to several times their
+ * size), beside its name for sorting and a directory flag.
+ */
+class ListedTexts {
+  private static readonly CHUNK_BYTES = 1024 * 1024;
+  private readonly encoder = new TextEncoder();
+  private readonly decoder = new TextDecoder();
+  private readonly chunks: Uint8Array[] = [];
+  private used = ListedTexts.CHUNK_BYTES;
+  readonly names: string[] = [];
+  private readonly where: number[] = []; // chunk, start, length per entry
+  private readonly more: (readonly string[] | null)[] = [];
+  private readonly directories: boolean[] = [];
+
+  add(name: string, directory: boolean, r: Rendered): void {
+    const bytes = this.encoder.encode(r.text);
+    if (this.used + bytes.length > ListedTexts.CHUNK_BYTES) {
+      this.chunks.push(new Uint8Array(Math.max(ListedTexts.CHUNK_BYTES, bytes.length)));
+      this.used = 0;
+    }
+    this.chunks[this.chunks.length - 1].set(bytes, this.used);
+    this.where.push(this.chunks.length - 1, this.used, bytes.length);
+    this.used += bytes.length;
+    this.names.push(name);
+    this.more.push(r.more);
+    this.directories.push(directory);
+  }
+
+  /** Entry indexes in name order. */
+  sorted(): Uint32Array {
+    return Uint32Array.from(this.names, (_, i) => i).sort((a, b) => compareNames(this.names[a], this.names[b]));
+  }
+
+  rendered(i: number): Rendered {
+    const [chunk, start, length] = [this.where[3 * i], this.where[3 * i + 1], this.where[3 * i + 2]];
+    return { text: this.decoder.decode(this.chunks[chunk].subarray(start, start + length)), more: this.more[i] };
+  }
+
+  isDirectory(i: number): boolean {
+    return this.directories[i];
+  }
 }
 
 async function listTree(
   reader: VolumeReader, dir: string, prefix: string, recursive: boolean,
-  render: (p: string, e: Entry, relative: string) => Rendered, print: (r: Rendered) => void,
+  render: (p: string, e: Entry, relative: string) => Rendered, print: (r: Rendered) => Promise<void>,
 ): Promise<void> {
-  const listed: Listed[] = [];
-  for await (const e of reader.list(dir)) listed.push({ name: e.name, directory: e.kind === 'directory', ...render(childPath(dir, e.name), e, prefix + e.name) });
-  listed.sort((a, b) => compareNames(a.name, b.name));
-  for (const l of listed) print(l);
+  let listed: ListedTexts | null = new ListedTexts();
+  for await (const e of reader.list(dir)) listed.add(e.name, e.kind === 'directory', render(childPath(dir, e.name), e, prefix + e.name));
+  const order = listed.sorted();
+  for (const i of order) await print(listed.rendered(i));
   if (!recursive) return;
   // The texts are out: only the subdirectories' names stay while each is listed in turn.
-  const subdirectories = listed.filter((l) => l.directory).map((l) => l.name);
-  listed.length = 0;
+  const subdirectories: string[] = [];
+  for (const i of order) if (listed.isDirectory(i)) subdirectories.push(listed.names[i]);
+  listed = null;
   for (const name of subdirectories) await listTree(reader, childPath(dir, name), `${prefix}${name}/`, true, render, print);
 }
 
