@@ -8,7 +8,7 @@ import { MFT_RECORD_FLAG, NTFS_RECORD_SIGNATURE } from '../fs/ntfs/attribute-typ
 import { decodeAttributes, type DecodedAttribute } from '../fs/ntfs/attributes/attribute-header.js';
 import { decodeMftRecordInPlace, MFT_RECORD_HEADER } from '../fs/ntfs/mft-record.js';
 import { decodeMftRefAt } from '../fs/ntfs/ntfs-time.js';
-import { errText, readStream, type NtfsSystemFiles } from './ntfs-volume-files.js';
+import { errText, readStreamInto, type NtfsSystemFiles } from './ntfs-volume-files.js';
 
 /** $MFT bytes per volume read: large enough that reads cost little beside decoding, small enough to stay flat. */
 export const WALK_READ_BYTES = 4 * 1024 * 1024;
@@ -37,7 +37,7 @@ export function note<T>(e: Examples<T>, item: T): void {
 /** An in-use MFT record as decoded once for every visitor. */
 export interface WalkRecord {
   readonly n: number;
-  /** The record with its fixups removed: a view into the piece read, valid during the visit (copy what you keep). */
+  /** The record with its fixups removed: a view into the buffer the pass reuses, valid during the visit only (copy what you keep). */
   readonly record: Uint8Array;
   readonly sequenceNumber: number;
   readonly linkCount: number;
@@ -92,20 +92,17 @@ function decodeWalkRecord(n: number, bytes: Uint8Array, recordSize: number): Wal
   }
 }
 
-/** Reads records [first, first + count); a piece the runs cannot map is retried record by record up to the gap. */
-async function readPiece(sf: NtfsSystemFiles, first: number, count: number): Promise<{ bytes: Uint8Array; count: number }> {
+/**
+ * Reads records [first, first + count) into `buffer` (reused for every piece); a piece the runs cannot map is
+ * retried record by record up to the gap. Returns how many records were read.
+ */
+async function readPiece(sf: NtfsSystemFiles, first: number, count: number, buffer: Uint8Array): Promise<number> {
   const size = sf.g.mftRecordSize;
-  const whole = await readStream(sf.volume, sf.mftRuns, sf.g.clusterSize, first * size, count * size);
-  if (whole) return { bytes: whole, count };
-  const bytes = new Uint8Array(count * size);
+  const read = (n: number, records: number): Promise<boolean> => readStreamInto(sf.volume, sf.mftRuns, sf.g.clusterSize, n * size, buffer.subarray((n - first) * size, (n - first + records) * size));
+  if (await read(first, count)) return count;
   let got = 0;
-  while (got < count) {
-    const one = await readStream(sf.volume, sf.mftRuns, sf.g.clusterSize, (first + got) * size, size);
-    if (!one) break;
-    bytes.set(one, got * size);
-    got++;
-  }
-  return { bytes: bytes.subarray(0, got * size), count: got };
+  while (got < count && (await read(first + got, 1))) got++;
+  return got;
 }
 
 /** Runs one pass over every record of `sf`'s $MFT, feeding `visitors`; returns their results in order. */
@@ -117,18 +114,19 @@ export async function walkMftRecords(sf: NtfsSystemFiles, visitors: readonly Mft
   const records = visitors.filter((v) => v.record);
   const damaged = visitors.filter((v) => v.damaged);
   let unreadFrom: number | null = null;
+  const buffer = new Uint8Array(Math.min(perPiece, total) * size);
+  const view = viewOf(buffer);
   for (let first = 0; first < total && unreadFrom === null; first += perPiece) {
     const wanted = Math.min(perPiece, total - first);
-    const piece = await readPiece(sf, first, wanted);
-    if (piece.count < wanted) unreadFrom = first + piece.count;
-    for (const v of visitors) await v.batch?.(first, piece.count);
-    const view = viewOf(piece.bytes);
-    for (let i = 0; i < piece.count; i++) {
+    const count = await readPiece(sf, first, wanted, buffer);
+    if (count < wanted) unreadFrom = first + count;
+    for (const v of visitors) await v.batch?.(first, count);
+    for (let i = 0; i < count; i++) {
       const n = first + i;
       const inUse = slotInUse(view, i * size);
       for (const v of slots) v.slot!(n, inUse);
       if (!inUse) continue;
-      const r = decodeWalkRecord(n, piece.bytes.subarray(i * size, (i + 1) * size), size);
+      const r = decodeWalkRecord(n, buffer.subarray(i * size, (i + 1) * size), size);
       if (typeof r === 'string') for (const v of damaged) v.damaged!(n, r);
       else for (const v of records) v.record!(r);
     }
