@@ -6,7 +6,7 @@
 import { intFieldReader, viewOf } from '../binary/fields.js';
 import { MFT_RECORD_FLAG, NTFS_RECORD_SIGNATURE } from '../fs/ntfs/attribute-types.js';
 import { decodeAttributes, type DecodedAttribute } from '../fs/ntfs/attributes/attribute-header.js';
-import { decodeMftRecordInPlace, MFT_RECORD_HEADER } from '../fs/ntfs/mft-record.js';
+import { decodeMftRecordEssentialsInPlace, MFT_RECORD_HEADER } from '../fs/ntfs/mft-record.js';
 import { decodeMftRefAt } from '../fs/ntfs/ntfs-time.js';
 import { errText, readStreamInto, type NtfsSystemFiles } from './ntfs-volume-files.js';
 
@@ -77,14 +77,15 @@ function slotInUse(view: DataView, at: number): boolean {
   return readMagic(view, at) === NTFS_RECORD_SIGNATURE.FILE && (readFlags(view, at) & MFT_RECORD_FLAG.IN_USE) !== 0;
 }
 
-/** Decodes an in-use record once for every visitor; a decoder error is returned as its message. */
-function decodeWalkRecord(n: number, bytes: Uint8Array, recordSize: number): WalkRecord | string {
+/** Decodes the in-use record at `at` of the buffer once for every visitor; a decoder error is returned as its message. */
+function decodeWalkRecord(n: number, buffer: Uint8Array, view: DataView, at: number, recordSize: number): WalkRecord | string {
   try {
-    const { header, record } = decodeMftRecordInPlace(bytes, recordSize); // the piece is ours: no copy per record
+    // The buffer is ours and read afresh for each piece: fixups are removed in it, no copy per record.
+    const { fields, record } = decodeMftRecordEssentialsInPlace(buffer.subarray(at, at + recordSize), view, at, recordSize);
     const base = decodeMftRefAt(record, BASE_MFT_RECORD_OFFSET);
-    const attrs = decodeAttributes(record, header.attrsOffset, header.bytesInUse);
+    const attrs = decodeAttributes(record, fields.attrsOffset, fields.bytesInUse);
     return {
-      n, record, sequenceNumber: header.sequenceNumber, linkCount: header.linkCount, flags: header.flags,
+      n, record, sequenceNumber: fields.sequenceNumber, linkCount: fields.linkCount, flags: fields.flags,
       base: base.recordNumber === 0 && base.sequenceNumber === 0 ? null : base, attrs,
     };
   } catch (e) {
@@ -126,7 +127,7 @@ export async function walkMftRecords(sf: NtfsSystemFiles, visitors: readonly Mft
       const inUse = slotInUse(view, i * size);
       for (const v of slots) v.slot!(n, inUse);
       if (!inUse) continue;
-      const r = decodeWalkRecord(n, buffer.subarray(i * size, (i + 1) * size), size);
+      const r = decodeWalkRecord(n, buffer, view, i * size, size);
       if (typeof r === 'string') for (const v of damaged) v.damaged!(n, r);
       else for (const v of records) v.record!(r);
     }

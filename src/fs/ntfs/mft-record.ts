@@ -164,3 +164,32 @@ export function decodeMftRecordInPlace(bytes: Uint8Array, recordSize: number): {
   const record = removeFixupsInPlace(bytes.subarray(0, recordSize), header.usaOfs, header.usaCount, `MFT record ${header.mftRecordNumber}`);
   return { header, record };
 }
+
+/** The header fields a whole-MFT walk uses. */
+export interface MftRecordEssentials {
+  readonly sequenceNumber: number;
+  readonly linkCount: number;
+  readonly flags: number;
+  readonly attrsOffset: number;
+  readonly bytesInUse: number;
+}
+
+/**
+ * decodeMftRecordInPlace for a walk over every record: the same checks and the same errors (a record that fails
+ * one goes through decodeMftRecordInPlace, which throws it), but only the fields a walk reads, straight from the
+ * view the caller already has of its buffer, and no header object.
+ */
+export function decodeMftRecordEssentialsInPlace(bytes: Uint8Array, view: DataView, at: number, recordSize: number): { fields: MftRecordEssentials; record: Uint8Array } {
+  const usaCount = H.usaCount(view, at);
+  const attrsOffset = H.attrsOffset(view, at);
+  const bytesInUse = H.bytesInUse(view, at);
+  H.lsn(view, at); // a u64 past 2^53 is the same CORRUPT_STRUCTURE as in the full decode
+  const passes = bytes.length >= MFT_RECORD_HEADER.sizeBytes && H.magic(view, at) === NTFS_RECORD_SIGNATURE.FILE && H.bytesAllocated(view, at) === recordSize
+    && usaCount === updateSequenceCount(recordSize) && bytesInUse <= recordSize && attrsOffset < bytesInUse;
+  if (!passes) {
+    const { header, record } = decodeMftRecordInPlace(bytes, recordSize);
+    return { fields: header, record };
+  }
+  const record = removeFixupsInPlace(bytes.subarray(0, recordSize), H.usaOfs(view, at), usaCount, `MFT record ${H.mftRecordNumber(view, at)}`);
+  return { fields: { sequenceNumber: H.sequenceNumber(view, at), linkCount: H.linkCount(view, at), flags: H.flags(view, at), attrsOffset, bytesInUse }, record };
+}

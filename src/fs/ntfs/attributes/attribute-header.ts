@@ -199,12 +199,12 @@ export function decodeAttributes(record: Uint8Array, attrsOffset: number, bytesI
     if (length < RESIDENT_ATTRIBUTE_HEADER.sizeBytes || length % 8 !== 0 || at + length > limit) {
       throw new GuestdiskError('CORRUPT_STRUCTURE', `attribute 0x${type.toString(16)} at ${at}: length ${length} leaves the record`, { offsetBytes: at, length });
     }
-    const bytes = record.subarray(at, at + length);
+    // Offsets below are from the record, not a subarray per attribute: every attribute of a walk passes here.
     const nameOffset = R.nameOffset(view, at);
     const nameEnd = nameOffset + 2 * R.nameLength(view, at);
     if (nameEnd > length) throw new GuestdiskError('CORRUPT_STRUCTURE', `attribute 0x${type.toString(16)} at ${at}: name runs past its record`, { offsetBytes: at });
     let name = '';
-    for (let i = nameOffset; i < nameEnd; i += 2) name += String.fromCharCode(bytes[i] | (bytes[i + 1] << 8));
+    for (let i = at + nameOffset; i < at + nameEnd; i += 2) name += String.fromCharCode(record[i] | (record[i + 1] << 8));
     const instance = R.instance(view, at);
     if (R.nonResident(view, at) === 0) {
       const valueOffset = R.valueOffset(view, at);
@@ -212,12 +212,12 @@ export function decodeAttributes(record: Uint8Array, attrsOffset: number, bytesI
       if (valueOffset + valueLength > length) {
         throw new GuestdiskError('CORRUPT_STRUCTURE', `attribute 0x${type.toString(16)} at ${at}: value runs past its record`, { offsetBytes: at });
       }
-      out.push({ type, name, instance, offsetBytes: at, resident: { value: bytes.subarray(valueOffset, valueOffset + valueLength), residentFlags: R.residentFlags(view, at) }, nonResident: null });
+      out.push({ type, name, instance, offsetBytes: at, resident: { value: record.subarray(at + valueOffset, at + valueOffset + valueLength), residentFlags: R.residentFlags(view, at) }, nonResident: null });
     } else {
       if (length < NON_RESIDENT_ATTRIBUTE_HEADER.sizeBytes) throw new GuestdiskError('CORRUPT_STRUCTURE', `non-resident attribute at ${at} is ${length} bytes`, { offsetBytes: at });
       const header = decodeNonResidentHeader(record, view, at);
       if (header.mappingPairsOffset > length) throw new GuestdiskError('CORRUPT_STRUCTURE', `attribute at ${at}: mapping pairs offset past its record`, { offsetBytes: at });
-      out.push({ type, name, instance, offsetBytes: at, resident: null, nonResident: { header, mappingPairs: bytes.subarray(header.mappingPairsOffset) } });
+      out.push({ type, name, instance, offsetBytes: at, resident: null, nonResident: { header, mappingPairs: record.subarray(at + header.mappingPairsOffset, at + length) } });
     }
     at += length;
   }
