@@ -61,6 +61,11 @@ function note(e: Examples<RecordProblem>, record: number, why: string): void {
 async function directoryAttributes(sf: NtfsSystemFiles, walk: MftWalk, dir: number): Promise<DecodedAttribute[]> {
   const out: DecodedAttribute[] = [];
   for (const n of [dir, ...(walk.extensionsOf.get(dir) ?? [])]) {
+    const kept = walk.directoryRecords.get(n);
+    if (kept) {
+      out.push(...decodeAttributes(kept.record, kept.attrsOffset, kept.bytesInUse).filter((a) => a.name === INDEX_NAME.I30));
+      continue;
+    }
     const bytes = await sf.readRecord(n);
     if (!bytes) continue;
     const { header, record } = decodeMftRecord(bytes, sf.g.mftRecordSize);

@@ -19,6 +19,18 @@ export { MAX_EXAMPLES, type Examples, type RecordProblem } from './ntfs-walk-rec
 
 /** More runs than this (tens of MiB of run entries) and the cluster checks stop: the rest of the walk goes on. */
 export const MAX_WALK_RUNS = 4_000_000;
+/**
+ * Directory records kept from the pass for the index walk, up to this many bytes (16,384 records of 1 KiB): each
+ * would otherwise be read again, one small read per directory. Past it, the index walk reads the rest itself.
+ */
+export const MAX_KEPT_DIRECTORY_BYTES = 16 * 1024 * 1024;
+
+/** A directory's base record as the pass decoded it (fixups removed), for the index walk. */
+export interface KeptRecord {
+  readonly record: Uint8Array;
+  readonly attrsOffset: number;
+  readonly bytesInUse: number;
+}
 
 /** Clusters [lcn, lcn+length) used by an attribute of MFT record `record`. */
 export interface ClusterRun {
@@ -53,6 +65,8 @@ export interface MftWalk {
   readonly directories: readonly number[];
   /** Extension records of each base record that has any. */
   readonly extensionsOf: ReadonlyMap<number, readonly number[]>;
+  /** Base records of directories, copied during the pass while they fit MAX_KEPT_DIRECTORY_BYTES. */
+  readonly directoryRecords: ReadonlyMap<number, KeptRecord>;
 }
 
 /**
@@ -116,6 +130,8 @@ export const gatherVisitor: MftVisitorFactory<MftWalk> = (sf) => {
   const parents: number[] = [];
   const directories: number[] = [];
   const extensionsOf = new Map<number, number[]>();
+  const directoryRecords = new Map<number, KeptRecord>();
+  let keptBytes = 0;
   const runs: ClusterRun[] = [];
   let runsComplete = true;
   const damaged = examples<RecordProblem>();
@@ -165,7 +181,13 @@ export const gatherVisitor: MftVisitorFactory<MftWalk> = (sf) => {
         namesLinks[n] += names.links;
         addNames(n, attrs);
         if ((r.flags & MFT_RECORD_FLAG.IS_DIRECTORY) !== 0) isDirectory[n] = 1;
-        if (attrs.some((a) => a.type === ATTR_TYPE.INDEX_ROOT && a.name === INDEX_NAME.I30)) directories.push(n);
+        if (attrs.some((a) => a.type === ATTR_TYPE.INDEX_ROOT && a.name === INDEX_NAME.I30)) {
+          directories.push(n);
+          if (keptBytes + r.record.length <= MAX_KEPT_DIRECTORY_BYTES) {
+            keptBytes += r.record.length;
+            directoryRecords.set(n, { record: r.record.slice(), attrsOffset: r.attrsOffset, bytesInUse: r.bytesInUse }); // the pass reuses its buffer
+          }
+        }
       } else {
         const base = r.base;
         extensions.push({ record: n, base: base.recordNumber, baseSequence: base.sequenceNumber });
@@ -202,7 +224,7 @@ export const gatherVisitor: MftVisitorFactory<MftWalk> = (sf) => {
         }
       }
       runs.sort((a, b) => a.lcn - b.lcn || a.record - b.record);
-      return { runs, runsComplete, damaged, orphanExtensions, linkCounts, sizes, baseSequence, isDirectory, nameCount: namesAll, nameHash, parents, directories, extensionsOf };
+      return { runs, runsComplete, damaged, orphanExtensions, linkCounts, sizes, baseSequence, isDirectory, nameCount: namesAll, nameHash, parents, directories, extensionsOf, directoryRecords };
     },
   };
   return visitor;

@@ -43,6 +43,9 @@ export interface WalkRecord {
   readonly linkCount: number;
   /** MFT_RECORD_FLAG.* */
   readonly flags: number;
+  /** Where the attributes start and the bytes in use end, as the header says (to decode a kept copy again). */
+  readonly attrsOffset: number;
+  readonly bytesInUse: number;
   /** The base record this is an extension of; null for a base record. */
   readonly base: { readonly recordNumber: number; readonly sequenceNumber: number } | null;
   readonly attrs: readonly DecodedAttribute[];
@@ -86,6 +89,7 @@ function decodeWalkRecord(n: number, buffer: Uint8Array, view: DataView, at: num
     const attrs = decodeAttributes(record, fields.attrsOffset, fields.bytesInUse);
     return {
       n, record, sequenceNumber: fields.sequenceNumber, linkCount: fields.linkCount, flags: fields.flags,
+      attrsOffset: fields.attrsOffset, bytesInUse: fields.bytesInUse,
       base: base.recordNumber === 0 && base.sequenceNumber === 0 ? null : base, attrs,
     };
   } catch (e) {
