@@ -49,15 +49,15 @@ export async function runLs(arg: string, options: LsOptions, io: CliIo): Promise
   }
 }
 
-/** Characters of output gathered before one write: a write per line would queue one callback per entry. */
+/** Characters of output gathered before one write: fewer writes, and fewer callbacks waiting on them. */
 const OUTPUT_CHUNK_CHARS = 64 * 1024;
 
 /**
- * Lines gathered into chunks of about OUTPUT_CHUNK_CHARS. Each chunk is awaited until stdout has taken it (as bytes,
- * where the io can say so), so a listing of any length holds one chunk of output, not all of it until the end.
+ * Lines gathered into chunks of about OUTPUT_CHUNK_CHARS. After each chunk the event loop gets a turn, so stdout's
+ * write callbacks run and release what they hold: a listing of any length holds about one chunk of output, where
+ * a loop of writes that never yields would keep every one of them until the end.
  */
 function lineBuffer(io: CliIo): { line(text: string): Promise<void>; flush(): Promise<void> } {
-  const encoder = new TextEncoder();
   let pending: string[] = [];
   let chars = 0;
   const flush = async (): Promise<void> => {
@@ -65,8 +65,8 @@ function lineBuffer(io: CliIo): { line(text: string): Promise<void>; flush(): Pr
     const text = pending.join('\n');
     pending = [];
     chars = 0;
-    if (io.stdoutBytes) await io.stdoutBytes(encoder.encode(`${text}\n`));
-    else io.stdout(text);
+    io.stdout(text);
+    await new Promise<void>((resolve) => setImmediate(resolve));
   };
   return {
     async line(text) {
