@@ -12,6 +12,7 @@ import { decodeMftRecord } from '../fs/ntfs/mft-record.js';
 import { decodeMftRef } from '../fs/ntfs/ntfs-time.js';
 import { decodeRunlist, type Run } from '../fs/ntfs/runlist.js';
 import { buildUpcaseTable, upcaseUnit, UPCASE_TABLE_SIZE_BYTES } from '../fs/ntfs/upcase.js';
+import { noteUnreachedIndexBlocks } from './ntfs-index-block-checks.js';
 import { fileNameIdentity, MAX_EXAMPLES, mftWalkOf, nameHashOf, type Examples, type MftWalk, type RecordProblem } from './ntfs-mft-walk.js';
 import { createBlockCache } from '../target/block-cache.js';
 import { dataOf, errText, MAX_RUNS, readStream, streamBytes, type ByteReader, type NtfsSystemFiles } from './ntfs-volume-files.js';
@@ -35,6 +36,8 @@ export interface IndexWalk {
   readonly order: Examples<RecordProblem>;
   /** Blocks an index uses whose $I30 $BITMAP bit is clear. */
   readonly bitmap: Examples<RecordProblem>;
+  /** Blocks the $I30 $BITMAP marks in use that no node reaches (ntfs-index-block-checks.ts). */
+  readonly unreached: Examples<RecordProblem>;
   /** Files with names no index holds. */
   readonly notIndexed: Examples<RecordProblem>;
   /** Files whose entries do not match their names (another parent, name or namespace, or an extra entry). */
@@ -98,7 +101,7 @@ async function walkIndexes(sf: NtfsSystemFiles): Promise<IndexWalk | null> {
   const upcase = (await streamBytes(sf.volume, dataOf(sf, SYSTEM_FILE.UP_CASE), sf.g.clusterSize, UPCASE_TABLE_SIZE_BYTES).catch(() => null)) ?? buildUpcaseTable();
   const indexCount = new Uint16Array(count);
   const indexHash = new Uint32Array(count);
-  const result: IndexWalk = { damaged: examples(), orphanEntries: examples(), order: examples(), bitmap: examples(), notIndexed: examples(), mismatched: examples(), parents: examples() };
+  const result: IndexWalk = { damaged: examples(), orphanEntries: examples(), order: examples(), bitmap: examples(), unreached: examples(), notIndexed: examples(), mismatched: examples(), parents: examples() };
   let everyIndexRead = true;
   const blocks = createBlockCache(sf.volume, INDEX_CACHE_PIECE_BYTES, INDEX_CACHE_PIECES);
   for (const dir of walk.directories) {
@@ -180,4 +183,5 @@ async function walkDirectory(sf: NtfsSystemFiles, blocks: ByteReader, walk: MftW
     }
   };
   await walkNode(root.entries, 0);
+  noteUnreachedIndexBlocks({ dir, bitmap, reachedVcns: visited, blockSize, vcnBytes, allocationBytes }, out.unreached);
 }

@@ -10,12 +10,16 @@
 import { ATTR_TYPE, FILE_NAME_NAMESPACE, INDEX_NAME, MFT_RECORD_FLAG } from '../fs/ntfs/attribute-types.js';
 import type { DecodedAttribute } from '../fs/ntfs/attributes/attribute-header.js';
 import { FILE_NAME_HEADER } from '../fs/ntfs/attributes/file-name.js';
+import { MFT_RECORD_HEADER } from '../fs/ntfs/mft-record.js';
 import { decodeMftRefAt } from '../fs/ntfs/ntfs-time.js';
 import { mftBitmapVisitor } from './ntfs-mft-bitmap-walk.js';
+import { newRecordObserver, type RecordObservations } from './ntfs-record-observer.js';
 import { errText, LAST_CHECKED_RECORD, runsOf, type NtfsSystemFiles } from './ntfs-volume-files.js';
 import { examples, note, walkMftRecords, type Examples, type MftVisitor, type MftVisitorFactory, type RecordProblem, type WalkRecord } from './ntfs-walk-record.js';
 
 export { MAX_EXAMPLES, type Examples, type RecordProblem } from './ntfs-walk-record.js';
+
+const BASE_MFT_RECORD = MFT_RECORD_HEADER.fieldRange('baseMftRecord');
 
 /** More runs than this (tens of MiB of run entries) and the cluster checks stop: the rest of the walk goes on. */
 export const MAX_WALK_RUNS = 4_000_000;
@@ -67,6 +71,8 @@ export interface MftWalk {
   readonly extensionsOf: ReadonlyMap<number, readonly number[]>;
   /** Base records of directories, copied during the pass while they fit MAX_KEPT_DIRECTORY_BYTES. */
   readonly directoryRecords: ReadonlyMap<number, KeptRecord>;
+  /** What the checks in their own files gathered on the same pass (ntfs-record-observer.ts). */
+  readonly observed: RecordObservations;
 }
 
 /**
@@ -132,6 +138,7 @@ export const gatherVisitor: MftVisitorFactory<MftWalk> = (sf) => {
   const extensionsOf = new Map<number, number[]>();
   const directoryRecords = new Map<number, KeptRecord>();
   let keptBytes = 0;
+  const observer = newRecordObserver();
   const runs: ClusterRun[] = [];
   let runsComplete = true;
   const damaged = examples<RecordProblem>();
@@ -172,6 +179,7 @@ export const gatherVisitor: MftVisitorFactory<MftWalk> = (sf) => {
     record(r: WalkRecord) {
       const { n, attrs } = r;
       addRuns(n, attrs);
+      observer.record(n, { baseMftRecord: r.record.subarray(BASE_MFT_RECORD.offsetBytes, BASE_MFT_RECORD.offsetBytes + BASE_MFT_RECORD.lengthBytes), sequenceNumber: r.sequenceNumber }, attrs);
       const names = countNames(attrs);
       if (r.base === null) {
         // A sequence number of 0 is legal (mkntfs gives it to $MFT): keep it one up so 0 means "no base record".
@@ -199,6 +207,8 @@ export const gatherVisitor: MftVisitorFactory<MftWalk> = (sf) => {
           const list = extensionsOf.get(base.recordNumber);
           if (list) list.push(n);
           else extensionsOf.set(base.recordNumber, [n]);
+          // A directory whose $I30 root an attribute list moved out of its base record is walked all the same.
+          if (attrs.some((a) => a.type === ATTR_TYPE.INDEX_ROOT && a.name === INDEX_NAME.I30)) directories.push(base.recordNumber);
         }
       }
     },
@@ -224,7 +234,7 @@ export const gatherVisitor: MftVisitorFactory<MftWalk> = (sf) => {
         }
       }
       runs.sort((a, b) => a.lcn - b.lcn || a.record - b.record);
-      return { runs, runsComplete, damaged, orphanExtensions, linkCounts, sizes, baseSequence, isDirectory, nameCount: namesAll, nameHash, parents, directories, extensionsOf, directoryRecords };
+      return { runs, runsComplete, damaged, orphanExtensions, linkCounts, sizes, baseSequence, isDirectory, nameCount: namesAll, nameHash, parents, directories, extensionsOf, directoryRecords, observed: observer.finish() };
     },
   };
   return visitor;
