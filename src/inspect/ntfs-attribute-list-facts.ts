@@ -80,7 +80,7 @@ function listSource(n: number, sequence: number, list: DecodedAttribute): ListSo
 }
 
 export function collectAttributeLists(): {
-  record(n: number, header: MftRecordHeader, attrs: readonly DecodedAttribute[]): void;
+  record(n: number, header: Pick<MftRecordHeader, 'baseMftRecord' | 'sequenceNumber'>, attrs: readonly DecodedAttribute[]): void;
   finish(): AttributeListFacts;
 } {
   const records = new Map<number, RecordAttributes>();

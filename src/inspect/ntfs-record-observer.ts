@@ -14,7 +14,7 @@ export interface RecordObservations {
 }
 
 export interface RecordObserver {
-  record(n: number, header: MftRecordHeader, attrs: readonly DecodedAttribute[]): void;
+  record(n: number, header: Pick<MftRecordHeader, 'baseMftRecord' | 'sequenceNumber'>, attrs: readonly DecodedAttribute[]): void;
   finish(): RecordObservations;
 }
 

@@ -15,7 +15,7 @@ export interface SecurityIdUse {
 const SECURITY_ID_END = STANDARD_INFORMATION.fields.securityId.offset + 4;
 
 export function collectSecurityIds(): {
-  record(n: number, header: MftRecordHeader, attrs: readonly DecodedAttribute[]): void;
+  record(n: number, header: Pick<MftRecordHeader, 'baseMftRecord' | 'sequenceNumber'>, attrs: readonly DecodedAttribute[]): void;
   finish(): ReadonlyMap<number, SecurityIdUse>;
 } {
   const ids = new Map<number, SecurityIdUse>();

@@ -164,6 +164,14 @@ async function checkRootIndexBlock(sf: NtfsSystemFiles): Promise<InspectFinding[
   });
 }
 
+/** The checks below that walk the whole volume (every MFT record, every index): verify runs them, inspect does not. */
+export const NTFS_WHOLE_VOLUME_CHECKS: readonly VolumeCheck<NtfsSystemFiles>[] = [
+  checkMftBitmapAgainstRecords,
+  checkBitmapAgainstRuns,
+  ...NTFS_WALK_CHECKS,
+  ...NTFS_EXTRA_WALK_CHECKS,
+];
+
 /** Every system-file check, in report order. A new check: a row in FINDING_CODES, a function here, a corruption test. */
 export const NTFS_SYSTEM_FILE_CHECKS: readonly VolumeCheck<NtfsSystemFiles>[] = [
   checkSystemRecordsIntact,
