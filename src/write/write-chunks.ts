@@ -92,6 +92,7 @@ export async function writeChunks(
   stats: ChunkWriteStats,
   between: BetweenWrites = () => {},
   content: ContentReader | null = null,
+  merge: MergeBuffer = createMergeBuffer(),
 ): Promise<void> {
   let pending: { offsetBytes: number; parts: Uint8Array[]; length: number } | null = null;
   const behind = flushBehindScheduler(target);
@@ -100,7 +101,7 @@ export async function writeChunks(
     if (!pending) return;
     const { offsetBytes, parts, length } = pending;
     pending = null;
-    await send(offsetBytes, parts.length === 1 ? parts[0] : concat(parts, length));
+    await send(offsetBytes, parts.length === 1 ? parts[0] : concatInto(merge, parts, length));
   };
 
   /** Every byte write of the step goes out here: the between-hook, the write, the counts, the flush-behind. */
@@ -258,8 +259,23 @@ function flushBehindScheduler(target: BlockTarget): { wrote(bytes: number): void
   };
 }
 
-function concat(parts: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
+/**
+ * Where neighbouring chunks are merged before one write, reused from write to write: every write is awaited before
+ * the next merge, and a target copies or writes the bytes before its write settles. One buffer for a whole step
+ * (the copied files' data hands a writer call per batch) keeps a tree of small files from allocating a fresh
+ * megabyte per write, garbage outside the V8 heap that the collector is slow to notice.
+ */
+export interface MergeBuffer {
+  bytes: Uint8Array | null;
+}
+
+export function createMergeBuffer(): MergeBuffer {
+  return { bytes: null };
+}
+
+function concatInto(merge: MergeBuffer, parts: Uint8Array[], length: number): Uint8Array {
+  if (!merge.bytes || merge.bytes.length < length) merge.bytes = new Uint8Array(Math.max(length, WRITE_CHUNK_BYTES));
+  const out = merge.bytes.subarray(0, length);
   let at = 0;
   for (const p of parts) {
     out.set(p, at);
