@@ -4,7 +4,7 @@
 import { GuestdiskError } from '../../errors.js';
 import { defineStruct, expectEqual, throwFirst, type Finding, type StructValue } from '../../binary/fields.js';
 import { INDEX_HEADER_FLAG, NTFS_RECORD_SIGNATURE } from './attribute-types.js';
-import { applyFixups, removeFixups, updateSequenceCount } from './fixup.js';
+import { applyFixupsInPlace, removeFixups, updateSequenceCount } from './fixup.js';
 
 export const INDEX_ROOT_HEADER = defineStruct('IndexRoot', 0x10, {
   type: { offset: 0x00, type: 'u32' }, // ATTR_TYPE.FILE_NAME for directories, 0 for view indexes
@@ -122,7 +122,7 @@ export function encodeIndexBlock(input: IndexBlockInput): Uint8Array {
     throw new Error(`index block: ${body.length} bytes of entries do not fit ${input.indexBlockSize}`);
   }
   out.set(body, INDEX_BLOCK_HEADER.sizeBytes + entriesOffset);
-  return applyFixups(out, INDEX_BLOCK_USA_OFFSET, input.usn);
+  return applyFixupsInPlace(out, INDEX_BLOCK_USA_OFFSET, input.usn);
 }
 
 export interface DecodedIndexNode {

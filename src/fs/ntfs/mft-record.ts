@@ -5,7 +5,7 @@ import { GuestdiskError } from '../../errors.js';
 import { defineStruct, expectEqual, finding, intFieldReader, throwFirst, viewOf, type Finding, type StructValue } from '../../binary/fields.js';
 import { ATTR_TYPE, NTFS_RECORD_SIGNATURE } from './attribute-types.js';
 import type { EncodedAttribute } from './attributes/attribute-header.js';
-import { applyFixups, removeFixups, removeFixupsInPlace, updateSequenceCount } from './fixup.js';
+import { applyFixupsInPlace, removeFixups, removeFixupsInPlace, updateSequenceCount } from './fixup.js';
 
 export const MFT_RECORD_HEADER = defineStruct('MftRecord', 0x30, {
   magic: { offset: 0x00, type: 'u32' }, // "FILE"
@@ -98,7 +98,7 @@ export function layoutMftRecord(input: MftRecordInput): Uint8Array {
 
 /** The record as written to disk: laid out and protected. */
 export function encodeMftRecord(input: MftRecordInput): Uint8Array {
-  return applyFixups(layoutMftRecord(input), MFT_RECORD_USA_OFFSET, MFT_RECORD_USN);
+  return applyFixupsInPlace(layoutMftRecord(input), MFT_RECORD_USA_OFFSET, MFT_RECORD_USN);
 }
 
 export function checkMftRecordHeader(header: MftRecordHeader, recordSize: number): Finding[] {

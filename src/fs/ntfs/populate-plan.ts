@@ -36,6 +36,8 @@ const BUDGET_RUNS = 3;
 const MAX_RUN_BYTES = 17;
 
 const align8 = (n: number): number => (n + 7) & ~7;
+/** The runs of every item without clusters (resident files, small indexes): one shared empty list, not one each. */
+const NO_RUNS: readonly Run[] = Object.freeze([]);
 
 export interface PlacedName {
   /** the directory's MFT record (5 for the volume's root) */
@@ -172,7 +174,7 @@ export function shapePopulation(root: TreeDir, geometry: PopulationGeometry): { 
       if (record === SYSTEM_FILE.ROOT && rootNames.has(node.name.toUpperCase())) problems.push({ path: p, reason: `${node.name} is an NTFS system file name in the root directory` });
       const name: PlacedName = { parentRecord: record, name: node.name };
       if (node.kind === 'dir') {
-        const item: PlacedDir = { kind: 'dir', record: FIRST_USER_RECORD + items.length, node, names: [name], indexBlocks: 0, indexRuns: [] };
+        const item: PlacedDir = { kind: 'dir', record: FIRST_USER_RECORD + items.length, node, names: [name], indexBlocks: 0, indexRuns: NO_RUNS };
         items.push(item);
         itemOf.set(node, item);
         subdirs.push({ dir: node, record: item.record, path: p });
@@ -184,7 +186,7 @@ export function shapePopulation(root: TreeDir, geometry: PopulationGeometry): { 
         itemOf.set(node, shared);
         continue;
       }
-      const item: PlacedFile = { kind: 'file', record: FIRST_USER_RECORD + items.length, node, names: [name], resident: false, clusters: 0, runs: [] };
+      const item: PlacedFile = { kind: 'file', record: FIRST_USER_RECORD + items.length, node, names: [name], resident: false, clusters: 0, runs: NO_RUNS };
       items.push(item);
       itemOf.set(node, item);
       // Only a file with several names can outgrow its record: its path is kept for the error.
@@ -209,7 +211,7 @@ export function shapePopulation(root: TreeDir, geometry: PopulationGeometry): { 
       }
     }
   }
-  const population: NtfsPopulation = { root, items, itemOf, rootIndexBlocks: 0, rootIndexRuns: [] };
+  const population: NtfsPopulation = { root, items, itemOf, rootIndexBlocks: 0, rootIndexRuns: NO_RUNS };
   for (const item of items) {
     if (item.kind !== 'dir') continue;
     const entryBytes = sortedDirectoryNames(item.node, false, geometry.upcase).map(indexEntryBytes);
