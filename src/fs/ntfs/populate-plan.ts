@@ -9,7 +9,9 @@
 //   allows, allocated first-fit after the MFT zone in tree order (a directory's INDX blocks, then its files' data).
 // - A record that cannot hold its attributes (very many hard links) would need an $ATTRIBUTE_LIST and extension
 //   records, which are not written: such a tree is refused before anything is written.
-// Memory: one small object per file or directory; records and index blocks are encoded only when written.
+// Memory: one small object per file or directory, without a copy of its name (the tree node's) or a map from tree
+// node to record (a directory's children have consecutive records, hard links aside); records and index blocks are
+// encoded only when written.
 import { GuestdiskError } from '../../errors.js';
 import { SYSTEM_FILE } from './attribute-types.js';
 import type { TreeDir, TreeFile, TreeNode, TreeProblem } from '../../disk-types.js';
@@ -50,7 +52,10 @@ export interface PlacedFile {
   readonly record: number;
   /** the first name's node: its size, time, read-only bit and content are the file's */
   readonly node: TreeFile;
-  readonly names: PlacedName[];
+  /** the directory of the first name (node.name); namesOf gives every name */
+  readonly parentRecord: number;
+  /** hard links: the names after the first, null for a file with one name */
+  links: PlacedName[] | null;
   resident: boolean;
   /** non-resident: clusters of data */
   clusters: number;
@@ -61,7 +66,11 @@ export interface PlacedDir {
   readonly kind: 'dir';
   readonly record: number;
   readonly node: TreeDir;
-  readonly names: PlacedName[];
+  readonly parentRecord: number;
+  readonly links: null;
+  /** index in `items` of its first child's record: the others follow in entry order (hard links to an earlier
+   *  record excepted) */
+  firstChildItem: number;
   /** INDX blocks of its $I30 (0: a small index, all in $INDEX_ROOT) */
   indexBlocks: number;
   indexRuns: readonly Run[];
@@ -73,8 +82,8 @@ export interface NtfsPopulation {
   readonly root: TreeDir;
   /** by record − FIRST_USER_RECORD */
   readonly items: readonly PlacedItem[];
-  /** every tree node (each hard link's too) to the item that holds it */
-  readonly itemOf: ReadonlyMap<TreeNode, PlacedItem>;
+  /** hard-linked tree nodes (each name's) to the item that holds them; other nodes are found by childItems */
+  readonly linked: ReadonlyMap<TreeNode, PlacedItem>;
   /** INDX blocks of the root directory's $I30 (system files included) and their clusters */
   rootIndexBlocks: number;
   rootIndexRuns: readonly Run[];
@@ -98,6 +107,23 @@ export function fileNameAttributeBytes(name: string): number {
 /** Bytes of the $I30 entry naming `name`. */
 export function indexEntryBytes(name: string): number {
   return align8(FILE_INDEX_ENTRY_HEADER.sizeBytes + FILE_NAME_HEADER.sizeBytes + 2 * name.length);
+}
+
+/** Every name of `item`, the first one first (made on demand: the plan keeps no copy of a single name). */
+export function namesOf(item: PlacedItem): PlacedName[] {
+  const first: PlacedName = { parentRecord: item.parentRecord, name: item.node.name };
+  return item.links === null ? [first] : [first, ...item.links];
+}
+
+/** The items of a directory's children (`record` 5: the root), in the order of its entries. */
+export function childItems(population: NtfsPopulation, dir: TreeDir, record: number): PlacedItem[] {
+  let next = record === SYSTEM_FILE.ROOT ? 0 : (population.items[record - FIRST_USER_RECORD] as PlacedDir).firstChildItem;
+  return dir.entries.map((node) => {
+    const item = population.linked.get(node) ?? population.items[next];
+    if (item?.node === node) next++;
+    else if (!population.linked.has(node)) throw new Error(`internal: no record for ${node.name}`);
+    return item;
+  });
 }
 
 const STANDARD_INFORMATION_BYTES = RESIDENT_ATTRIBUTE_HEADER.sizeBytes + STANDARD_INFORMATION.sizeBytes;
@@ -160,7 +186,7 @@ function dataClusters(file: TreeFile, clusterSize: number): number {
 export function shapePopulation(root: TreeDir, geometry: PopulationGeometry): { population: NtfsPopulation; problems: TreeProblem[] } {
   const rs = geometry.mftRecordSize;
   const items: PlacedItem[] = [];
-  const itemOf = new Map<TreeNode, PlacedItem>();
+  const linked = new Map<TreeNode, PlacedItem>();
   const groups = new Map<string, PlacedFile>();
   const problems: TreeProblem[] = [];
   const pathOf = new Map<PlacedItem, string>();
@@ -168,29 +194,28 @@ export function shapePopulation(root: TreeDir, geometry: PopulationGeometry): { 
   const rootNames = new Set(ROOT_SYSTEM_NAMES.map((n) => n.toUpperCase()));
   while (stack.length > 0) {
     const { dir, record, path } = stack.pop()!;
+    if (record !== SYSTEM_FILE.ROOT) (items[record - FIRST_USER_RECORD] as PlacedDir).firstChildItem = items.length;
     const subdirs: { dir: TreeDir; record: number; path: string }[] = [];
     for (const node of dir.entries) {
       const p = `${path}/${node.name}`;
       if (record === SYSTEM_FILE.ROOT && rootNames.has(node.name.toUpperCase())) problems.push({ path: p, reason: `${node.name} is an NTFS system file name in the root directory` });
-      const name: PlacedName = { parentRecord: record, name: node.name };
       if (node.kind === 'dir') {
-        const item: PlacedDir = { kind: 'dir', record: FIRST_USER_RECORD + items.length, node, names: [name], indexBlocks: 0, indexRuns: NO_RUNS };
+        const item: PlacedDir = { kind: 'dir', record: FIRST_USER_RECORD + items.length, node, parentRecord: record, links: null, firstChildItem: 0, indexBlocks: 0, indexRuns: NO_RUNS };
         items.push(item);
-        itemOf.set(node, item);
         subdirs.push({ dir: node, record: item.record, path: p });
         continue;
       }
       const shared = node.linkGroup === null ? undefined : groups.get(node.linkGroup);
       if (shared) {
-        shared.names.push(name);
-        itemOf.set(node, shared);
+        (shared.links ??= []).push({ parentRecord: record, name: node.name });
+        linked.set(node, shared);
         continue;
       }
-      const item: PlacedFile = { kind: 'file', record: FIRST_USER_RECORD + items.length, node, names: [name], resident: false, clusters: 0, runs: NO_RUNS };
+      const item: PlacedFile = { kind: 'file', record: FIRST_USER_RECORD + items.length, node, parentRecord: record, links: null, resident: false, clusters: 0, runs: NO_RUNS };
       items.push(item);
-      itemOf.set(node, item);
       // Only a file with several names can outgrow its record: its path is kept for the error.
       if (node.linkGroup !== null) {
+        linked.set(node, item);
         groups.set(node.linkGroup, item);
         pathOf.set(item, p);
       }
@@ -199,23 +224,23 @@ export function shapePopulation(root: TreeDir, geometry: PopulationGeometry): { 
   }
   for (const item of items) {
     if (item.kind === 'file') {
-      const fixed = fixedBytes(rs, item.names);
+      const fixed = fixedBytes(rs, namesOf(item));
       const residentBytes = RESIDENT_ATTRIBUTE_HEADER.sizeBytes + align8(item.node.sizeBytes);
       if (fixed + residentBytes <= rs) {
         item.resident = true;
       } else {
         item.clusters = dataClusters(item.node, geometry.clusterSize);
         if (fixed + nonResidentBudgetBytes(BUDGET_RUNS) > rs) {
-          problems.push({ path: pathOf.get(item) ?? item.node.name, reason: `${item.names.length} hard links do not fit one ${rs}-byte MFT record (an attribute list would be needed, which guestdisk does not write)` });
+          problems.push({ path: pathOf.get(item) ?? item.node.name, reason: `${namesOf(item).length} hard links do not fit one ${rs}-byte MFT record (an attribute list would be needed, which guestdisk does not write)` });
         }
       }
     }
   }
-  const population: NtfsPopulation = { root, items, itemOf, rootIndexBlocks: 0, rootIndexRuns: NO_RUNS };
+  const population: NtfsPopulation = { root, items, linked, rootIndexBlocks: 0, rootIndexRuns: NO_RUNS };
   for (const item of items) {
     if (item.kind !== 'dir') continue;
     const entryBytes = sortedDirectoryNames(item.node, false, geometry.upcase).map(indexEntryBytes);
-    item.indexBlocks = planIndexBlocks(entryBytes, geometry, (blocks) => indexRootRoomBytes(rs, item.names, blocks));
+    item.indexBlocks = planIndexBlocks(entryBytes, geometry, (blocks) => indexRootRoomBytes(rs, namesOf(item), blocks));
   }
   return { population, problems };
 }

@@ -16,7 +16,7 @@ import { COPIED_DIRECTORY_SECURITY_ID, COPIED_FILE_SECURITY_ID } from './inherit
 import { encodeMftRecord } from './mft-record.js';
 import { encodeMftRef, encodeNtfsTime } from './ntfs-time.js';
 import { compareNtfsNames } from './upcase.js';
-import { USER_SEQUENCE_NUMBER, indexEntryBytes, indexRootRoomBytes, type NtfsPopulation, type PlacedItem, type PlacedName } from './populate-plan.js';
+import { USER_SEQUENCE_NUMBER, childItems, indexEntryBytes, namesOf, indexRootRoomBytes, type NtfsPopulation, type PlacedItem, type PlacedName } from './populate-plan.js';
 import type { TreeDir } from '../../disk-types.js';
 
 const I30 = '$I30';
@@ -78,9 +78,10 @@ export function fileNameValue(item: PlacedItem, name: PlacedName, ctx: RecordCon
 export function childIndexEntries(dir: TreeDir, record: number, ctx: RecordContext): { name: string; entry: Uint8Array }[] {
   // All entries in one buffer: a directory of 100,000 names is then one allocation, not 100,000 small ones.
   const shared = new Uint8Array(dir.entries.reduce((n, node) => n + indexEntryBytes(node.name), 0));
+  const items = childItems(ctx.population, dir, record);
   let at = 0;
-  const out = dir.entries.map((node) => {
-    const item = ctx.population.itemOf.get(node)!;
+  const out = dir.entries.map((node, i) => {
+    const item = items[i];
     const name: PlacedName = { parentRecord: record, name: node.name };
     const encoded = encodeFileIndexEntry(encodeMftRef(item.record, USER_SEQUENCE_NUMBER), fileNameValue(item, name, ctx));
     shared.set(encoded, at);
@@ -98,7 +99,7 @@ export function directoryIndexOf(item: Extract<PlacedItem, { kind: 'dir' }>, ctx
     entries,
     indexBlockSize: ctx.indexRecordSize,
     clusterSize: ctx.clusterSize,
-    rootRoomBytes: indexRootRoomBytes(ctx.mftRecordSize, item.names, item.indexBlocks),
+    rootRoomBytes: indexRootRoomBytes(ctx.mftRecordSize, namesOf(item), item.indexBlocks),
   });
   if (index.blocks.length !== item.indexBlocks) {
     throw new Error(`internal: directory ${item.node.name} has ${index.blocks.length} index blocks, planned ${item.indexBlocks}`);
@@ -129,7 +130,8 @@ export function encodePopulatedRecord(item: PlacedItem, ctx: RecordContext, cont
       usn: 0,
     }),
   }));
-  for (const name of item.names) {
+  const names = namesOf(item);
+  for (const name of names) {
     attributes.push(encodeResidentAttribute({ type: ATTR_TYPE.FILE_NAME, instance: instance++, value: fileNameValue(item, name, ctx), residentFlags: RESIDENT_ATTR_IS_INDEXED }));
   }
   if (item.kind === 'file') {
@@ -166,7 +168,7 @@ export function encodePopulatedRecord(item: PlacedItem, ctx: RecordContext, cont
     recordSize: ctx.mftRecordSize,
     recordNumber: item.record,
     sequenceNumber: USER_SEQUENCE_NUMBER,
-    linkCount: item.names.length,
+    linkCount: names.length,
     flags: MFT_RECORD_FLAG.IN_USE | (item.kind === 'dir' ? MFT_RECORD_FLAG.IS_DIRECTORY : 0),
     nextAttrInstance: instance,
     attributes,
