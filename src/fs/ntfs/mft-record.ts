@@ -60,9 +60,10 @@ export function mftRecordBytesInUse(recordSize: number, attributes: readonly Enc
   return mftAttrsOffset(recordSize) + attributes.reduce((n, a) => n + a.bytes.length, 0) + END_MARKER_BYTES;
 }
 
-/** The record without its protection applied (what fixups are computed over). */
-export function layoutMftRecord(input: MftRecordInput): Uint8Array {
-  const out = new Uint8Array(input.recordSize);
+/** The record without its protection applied (what fixups are computed over), in `out` when given: zeros,
+ *  recordSize long (a slot of a table being filled, so a table of records is not a fresh array per record). */
+export function layoutMftRecord(input: MftRecordInput, out: Uint8Array = new Uint8Array(input.recordSize)): Uint8Array {
+  if (out.length !== input.recordSize) throw new Error(`internal: MFT record ${input.recordNumber} laid out in ${out.length} bytes, not ${input.recordSize}`);
   const attrsOffset = mftAttrsOffset(input.recordSize);
   const bytesInUse = mftRecordBytesInUse(input.recordSize, input.attributes);
   if (bytesInUse > input.recordSize) {
@@ -92,13 +93,18 @@ export function layoutMftRecord(input: MftRecordInput): Uint8Array {
     out.set(attribute.bytes, at);
     at += attribute.bytes.length;
   }
-  new DataView(out.buffer).setUint32(at, ATTR_TYPE.END, true);
+  new DataView(out.buffer, out.byteOffset, out.byteLength).setUint32(at, ATTR_TYPE.END, true);
   return out;
 }
 
 /** The record as written to disk: laid out and protected. */
 export function encodeMftRecord(input: MftRecordInput): Uint8Array {
   return applyFixupsInPlace(layoutMftRecord(input), MFT_RECORD_USA_OFFSET, MFT_RECORD_USN);
+}
+
+/** encodeMftRecord into `out` (zeros, recordSize long), which is returned. */
+export function encodeMftRecordInto(input: MftRecordInput, out: Uint8Array): Uint8Array {
+  return applyFixupsInPlace(layoutMftRecord(input, out), MFT_RECORD_USA_OFFSET, MFT_RECORD_USN);
 }
 
 export function checkMftRecordHeader(header: MftRecordHeader, recordSize: number): Finding[] {

@@ -59,8 +59,9 @@ function emptyRecord(plan: NtfsPlan, recordNumber: number): Uint8Array {
   return encodeMftRecord({ recordSize: plan.mftRecordSize, recordNumber, sequenceNumber: FREE_RECORD_SEQUENCE, linkCount: 0, flags: 0, nextAttrInstance: 0, attributes: [] });
 }
 
-/** Records [from, to) of $MFT, each with the INDX blocks of a directory (null for other records). */
-function* mftRecords(plan: NtfsPlan, files: SystemFiles, ctx: RecordContext, from: number, to: number, withIndexes: boolean): Generator<{ bytes: Uint8Array; indexChunks: Chunk[] }> {
+/** Records [from, to) of $MFT, each with the INDX blocks of a directory (null for other records). A copied
+ *  file's or directory's record is made in `into(r)` when given (zeros: its place in the piece being filled). */
+function* mftRecords(plan: NtfsPlan, files: SystemFiles, ctx: RecordContext, from: number, to: number, withIndexes: boolean, into?: (r: number) => Uint8Array): Generator<{ bytes: Uint8Array; indexChunks: Chunk[] }> {
   const rs = plan.mftRecordSize;
   const items = ctx.population.items;
   for (let r = from; r < to; r++) {
@@ -75,7 +76,7 @@ function* mftRecords(plan: NtfsPlan, files: SystemFiles, ctx: RecordContext, fro
     }
     const index = item.kind === 'dir' ? directoryIndexOf(item, ctx) : null;
     const indexChunks = withIndexes && index && index.blocks.length > 0 && item.kind === 'dir' ? [...overRuns(item.indexRuns, plan.clusterSize, concat(index.blocks))] : [];
-    yield { bytes: encodePopulatedRecord(item, ctx, null, index), indexChunks };
+    yield { bytes: encodePopulatedRecord(item, ctx, null, index, into?.(r)), indexChunks };
   }
 }
 
@@ -88,8 +89,9 @@ export function* populatedMftChunks(plan: NtfsPlan, files: SystemFiles, ctx: Rec
     const piece = new Uint8Array((last - first) * rs);
     const indexChunks: Chunk[] = [];
     let r = first;
-    for (const { bytes, indexChunks: idx } of mftRecords(plan, files, ctx, first, last, true)) {
-      piece.set(bytes, (r - first) * rs);
+    const slot = (n: number): Uint8Array => piece.subarray((n - first) * rs, (n - first + 1) * rs);
+    for (const { bytes, indexChunks: idx } of mftRecords(plan, files, ctx, first, last, true, slot)) {
+      if (bytes.buffer !== piece.buffer) piece.set(bytes, (r - first) * rs);
       indexChunks.push(...idx);
       r++;
     }

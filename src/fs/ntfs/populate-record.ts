@@ -13,7 +13,7 @@ import { encodeStandardInformation } from './attributes/standard-information.js'
 import { buildDirectoryIndex, type DirectoryIndex } from './directory-index.js';
 import { encodeFileIndexEntry } from './index-entry.js';
 import { COPIED_DIRECTORY_SECURITY_ID, COPIED_FILE_SECURITY_ID } from './inherited-security.js';
-import { encodeMftRecord } from './mft-record.js';
+import { encodeMftRecord, encodeMftRecordInto } from './mft-record.js';
 import { encodeMftRef, encodeNtfsTime } from './ntfs-time.js';
 import { compareNtfsNames } from './upcase.js';
 import { USER_SEQUENCE_NUMBER, childItems, indexEntryBytes, namesOf, indexRootRoomBytes, type NtfsPopulation, type PlacedItem, type PlacedName } from './populate-plan.js';
@@ -107,8 +107,9 @@ export function directoryIndexOf(item: Extract<PlacedItem, { kind: 'dir' }>, ctx
   return index;
 }
 
-/** The record of `item`; `content` is a resident file's data (zeros stand in when it is not read yet). */
-export function encodePopulatedRecord(item: PlacedItem, ctx: RecordContext, content: Uint8Array | null, index: DirectoryIndex | null): Uint8Array {
+/** The record of `item`; `content` is a resident file's data (zeros stand in when it is not read yet); made in
+ *  `into` when given (zeros, one record long). */
+export function encodePopulatedRecord(item: PlacedItem, ctx: RecordContext, content: Uint8Array | null, index: DirectoryIndex | null, into?: Uint8Array): Uint8Array {
   const created = encodeNtfsTime(ctx.timestamp);
   const attributes: EncodedAttribute[] = [];
   let instance = 0;
@@ -164,7 +165,7 @@ export function encodePopulatedRecord(item: PlacedItem, ctx: RecordContext, cont
       attributes.push(encodeResidentAttribute({ type: ATTR_TYPE.BITMAP, name: I30, instance: instance++, value: idx.bitmap! }));
     }
   }
-  return encodeMftRecord({
+  const record = {
     recordSize: ctx.mftRecordSize,
     recordNumber: item.record,
     sequenceNumber: USER_SEQUENCE_NUMBER,
@@ -172,5 +173,6 @@ export function encodePopulatedRecord(item: PlacedItem, ctx: RecordContext, cont
     flags: MFT_RECORD_FLAG.IN_USE | (item.kind === 'dir' ? MFT_RECORD_FLAG.IS_DIRECTORY : 0),
     nextAttrInstance: instance,
     attributes,
-  });
+  };
+  return into ? encodeMftRecordInto(record, into) : encodeMftRecord(record);
 }
