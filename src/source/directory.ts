@@ -5,7 +5,8 @@ import { promises as fsp, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { GuestdiskError } from '../errors.js';
 import { compareNames } from '../binary/utf16.js';
-import type { TreeDir, TreeNode } from '../disk-types.js';
+import type { ByteRange, TreeDir, TreeNode } from '../disk-types.js';
+import { looksSparse, scanDataRanges } from './sparse-scan.js';
 import { clampMtime, decodeName, showBytes, type SourceOptions, type SourceProblem } from './options.js';
 
 export interface WalkResult {
@@ -90,6 +91,8 @@ interface FoundFile {
   readonly treePath: string;
   readonly name: string;
   readonly stat: Stats;
+  /** a sparse source's data ranges (sparse-scan.ts) */
+  readonly dataRanges: ByteRange[] | undefined;
 }
 
 function settleFile(state: WalkState, f: FoundFile): TreeNode {
@@ -107,6 +110,7 @@ function settleFile(state: WalkState, f: FoundFile): TreeNode {
     readOnly: (f.stat.mode & READ_ONLY_OWNER_WRITE) === 0,
     linkGroup,
     content: { source: state.options.sourceIndex, key: f.hostPath, order: state.order++ },
+    ...(f.dataRanges ? { dataRanges: f.dataRanges } : {}),
   };
 }
 
@@ -145,5 +149,14 @@ async function walkEntry(state: WalkState, hostPath: string, treePath: string, n
     state.warnings.push(`${treePath}: not a regular file or directory (device, FIFO or socket): skipped`);
     return null;
   }
-  return { kind: 'found-file', hostPath, treePath, name, stat };
+  let dataRanges: ByteRange[] | undefined;
+  if (looksSparse(stat)) {
+    try {
+      dataRanges = await scanDataRanges(hostPath, stat.size);
+    } catch (e) {
+      state.problems.push({ path: treePath, reason: `cannot read the file (${(e as NodeJS.ErrnoException).code ?? String(e)})` });
+      return null;
+    }
+  }
+  return { kind: 'found-file', hostPath, treePath, name, stat, dataRanges };
 }
