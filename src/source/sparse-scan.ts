@@ -12,7 +12,7 @@ const STAT_BLOCK_BYTES = 512;
 
 /** The source gives fewer allocated bytes than its size: it may have holes. */
 export function looksSparse(stat: Pick<Stats, 'size' | 'blocks'>): boolean {
-  return stat.size > SPARSE_UNIT_BYTES && stat.blocks * STAT_BLOCK_BYTES < stat.size;
+  return stat.size >= SPARSE_UNIT_BYTES && stat.blocks * STAT_BLOCK_BYTES < stat.size;
 }
 
 function isZero(bytes: Uint8Array): boolean {

@@ -14,6 +14,11 @@ import {
   NTFS_TOOLS, firstPartition, guestdiskGet, guestdiskVerifyClean, ntfsckClean, ntfsfixClean, sleuthkitNtfsTree, withNtfs3g, withPartition, withoutSystemEntries,
 } from './ntfs-judges.js';
 import { TIMESTAMP, listTree, sorted, type Entry } from './trees.js';
+import { scanDataRanges } from '../../src/source/sparse-scan.js';
+import { sparseRuns } from '../../src/fs/ntfs/populate-plan.js';
+import { writeChunks } from '../../src/write/write-chunks.js';
+import { openMemoryTarget } from '../../src/target/memory-target.js';
+import type { ContentReader } from '../../src/disk-types.js';
 
 for (const tool of [...NTFS_TOOLS, 'truncate', 'dd', 'istat']) requireTool(tool);
 
@@ -181,6 +186,58 @@ function plannedHoleBytes(report: unknown): number {
   assert.ok(total > 0, 'the plan has sparse files');
   return total;
 }
+
+test('sparse scan: data ranges in whole 64 KiB units from the file start; none when no unit is all zeros', async () => {
+  const tmp = makeTempDir('guestdisk-sparse-scan-');
+  try {
+    const a = join(tmp.path, 'a');
+    mustRun('truncate', ['-s', String(1 * MiB + 100), a]);
+    ddData(a, 70, 1, 1); // inside unit 1
+    ddData(a, 1024, 1, 2); // the 100-byte tail unit (dd extends the file to 1 MiB + 1 KiB)
+    assert.equal(await scanDataRanges(a, statSync(a).size), [{ offsetBytes: 64 * KiB, lengthBytes: 64 * KiB }, { offsetBytes: 1 * MiB, lengthBytes: 1 * KiB }]);
+    const b = join(tmp.path, 'b');
+    writeFileSync(b, new Uint8Array(200 * KiB).fill(1));
+    assert.is(await scanDataRanges(b, 200 * KiB), undefined);
+  } finally {
+    tmp.remove();
+  }
+});
+
+test('sparse runs: holes between the data extents, the data laid over the allocated pieces in order', () => {
+  assert.equal(sparseRuns([{ vcn: 16, length: 32 }, { vcn: 80, length: 5 }], 100, [{ lcn: 1000, length: 37 }]), [
+    { lcn: null, length: 16 }, { lcn: 1000, length: 32 }, { lcn: null, length: 32 }, { lcn: 1032, length: 5 }, { lcn: null, length: 15 },
+  ]);
+  // Split allocation: the first extent straddles two pieces.
+  assert.equal(sparseRuns([{ vcn: 0, length: 20 }], 20, [{ lcn: 50, length: 8 }, { lcn: 90, length: 12 }]), [{ lcn: 50, length: 8 }, { lcn: 90, length: 12 }]);
+  assert.equal(sparseRuns([], 64, []), [{ lcn: null, length: 64 }]);
+});
+
+test('writer: a hole piece writes nothing, and data found in it (the source changed) is an IO_FAILED error', async () => {
+  const reader = (bytes: Uint8Array): ContentReader => ({
+    async *read() { yield bytes; },
+    async close() {},
+  });
+  const content = new Uint8Array(128 * KiB);
+  content.fill(7, 64 * KiB);
+  const chunk = {
+    offsetBytes: 0, content: { source: 0, key: 'f', order: 0 }, contentBytes: content.length, lengthBytes: content.length,
+    pieces: [{ offsetBytes: 0, lengthBytes: 64 * KiB, hole: true }, { offsetBytes: 256 * KiB, lengthBytes: 64 * KiB }],
+  };
+  const stats = { writes: 0, bytesWritten: 0, zeroBytes: 0 };
+  const target = openMemoryTarget({ sizeBytes: 1 * MiB });
+  await writeChunks(target, [chunk], 0, { startBytes: 0, endBytes: 1 * MiB, what: 'test' }, stats, () => {}, reader(content));
+  assert.equal(await target.read(256 * KiB, 64 * KiB), new Uint8Array(64 * KiB).fill(7));
+  assert.equal(target.touchedChunks().length > 0, true);
+  assert.is(stats.bytesWritten, 64 * KiB, 'only the data piece is written');
+  const changed = new Uint8Array(content);
+  changed[100] = 1;
+  try {
+    await writeChunks(openMemoryTarget({ sizeBytes: 1 * MiB }), [chunk], 0, { startBytes: 0, endBytes: 1 * MiB, what: 'test' }, { writes: 0, bytesWritten: 0, zeroBytes: 0 }, () => {}, reader(changed));
+    assert.unreachable('data in a hole was accepted');
+  } catch (e) {
+    assert.is((e as { code?: string }).code, 'IO_FAILED');
+  }
+});
 
 test('NTFS: the same sparse source gives the same image twice', async () => {
   const tmp = makeTempDir('guestdisk-ntfs-sparse-det-');
