@@ -187,6 +187,37 @@ function plannedHoleBytes(report: unknown): number {
   return total;
 }
 
+// Clusters smaller and larger than the 64 KiB unit: 128 clusters per unit, and one 64 KiB cluster per unit.
+for (const { sector, clusterSize } of [{ sector: 512 as const, clusterSize: 512 }, { sector: 4096 as const, clusterSize: 65536 }]) {
+  test(`NTFS ${sector}-byte sectors, ${clusterSize}-byte clusters: sparse copies are clean and read back`, async () => {
+    const tmp = makeTempDir('guestdisk-ntfs-sparse-cs-');
+    try {
+      const src = join(tmp.path, 'src');
+      makeSparseTree(src);
+      const image = join(tmp.path, 'disk.img');
+      await mustCli(['create', image, '--size', '96M', '--fs', 'ntfs', '--sector-size', String(sector), '--cluster-size', String(clusterSize),
+        '--copy-from', src, '--seed', 'sparse-test', '--timestamp', String(TIMESTAMP)]);
+      const expected = hashes(listTree(src));
+      withPartition(image, sector, (device) => {
+        ntfsfixClean(device);
+        ntfsckClean(device);
+        withNtfs3g(device, join(tmp.path, 'mnt'), 'ro', (dir) => {
+          assert.equal(hashes(withoutSystemEntries(listTree(dir))), expected, 'ntfs-3g');
+          for (const c of CASES) {
+            const allocated = allocatedBytes(join(dir, 'sub', c.name));
+            if (c.sparse) assert.ok(allocated <= c.sizeBytes - 64 * KiB, `${c.name}: ${allocated} bytes allocated for ${c.sizeBytes}`);
+            else assert.ok(allocated >= c.sizeBytes, `${c.name}: stored whole`);
+          }
+        });
+      });
+      await guestdiskVerifyClean(image);
+      assert.equal(hashes(await guestdiskGet(image, join(tmp.path, 'get'))), expected, 'guestdisk get');
+    } finally {
+      tmp.remove();
+    }
+  });
+}
+
 test('sparse scan: data ranges in whole 64 KiB units from the file start; none when no unit is all zeros', async () => {
   const tmp = makeTempDir('guestdisk-sparse-scan-');
   try {
