@@ -7,6 +7,9 @@ import { SPARSE_UNIT_BYTES, type ByteRange } from '../disk-types.js';
 
 /** Units read at once: 256 KiB, so the walk's concurrent stats cost little memory even when all scan. */
 const SCAN_UNITS = 4;
+/** More data ranges than any MFT record's runlist holds (a 4 KiB record, two bytes a run at least): such a file
+ *  could not be stored sparse anyway, so the list stops growing and the file counts as not sparse. */
+const MAX_DATA_RANGES = 2048;
 /** st_blocks counts 512-byte blocks whatever the filesystem's block size (POSIX stat). */
 const STAT_BLOCK_BYTES = 512;
 
@@ -54,6 +57,7 @@ export async function scanDataRanges(path: string, sizeBytes: number): Promise<B
         if (isZero(buffer.subarray(u, u + length))) holes++;
         else addRange(ranges, at + u, length);
       }
+      if (ranges.length > MAX_DATA_RANGES) return undefined;
     }
     return holes > 0 ? ranges : undefined;
   } finally {
