@@ -83,5 +83,11 @@ export interface ContentChunk {
  *  may be overwritten once the next is requested: the consumer copies what it keeps. */
 export interface ContentReader {
   read(ref: ContentRef, sizeBytes: number): AsyncIterable<Uint8Array>;
+  /**
+   * Optional, for small files: the whole file into `into[0, sizeBytes)` (`into` may be longer; the rest is left
+   * as it is), or a throw when the source changed. A tree of many small files costs its per-file calls, not its
+   * bytes: one call instead of an iterator and its pieces.
+   */
+  readWhole?(ref: ContentRef, sizeBytes: number, into: Uint8Array): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 // A directory on the host as a FileTree: a walk that sorts every listing itself (readdir order is whatever the
 // filesystem keeps), reads only what Windows can hold (names, sizes, modification times, the owner write bit) and
 // never owners, access times or the umask, so two copies of one tree give the same volume.
-import { promises as fsp, type Stats } from 'node:fs';
+import { lstatSync, promises as fsp, readlinkSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { GuestdiskError } from '../errors.js';
 import { compareNames } from '../binary/utf16.js';
@@ -35,7 +35,7 @@ export async function walkDirectory(rootPath: string, options: SourceOptions): P
   if (!rootStat.isDirectory()) throw new GuestdiskError('INVALID_SPEC', `--copy-from ${rootPath}: not a directory`, { source: rootPath });
   const state: WalkState = { options, warnings: [], problems: [], links: new Map(), order: 0 };
   const root = await walkDir(state, rootPath, '', '', rootStat, new Set([statId(rootStat)]));
-  // Entries are looked at concurrently: sort what they reported, so messages come out the same every run.
+  // Sorted by path, so messages come out in one order however the walk met them.
   return { root, warnings: [...state.warnings].sort(compareNames), problems: [...state.problems].sort((a, b) => compareNames(a.path, b.path)) };
 }
 
@@ -65,24 +65,18 @@ async function walkDir(state: WalkState, hostPath: string, treePath: string, nam
   // A directory's files are numbered (ContentRef.order) before its subdirectories are walked: the order in which
   // the filesystems place data (a directory's files, then its subdirectories), so the writer reads files in the
   // order their clusters follow each other.
-  // The entries are looked at STAT_IN_FLIGHT at a time (a stat's latency, not its work, is what a big directory
-  // costs); everything that depends on order (ContentRef.order, link groups) is settled after, in sorted order.
-  const found: (FoundFile | PendingDir | null)[] = new Array(named.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < named.length) {
-      const i = next++;
-      found[i] = await walkEntry(state, join(hostPath, named[i].name), `${treePath}/${named[i].name}`, named[i].name, ancestors);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(STAT_IN_FLIGHT, named.length) }, worker));
-  const entries = found.filter((e): e is FoundFile | PendingDir => e !== null).map((e) => (e.kind === 'found-file' ? settleFile(state, e) : e));
+  // The entries are looked at with blocking calls, one after the other: an lstat of a cached inode is a few
+  // microseconds, and through node's thread pool each costs a round trip between threads that is several times
+  // that (20,000 files: 70 ms blocking, 230 ms with 32 promise-based calls in flight).
+  const entries: (TreeNode | PendingDir)[] = [];
+  for (const n of named) {
+    const e = walkEntry(state, join(hostPath, n.name), `${treePath}/${n.name}`, n.name, ancestors);
+    if (e !== null) entries.push(e.kind === 'found-file' ? settleFile(state, e) : e);
+  }
   const done: TreeNode[] = [];
   for (const e of entries) done.push(e.kind === 'pending-dir' ? await walkDir(state, e.hostPath, e.treePath, e.name, e.stat, e.ancestors) : e);
   return { kind: 'dir', name, mtime: clampMtime(stat.mtimeMs, state.options.timestamp), entries: done };
 }
-
-const STAT_IN_FLIGHT = 32;
 
 interface FoundFile {
   readonly kind: 'found-file';
@@ -119,17 +113,23 @@ interface PendingDir {
   readonly ancestors: ReadonlySet<string>;
 }
 
-async function walkEntry(state: WalkState, hostPath: string, treePath: string, name: string, ancestors: ReadonlySet<string>): Promise<FoundFile | PendingDir | null> {
-  let stat = await fsp.lstat(hostPath);
+function walkEntry(state: WalkState, hostPath: string, treePath: string, name: string, ancestors: ReadonlySet<string>): FoundFile | PendingDir | null {
+  let stat: Stats;
+  try {
+    stat = lstatSync(hostPath);
+  } catch (e) {
+    state.problems.push({ path: treePath, reason: `cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})` });
+    return null;
+  }
   if (stat.isSymbolicLink()) {
     if (state.options.symlinks === 'skip') {
       state.warnings.push(`${treePath}: symbolic link skipped (--symlinks skip)`);
       return null;
     }
     try {
-      stat = await fsp.stat(hostPath);
+      stat = statSync(hostPath);
     } catch (e) {
-      state.problems.push({ path: treePath, reason: `symbolic link to ${await fsp.readlink(hostPath).catch(() => '?')} leads nowhere (${(e as NodeJS.ErrnoException).code ?? String(e)}); remove it or use --symlinks skip` });
+      state.problems.push({ path: treePath, reason: `symbolic link to ${readlinkOr(hostPath, '?')} leads nowhere (${(e as NodeJS.ErrnoException).code ?? String(e)}); remove it or use --symlinks skip` });
       return null;
     }
   }
@@ -146,4 +146,12 @@ async function walkEntry(state: WalkState, hostPath: string, treePath: string, n
     return null;
   }
   return { kind: 'found-file', hostPath, treePath, name, stat };
+}
+
+function readlinkOr(path: string, fallback: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return fallback;
+  }
 }
