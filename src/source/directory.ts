@@ -24,6 +24,26 @@ interface WalkState {
 }
 
 const READ_ONLY_OWNER_WRITE = 0o200;
+/** What node puts in place of bytes that are not UTF-8 when it decodes a name. */
+const REPLACEMENT_CHARACTER = '\ufffd';
+
+/**
+ * A directory's names as strings, the ones that are not UTF-8 left out as problems. Listed as strings (node decodes
+ * them): a directory of 100,000 names listed as byte arrays is 100,000 buffers and Dirent objects, which peak
+ * memory pays for. A name that is not UTF-8 decodes with U+FFFD in it, and so may a valid one that holds U+FFFD:
+ * only such a directory is listed again as bytes, to tell the two apart.
+ */
+async function listNames(state: WalkState, hostPath: string, treePath: string): Promise<string[]> {
+  const names = await fsp.readdir(hostPath);
+  if (!names.some((n) => n.includes(REPLACEMENT_CHARACTER))) return names;
+  const valid: string[] = [];
+  for (const raw of await fsp.readdir(hostPath, { encoding: 'buffer' })) {
+    const decoded = decodeName(raw);
+    if (decoded === null) state.problems.push({ path: `${treePath}/${showBytes(raw)}`, reason: 'the name is not valid UTF-8' });
+    else valid.push(decoded);
+  }
+  return valid;
+}
 
 export async function walkDirectory(rootPath: string, options: SourceOptions): Promise<WalkResult> {
   let rootStat: Stats;
@@ -44,24 +64,15 @@ function statId(s: Stats): string {
 }
 
 async function walkDir(state: WalkState, hostPath: string, treePath: string, name: string, stat: Stats, ancestors: ReadonlySet<string>): Promise<TreeDir> {
-  let listing: { name: Uint8Array; isSymlink: boolean }[];
+  let names: string[];
   try {
-    const dirents = await fsp.readdir(hostPath, { withFileTypes: true, encoding: 'buffer' });
-    listing = dirents.map((d) => ({ name: new Uint8Array(d.name as unknown as Uint8Array), isSymlink: d.isSymbolicLink() }));
+    names = await listNames(state, hostPath, treePath);
   } catch (e) {
     state.problems.push({ path: treePath || '/', reason: `cannot list the directory (${(e as NodeJS.ErrnoException).code ?? String(e)})` });
     return { kind: 'dir', name, mtime: clampMtime(stat.mtimeMs, state.options.timestamp), entries: [] };
   }
-  const named: { name: string; raw: Uint8Array }[] = [];
-  for (const d of listing) {
-    const decoded = decodeName(d.name);
-    if (decoded === null) {
-      state.problems.push({ path: `${treePath}/${showBytes(d.name)}`, reason: 'the name is not valid UTF-8' });
-      continue;
-    }
-    named.push({ name: decoded, raw: d.name });
-  }
-  named.sort((a, b) => compareNames(a.name, b.name));
+  // UTF-16 code-unit order: what compareNames says, and what sort() does without a comparator.
+  names.sort();
   // A directory's files are numbered (ContentRef.order) before its subdirectories are walked: the order in which
   // the filesystems place data (a directory's files, then its subdirectories), so the writer reads files in the
   // order their clusters follow each other.
@@ -69,8 +80,8 @@ async function walkDir(state: WalkState, hostPath: string, treePath: string, nam
   // microseconds, and through node's thread pool each costs a round trip between threads that is several times
   // that (20,000 files: 70 ms blocking, 230 ms with 32 promise-based calls in flight).
   const entries: (TreeNode | PendingDir)[] = [];
-  for (const n of named) {
-    const e = walkEntry(state, join(hostPath, n.name), `${treePath}/${n.name}`, n.name, ancestors);
+  for (const n of names) {
+    const e = walkEntry(state, join(hostPath, n), `${treePath}/${n}`, n, ancestors);
     if (e !== null) entries.push(e.kind === 'found-file' ? settleFile(state, e) : e);
   }
   const done: TreeNode[] = [];
