@@ -122,13 +122,35 @@ function isMe(owner: Owner): boolean {
   return owner.pid === process.pid;
 }
 
+function draftPathFor(lockPath: string, pid: number): string {
+  return `${lockPath}.${pid}.draft`;
+}
+
+/**
+ * Drafts of `lockPath` whose writer is dead: a run killed between writing its draft and linking it leaves one, and
+ * nothing else would ever remove it. A live writer's draft is left alone (it removes its own).
+ */
+async function removeDeadDrafts(lockPath: string): Promise<void> {
+  const slash = lockPath.lastIndexOf('/');
+  const dir = lockPath.slice(0, slash);
+  const prefix = `${lockPath.slice(slash + 1)}.`;
+  const names = await nodeFs.readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.draft')) continue;
+    const pid = Number(name.slice(prefix.length, -'.draft'.length));
+    if (!Number.isSafeInteger(pid) || pidAlive(pid)) continue;
+    await nodeFs.rm(`${dir}/${name}`, { force: true }).catch(() => {});
+  }
+}
+
 /**
  * Creates `path` holding our pid and start time, or returns false when it exists. The text goes into a private
  * file first, which is then linked into place, so a lock is never seen without its owner: a half-made lock cannot
  * pass for a stale one.
  */
 async function tryLink(path: string, procRoot: string): Promise<boolean> {
-  const draft = `${path}.${process.pid}.draft`;
+  const draft = draftPathFor(path, process.pid);
+  await removeDeadDrafts(path);
   try {
     const startTime = (await startTimeOf(process.pid, procRoot)) ?? '';
     await nodeFs.writeFile(draft, `${process.pid} ${startTime}\n`, { mode: 0o644 });

@@ -185,4 +185,22 @@ test('a takeover lock left by a run killed inside the takeover window does not b
   }
 });
 
+test('a draft left by a run killed between writing and linking it is removed; a live writer\'s draft is kept', async () => {
+  const t = setUp();
+  try {
+    const path = lockOf(t.img, t.locks);
+    const base = path.slice(t.locks.length + 1);
+    const dead = await deadPid();
+    writeFileSync(`${path}.${dead}.draft`, `${dead} 1\n`);
+    const alive = process.ppid; // a process that outlives this test
+    writeFileSync(`${path}.${alive}.draft`, `${alive} 1\n`);
+    const lock = await acquireFileLock(t.img, { lockDir: t.locks });
+    assert.equal(readdirSync(t.locks).sort(), [base, `${base}.${alive}.draft`].sort());
+    await lock.release();
+    assert.equal(readdirSync(t.locks), [`${base}.${alive}.draft`]);
+  } finally {
+    t.remove();
+  }
+});
+
 test.run();

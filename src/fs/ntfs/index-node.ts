@@ -92,10 +92,15 @@ export interface IndexBlockInput {
   readonly usn: number;
 }
 
+/** INDEX_HEADER.entries_offset of an INDX record: past the header and the update sequence array, 8-byte aligned. */
+export function indexBlockEntriesOffset(indexBlockSize: number): number {
+  return (INDEX_HEADER.sizeBytes + 2 * updateSequenceCount(indexBlockSize) + 7) & ~7;
+}
+
 /** A protected INDX record of `indexBlockSize` bytes (its free space zero). */
 export function encodeIndexBlock(input: IndexBlockInput): Uint8Array {
   const usaCount = updateSequenceCount(input.indexBlockSize);
-  const entriesOffset = (INDEX_HEADER.sizeBytes + 2 * usaCount + 7) & ~7;
+  const entriesOffset = indexBlockEntriesOffset(input.indexBlockSize);
   const body = concat(input.entries);
   const out = new Uint8Array(input.indexBlockSize);
   INDEX_BLOCK_HEADER.encodeInto(
