@@ -8,7 +8,7 @@
 //   node bench/copy.mjs [--quick] [--n N] [--fs ntfs,exfat,fat32] [--trees large,small] [--cache DIR] [--dir DIR]
 //                       [--out FILE] [--no-build]
 import { createCipheriv, createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,9 @@ import { measure, run } from './lib/proc.mjs';
 import { describeSystem } from './lib/system.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(ROOT, 'dist/cli/guestdisk.cjs');
+// The CLI under test is a copy of dist/ made at the start (with package.json beside it, where the bin reads its
+// version): building meanwhile cannot change or remove it in the middle of the run.
+let CLI = join(ROOT, 'dist/cli/guestdisk.cjs');
 process.env.PATH = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
 const CLASSIC_SH = fileURLToPath(new URL('./lib/classic-copy.sh', import.meta.url));
 const DD_SH = fileURLToPath(new URL('./lib/dd-limit.sh', import.meta.url));
@@ -287,6 +289,9 @@ async function main() {
   }
   mkdirSync(WORK, { recursive: true });
   mkdirSync(opt.cache, { recursive: true });
+  cpSync(join(ROOT, 'dist'), join(WORK, 'cli', 'dist'), { recursive: true });
+  cpSync(join(ROOT, 'package.json'), join(WORK, 'cli', 'package.json'));
+  CLI = join(WORK, 'cli', 'dist', 'cli', 'guestdisk.cjs');
   const system = await describeSystem({ root: ROOT, cli: CLI });
   const sources = {};
   const contentBytes = {};

@@ -25,7 +25,7 @@ export type Chunk =
 // access time. The same tree gives the same volume whatever order the source listed it in.
 
 /** Where a file's bytes come from: a source (index into the --copy-from list) and a key that source understands
- *  (a path, or a byte offset into an archive). `order` is the position of the bytes in the source's natural read
+ *  (the path inside a directory source, "/a/b.txt", or a byte offset into an archive). `order` is the position of the bytes in the source's natural read
  *  order, so a formatter can hand file data to the writer in the order a gzip stream can deliver it. */
 export interface ContentRef {
   readonly source: number;

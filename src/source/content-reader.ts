@@ -20,16 +20,22 @@ export interface OpenedSource {
   readonly path: string;
 }
 
+/** A directory source's file on the host: the source's path, then the key (the path inside the source, "/a/b"). */
+function hostPathOf(source: OpenedSource, ref: ContentRef): string {
+  return source.path + ref.key;
+}
+
 export function openContentReader(sources: readonly OpenedSource[]): ContentReader {
   const archives = new Map<number, ByteStream>();
   const changed = (ref: ContentRef, source: OpenedSource, expected: number, found: string): GuestdiskError =>
-    new GuestdiskError('IO_FAILED', `${source.path}: ${source.kind === 'tar' ? `archive member at byte ${ref.key}` : ref.key} changed while copying: expected ${expected} bytes, ${found}; run the command again`, {
+    new GuestdiskError('IO_FAILED', `${source.kind === 'tar' ? `${source.path}: archive member at byte ${ref.key}` : hostPathOf(source, ref)} changed while copying: expected ${expected} bytes, ${found}; run the command again`, {
       source: source.path, key: ref.key, expectedBytes: expected,
     });
 
   async function* readFile(ref: ContentRef, source: OpenedSource, sizeBytes: number): AsyncGenerator<Uint8Array> {
-    const handle = await fsp.open(ref.key, 'r').catch((e: unknown) => {
-      throw new GuestdiskError('IO_FAILED', `${ref.key}: cannot open it for copying (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { path: ref.key }, { cause: e });
+    const path = hostPathOf(source, ref);
+    const handle = await fsp.open(path, 'r').catch((e: unknown) => {
+      throw new GuestdiskError('IO_FAILED', `${path}: cannot open it for copying (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { path }, { cause: e });
     });
     try {
       let at = 0;
@@ -54,10 +60,11 @@ export function openContentReader(sources: readonly OpenedSource[]): ContentRead
 
   function readFileWhole(ref: ContentRef, source: OpenedSource, sizeBytes: number, into: Uint8Array): void {
     let fd: number;
+    const path = hostPathOf(source, ref);
     try {
-      fd = openSync(ref.key, 'r');
+      fd = openSync(path, 'r');
     } catch (e) {
-      throw new GuestdiskError('IO_FAILED', `${ref.key}: cannot open it for copying (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { path: ref.key }, { cause: e });
+      throw new GuestdiskError('IO_FAILED', `${path}: cannot open it for copying (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { path }, { cause: e });
     }
     try {
       // One byte more than the file when `into` has room: a file that grew shows in the same read, and a read of

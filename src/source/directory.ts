@@ -111,7 +111,9 @@ function settleFile(state: WalkState, f: FoundFile): TreeNode {
     mtime: clampMtime(f.stat.mtimeMs, state.options.timestamp),
     readOnly: (f.stat.mode & READ_ONLY_OWNER_WRITE) === 0,
     linkGroup,
-    content: { source: state.options.sourceIndex, key: f.hostPath, order: state.order++ },
+    // The key is the path inside the source ("/a/b.txt"), which the tree path already is: a tree of 100,000 files
+    // keeps one path string per file, not two (the reader puts the source's own path in front).
+    content: { source: state.options.sourceIndex, key: f.treePath, order: state.order++ },
   };
 }
 
