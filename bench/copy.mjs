@@ -263,10 +263,12 @@ function render(system, contentBytes, support, loadEnd) {
       }
     }
   }
+  // File sizes must not show in peak RSS: the large tree's 128 MiB files against the 64 MiB the bench allows a
+  // `create` without files (bench/RESULTS.md, "Targets"). The small tree's RSS grows with the file count (the tree
+  // is held whole), which the row above reports.
   for (const fs of FS_LIST) {
     const l = stats(cells.get(`large ${fs} guestdisk`));
-    const s = stats(cells.get(`small ${fs} guestdisk`));
-    if (l && s) targets.push(`| ${fs}: peak RSS independent of file sizes | large files ${(l.maxRssKb / 1024).toFixed(1)} MiB, small files ${(s.maxRssKb / 1024).toFixed(1)} MiB | ${Math.abs(l.maxRssKb - s.maxRssKb) <= 32 * 1024 ? 'met (within 32 MiB)' : '**missed**'} |`);
+    if (l) targets.push(`| large ${fs}: peak RSS does not grow with file size (files of 128 MiB; a create without files stays under 64 MiB) | ${(l.maxRssKb / 1024).toFixed(1)} MiB | ${l.maxRssKb <= 80 * 1024 ? 'met' : '**missed**'} |`);
   }
   lines.push('', '| target | measured | |', '|---|---|---|', ...targets, SECTION_END);
   return lines.join('\n');
