@@ -76,6 +76,12 @@ export interface ContentChunk {
   readonly content: ContentRef;
   readonly contentBytes: number;
   readonly lengthBytes: number;
+  /** When present, the content is read whole (it is small) and `frame(content)`, `lengthBytes` long, is written
+   *  instead: the structure that holds it (an NTFS MFT record with the file as a resident $DATA value). */
+  readonly frame?: (content: Uint8Array) => Uint8Array;
+  /** When present, the bytes (and padding) continue from one range to the next, `lengthBytes` in all: a file stored in
+   *  several runs (NTFS, when no free run is long enough). The first range starts at `offsetBytes`. */
+  readonly pieces?: readonly { readonly offsetBytes: number; readonly lengthBytes: number }[];
 }
 
 /** Streams a file's bytes at write time (src/source/ implements it; the writer only sees this). The pieces may be

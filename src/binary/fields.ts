@@ -36,6 +36,11 @@ export function defineStruct<T extends Fields>(name: string, sizeBytes: number, 
     }
   }
 
+  // One small reader per field, chosen once: decoding is a loop over them (structures are decoded per MFT
+  // record and per attribute, so a switch per field per call shows in a whole-volume walk).
+  const keys = entries.map(([key]) => key);
+  const readers = entries.map(([key, spec]) => fieldReader(name, key, spec));
+
   function encodeInto(value: StructValueOf<T>, target: Uint8Array, offsetBytes = 0): void {
     const view = new DataView(target.buffer, target.byteOffset + offsetBytes, sizeBytes);
     for (const [key, spec] of entries) {
@@ -63,7 +68,7 @@ export function defineStruct<T extends Fields>(name: string, sizeBytes: number, 
       }
       const view = new DataView(bytes.buffer, bytes.byteOffset, sizeBytes);
       const out: Record<string, unknown> = {};
-      for (const [key, spec] of entries) out[key] = readField(view, name, key, spec);
+      for (let i = 0; i < readers.length; i++) out[keys[i]] = readers[i](view);
       return out as StructValueOf<T>;
     },
     fieldRange(field) {
@@ -151,56 +156,84 @@ function writeInt(view: DataView, struct: string, key: string, type: keyof typeo
   }
 }
 
-function readField(view: DataView, struct: string, key: string, spec: FieldSpec): unknown {
+type Reader = (view: DataView, base?: number) => unknown;
+
+/** 2^32, to join the halves of a 64-bit field without a bigint. */
+const TWO_POW_32 = 0x1_0000_0000;
+/** High halves above this put a u64 past 2^53. */
+const MAX_SAFE_HIGH = 0x1f_ffff;
+
+function u64Error(struct: string, key: string, view: DataView, at: number, signed: boolean): GuestdiskError {
+  const big = signed ? view.getBigInt64(at, LITTLE_ENDIAN) : view.getBigUint64(at, LITTLE_ENDIAN);
+  return new GuestdiskError('CORRUPT_STRUCTURE', `${struct}.${key}: ${signed ? 'i64' : 'u64'} ${big} is beyond ${signed ? '±' : ''}2^53`, {
+    structure: struct,
+    field: key,
+    actual: big.toString(),
+  });
+}
+
+/** A reader of one field at `base + offset` of a view (base 0: the structure starts the view). */
+function fieldReader(struct: string, key: string, spec: FieldSpec): Reader {
   const at = spec.offset;
   switch (spec.type) {
-    case 'u8': return view.getUint8(at);
-    case 'u16': return view.getUint16(at, LITTLE_ENDIAN);
-    case 'u32': return view.getUint32(at, LITTLE_ENDIAN);
-    case 'i8': return view.getInt8(at);
-    case 'i16': return view.getInt16(at, LITTLE_ENDIAN);
-    case 'i32': return view.getInt32(at, LITTLE_ENDIAN);
-    case 'u64': {
-      const big = view.getBigUint64(at, LITTLE_ENDIAN);
-      if (big > BigInt(Number.MAX_SAFE_INTEGER)) {
-        throw new GuestdiskError('CORRUPT_STRUCTURE', `${struct}.${key}: u64 ${big} is beyond 2^53`, {
-          structure: struct,
-          field: key,
-          actual: big.toString(),
-        });
-      }
-      return Number(big);
-    }
-    case 'i64': {
-      const big = view.getBigInt64(at, LITTLE_ENDIAN);
-      if (big > BigInt(Number.MAX_SAFE_INTEGER) || big < BigInt(Number.MIN_SAFE_INTEGER)) {
-        throw new GuestdiskError('CORRUPT_STRUCTURE', `${struct}.${key}: i64 ${big} is beyond ±2^53`, { structure: struct, field: key, actual: big.toString() });
-      }
-      return Number(big);
-    }
+    case 'u8': return (view, base = 0) => view.getUint8(base + at);
+    case 'u16': return (view, base = 0) => view.getUint16(base + at, LITTLE_ENDIAN);
+    case 'u32': return (view, base = 0) => view.getUint32(base + at, LITTLE_ENDIAN);
+    case 'i8': return (view, base = 0) => view.getInt8(base + at);
+    case 'i16': return (view, base = 0) => view.getInt16(base + at, LITTLE_ENDIAN);
+    case 'i32': return (view, base = 0) => view.getInt32(base + at, LITTLE_ENDIAN);
+    case 'u64': return (view, base = 0) => {
+      const high = view.getUint32(base + at + 4, LITTLE_ENDIAN);
+      if (high > MAX_SAFE_HIGH) throw u64Error(struct, key, view, base + at, false);
+      return high * TWO_POW_32 + view.getUint32(base + at, LITTLE_ENDIAN);
+    };
+    case 'i64': return (view, base = 0) => {
+      const high = view.getInt32(base + at + 4, LITTLE_ENDIAN);
+      const low = view.getUint32(base + at, LITTLE_ENDIAN);
+      // Safe when the high half is within ±2^21 (−2^21 itself only with a zero low half: −2^53 is not safe).
+      if (high > MAX_SAFE_HIGH || high < -MAX_SAFE_HIGH - 1 || (high === -MAX_SAFE_HIGH - 1 && low === 0)) throw u64Error(struct, key, view, base + at, true);
+      return high * TWO_POW_32 + low;
+    };
     case 'bytes':
-      return new Uint8Array(view.buffer, view.byteOffset + at, spec.length).slice();
-    case 'ascii': {
+      return (view, base = 0) => new Uint8Array(view.buffer, view.byteOffset + base + at, spec.length).slice();
+    case 'ascii': return (view, base = 0) => {
       let s = '';
-      for (let i = 0; i < spec.length; i++) s += String.fromCharCode(view.getUint8(at + i));
+      for (let i = 0; i < spec.length; i++) s += String.fromCharCode(view.getUint8(base + at + i));
       return s;
-    }
-    case 'utf16': {
+    };
+    case 'utf16': return (view, base = 0) => {
       let s = '';
       for (let i = 0; i < spec.length / 2; i++) {
-        const unit = view.getUint16(at + 2 * i, LITTLE_ENDIAN);
+        const unit = view.getUint16(base + at + 2 * i, LITTLE_ENDIAN);
         if (unit === 0) break;
         s += String.fromCharCode(unit);
       }
       return s;
-    }
+    };
     case 'guid':
-      return decodeGuid(new Uint8Array(view.buffer, view.byteOffset + at, 16));
+      return (view, base = 0) => decodeGuid(new Uint8Array(view.buffer, view.byteOffset + base + at, 16));
     default: {
       const never: never = spec;
       throw new Error(`unknown field ${String(never)}`);
     }
   }
+}
+
+/** Integer fields (u8 to u64) of a table that hot loops read one at a time. */
+type IntFieldKey<T extends Fields> = { [K in keyof T & string]: T[K] extends { type: 'bytes' | 'ascii' | 'utf16' | 'guid' } ? never : K }[keyof T & string];
+
+/**
+ * A reader of one integer field of `struct`, at the table's offset from `base` in a DataView: for loops over many
+ * records (a whole-MFT walk), where decoding the whole structure to test one field costs too much. The offset and
+ * width still come from the table alone.
+ */
+export function intFieldReader<T extends Fields>(struct: Struct<T>, field: IntFieldKey<T>): (view: DataView, base?: number) => number {
+  return fieldReader(struct.name, field, struct.fields[field]) as (view: DataView, base?: number) => number;
+}
+
+/** A DataView over exactly `bytes` (for intFieldReader). */
+export function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
 function fieldError(struct: string, key: string, what: string): GuestdiskError {

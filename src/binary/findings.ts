@@ -36,14 +36,14 @@ export function expectOneOf<T extends Fields, K extends keyof T & string>(
   value: StructValueOf<T>,
   field: K,
   allowed: readonly StructValueOf<T>[K][],
-  code = fieldCode(struct, field),
+  code?: string,
 ): Finding[] {
   const actual = value[field];
   if (allowed.some((a) => a === actual)) return [];
   return [
     {
       severity: 'error',
-      code,
+      code: code ?? fieldCode(struct, field), // named only on failure: decoders run this check per record
       structure: struct.name,
       field,
       offsetBytes: struct.fields[field].offset,
@@ -59,9 +59,9 @@ export function expectEqual<T extends Fields, K extends keyof T & string>(
   value: StructValueOf<T>,
   field: K,
   expected: StructValueOf<T>[K],
-  code = fieldCode(struct, field),
+  code?: string,
 ): Finding[] {
-  return expectOneOf(struct, value, field, [expected], code);
+  return value[field] === expected ? [] : expectOneOf(struct, value, field, [expected], code);
 }
 
 export function finding(partial: Omit<Finding, 'severity'> & { severity?: Severity }): Finding {

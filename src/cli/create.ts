@@ -39,6 +39,7 @@ export interface CreateOptions extends HostOptions {
   /** --copy-from SRC[:/DEST], repeatable; --symlinks follow|skip (cli/copy-from.ts). */
   copyFrom?: string[];
   symlinks?: string;
+  maxSize?: string;
 }
 
 function pickSeed(options: CreateOptions): string {
@@ -76,6 +77,7 @@ function specFrom(options: CreateOptions, timestamp: number, copy: LoadedSources
     timestamp,
     ...(options.exfatVolumeGuid ? { exfatVolumeGuid: true } : {}),
     ...(copy ? { files: copy.tree } : {}),
+    ...(options.maxSize !== undefined ? { maxSize: parseSize(options.maxSize, '--max-size') } : {}),
   };
 }
 
@@ -196,6 +198,7 @@ function rerunFlags(options: CreateOptions, spec: DiskSpec): string {
   add('--label', options.label);
   add('--cluster-size', options.clusterSize);
   add('--partition-name', options.partitionName);
+  add('--max-size', options.maxSize);
   add('--seed', spec.seed);
   add('--timestamp', String(spec.timestamp));
   if (options.exfatVolumeGuid) flags.push('--exfat-volume-guid');

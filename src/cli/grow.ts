@@ -156,6 +156,7 @@ export function renderGrowPlan(path: string, plan: GrowPlan): string {
     lines.push(`filesystem fat32, ${fs.clusterSize}-byte clusters: ${fs.before.clusterCount} → ${fs.after.clusterCount} clusters (its FAT addresses ${fs.maxClusterCount}), ${formatBytes(fs.before.volumeSizeBytes)} → ${formatBytes(fs.after.volumeSizeBytes)}`);
   } else if (fs?.kind === 'exfat') {
     lines.push(`filesystem exfat, ${fs.clusterSize}-byte clusters: ${fs.before.clusterCount} → ${fs.after.clusterCount} clusters, ${formatBytes(fs.before.volumeLength * s)} → ${formatBytes(fs.after.volumeLength * s)}; FAT ${fs.before.fatLength} → ${fs.after.fatLength} sectors; allocation bitmap ${fs.oldBitmap.dataLength} → ${fs.newBitmap.dataLength} bytes (cluster ${fs.oldBitmap.firstCluster} → ${fs.newBitmap.firstCluster})`);
+    if (fs.unusableBytes > 0) lines.push(`usable     ${formatBytes(fs.usableBytes)} of the grown volume (${fs.usableBytes} bytes); ${formatBytes(fs.unusableBytes)} (${fs.unusableBytes} bytes) past what its FAT addresses stay unused (see the note)`);
   } else if (fs) {
     lines.push(`filesystem ntfs, ${fs.clusterSize}-byte clusters: ${fs.before.clusterCount} → ${fs.after.clusterCount} clusters, ${formatBytes(fs.before.volumeSizeBytes)} → ${formatBytes(fs.after.volumeSizeBytes)}; $Bitmap ${fs.before.bitmapBytes} → ${fs.after.bitmapBytes} bytes (${fs.bitmapPlacement})`);
   } else {

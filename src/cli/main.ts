@@ -66,6 +66,7 @@ function buildProgram(io: CliIo, usageJson: boolean, state: RunState): Command {
     .addOption(new Option('--sector-size <bytes>', 'logical sector size for image files (block devices use the kernel\'s)').choices(['512', '4096']))
     .option('--cluster-size <size>', 'cluster size (default: Windows\' table for the volume size)')
     .option('--partition-name <name>', 'GPT partition name (default "Basic data partition", as Windows)')
+    .option('--max-size <size>', 'exFAT/FAT32: size the FAT (and default cluster size) for a disk this large, so a later grow up to it fills the disk')
     .option('--seed <seed>', 'derive every GUID and serial from this string (byte-identical output)')
     .option('--timestamp <time>', 'ISO 8601 or Unix seconds for every stored time (default: SOURCE_DATE_EPOCH or now)')
     .option('--dry-run', 'print the plan, write nothing')

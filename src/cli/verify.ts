@@ -30,7 +30,7 @@ export async function runVerify(target: string, options: VerifyOptions, io: CliI
     const expectations = parseExpectations(options);
     const opened = await openForInspect(target, options.sectorSize);
     try {
-      report = verifyReport(await inspectDisk(opened.target, { sectorSizeSource: opened.sectorSizeSource, sourceSizeBytes: opened.sourceSizeBytes }), expectations);
+      report = verifyReport(await inspectDisk(opened.target, { sectorSizeSource: opened.sectorSizeSource, sourceSizeBytes: opened.sourceSizeBytes, wholeVolume: true }), expectations);
     } finally {
       await opened.target.close();
     }

@@ -21,6 +21,9 @@ export interface FsPlanInput {
   readonly exfatVolumeGuid?: boolean;
   /** create --copy-from: the tree to place in the new volume; every check on it happens in the planner. */
   readonly files?: FileTree;
+  /** exFAT and FAT32 (create --max-size): the largest partition (bytes) the volume may later grow to; its FAT (and
+   *  default cluster size) is planned for that size. undefined: for the partition as it is. */
+  readonly maxVolumeBytes?: number;
 }
 
 /** A formatter's output, in write order groups; offsets relative to the partition start, sector aligned. */

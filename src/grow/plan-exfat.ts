@@ -75,7 +75,7 @@ export function exfatNotes(fs: ExfatGrowPlan, restoresMain: boolean): string[] {
   const notes: string[] = [];
   if (restoresMain) notes.push('the exFAT main boot region fails its checksum and the backup region passes (a grow stopped during its last write): the backup is written back over it');
   if (fs.clustersBeyondFat > 0) {
-    notes.push(`the exFAT FAT (${fs.after.fatLength} sectors, no room left before the cluster heap) addresses ${fs.after.clusterCount} clusters: the last ${fs.clustersBeyondFat} clusters of the partition stay unused (reformat to use them)`);
+    notes.push(`only ${fs.usableBytes} bytes of the grown exFAT volume are usable (${fs.after.clusterCount} clusters of ${fs.clusterSize} bytes); the last ${fs.unusableBytes} bytes (${fs.clustersBeyondFat} clusters) stay unused: its FAT (${fs.after.fatLength} sectors) has no room left before the cluster heap to address them, and moving the heap would move every file. A volume made by guestdisk create --max-size N has a FAT with room for a disk of N; to use this disk whole, copy the files to a volume made that way (or reformat)`);
   }
   if (fs.after.fatLength > fs.before.fatLength) notes.push(`the exFAT FAT grows from ${fs.before.fatLength} to ${fs.after.fatLength} sectors into the free room before the cluster heap`);
   return notes;

@@ -26,10 +26,10 @@ export function planFat32Volume(fs: Fat32GrowSource, partition: GrowPartition, m
     const cs = s * fs.sectorsPerCluster;
     const what = `the FAT32 volume's FAT (${fs.fatSectors} sectors per copy) has entries for ${max} clusters of ${cs} bytes (${fs.clusterCount} in use by the volume now); a partition of ${partition.after.sizeLba * s} bytes needs ${wanted}. The FAT cannot grow in place (the data region starts right after it)`;
     if (bestEnd <= oldEnd) {
-      throw new GuestdiskError('UNSUPPORTED_GEOMETRY', `${what}, and a partition ending on the next 1 MiB boundary would already need more: this volume cannot grow. Copy its files to a new, larger volume instead`, { maxClusterCount: max, clusterCount: wanted, largestDiskBytes: null });
+      throw new GuestdiskError('UNSUPPORTED_GEOMETRY', `${what}, and a partition ending on the next 1 MiB boundary would already need more: this volume cannot grow. Copy its files to a new, larger volume instead (guestdisk create --max-size N sizes a new volume's FAT so that it can later grow to N)`, { maxClusterCount: max, clusterCount: wanted, largestDiskBytes: null });
     }
     const largest = diskSectorsFor(bestEnd) * s;
-    throw new GuestdiskError('UNSUPPORTED_GEOMETRY', `${what}: the largest disk size that works is ${largest} bytes (--size ${largest}; the partition then ends at ${bestEnd * s} bytes). For more, copy the files to a new volume`, { maxClusterCount: max, clusterCount: wanted, largestDiskBytes: largest });
+    throw new GuestdiskError('UNSUPPORTED_GEOMETRY', `${what}: the largest disk size that works is ${largest} bytes (--size ${largest}; the partition then ends at ${bestEnd * s} bytes). For more, copy the files to a new volume made with guestdisk create --max-size N, whose FAT addresses a disk of N`, { maxClusterCount: max, clusterCount: wanted, largestDiskBytes: largest });
   }
   return planFat32Grow(fs, partition.after.sizeLba);
 }

@@ -58,5 +58,20 @@ export async function* fatStepChunks(target: BlockTarget, base: number, step: Gr
     }
     yield { offsetBytes: from, bytes };
   }
-  if (step.lengthBytes > zeroFromBytes) yield { offsetBytes: zeroFromBytes, zeroBytes: step.lengthBytes - zeroFromBytes };
+  // The rest must read as free (zero). Where it already does (the room create --max-size leaves before the heap is
+  // never written, so in an image file it is a hole) nothing is written: only pieces holding a non-zero byte
+  // (stale entries another tool left, old data on a device) become zero ranges. Read a piece at a time.
+  for (let from = zeroFromBytes; from < step.lengthBytes; from += BITMAP_PIECE_BYTES) {
+    const length = Math.min(BITMAP_PIECE_BYTES, step.lengthBytes - from);
+    const bytes = await target.read(step.offsetBytes + from, length);
+    if (!isAllZero(bytes)) yield { offsetBytes: from, zeroBytes: length };
+  }
+}
+
+/** Whether every byte is zero, four at a time (pieces are whole sectors: a multiple of 4 bytes). */
+function isAllZero(bytes: Uint8Array): boolean {
+  if ((bytes.byteOffset & 3) !== 0) return bytes.every((b) => b === 0); // a view a word array cannot start at
+  const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2);
+  for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
+  return true;
 }

@@ -10,6 +10,7 @@ import {
   ALLOCATION_BITMAP_ENTRY, DIR_ENTRY_SIZE, ENTRY_TYPE, UPCASE_TABLE_ENTRY, VOLUME_GUID_ENTRY, VOLUME_LABEL_ENTRY, VOLUME_LABEL_MAX_UNITS,
   checkVolumeGuidEntry,
 } from '../fs/exfat/dir-entry.js';
+import { activeFatOffset, isActiveBitmap } from '../fs/exfat/active-fat.js';
 import { decodeFatEntry, FAT_ENTRY_BYTES } from '../fs/exfat/fat.js';
 import type { BlockTarget } from '../target/block-target.js';
 import type { FsInspectContext } from './fs-inspector.js';
@@ -71,7 +72,7 @@ export async function clusterChain(volume: BlockTarget, bs: ExfatBootSector, fir
     if (seen.has(c)) return { clusters, problem: `the chain loops back to cluster ${c}` };
     seen.add(c);
     clusters.push(c);
-    const entryAt = bs.fatOffset * bps + c * FAT_ENTRY_BYTES;
+    const entryAt = activeFatOffset(bs) * bps + c * FAT_ENTRY_BYTES;
     const entry = await readIfInside(volume, entryAt, FAT_ENTRY_BYTES);
     if (!entry) return { clusters, problem: `FAT entry ${c} lies past the end of the volume` };
     const link = decodeFatEntry(entry);
@@ -102,7 +103,10 @@ export async function readClusters(volume: BlockTarget, bs: ExfatBootSector, clu
 export interface RootEntries {
   readonly label: { readonly text: string; readonly characterCount: number } | null;
   readonly volumeGuid: { readonly guid: string; readonly checks: readonly Finding[] } | null;
+  /** The Allocation Bitmap of the active FAT (ActiveFat picks one of a TexFAT volume's two). */
   readonly bitmapEntry: { readonly firstCluster: number; readonly dataLength: number } | null;
+  /** The other Allocation Bitmaps (a TexFAT volume's inactive one): not read, but their clusters are allocated. */
+  readonly otherBitmaps: readonly { readonly firstCluster: number; readonly dataLength: number }[];
   /** Every Allocation Bitmap entry's DataLength (TexFAT volumes have two). */
   readonly bitmapLengths: readonly number[];
   /** The up-case table entry, its chain, and the table (or why it cannot be read). */
@@ -150,7 +154,7 @@ async function readUpcase(volume: BlockTarget, bs: ExfatBootSector, clusterSize:
 async function readRootEntries(volume: BlockTarget, bs: ExfatBootSector, clusterSize: number, root: Uint8Array | null): Promise<RootEntries> {
   let label: RootEntries['label'] = null;
   let volumeGuid: RootEntries['volumeGuid'] = null;
-  let bitmapEntry: RootEntries['bitmapEntry'] = null;
+  const bitmaps: { firstCluster: number; dataLength: number; active: boolean }[] = [];
   const bitmapLengths: number[] = [];
   let upcase: RootEntries['upcase'] = null;
   for (let at = 0; root && at + DIR_ENTRY_SIZE <= root.length; at += DIR_ENTRY_SIZE) {
@@ -165,13 +169,15 @@ async function readRootEntries(volume: BlockTarget, bs: ExfatBootSector, cluster
       volumeGuid = { guid: e.volumeGuid, checks: checkVolumeGuidEntry(e) };
     } else if (type === ENTRY_TYPE.allocationBitmap) {
       const e = ALLOCATION_BITMAP_ENTRY.decode(entry);
-      bitmapEntry ??= { firstCluster: e.firstCluster, dataLength: e.dataLength };
+      bitmaps.push({ firstCluster: e.firstCluster, dataLength: e.dataLength, active: isActiveBitmap(bs, e.bitmapFlags) });
       bitmapLengths.push(e.dataLength);
     } else if (type === ENTRY_TYPE.upcaseTable && upcase === null) {
       upcase = await readUpcase(volume, bs, clusterSize, entry);
     }
   }
-  return { label, volumeGuid, bitmapEntry, bitmapLengths, upcase };
+  const chosen = bitmaps.find((b) => b.active) ?? bitmaps[0];
+  const extent = (b: (typeof bitmaps)[number]): { firstCluster: number; dataLength: number } => ({ firstCluster: b.firstCluster, dataLength: b.dataLength });
+  return { label, volumeGuid, bitmapEntry: chosen ? extent(chosen) : null, otherBitmaps: bitmaps.filter((b) => b !== chosen).map(extent), bitmapLengths, upcase };
 }
 
 /** Chooses the boot region and reads the root directory's entries. */

@@ -12,7 +12,7 @@ export async function checkWholeVolume(v: ExfatView): Promise<InspectFinding[]> 
   const { bitmapEntry, upcase } = v.root;
   if (v.rootChain.problem !== null || !bitmapEntry || !upcase || typeof upcase.table === 'string' || upcase.clusters.length === 0) return [];
   if (v.volumeSizeBytes > v.volume.sizeBytes) return [];
-  const walk = await walkExfat({ volume: v.volume, bs: v.bs, upcase: expandUpcaseTable(upcase.table), bitmap: bitmapEntry,
+  const walk = await walkExfat({ volume: v.volume, bs: v.bs, upcase: expandUpcaseTable(upcase.table), bitmap: bitmapEntry, otherBitmaps: v.root.otherBitmaps,
     upcaseExtent: { firstCluster: upcase.clusters[0], dataLength: upcase.dataLength } });
   const out = walk.problems.map(({ code, ...facts }) => reportFinding(code, { structure: S, ...facts }));
   for (const [code, count] of Object.entries(walk.counts) as [ExfatWalkCode, number][]) {

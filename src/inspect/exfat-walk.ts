@@ -1,11 +1,13 @@
 // The exFAT whole-volume walk: every directory from the root (a stack of directories still to visit), every entry
 // set's checksum and name hash checked, every file's and directory's clusters (contiguous NoFatChain ranges or FAT
-// chains, read through one cached FAT block) marked in a bitmap of clusterCount bits, with the allocation bitmap,
-// up-case table and root directory marked too. Then the allocation bitmap is streamed against what was marked.
+// chains, read through one cached FAT block of the active FAT) marked in a bitmap of clusterCount bits, with the
+// allocation bitmaps, up-case table, root directory and any Vendor Allocation entry's clusters marked too. Then the allocation bitmap is streamed against what was marked.
 import { readUint } from '../binary/fields.js';
 import { hex } from '../errors.js';
 import type { ExfatBootSector } from '../fs/exfat/boot-sector.js';
 import { entrySetChecksum } from '../fs/exfat/checksum.js';
+import { activeFatOffset } from '../fs/exfat/active-fat.js';
+import { GENERIC_SECONDARY_ENTRY } from '../fs/exfat/generic-secondary-entry.js';
 import { FAT_BAD_CLUSTER, FAT_ENTRY_BYTES, FAT_FREE_ENTRY } from '../fs/exfat/fat.js';
 import { ENTRY_TYPE_IN_USE, EXFAT_FILE_ATTR, FILE_DIRECTORY_ENTRY, FILE_NAME_ENTRY, GENERAL_SECONDARY_FLAG, STREAM_EXTENSION_ENTRY, exfatNameFromEntries, exfatNameHash } from '../fs/exfat/file-entry.js';
 import type { BlockTarget } from '../target/block-target.js';
@@ -48,7 +50,10 @@ export interface ExfatWalkInput {
   readonly volume: BlockTarget;
   readonly bs: ExfatBootSector;
   readonly upcase: Uint16Array;
+  /** The active allocation bitmap, compared with what the walk finds. */
   readonly bitmap: { readonly firstCluster: number; readonly dataLength: number };
+  /** A TexFAT volume's other allocation bitmap: only its clusters are marked. */
+  readonly otherBitmaps?: readonly { readonly firstCluster: number; readonly dataLength: number }[];
   readonly upcaseExtent: { readonly firstCluster: number; readonly dataLength: number };
 }
 
@@ -81,7 +86,7 @@ class Walk {
     if (at < this.fatBlockStart || at + FAT_ENTRY_BYTES > this.fatBlockStart + this.fatBlock.length) {
       const end = (this.last + 1) * FAT_ENTRY_BYTES;
       this.fatBlockStart = at - (at % BLOCK_BYTES);
-      this.fatBlock = await this.i.volume.read(this.i.bs.fatOffset * this.bps + this.fatBlockStart, Math.min(BLOCK_BYTES, end - this.fatBlockStart));
+      this.fatBlock = await this.i.volume.read(activeFatOffset(this.i.bs) * this.bps + this.fatBlockStart, Math.min(BLOCK_BYTES, end - this.fatBlockStart));
     }
     return readUint(this.fatBlock, at - this.fatBlockStart, FAT_ENTRY_BYTES);
   }
@@ -110,7 +115,7 @@ class Walk {
       if (next >= FAT_END_MIN && e.dataLength === ROOT_LENGTH) return;
       if (next >= FAT_END_MIN || next === FAT_FREE_ENTRY || next === FAT_BAD_CLUSTER) {
         const what = next >= FAT_END_MIN ? 'ends' : next === FAT_FREE_ENTRY ? 'reaches a free cluster' : 'reaches a bad cluster';
-        this.report({ code: 'EXFAT_CHAIN_INVALID', offsetBytes: this.i.bs.fatOffset * this.bps + c * FAT_ENTRY_BYTES, field: `FAT[${c}]`,
+        this.report({ code: 'EXFAT_CHAIN_INVALID', offsetBytes: activeFatOffset(this.i.bs) * this.bps + c * FAT_ENTRY_BYTES, field: `FAT[${c}]`,
           expected: `${count} clusters`, actual: hex(next), message: `${owner.what}: its FAT chain ${what} after ${n + 1} of the ${count} clusters its length needs` });
         return;
       }
@@ -126,6 +131,7 @@ export async function walkExfat(i: ExfatWalkInput): Promise<ExfatWalkResult> {
   const w = new Walk(i);
   await w.mark({ ...i.bitmap, noFatChain: false }, { what: 'the allocation bitmap', offsetBytes: 0 });
   await w.mark({ ...i.upcaseExtent, noFatChain: false }, { what: 'the up-case table', offsetBytes: 0 });
+  for (const other of i.otherBitmaps ?? []) await w.mark({ ...other, noFatChain: false }, { what: 'the inactive allocation bitmap', offsetBytes: 0 });
   const stack: DirToVisit[] = [{ path: '/', extent: { firstCluster: i.bs.firstClusterOfRootDirectory, dataLength: ROOT_LENGTH, noFatChain: false }, offsetBytes: 0 }];
   while (stack.length > 0) {
     const dir = stack.pop()!;
@@ -193,11 +199,24 @@ class DirScan {
       this.w.report({ code: 'EXFAT_NAME_HASH', offsetBytes: this.setAt + ENTRY_BYTES + STREAM_EXTENSION_ENTRY.fields.nameHash.offset, field: 'nameHash',
         expected: hex(hash), actual: hex(stream.nameHash), message: `${path}: NameHash is ${hex(stream.nameHash)}, the up-cased name hashes to ${hex(hash)}: Windows cannot find the file by name` });
     }
+    this.markOtherSecondaries(path);
     if (!(stream.generalSecondaryFlags & GENERAL_SECONDARY_FLAG.allocationPossible) || stream.firstCluster === 0 || stream.dataLength === 0) return;
     const extent = { firstCluster: stream.firstCluster, dataLength: Number(stream.dataLength), noFatChain: (stream.generalSecondaryFlags & GENERAL_SECONDARY_FLAG.noFatChain) !== 0 };
     const offsetBytes = this.setAt + ENTRY_BYTES + STREAM_EXTENSION_ENTRY.fields.firstCluster.offset;
     if (file.fileAttributes & EXFAT_FILE_ATTR.directory) this.stack.push({ path: `${path}/`, extent, offsetBytes });
     else this.files.push({ what: path, extent, offsetBytes });
+  }
+
+  /** Queues the clusters of the set's other secondary entries that own some (Vendor Allocation, 0xE1) to be marked. */
+  private markOtherSecondaries(path: string): void {
+    this.set.slice(2).forEach((bytes, k) => {
+      if (bytes[0] === NAME_ENTRY || (bytes[0] & ENTRY_TYPE_IN_USE) === 0) return;
+      const e = GENERIC_SECONDARY_ENTRY.decode(bytes);
+      if (!(e.generalSecondaryFlags & GENERAL_SECONDARY_FLAG.allocationPossible) || e.firstCluster === 0 || e.dataLength === 0) return;
+      const offsetBytes = this.setAt + (k + 2) * ENTRY_BYTES + GENERIC_SECONDARY_ENTRY.fields.firstCluster.offset;
+      this.files.push({ what: `${path} (entry 0x${bytes[0].toString(16)})`, offsetBytes,
+        extent: { firstCluster: e.firstCluster, dataLength: Number(e.dataLength), noFatChain: (e.generalSecondaryFlags & GENERAL_SECONDARY_FLAG.noFatChain) !== 0 } });
+    });
   }
 }
 

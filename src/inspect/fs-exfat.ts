@@ -12,7 +12,7 @@ import type { BlockTarget } from '../target/block-target.js';
 import { checkWholeVolume } from './exfat-walk-checks.js';
 import { clusterChain, readClusters, readExfatView, readIfInside, type ExfatView } from './exfat-volume.js';
 import { codeChecks, reportFinding, type InspectFinding } from './finding-codes.js';
-import { runChecks, type FsInspectContext, type FsInspectResult, type VolumeCheck } from './fs-inspector.js';
+import { checksFor, runChecks, type FsInspectContext, type FsInspectResult, type VolumeCheck } from './fs-inspector.js';
 import type { ExfatReport } from './report.js';
 
 export type { ExfatReport } from './report.js';
@@ -167,7 +167,7 @@ export const EXFAT_CHECKS: readonly VolumeCheck<ExfatView>[] = [
 export async function inspectExfatVolume(volume: BlockTarget, ctx: FsInspectContext): Promise<FsInspectResult<ExfatReport>> {
   const view = await readExfatView(volume, ctx);
   const { bs, bytesPerSector, clusterSize, mainProblem, root } = view;
-  const findings = await runChecks(EXFAT_CHECKS, view);
+  const findings = await runChecks(checksFor(EXFAT_CHECKS, [checkWholeVolume], ctx), view);
   return {
     report: {
       type: 'exfat',

@@ -9,7 +9,7 @@ import type { BlockTarget } from '../target/block-target.js';
 import { checkWholeVolume } from './fat-walk-checks.js';
 import { fatOffset, inVolume, isFat32, readFatView, READ_BLOCK_BYTES, type FatView } from './fat-volume.js';
 import { codeChecks, reportFinding, type InspectFinding } from './finding-codes.js';
-import { runChecks, type FsInspectContext, type FsInspectResult, type VolumeCheck } from './fs-inspector.js';
+import { checksFor, runChecks, type FsInspectContext, type FsInspectResult, type VolumeCheck } from './fs-inspector.js';
 import type { FatReport, FatType } from './report.js';
 
 export type { FatReport, FatType } from './report.js';
@@ -152,7 +152,7 @@ export async function inspectFatVolume(volume: BlockTarget, ctx: FsInspectContex
     throw new GuestdiskError('CORRUPT_STRUCTURE', `FAT volume of ${volume.sizeBytes} bytes has no room for a boot sector`, { sizeBytes: volume.sizeBytes });
   }
   const v = await readFatView(volume, ctx);
-  const findings = await runChecks(FAT_CHECKS, v);
+  const findings = await runChecks(checksFor(FAT_CHECKS, [checkWholeVolume], ctx), v);
   const fsInfoOk = v.fsInfo !== null && typeof v.fsInfo !== 'string' && checkFsInfo(v.fsInfo.value).length === 0 ? v.fsInfo.value : null;
   const ext = v.isFat32Layout ? v.b32 : v.bpb;
   const report: FatReport = {

@@ -9,6 +9,11 @@ export interface FsInspectContext {
   /** The partition's first LBA on the disk (null for a whole-disk volume): what hidden sectors should say. */
   readonly partitionStartLba: number | null;
   readonly partitionSizeBytes: number;
+  /**
+   * Whether to walk the whole volume (every MFT record and index, every directory and chain: verify) or to read
+   * only its structures (boot sectors, system files, tables: inspect, fast on any volume). Absent: walk.
+   */
+  readonly wholeVolume?: boolean;
 }
 
 export interface FsInspectResult<R extends FsDetails = FsDetails> {
@@ -22,6 +27,11 @@ export type FsInspector<R extends FsDetails = FsDetails> = (volume: BlockTarget,
 
 /** One check: a small named function over what an inspector decoded; it returns what it found (often nothing). */
 export type VolumeCheck<V> = (view: V) => readonly InspectFinding[] | Promise<readonly InspectFinding[]>;
+
+/** `checks` without the whole-volume ones when the context asks for structures only (inspect). */
+export function checksFor<V>(checks: readonly VolumeCheck<V>[], wholeVolumeChecks: readonly VolumeCheck<V>[], ctx: FsInspectContext): readonly VolumeCheck<V>[] {
+  return ctx.wholeVolume === false ? checks.filter((c) => !wholeVolumeChecks.includes(c)) : checks;
+}
 
 /** Runs `checks` one after the other (they share reads through the view), findings in list order. */
 export async function runChecks<V>(checks: readonly VolumeCheck<V>[], view: V): Promise<InspectFinding[]> {

@@ -19,8 +19,8 @@ import { decodeMftRecord } from '../fs/ntfs/mft-record.js';
 import { decodeRunlist, type Run } from '../fs/ntfs/runlist.js';
 import type { BlockTarget } from '../target/block-target.js';
 import { reportFinding, type InspectFinding } from './finding-codes.js';
-import { runChecks, type FsInspectContext, type FsInspectResult, type VolumeCheck } from './fs-inspector.js';
-import { loadNtfsSystemFiles, NTFS_SYSTEM_FILE_CHECKS, type NtfsSystemFiles } from './ntfs-system-files.js';
+import { checksFor, runChecks, type FsInspectContext, type FsInspectResult, type VolumeCheck } from './fs-inspector.js';
+import { loadNtfsSystemFiles, NTFS_SYSTEM_FILE_CHECKS, NTFS_WHOLE_VOLUME_CHECKS, type NtfsSystemFiles } from './ntfs-system-files.js';
 import type { NtfsReport } from './report.js';
 
 export type { NtfsReport } from './report.js';
@@ -246,7 +246,7 @@ async function checkMftMirror(v: NtfsView): Promise<InspectFinding[]> {
 async function checkSystemFiles(v: NtfsView): Promise<InspectFinding[]> {
   if (typeof v.mft === 'string') return [];
   try {
-    return await runChecks(NTFS_SYSTEM_FILE_CHECKS, v.mft.systemFiles);
+    return await runChecks(checksFor(NTFS_SYSTEM_FILE_CHECKS, NTFS_WHOLE_VOLUME_CHECKS, v.ctx), v.mft.systemFiles);
   } catch (e) {
     if (!isGuestdiskError(e)) throw e;
     return [mftUnreadable(v, e.message)];

@@ -17,6 +17,11 @@ export interface InspectOptions {
   readonly sectorSizeSource?: SectorSizeSource;
   /** The image file's real size, when the target dropped a partial last sector. */
   readonly sourceSizeBytes?: number;
+  /**
+   * Walk every filesystem's whole volume (verify) instead of reading its structures only (default false: inspect
+   * reads boot sectors, tables and system files, so it stays fast on a volume of any size).
+   */
+  readonly wholeVolume?: boolean;
 }
 
 export async function inspectDisk(target: BlockTarget, options: InspectOptions = {}): Promise<DiskReport> {
@@ -36,7 +41,7 @@ export async function inspectDisk(target: BlockTarget, options: InspectOptions =
     findings.push(reportFinding('TOO_MANY_PARTITIONS', { structure: 'PartitionTable', expected: `≤ ${MAX_PROBED_PARTITIONS}`, actual: `${read.partitions.length}`, message: `${read.partitions.length} partitions; filesystems probed in the first ${MAX_PROBED_PARTITIONS} only` }));
   }
   for (const [index, p] of read.partitions.entries()) {
-    const filesystem = index < MAX_PROBED_PARTITIONS ? await probePartition(target, g, p, findings) : null;
+    const filesystem = index < MAX_PROBED_PARTITIONS ? await probePartition(target, g, p, findings, options.wholeVolume ?? false) : null;
     const offsetBytes = p.startLba * s;
     const sizeBytes = p.sizeLba * s;
     partitions.push({
@@ -64,7 +69,7 @@ export async function inspectDisk(target: BlockTarget, options: InspectOptions =
   if (g.sizeLba === 0) {
     findings.unshift(reportFinding('NO_PARTITION_TABLE', { structure: 'Disk', offsetBytes: 0, expected: 'GPT or MBR', actual: `${sourceSize} bytes`, message: `the disk holds ${sourceSize} bytes, less than one sector` }));
   } else if (read.table.kind === 'none') {
-    const whole = await probeVolume(target, 0, g.sizeLba * s, { partitionStartLba: null, partitionSizeBytes: g.sizeLba * s });
+    const whole = await probeVolume(target, 0, g.sizeLba * s, { partitionStartLba: null, partitionSizeBytes: g.sizeLba * s, wholeVolume: options.wholeVolume ?? false });
     findings.push(...whole.findings);
     if (whole.report.type !== null) wholeDiskFilesystem = whole.report;
     if (whole.report.type !== null && WINDOWS_VOLUME_TYPES.includes(whole.report.type)) {
@@ -91,7 +96,7 @@ export async function inspectDisk(target: BlockTarget, options: InspectOptions =
   };
 }
 
-async function probePartition(target: BlockTarget, g: DiskGeometry, p: FoundPartition, findings: InspectFinding[]): Promise<FilesystemReport | null> {
+async function probePartition(target: BlockTarget, g: DiskGeometry, p: FoundPartition, findings: InspectFinding[], wholeVolume: boolean): Promise<FilesystemReport | null> {
   if (p.extended || p.startLba >= g.sizeLba) return null;
   // A partition running past the end is already a finding; its filesystem is read as far as the disk goes.
   const sizeLba = Math.min(p.sizeLba, g.sizeLba - p.startLba);
@@ -100,6 +105,7 @@ async function probePartition(target: BlockTarget, g: DiskGeometry, p: FoundPart
     systemPartition: isWindowsSystemPartition(p), // an empty MSR is normal, not a RAW volume
     partitionStartLba: p.startLba,
     partitionSizeBytes: sizeLba * g.sectorSize,
+    wholeVolume,
   });
   findings.push(...probe.findings, ...checkMbrTypeFits(p, probe.report));
   return probe.report;

@@ -1,13 +1,14 @@
-// The NTFS checks of bitmaps: $MFT:$BITMAP against the records' in-use flags (system records, then every record
-// a batch at a time), and the system files' clusters against the volume $Bitmap (every other file's clusters: ntfs-bitmap-walk.ts).
+// The NTFS checks of bitmaps: $MFT:$BITMAP against the records' in-use flags (system records here, every record
+// in the one pass over $MFT), and the system files' clusters against the volume $Bitmap (every other file's clusters: ntfs-bitmap-walk.ts).
 // Memory stays bounded: records and bitmap bytes are read a batch at a time.
 import { GuestdiskError } from '../errors.js';
 import { ATTR_TYPE, MFT_RECORD_FLAG, SYSTEM_FILE } from '../fs/ntfs/attribute-types.js';
 import type { Run } from '../fs/ntfs/runlist.js';
 import { reportFinding, type InspectFinding } from './finding-codes.js';
+import { mftVisitorResult } from './ntfs-mft-walk.js';
 import {
-  dataOf, errText, hasFileMagic, isInUse, LAST_CHECKED_RECORD, LAST_SYSTEM_RECORD, loadedRecord, MAX_BITMAP_BYTES,
-  MAX_RUNS, readStream, runsOf, S, streamBytes, unreadableAs, type NtfsSystemFiles,
+  dataOf, errText, LAST_SYSTEM_RECORD, loadedRecord, MAX_BITMAP_BYTES, MAX_RUNS, readStream, runsOf, S, streamBytes,
+  unreadableAs, type NtfsSystemFiles,
 } from './ntfs-volume-files.js';
 
 /** $MFT:$BITMAP: records 0–11, and every in-use record among 12–26, must be marked in use. */
@@ -27,47 +28,18 @@ export async function checkMftBitmapMarksSystemRecords(sf: NtfsSystemFiles): Pro
   });
 }
 
-/** How many records each pass of the whole-$MFT checks reads between bitmap reads (bounded memory). */
-const RECORD_BATCH = 1024;
-
 /**
- * $MFT:$BITMAP against every record past the system files, streamed a batch at a time: an in-use record whose bit
- * is clear (NTFS would hand it to a new file) and a set bit over a free record (a record lost until chkdsk).
+ * $MFT:$BITMAP against every record past the system files, compared during the one pass over $MFT
+ * (ntfs-mft-bitmap-walk.ts): an in-use record whose bit is clear (NTFS would hand it to a new file) and a set bit
+ * over a free record (a record lost until chkdsk).
  */
 export async function checkMftBitmapAgainstRecords(sf: NtfsSystemFiles): Promise<InspectFinding[]> {
-  const mft = loadedRecord(sf, SYSTEM_FILE.MFT);
-  const attr = mft?.attrs.find((a) => a.type === ATTR_TYPE.BITMAP && a.name === '');
-  if (!attr) return [];
-  const free: number[] = [];
-  const leaked: number[] = [];
-  let freeCount = 0;
-  let leakedCount = 0;
-  try {
-    const runs = attr.nonResident ? runsOf(attr) : null;
-    const bitmapBytes = attr.resident ? attr.resident.value.length : Math.min(attr.nonResident?.header.dataSize ?? 0, Number.MAX_SAFE_INTEGER);
-    for (let first = LAST_CHECKED_RECORD + 1; first < sf.mftRecordCount; first += RECORD_BATCH) {
-      const last = Math.min(first + RECORD_BATCH, sf.mftRecordCount) - 1;
-      const from = first >> 3;
-      const length = Math.min((last >> 3) - from + 1, Math.max(bitmapBytes - from, 0));
-      const bits = length <= 0 ? new Uint8Array(0)
-        : attr.resident ? attr.resident.value.subarray(from, from + length)
-          : runs ? await readStream(sf.volume, runs, sf.g.clusterSize, from, length) : null;
-      if (!bits) throw new GuestdiskError('CORRUPT_STRUCTURE', `$MFT:$BITMAP cannot be read at byte ${from}`);
-      const size = sf.g.mftRecordSize;
-      const batch = await readStream(sf.volume, sf.mftRuns, sf.g.clusterSize, first * size, (last - first + 1) * size);
-      if (!batch) throw new GuestdiskError('CORRUPT_STRUCTURE', `$MFT records ${first}–${last} lie outside the volume`);
-      for (let n = first; n <= last; n++) {
-        const byte = (n >> 3) - from;
-        const marked = byte < bits.length && (bits[byte] & (1 << (n & 7))) !== 0;
-        const bytes = batch.subarray((n - first) * size, (n - first + 1) * size);
-        const inUse = bytes !== null && hasFileMagic(bytes) && isInUse(bytes);
-        if (inUse && !marked && freeCount++ < 16) free.push(n);
-        if (!inUse && marked && leakedCount++ < 16) leaked.push(n);
-      }
-    }
-  } catch (e) {
-    return [reportFinding('NTFS_MFT_BITMAP', { structure: S, field: '$MFT:$BITMAP', actual: errText(e), message: `$MFT's $BITMAP cannot be read: ${errText(e)}` })];
+  const c = await mftVisitorResult(sf, 'mftBitmap');
+  if (!c) return [];
+  if (c.problem !== null) {
+    return [reportFinding('NTFS_MFT_BITMAP', { structure: S, field: '$MFT:$BITMAP', actual: c.problem, message: `$MFT's $BITMAP cannot be read: ${c.problem}` })];
   }
+  const { free, freeCount, leaked, leakedCount } = c;
   const out: InspectFinding[] = [];
   if (freeCount > 0) {
     out.push(reportFinding('NTFS_MFT_BITMAP_RECORD_FREE', { structure: S, field: '$MFT:$BITMAP', actual: `${freeCount} in-use records marked free (${free.join(', ')}${freeCount > free.length ? ', …' : ''})`,

@@ -12,12 +12,20 @@ import { decodeMftRecord } from '../fs/ntfs/mft-record.js';
 import { decodeMftRef } from '../fs/ntfs/ntfs-time.js';
 import { decodeRunlist, type Run } from '../fs/ntfs/runlist.js';
 import { buildUpcaseTable, upcaseUnit, UPCASE_TABLE_SIZE_BYTES } from '../fs/ntfs/upcase.js';
+import { noteUnreachedIndexBlocks } from './ntfs-index-block-checks.js';
 import { fileNameIdentity, MAX_EXAMPLES, mftWalkOf, nameHashOf, type Examples, type MftWalk, type RecordProblem } from './ntfs-mft-walk.js';
-import { dataOf, errText, MAX_RUNS, readStream, streamBytes, type NtfsSystemFiles } from './ntfs-volume-files.js';
+import { createBlockCache } from '../target/block-cache.js';
+import { dataOf, errText, MAX_RUNS, readStream, streamBytes, type ByteReader, type NtfsSystemFiles } from './ntfs-volume-files.js';
 
 /** B+ trees of NTFS directories are a few levels deep; deeper is a loop in damaged data. */
 const MAX_INDEX_DEPTH = 32;
 const MAX_NODE_ENTRIES = 8192;
+/**
+ * Index blocks are read through a cache of pieces this large: a directory's blocks mostly lie side by side, so one
+ * read brings dozens of them (a read per 4 KiB block made the walk wait on I/O). Memory: INDEX_CACHE_PIECES of them.
+ */
+const INDEX_CACHE_PIECE_BYTES = 256 * 1024;
+const INDEX_CACHE_PIECES = 16;
 
 export interface IndexWalk {
   /** Index roots or blocks that cannot be decoded (or are reached twice). */
@@ -28,6 +36,8 @@ export interface IndexWalk {
   readonly order: Examples<RecordProblem>;
   /** Blocks an index uses whose $I30 $BITMAP bit is clear. */
   readonly bitmap: Examples<RecordProblem>;
+  /** Blocks the $I30 $BITMAP marks in use that no node reaches (ntfs-index-block-checks.ts). */
+  readonly unreached: Examples<RecordProblem>;
   /** Files with names no index holds. */
   readonly notIndexed: Examples<RecordProblem>;
   /** Files whose entries do not match their names (another parent, name or namespace, or an extra entry). */
@@ -54,6 +64,11 @@ function note(e: Examples<RecordProblem>, record: number, why: string): void {
 async function directoryAttributes(sf: NtfsSystemFiles, walk: MftWalk, dir: number): Promise<DecodedAttribute[]> {
   const out: DecodedAttribute[] = [];
   for (const n of [dir, ...(walk.extensionsOf.get(dir) ?? [])]) {
+    const kept = walk.directoryRecords.get(n);
+    if (kept) {
+      out.push(...decodeAttributes(kept.record, kept.attrsOffset, kept.bytesInUse).filter((a) => a.name === INDEX_NAME.I30));
+      continue;
+    }
     const bytes = await sf.readRecord(n);
     if (!bytes) continue;
     const { header, record } = decodeMftRecord(bytes, sf.g.mftRecordSize);
@@ -86,11 +101,12 @@ async function walkIndexes(sf: NtfsSystemFiles): Promise<IndexWalk | null> {
   const upcase = (await streamBytes(sf.volume, dataOf(sf, SYSTEM_FILE.UP_CASE), sf.g.clusterSize, UPCASE_TABLE_SIZE_BYTES).catch(() => null)) ?? buildUpcaseTable();
   const indexCount = new Uint16Array(count);
   const indexHash = new Uint32Array(count);
-  const result: IndexWalk = { damaged: examples(), orphanEntries: examples(), order: examples(), bitmap: examples(), notIndexed: examples(), mismatched: examples(), parents: examples() };
+  const result: IndexWalk = { damaged: examples(), orphanEntries: examples(), order: examples(), bitmap: examples(), unreached: examples(), notIndexed: examples(), mismatched: examples(), parents: examples() };
   let everyIndexRead = true;
+  const blocks = createBlockCache(sf.volume, INDEX_CACHE_PIECE_BYTES, INDEX_CACHE_PIECES);
   for (const dir of walk.directories) {
     try {
-      await walkDirectory(sf, walk, dir, upcase, result, indexCount, indexHash);
+      await walkDirectory(sf, blocks, walk, dir, upcase, result, indexCount, indexHash);
     } catch (e) {
       note(result.damaged, dir, errText(e));
       everyIndexRead = false;
@@ -115,7 +131,7 @@ async function walkIndexes(sf: NtfsSystemFiles): Promise<IndexWalk | null> {
   return result;
 }
 
-async function walkDirectory(sf: NtfsSystemFiles, walk: MftWalk, dir: number, upcase: Uint8Array, out: IndexWalk, indexCount: Uint16Array, indexHash: Uint32Array): Promise<void> {
+async function walkDirectory(sf: NtfsSystemFiles, blocks: ByteReader, walk: MftWalk, dir: number, upcase: Uint8Array, out: IndexWalk, indexCount: Uint16Array, indexHash: Uint32Array): Promise<void> {
   const attrs = await directoryAttributes(sf, walk, dir);
   const rootAttr = attrs.find((a) => a.type === ATTR_TYPE.INDEX_ROOT && a.resident);
   if (!rootAttr?.resident) throw new GuestdiskError('CORRUPT_STRUCTURE', 'unreachable: the MFT walk saw an $I30 root');
@@ -135,7 +151,7 @@ async function walkDirectory(sf: NtfsSystemFiles, walk: MftWalk, dir: number, up
     visited.add(vcn);
     const block = Math.floor(vcn * vcnBytes / blockSize);
     if (!bitmap || block >> 3 >= bitmap.length || (bitmap[block >> 3] & (1 << (block & 7))) === 0) note(out.bitmap, dir, `index block ${block} (VCN ${vcn}) is used but its $BITMAP bit is clear`);
-    const bytes = allocationRuns.length > 0 ? await readStream(sf.volume, allocationRuns, sf.g.clusterSize, vcn * vcnBytes, blockSize) : null;
+    const bytes = allocationRuns.length > 0 ? await readStream(blocks, allocationRuns, sf.g.clusterSize, vcn * vcnBytes, blockSize) : null;
     if (!bytes) throw new GuestdiskError('CORRUPT_STRUCTURE', `index block at VCN ${vcn} is not mapped by $INDEX_ALLOCATION`);
     return decodeIndexBlock(bytes, blockSize).entries;
   };
@@ -167,4 +183,5 @@ async function walkDirectory(sf: NtfsSystemFiles, walk: MftWalk, dir: number, up
     }
   };
   await walkNode(root.entries, 0);
+  noteUnreachedIndexBlocks({ dir, bitmap, reachedVcns: visited, blockSize, vcnBytes, allocationBytes }, out.unreached);
 }

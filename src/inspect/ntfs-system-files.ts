@@ -14,6 +14,7 @@ import { reportFinding, type InspectFinding } from './finding-codes.js';
 import type { VolumeCheck } from './fs-inspector.js';
 import { checkBitmapMarksSystemFiles, checkMftBitmapAgainstRecords, checkMftBitmapMarksSystemRecords } from './ntfs-bitmap-checks.js';
 import { checkBitmapAgainstRuns } from './ntfs-bitmap-walk.js';
+import { NTFS_EXTRA_WALK_CHECKS } from './ntfs-extra-walk-checks.js';
 import { NTFS_WALK_CHECKS } from './ntfs-walk-checks.js';
 import { dataOf, errText, LAST_SYSTEM_RECORD, loadedRecord, S, streamBytes, unreadableAs, type NtfsSystemFiles, type NtfsSystemGeometry } from './ntfs-volume-files.js';
 
@@ -163,6 +164,14 @@ async function checkRootIndexBlock(sf: NtfsSystemFiles): Promise<InspectFinding[
   });
 }
 
+/** The checks below that walk the whole volume (every MFT record, every index): verify runs them, inspect does not. */
+export const NTFS_WHOLE_VOLUME_CHECKS: readonly VolumeCheck<NtfsSystemFiles>[] = [
+  checkMftBitmapAgainstRecords,
+  checkBitmapAgainstRuns,
+  ...NTFS_WALK_CHECKS,
+  ...NTFS_EXTRA_WALK_CHECKS,
+];
+
 /** Every system-file check, in report order. A new check: a row in FINDING_CODES, a function here, a corruption test. */
 export const NTFS_SYSTEM_FILE_CHECKS: readonly VolumeCheck<NtfsSystemFiles>[] = [
   checkSystemRecordsIntact,
@@ -178,4 +187,5 @@ export const NTFS_SYSTEM_FILE_CHECKS: readonly VolumeCheck<NtfsSystemFiles>[] = 
   checkBitmapMarksSystemFiles,
   checkBitmapAgainstRuns,
   ...NTFS_WALK_CHECKS,
+  ...NTFS_EXTRA_WALK_CHECKS,
 ];

@@ -44,9 +44,23 @@ export interface NtfsSystemFiles {
   readonly records: ReadonlyMap<number, Loaded | string>;
 }
 
+/** What a stream is read from: a volume, or a block cache over it. */
+export type ByteReader = Pick<BlockTarget, 'read' | 'sizeBytes'>;
+
 /** Reads [offset, offset+length) of a non-resident stream through its runs (sparse runs read as zeros). */
-export async function readStream(volume: BlockTarget, runs: readonly Run[], clusterSize: number, offsetBytes: number, lengthBytes: number): Promise<Uint8Array | null> {
+export async function readStream(volume: ByteReader, runs: readonly Run[], clusterSize: number, offsetBytes: number, lengthBytes: number): Promise<Uint8Array | null> {
   const out = new Uint8Array(lengthBytes);
+  return (await readStreamInto(volume, runs, clusterSize, offsetBytes, out)) ? out : null;
+}
+
+/**
+ * readStream into the caller's array (its whole length), reusing it from one piece to the next: a whole-MFT walk
+ * would otherwise allocate a fresh piece per read, and memory outside the heap is given back only at a full
+ * garbage collection. False when the runs do not map it all or it lies outside the volume.
+ */
+export async function readStreamInto(volume: ByteReader & Pick<BlockTarget, 'readInto'>, runs: readonly Run[], clusterSize: number, offsetBytes: number, out: Uint8Array): Promise<boolean> {
+  const lengthBytes = out.length;
+  if (lengthBytes === 0) return true;
   let vcnBytes = 0;
   let done = 0;
   for (const run of runs) {
@@ -54,17 +68,21 @@ export async function readStream(volume: BlockTarget, runs: readonly Run[], clus
     const from = offsetBytes + done;
     if (from >= vcnBytes && from < vcnBytes + runBytes) {
       const n = Math.min(lengthBytes - done, vcnBytes + runBytes - from);
-      if (run.lcn !== null) {
+      const into = out.subarray(done, done + n);
+      if (run.lcn === null) {
+        into.fill(0);
+      } else {
         const at = run.lcn * clusterSize + (from - vcnBytes);
-        if (at < 0 || at + n > volume.sizeBytes) return null;
-        out.set(await volume.read(at, n), done);
+        if (at < 0 || at + n > volume.sizeBytes) return false;
+        if (volume.readInto) await volume.readInto(at, into);
+        else into.set(await volume.read(at, n));
       }
       done += n;
-      if (done === lengthBytes) return out;
+      if (done === lengthBytes) return true;
     }
     vcnBytes += runBytes;
   }
-  return null;
+  return false;
 }
 
 /** The record's magic, read through the MFT record table (no fixups needed for the first sector). */

@@ -1,5 +1,5 @@
-// `verifyDisk`: everything inspectDisk finds, plus the caller's expectations (table kind, filesystem, label), as
-// one list of findings. ok = no error finding (the CLI's exit 0).
+// `verifyDisk`: everything inspectDisk finds, plus the whole-volume walk of every filesystem (which inspect leaves
+// out) and the caller's expectations (table kind, filesystem, label), as one list of findings. ok = no error finding (the CLI's exit 0).
 import { quoted } from '../errors.js';
 import { assertBlockTarget, type BlockTarget } from '../target/block-target.js';
 import { reportFinding } from './finding-codes.js';
@@ -40,7 +40,7 @@ export function checkExpectations(disk: DiskReport, expect: VerifyExpectations):
 
 export async function verifyDisk(target: BlockTarget, expectations: VerifyExpectations = {}, options: InspectOptions = {}): Promise<VerifyReport> {
   assertBlockTarget(target, 'verifyDisk');
-  const disk = await inspectDisk(target, options);
+  const disk = await inspectDisk(target, { ...options, wholeVolume: true }); // verify walks every volume whole
   return verifyReport(disk, expectations);
 }
 

@@ -64,7 +64,7 @@ export async function probeVolume(
   const inspector = FS_INSPECTORS[type];
   if (!inspector) return { report: { type, signatures, label: null, details: null }, findings };
   try {
-    const result = await inspector(volume, { partitionStartLba: ctx.partitionStartLba, partitionSizeBytes: ctx.partitionSizeBytes });
+    const result = await inspector(volume, { partitionStartLba: ctx.partitionStartLba, partitionSizeBytes: ctx.partitionSizeBytes, wholeVolume: ctx.wholeVolume });
     for (const f of result.findings) findings.push(placeFinding(f, { offsetBaseBytes: offsetBytes, sectorSize: disk.logicalSectorSize, ...where }));
     const details = JSON.parse(JSON.stringify(result.report)) as FsDetails; // plain JSON, no shared references
     return { report: { type: details.type, signatures, label: labelOf(details), details }, findings };

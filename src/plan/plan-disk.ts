@@ -34,6 +34,7 @@ export function planDisk(spec: DiskSpec, geometry: Geometry): Layout {
           timestamp: spec.timestamp,
           exfatVolumeGuid: spec.exfatVolumeGuid,
           ...(spec.files !== undefined ? { files: spec.files } : {}),
+          ...(spec.maxSize !== undefined ? { maxVolumeBytes: maxPartitionBytes(spec, geometry) } : {}),
         });
   if (filesystem && filesystem.volumeSizeBytes > partition.sizeLba * s) {
     throw new GuestdiskError('INVALID_SPEC', `internal: ${filesystem.kind} volume (${filesystem.volumeSizeBytes} bytes) is larger than its partition`);
@@ -50,6 +51,21 @@ export function planDisk(spec: DiskSpec, geometry: Geometry): Layout {
     steps: planSteps(geometry, table, partition, filesystem !== null),
     notes,
   };
+}
+
+/** create --max-size: the partition a disk of that size would hold (where a later grow ends it). */
+function maxPartitionBytes(spec: DiskSpec, g: Geometry): number {
+  const maxSize = spec.maxSize!;
+  const s = g.logicalSectorSize;
+  if (maxSize < g.sizeBytes) {
+    throw new GuestdiskError('INVALID_SPEC', `--max-size ${maxSize} is smaller than the disk (${g.sizeBytes} bytes): give the size the disk may grow to, at least its size now`, { maxSize, sizeBytes: g.sizeBytes });
+  }
+  const grown: Geometry = { ...g, sizeBytes: maxSize - (maxSize % s) };
+  if (spec.table === 'mbr' && grown.sizeBytes > (MBR_MAX_LBA + 1) * s) {
+    const limit = (MBR_MAX_LBA + 1) * s;
+    throw new GuestdiskError('INVALID_SPEC', `--max-size ${maxSize}: an MBR partition cannot end past sector 2^32, so an MBR disk never grows past ${limit} bytes with ${s}-byte sectors: use at most that, or --table gpt`, { maxSize, limitBytes: limit });
+  }
+  return planPartition(spec, grown, planTable(spec, grown)).sizeLba * s;
 }
 
 function filesystemNotes(fs: FsPlan | null): string[] {

@@ -26,13 +26,19 @@ export interface DiskSpec {
    * or a tar archive). Their bytes are streamed at write time through WriteOptions.content.
    */
   readonly files?: FileTree;
+  /**
+   * exFAT and FAT32: the disk size (bytes) the volume is made ready to grow to. Their FAT cannot grow once files sit
+   * after it, so it is sized (and the cluster size chosen) for a disk this large: a later `guestdisk grow` up to it
+   * fills the disk. undefined: the FAT is sized for the disk as it is, as mkfs does.
+   */
+  readonly maxSize?: number;
 }
 
 /** 9999-12-31T23:59:59Z: far inside NTFS's range (year 30828), and every ISO 8601 printer can show it. */
 const MAX_TIMESTAMP = 253_402_300_799;
 
 /** Filesystems that create --copy-from can populate. */
-export const COPY_FILESYSTEMS: readonly FsKind[] = ['exfat', 'fat32'];
+export const COPY_FILESYSTEMS: readonly FsKind[] = ['ntfs', 'exfat', 'fat32'];
 
 const TABLES: readonly TableKind[] = ['gpt', 'mbr'];
 const FILESYSTEMS: readonly FsKind[] = ['none', 'ntfs', 'exfat', 'fat32'];
@@ -191,6 +197,17 @@ export function validateSpec(spec: DiskSpec): void {
     }
     if (!COPY_FILESYSTEMS.includes(spec.fs)) {
       throw new GuestdiskError('INVALID_SPEC', `--copy-from is not supported with --fs ${spec.fs} yet: use --fs ${COPY_FILESYSTEMS.join(' or ')}`, { fs: spec.fs });
+    }
+  }
+  if (spec.maxSize !== undefined) {
+    if (!Number.isSafeInteger(spec.maxSize) || spec.maxSize <= 0) {
+      throw new GuestdiskError('INVALID_SPEC', `--max-size must be a positive number of bytes, got ${String(spec.maxSize)}`, { maxSize: String(spec.maxSize) });
+    }
+    if (spec.fs !== 'exfat' && spec.fs !== 'fat32') {
+      // NTFS grows its $Bitmap anywhere on the volume, so nothing has to be sized ahead; a disk with no filesystem
+      // has nothing to size. Accepting the option there would promise something it does not do.
+      const why = spec.fs === 'ntfs' ? 'NTFS needs no room set aside: guestdisk grow extends its $Bitmap wherever there is room' : 'there is no filesystem to size';
+      throw new GuestdiskError('INVALID_SPEC', `--max-size sizes an exFAT or FAT32 volume's FAT for a later grow; with --fs ${spec.fs} it would do nothing (${why}): drop it`, { fs: spec.fs });
     }
   }
   if (spec.exfatVolumeGuid && spec.fs !== 'exfat') {

@@ -2,6 +2,7 @@
 // cluster chain or, with NoFatChain, in consecutive clusters; each set's checksum and name hash are checked against
 // the volume's own up-case table, and a damaged set is skipped with a warning (Windows ignores such sets too).
 // Bytes past a file's ValidDataLength read as zeros. The backup boot sector is used when the main one is damaged.
+import { activeFatOffset } from '../fs/exfat/active-fat.js';
 import { GuestdiskError, isGuestdiskError } from '../errors.js';
 import { decodeExfatBootSector, type ExfatBootSector } from '../fs/exfat/boot-sector.js';
 import { entrySetChecksum } from '../fs/exfat/checksum.js';
@@ -58,7 +59,8 @@ export async function openExfatReader(volume: BlockTarget): Promise<VolumeReader
   const bps = 2 ** bs.bytesPerSectorShift;
   const clusterSize = bps * 2 ** bs.sectorsPerClusterShift;
   const heapStart = bs.clusterHeapOffset * bps;
-  const fatStart = bs.fatOffset * bps;
+  // TexFAT keeps two FATs; VolumeFlags.ActiveFat names the one in use (the other may be a rolled-back copy).
+  const fatStart = activeFatOffset(bs) * bps;
   const cache = createBlockCache(volume);
   const chains = clusterChainReader({
     volume,

@@ -6,7 +6,7 @@ import { ATTR_TYPE, MFT_RECORD_FLAG, SYSTEM_FILE } from '../fs/ntfs/attribute-ty
 import { decodeAttributeList } from '../fs/ntfs/attributes/attribute-list.js';
 import { decodeAttributes, type DecodedAttribute } from '../fs/ntfs/attributes/attribute-header.js';
 import { decodeClustersPerRecord, decodeNtfsBootSector, decodeSectorsPerCluster } from '../fs/ntfs/boot-sector.js';
-import { decodeMftRecord } from '../fs/ntfs/mft-record.js';
+import { decodeMftRecordInPlace } from '../fs/ntfs/mft-record.js';
 import { decodeMftRef } from '../fs/ntfs/ntfs-time.js';
 import { decodeRunlist, type Run } from '../fs/ntfs/runlist.js';
 import type { BlockTarget } from '../target/block-target.js';
@@ -120,12 +120,12 @@ export async function openNtfsMft(volume: BlockTarget): Promise<NtfsMft> {
     for (const piece of mapVcns(mftRuns, mftStarts, firstVcn, clusters)) {
       if (piece.lcn === null) return null;
       const take = Math.min(piece.length * g.clusterSize - skip, recordBytes - done);
-      out.set(await cache.read(piece.lcn * g.clusterSize + skip, take), done);
+      await cache.readInto(piece.lcn * g.clusterSize + skip, out.subarray(done, done + take));
       done += take;
       skip = 0;
     }
     if (out[0] === 0 && out[1] === 0 && out[2] === 0 && out[3] === 0) return null; // never used
-    const { header, record } = decodeMftRecord(out, recordBytes);
+    const { header, record } = decodeMftRecordInPlace(out, recordBytes); // `out` is ours: no second copy per record
     if ((header.flags & MFT_RECORD_FLAG.IN_USE) === 0) return null;
     const base = decodeMftRef(header.baseMftRecord).recordNumber;
     return { sequenceNumber: header.sequenceNumber, flags: header.flags, baseRecord: base, attrs: decodeAttributes(record, header.attrsOffset, header.bytesInUse) };

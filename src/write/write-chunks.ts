@@ -117,17 +117,20 @@ export async function writeChunks(
       const rel = chunk.offsetBytes;
       const length = 'bytes' in chunk ? chunk.bytes.length : 'content' in chunk ? chunk.lengthBytes : chunk.zeroBytes;
       const at = baseOffsetBytes + rel;
-      if (!Number.isSafeInteger(at) || at < limit.startBytes || at + length > limit.endBytes) {
-        throw new GuestdiskError(
-          'OUT_OF_BOUNDS',
-          `${limit.what}: chunk [${at}, +${length}) is outside its step [${limit.startBytes}, ${limit.endBytes})`,
-          { offsetBytes: at, lengthBytes: length, stepStart: limit.startBytes, stepEnd: limit.endBytes },
-        );
+      const ranges = 'content' in chunk && chunk.pieces ? chunk.pieces.map((p) => ({ at: baseOffsetBytes + p.offsetBytes, length: p.lengthBytes })) : [{ at, length }];
+      for (const r of ranges) {
+        if (!Number.isSafeInteger(r.at) || r.at < limit.startBytes || r.at + r.length > limit.endBytes) {
+          throw new GuestdiskError(
+            'OUT_OF_BOUNDS',
+            `${limit.what}: chunk [${r.at}, +${r.length}) is outside its step [${limit.startBytes}, ${limit.endBytes})`,
+            { offsetBytes: r.at, lengthBytes: r.length, stepStart: limit.startBytes, stepEnd: limit.endBytes },
+          );
+        }
       }
       if (length === 0) continue;
       if ('content' in chunk) {
         await flushPending();
-        await writeContent(chunk, at, content, send, async (offsetBytes, zeroBytes) => {
+        await writeContent(chunk, ranges, content, send, async (offsetBytes, zeroBytes) => {
           between({ kind: 'zeros', offsetBytes, lengthBytes: zeroBytes });
           await target.writeZeros(offsetBytes, zeroBytes);
           stats.writes++;
@@ -168,20 +171,33 @@ export async function writeChunks(
  */
 async function writeContent(
   chunk: ContentChunk,
-  at: number,
+  ranges: readonly { at: number; length: number }[],
   reader: ContentReader | null,
   send: (offsetBytes: number, bytes: Uint8Array) => Promise<void>,
   zeros: (offsetBytes: number, lengthBytes: number) => Promise<void>,
 ): Promise<void> {
   if (!reader) throw new GuestdiskError('INVALID_SPEC', `the layout copies files (source ${chunk.content.source}, ${chunk.content.key}) but no content reader was given to writeDisk`);
+  if (chunk.frame) {
+    // A small file inside the structure that holds it: read whole, framed, written at once.
+    const content = new Uint8Array(chunk.contentBytes);
+    let got = 0;
+    for await (const piece of reader.read(chunk.content, chunk.contentBytes)) {
+      content.set(piece.subarray(0, Math.min(piece.length, chunk.contentBytes - got)), got);
+      got += piece.length;
+    }
+    await send(ranges[0].at, chunk.frame(content));
+    return;
+  }
   // One buffer per file, reused: each piece is written (awaited) before the buffer is filled again.
   const buffer = new Uint8Array(Math.min(WRITE_CHUNK_BYTES, chunk.lengthBytes));
   let filled = 0;
   let written = 0;
   const emit = async (bytes: Uint8Array): Promise<void> => {
-    for (const piece of splitZeroRuns([{ offsetBytes: at + written, bytes }])) {
-      if ('bytes' in piece) await send(piece.offsetBytes, piece.bytes);
-      else if ('zeroBytes' in piece) await zeros(piece.offsetBytes, piece.zeroBytes);
+    for (const part of placeInRanges(ranges, written, bytes)) {
+      for (const piece of splitZeroRuns([part])) {
+        if ('bytes' in piece) await send(piece.offsetBytes, piece.bytes);
+        else if ('zeroBytes' in piece) await zeros(piece.offsetBytes, piece.zeroBytes);
+      }
     }
     written += bytes.length;
   };
@@ -248,6 +264,23 @@ function concat(parts: Uint8Array[], length: number): Uint8Array {
   for (const p of parts) {
     out.set(p, at);
     at += p.length;
+  }
+  return out;
+}
+
+/** `bytes`, which start `logical` bytes into a file, cut where its ranges (one after another on the target) end. */
+function placeInRanges(ranges: readonly { at: number; length: number }[], logical: number, bytes: Uint8Array): { offsetBytes: number; bytes: Uint8Array }[] {
+  const out: { offsetBytes: number; bytes: Uint8Array }[] = [];
+  let rangeStart = 0;
+  let from = 0;
+  for (const r of ranges) {
+    const rangeEnd = rangeStart + r.length;
+    while (from < bytes.length && logical + from < rangeEnd && logical + from >= rangeStart) {
+      const to = Math.min(bytes.length, rangeEnd - logical);
+      out.push({ offsetBytes: r.at + (logical + from - rangeStart), bytes: bytes.subarray(from, to) });
+      from = to;
+    }
+    rangeStart = rangeEnd;
   }
   return out;
 }

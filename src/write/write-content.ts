@@ -61,7 +61,8 @@ export async function writeContentChunks(
   };
   try {
     for (const chunk of chunks) {
-      if (chunk.lengthBytes > SMALL_CONTENT_BYTES || !reader) {
+      // A file in several runs (NTFS) streams on its own: its pieces are not one place in a batch buffer.
+      if (chunk.lengthBytes > SMALL_CONTENT_BYTES || !reader || chunk.pieces) {
         await flushBatch();
         await writeChunks(target, [chunk], baseOffsetBytes, limit, stats, between, reader);
         continue;
@@ -90,8 +91,15 @@ async function readBatch(batch: readonly ContentChunk[], buffer: Uint8Array, rea
   let at = 0;
   for (const [i, c] of batch.entries()) {
     const slot = buffer.subarray(at, at + c.lengthBytes);
-    await readInto(reader, c, slot);
-    slot.fill(0, c.contentBytes);
+    if (c.frame) {
+      // A small file inside the structure that holds it (an NTFS MFT record): read whole, framed, put in place.
+      const content = new Uint8Array(c.contentBytes);
+      await readInto(reader, c, content);
+      slot.set(c.frame(content));
+    } else {
+      await readInto(reader, c, slot);
+      slot.fill(0, c.contentBytes);
+    }
     at += c.lengthBytes;
     const next = batch[i + 1];
     if (!next || next.offsetBytes !== c.offsetBytes + c.lengthBytes) {

@@ -114,7 +114,7 @@ test('CLI: every offender in one INVALID_SPEC error (exit 2), and the target is 
   }
 });
 
-test('CLI: a tree too large for the disk is TARGET_TOO_SMALL naming the missing bytes; unfinished filesystems refuse --copy-from', async () => {
+test('CLI: a tree too large for the disk is TARGET_TOO_SMALL naming the missing bytes; --fs none refuses --copy-from', async () => {
   const tmp = makeTempDir();
   try {
     const src = join(tmp.path, 'src');
@@ -127,9 +127,12 @@ test('CLI: a tree too large for the disk is TARGET_TOO_SMALL naming the missing 
     assert.is(err.code, 'TARGET_TOO_SMALL');
     assert.ok(err.details.missingBytes > 16 * 1024 * 1024);
     assert.not.ok(existsSync(image));
-    const ntfs = await runCli(['create', image, '--size', '64M', '--fs', 'ntfs', '--copy-from', src, '--seed', 's']);
-    assert.is(ntfs.status, 2);
-    assert.match(ntfs.stderr, /--copy-from is not supported with --fs ntfs/);
+    const ntfs = await runCli(['create', image, '--size', '64M', '--fs', 'ntfs', '--copy-from', src, '--seed', 's', '--json']);
+    assert.is(ntfs.status, 3);
+    const ntfsErr = JSON.parse(ntfs.stdout).error;
+    assert.is(ntfsErr.code, 'TARGET_TOO_SMALL');
+    assert.ok(ntfsErr.details.missingBytes > 16 * 1024 * 1024);
+    assert.not.ok(existsSync(image));
     const none = await runCli(['create', image, '--size', '64M', '--fs', 'none', '--copy-from', src, '--seed', 's']);
     assert.is(none.status, 2);
     assert.not.ok(existsSync(image));

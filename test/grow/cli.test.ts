@@ -114,4 +114,28 @@ test('grow --dry-run --json on an image: the plan, and nothing written (the imag
   dir.remove();
 });
 
+test('exFAT grown past what its FAT addresses: text and --json say how much is usable and why; --max-size at create avoids it', async () => {
+  const dir = makeTempDir('guestdisk-grow-usable-');
+  try {
+    const image = join(dir.path, 'disk.img');
+    // 64 MiB, 4 KiB clusters: the FAT's room before the heap (1 MiB alignment) addresses about 1 GiB.
+    await mustCli(['create', image, '--size', '64M', '--fs', 'exfat', '--seed', 'usable', '--timestamp', '1700000000']);
+    const json = JSON.parse((await mustCli(['grow', image, '--size', '100G', '--dry-run', '--json'])).stdout) as { plan: { filesystem: { usableBytes: number; unusableBytes: number; clusterSize: number; after: { clusterCount: number } }; notes: string[] } };
+    const fs = json.plan.filesystem;
+    assert.ok(fs.usableBytes > 500 * MiB && fs.usableBytes < 2048 * MiB, `usable ${fs.usableBytes}`);
+    assert.ok(fs.unusableBytes > 90 * 1024 * MiB, `unusable ${fs.unusableBytes}`);
+    assert.is(fs.usableBytes, fs.after.clusterCount * fs.clusterSize);
+    assert.ok(json.plan.notes.some((n) => n.includes(`only ${fs.usableBytes} bytes`) && /no room left before the cluster heap/.test(n) && n.includes('--max-size')), json.plan.notes.join('\n'));
+    const text = (await mustCli(['grow', image, '--size', '100G', '--dry-run'])).stdout;
+    assert.match(text, new RegExp(`usable     .*\\(${fs.usableBytes} bytes\\); .*\\(${fs.unusableBytes} bytes\\) past what its FAT addresses stay unused`));
+    const ready = join(dir.path, 'ready.img');
+    await mustCli(['create', ready, '--size', '64M', '--fs', 'exfat', '--max-size', '100G', '--seed', 'usable', '--timestamp', '1700000000']);
+    const grown = JSON.parse((await mustCli(['grow', ready, '--size', '100G', '--dry-run', '--json'])).stdout) as typeof json;
+    assert.is(grown.plan.filesystem.unusableBytes, 0);
+    assert.not.match((await mustCli(['grow', ready, '--size', '100G', '--dry-run'])).stdout, /usable /);
+  } finally {
+    dir.remove();
+  }
+});
+
 test.run();

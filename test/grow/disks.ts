@@ -17,10 +17,12 @@ export interface GrowCase {
   readonly oldBytes: number;
   readonly newBytes: number;
   readonly clusterSize?: number;
+  /** create --max-size (exFAT, FAT32). */
+  readonly maxSize?: number;
 }
 
 export function describeGrow(c: GrowCase): string {
-  return `${c.table}/${c.fs}/${c.sectorSize}${c.clusterSize ? `/${c.clusterSize}` : ''} ${c.oldBytes / MiB} MiB → ${c.newBytes / MiB} MiB`;
+  return `${c.table}/${c.fs}/${c.sectorSize}${c.clusterSize ? `/${c.clusterSize}` : ''} ${c.oldBytes / MiB} MiB → ${c.newBytes / MiB} MiB${c.maxSize ? ` (made with --max-size ${c.maxSize / MiB} MiB)` : ''}`;
 }
 
 /** `source`'s content on a new memory disk of `sizeBytes` (its touched chunks copied; the rest stays a hole). */
@@ -37,7 +39,7 @@ export async function copyOnto(source: MemoryTarget, sizeBytes: number): Promise
 /** A disk made by guestdisk create at `oldBytes`, on a memory disk of `newBytes`. */
 export async function grownDisk(c: GrowCase, seed = 'grow-test'): Promise<MemoryTarget> {
   const old = openMemoryTarget({ sizeBytes: c.oldBytes, logicalSectorSize: c.sectorSize });
-  const layout = planDisk({ table: c.table, fs: c.fs, seed, timestamp: TIMESTAMP, ...(c.clusterSize ? { clusterSize: c.clusterSize } : {}) }, { sizeBytes: c.oldBytes, logicalSectorSize: c.sectorSize, physicalSectorSize: c.sectorSize });
+  const layout = planDisk({ table: c.table, fs: c.fs, seed, timestamp: TIMESTAMP, ...(c.clusterSize ? { clusterSize: c.clusterSize } : {}), ...(c.maxSize ? { maxSize: c.maxSize } : {}) }, { sizeBytes: c.oldBytes, logicalSectorSize: c.sectorSize, physicalSectorSize: c.sectorSize });
   await writeDisk(layout, old);
   return copyOnto(old, c.newBytes);
 }

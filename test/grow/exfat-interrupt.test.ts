@@ -18,6 +18,8 @@ const CASES: GrowCase[] = [
   { table: 'gpt', fs: 'exfat', sectorSize: 4096, oldBytes: 64 * MiB, newBytes: 160 * MiB },
   { table: 'mbr', fs: 'exfat', sectorSize: 512, oldBytes: 64 * MiB, newBytes: 160 * MiB },
   { table: 'mbr', fs: 'exfat', sectorSize: 4096, oldBytes: 64 * MiB, newBytes: 160 * MiB },
+  // The FAT grows through the room --max-size left (its new sectors zeroed where they were not).
+  { table: 'gpt', fs: 'exfat', sectorSize: 512, oldBytes: 64 * MiB, newBytes: 160 * MiB, maxSize: 16 * 1024 * MiB },
 ];
 
 const dir = makeTempDir('guestdisk-grow-exfat-interrupt-');

@@ -55,16 +55,18 @@ export function ntfsVerdict(device: string, offsetBytes: number, sizeBytes: numb
   }
 }
 
-/** Volume size in bytes as ntfsresize --info and ntfsinfo -m report it (both must agree). */
-export function reportedNtfsSize(device: string, offsetBytes: number, sizeBytes: number): { ntfsresizeBytes: number; ntfsinfoClusters: number } {
+/** Volume size in bytes as ntfsresize --info and ntfsinfo -m report it (both must agree), and the $Volume flags
+ *  ntfsinfo -m reads (ntfsinfo refuses a volume marked dirty: "Volume is scheduled for check"). */
+export function reportedNtfsSize(device: string, offsetBytes: number, sizeBytes: number): { ntfsresizeBytes: number; ntfsinfoClusters: number; volumeFlags: number } {
   const loop = attachLoop(device, { offsetBytes, sizeBytes });
   try {
     const resize = mustRun('ntfsresize', ['--info', '-f', loop.device]);
     const m = /Current volume size: (\d+) bytes/.exec(resize);
     const info = mustRun('ntfsinfo', ['-m', loop.device]);
     const c = /Volume Size in Clusters: (\d+)/.exec(info);
-    if (!m || !c) throw new Error(`cannot read the volume size:\n${resize}\n${info}`);
-    return { ntfsresizeBytes: Number(m[1]), ntfsinfoClusters: Number(c[1]) };
+    const f = /Volume Flags: 0x([0-9a-f]+)/i.exec(info);
+    if (!m || !c || !f) throw new Error(`cannot read the volume size and flags:\n${resize}\n${info}`);
+    return { ntfsresizeBytes: Number(m[1]), ntfsinfoClusters: Number(c[1]), volumeFlags: parseInt(f[1], 16) };
   } finally {
     loop.detach();
   }

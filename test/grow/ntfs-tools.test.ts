@@ -26,6 +26,7 @@ interface ToolCase {
   /** Write a file bigger than the old volume after the grow (small cases only). */
   readonly fill: boolean;
   readonly judge: boolean;
+  readonly clusterSize?: number;
 }
 
 /** ext4 (where the tests' images live) ends files at 16 TiB − 4 KiB: the large case stops 1 MiB short. */
@@ -34,9 +35,13 @@ const TIB16 = 16 * 1024 * GiB - MiB;
 const CASES: ToolCase[] = [
   { name: 'guestdisk GPT 512', table: 'gpt', sectorSize: 512, maker: 'guestdisk', oldBytes: 1 * GiB, newBytes: 2 * GiB, fill: true, judge: true },
   { name: 'guestdisk MBR 4096', table: 'mbr', sectorSize: 4096, maker: 'guestdisk', oldBytes: 1 * GiB, newBytes: 2 * GiB, fill: false, judge: true },
-  { name: 'mkntfs GPT 4096', table: 'gpt', sectorSize: 4096, maker: 'mkntfs', oldBytes: 1 * GiB, newBytes: 2 * GiB, fill: false, judge: true },
+  { name: 'mkntfs GPT 4096', table: 'gpt', sectorSize: 4096, maker: 'mkntfs', oldBytes: 1 * GiB, newBytes: 2 * GiB, fill: true, judge: true },
+  { name: 'guestdisk GPT 4096, 64 KiB clusters', table: 'gpt', sectorSize: 4096, maker: 'guestdisk', oldBytes: 1 * GiB, newBytes: 2 * GiB, fill: false, judge: true, clusterSize: 65536 },
+  { name: 'mkntfs MBR 512, 512-byte clusters', table: 'mbr', sectorSize: 512, maker: 'mkntfs', oldBytes: 1 * GiB, newBytes: 2 * GiB, fill: false, judge: false, clusterSize: 512 },
   { name: 'mkntfs MBR 512', table: 'mbr', sectorSize: 512, maker: 'mkntfs', oldBytes: 1 * GiB, newBytes: 2 * GiB, fill: false, judge: true },
   { name: 'Windows 10 (corpus) MBR 512', table: 'mbr', sectorSize: 512, maker: 'windows', oldBytes: 256 * MiB, newBytes: 512 * MiB, fill: true, judge: true },
+  { name: 'guestdisk MBR 4096, 100 GiB → 2 TiB (sparse)', table: 'mbr', sectorSize: 4096, maker: 'guestdisk', oldBytes: 100 * GiB, newBytes: 2048 * GiB, fill: false, judge: false },
+  { name: 'mkntfs GPT 512, 100 GiB → 2 TiB (sparse)', table: 'gpt', sectorSize: 512, maker: 'mkntfs', oldBytes: 100 * GiB, newBytes: 2048 * GiB, fill: false, judge: false },
   { name: 'guestdisk GPT 512, 64 GiB → 16 TiB (sparse)', table: 'gpt', sectorSize: 512, maker: 'guestdisk', oldBytes: 64 * GiB, newBytes: TIB16, fill: false, judge: false },
 ];
 
@@ -92,7 +97,7 @@ async function makeDisk(image: string, c: ToolCase): Promise<void> {
     return;
   }
   if (c.maker === 'guestdisk') {
-    await mustCli(['create', image, '--size', String(c.oldBytes), '--table', c.table, '--fs', 'ntfs', '--sector-size', String(c.sectorSize), '--seed', 'grow-tools', '--timestamp', '1700000000', '--label', 'GROWN']);
+    await mustCli(['create', image, '--size', String(c.oldBytes), '--table', c.table, '--fs', 'ntfs', '--sector-size', String(c.sectorSize), '--seed', 'grow-tools', '--timestamp', '1700000000', '--label', 'GROWN', ...(c.clusterSize ? ['--cluster-size', String(c.clusterSize)] : [])]);
     return;
   }
   mustRun('truncate', ['-s', String(c.oldBytes), image]);
@@ -106,7 +111,7 @@ async function makeDisk(image: string, c: ToolCase): Promise<void> {
   const [part] = partitionsOfImage(image, c);
   const ploop = attachLoop(image, { offsetBytes: part.offsetBytes, sizeBytes: part.sizeBytes, readOnly: false, sectorSize: c.sectorSize });
   try {
-    mustRun('mkntfs', ['-Q', '-F', '-L', 'GROWN', '-s', String(c.sectorSize), '-p', String(part.offsetBytes / c.sectorSize), '-H', '255', '-S', '63', ploop.device]);
+    mustRun('mkntfs', ['-Q', '-F', '-L', 'GROWN', '-s', String(c.sectorSize), '-p', String(part.offsetBytes / c.sectorSize), '-H', '255', '-S', '63', ...(c.clusterSize ? ['-c', String(c.clusterSize)] : []), ploop.device]);
   } finally {
     ploop.detach();
   }
@@ -164,9 +169,13 @@ for (const c of CASES) {
       assert.ok(v.ok, v.evidence);
       const size = reportedNtfsSize(image, after.offsetBytes, after.sizeBytes);
       const fs = run.plan.filesystem;
+      if (c.clusterSize) assert.is(fs.clusterSize, c.clusterSize);
       // ntfsresize reports the clusters' bytes plus one sector (the backup boot sector it counts in).
       assert.is(size.ntfsresizeBytes, fs.after.clusterCount * fs.clusterSize + c.sectorSize, 'ntfsresize --info');
       assert.is(size.ntfsinfoClusters, fs.after.clusterCount, 'ntfsinfo -m');
+      // The chosen behaviour (docs/grow.md, "The dirty flag"): unlike ntfsresize, grow leaves $Volume's
+      // VOLUME_IS_DIRTY (0x0001) clear, so Windows mounts the volume without a chkdsk at boot.
+      assert.is(size.volumeFlags & 0x0001, 0, `$Volume flags 0x${size.volumeFlags.toString(16)}: not marked dirty`);
       assert.is(fs.after.volumeSizeBytes, after.sizeBytes - c.sectorSize, 'the volume is the partition minus its last sector');
 
       if (c.judge) {

@@ -1,5 +1,6 @@
 // Every corruption the judge's corrupt.py makes (../shared/conformance/corrupt.py --list) on our own images is
-// reported with its specific code and severity, and verify exits 1 for errors (0 when only warnings).
+// reported with its specific code and severity, and verify exits 1 for errors (0 when only warnings); on every NTFS
+// corruption where `ntfsck -n` finds errors, verify reports an error too.
 import { copyFileSync, mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -8,11 +9,25 @@ import { runVerify } from '../../src/cli/verify.js';
 import type { CliIo } from '../../src/cli/create.js';
 import type { VerifyReport } from '../../src/inspect/report.js';
 import type { FsKind, TableKind } from '../../src/plan/layout.js';
-import { attachLoop, makeTempDir, mustRun, requireTool } from '../helpers/tools.js';
+import { attachLoop, makeTempDir, mustRun, requireTool, runTool } from '../helpers/tools.js';
 import { makeImageFile, MIB, WRITABLE_FS } from './disks.js';
-import { CONFORMANCE_DIR } from '../helpers/paths.js';
+import { CONFORMANCE_DIR, SHARED_DIR } from '../helpers/paths.js';
 
 const CORRUPT = join(CONFORMANCE_DIR, 'corrupt.py');
+const NTFSCK = join(SHARED_DIR, 'tools', 'ntfsck', 'ntfsck');
+
+/** ntfsck -n's exit status on partition 1 of a disk image (read-only, through a loop device over the partition). */
+function ntfsckStatus(path: string): number {
+  const table = JSON.parse(mustRun('sfdisk', ['-J', path])) as { partitiontable: { sectorsize?: number; partitions: { start: number; size: number }[] } };
+  const sector = table.partitiontable.sectorsize ?? 512;
+  const [p] = table.partitiontable.partitions;
+  const loop = attachLoop(path, { offsetBytes: p.start * sector, sizeBytes: p.size * sector });
+  try {
+    return runTool(NTFSCK, ['-n', '-q', loop.device]).status;
+  } finally {
+    loop.detach();
+  }
+}
 
 /** corruption → the code verify must report (severity from the code table). */
 const EXPECTED: Readonly<Record<string, { code: string; table?: TableKind; exit: 0 | 1 }[]>> = {
@@ -141,6 +156,10 @@ for (const c of listed) {
         assert.is(exit, Math.max(...cases.filter((x) => !x.table || x.table === table).map((x) => x.exit)), JSON.stringify(report.findings.map((f) => `${f.severity}:${f.code}`)));
       }
       for (const f of report.findings) assert.ok(f.windows.length > 20, `${f.code} has a Windows sentence`);
+      if (fs === 'ntfs') {
+        const status = ntfsckStatus(path);
+        if (status !== 0) assert.ok(report.errors > 0, `${c.name}: ntfsck -n exits ${status}, verify reports no error`);
+      }
     });
   }
 }

@@ -6,123 +6,17 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { linkSync, mkdirSync, readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeIntN } from '../../src/binary/fields.js';
 import { ATTR_TYPE } from '../../src/fs/ntfs/attribute-types.js';
 import { decodeAttributes, NON_RESIDENT_ATTRIBUTE_HEADER } from '../../src/fs/ntfs/attributes/attribute-header.js';
-import { decodeFileName } from '../../src/fs/ntfs/attributes/file-name.js';
-import { NTFS_BOOT_SECTOR, decodeClustersPerRecord, decodeSectorsPerCluster } from '../../src/fs/ntfs/boot-sector.js';
-import { applyFixups } from '../../src/fs/ntfs/fixup.js';
-import { decodeMftRecord, MFT_RECORD_HEADER } from '../../src/fs/ntfs/mft-record.js';
+import { MFT_RECORD_HEADER } from '../../src/fs/ntfs/mft-record.js';
 import { decodeMftRef, encodeMftRef } from '../../src/fs/ntfs/ntfs-time.js';
-import { decodeRunlist } from '../../src/fs/ntfs/runlist.js';
 import { inspectNtfsVolume } from '../../src/inspect/fs-ntfs.js';
 import { openMemoryTarget } from '../../src/target/memory-target.js';
 import { SHARED_DIR } from '../helpers/paths.js';
+import { findFile, firstLcn, geometryOf, INDEX_HEADER_AT, readRecord, residentValue, withClusterFree, withFirstLcn, withRecord, type FoundRecord, type Geometry } from './ntfs-edit.js';
 import { makeTempDir, mustRun, requireTool, runTool } from '../helpers/tools.js';
 
 const NTFSCK = join(SHARED_DIR, 'tools', 'ntfsck', 'ntfsck');
-
-interface Geometry {
-  readonly clusterSize: number;
-  readonly clusterCount: number;
-  readonly recordSize: number;
-  readonly mftOffsets: (n: number) => number;
-  readonly recordCount: number;
-}
-
-/** Where each MFT record of a bare volume lies, through record 0's $DATA runs. */
-function geometryOf(volume: Uint8Array): Geometry {
-  const boot = NTFS_BOOT_SECTOR.decode(volume);
-  const clusterSize = boot.bytesPerSector * decodeSectorsPerCluster(boot.sectorsPerCluster);
-  const recordSize = decodeClustersPerRecord(boot.clustersPerMftRecord, clusterSize);
-  const at = boot.mftLcn * clusterSize;
-  const { header, record } = decodeMftRecord(volume.subarray(at, at + recordSize), recordSize);
-  const data = decodeAttributes(record, header.attrsOffset, header.bytesInUse).find((a) => a.type === ATTR_TYPE.DATA && a.name === '')!;
-  const runs = decodeRunlist(data.nonResident!.mappingPairs, 1024);
-  const mftOffsets = (n: number): number => {
-    let vcnBytes = 0;
-    for (const r of runs) {
-      const bytes = r.length * clusterSize;
-      if (n * recordSize < vcnBytes + bytes) return r.lcn! * clusterSize + n * recordSize - vcnBytes;
-      vcnBytes += bytes;
-    }
-    throw new Error(`record ${n} is not mapped`);
-  };
-  return { clusterSize, clusterCount: Math.floor(boot.numberOfSectors * boot.bytesPerSector / clusterSize), recordSize, mftOffsets, recordCount: data.nonResident!.header.dataSize / recordSize };
-}
-
-interface FoundRecord {
-  readonly n: number;
-  readonly at: number;
-  readonly header: ReturnType<typeof decodeMftRecord>['header'];
-  readonly record: Uint8Array;
-}
-
-function readRecord(volume: Uint8Array, g: Geometry, n: number): FoundRecord | null {
-  const at = g.mftOffsets(n);
-  const bytes = volume.subarray(at, at + g.recordSize);
-  if (MFT_RECORD_HEADER.decode(bytes).magic !== 0x454c4946) return null;
-  const { header, record } = decodeMftRecord(bytes, g.recordSize);
-  return { n, at, header, record: Uint8Array.from(record) };
-}
-
-/** The in-use base record holding a $FILE_NAME `name`. */
-function findFile(volume: Uint8Array, g: Geometry, name: string): FoundRecord {
-  for (let n = 24; n < g.recordCount; n++) {
-    const r = readRecord(volume, g, n);
-    if (!r || (r.header.flags & 1) === 0) continue;
-    const attrs = decodeAttributes(r.record, r.header.attrsOffset, r.header.bytesInUse);
-    if (attrs.some((a) => a.type === ATTR_TYPE.FILE_NAME && decodeFileName(a.resident!.value).fileName === name)) return r;
-  }
-  throw new Error(`no record named ${name}`);
-}
-
-/** A changed copy of the volume: `edit` changes record `r` (fixups removed), which is protected again and written. */
-function withRecord(volume: Uint8Array, r: FoundRecord, edit: (record: Uint8Array, view: DataView) => void): Uint8Array {
-  const record = Uint8Array.from(r.record);
-  edit(record, new DataView(record.buffer));
-  const usn = volume[r.at + r.header.usaOfs] | (volume[r.at + r.header.usaOfs + 1] << 8);
-  const out = Uint8Array.from(volume);
-  out.set(applyFixups(record, r.header.usaOfs, usn), r.at);
-  return out;
-}
-
-/** Rewrites the first run's LCN of record `r`'s unnamed $DATA (the offset field keeps its width). */
-function withFirstLcn(volume: Uint8Array, r: FoundRecord, lcn: number): Uint8Array {
-  return withRecord(volume, r, (record) => {
-    const data = decodeAttributes(record, r.header.attrsOffset, r.header.bytesInUse).find((a) => a.type === ATTR_TYPE.DATA && a.name === '')!;
-    const pairsAt = data.offsetBytes + data.nonResident!.header.mappingPairsOffset;
-    const lengthBytes = record[pairsAt] & 0x0f;
-    const offsetBytes = record[pairsAt] >> 4;
-    assert.ok(offsetBytes >= 2, 'the first run\'s LCN field holds at least 2 bytes');
-    writeIntN(record, pairsAt + 1 + lengthBytes, offsetBytes, lcn);
-  });
-}
-
-/** A copy of the volume with cluster `lcn`'s bit in $Bitmap (record 6's first $DATA run) cleared. */
-function withClusterFree(volume: Uint8Array, g: Geometry, lcn: number): Uint8Array {
-  const bitmapFile = readRecord(volume, g, 6)!;
-  const at = firstLcn(bitmapFile).lcn * g.clusterSize + (lcn >> 3);
-  const out = Uint8Array.from(volume);
-  out[at] &= ~(1 << (lcn & 7));
-  return out;
-}
-
-/** Where attribute `type` `name`'s resident value lies in a record copy. */
-function residentValue(r: FoundRecord, record: Uint8Array, type: number, name = ''): Uint8Array {
-  const a = decodeAttributes(record, r.header.attrsOffset, r.header.bytesInUse).find((x) => x.type === type && x.name === name);
-  assert.ok(a?.resident, `record ${r.n} has a resident attribute 0x${type.toString(16)} ${name}`);
-  return a!.resident!.value;
-}
-
-/** Index root value: IndexRoot header (0x10), then IndexHeader (entriesOffset, indexLength, …) and the entries. */
-const INDEX_HEADER_AT = 0x10;
-
-function firstLcn(r: FoundRecord): { lcn: number; length: number } {
-  const data = decodeAttributes(r.record, r.header.attrsOffset, r.header.bytesInUse).find((a) => a.type === ATTR_TYPE.DATA && a.name === '')!;
-  const [run] = decodeRunlist(data.nonResident!.mappingPairs, 16);
-  return { lcn: run.lcn!, length: run.length };
-}
 
 const POPULATE_COMPRESSED = String.raw`
 set -e

@@ -82,13 +82,14 @@ for i in range(n):
 PY
 `;
 
-export function makeNtfsFixture(): NtfsFixture {
+/** The volume, with 512-byte sectors unless asked (`sectorSize: 4096` is mkntfs -s 4096: a 4Kn volume). */
+export function makeNtfsFixture(options: { sectorSize?: 512 | 4096 } = {}): NtfsFixture {
   for (const t of ['mkntfs', 'ntfs-3g', 'setfattr', 'python3', 'truncate']) requireTool(t);
   const dir = makeTempDir('guestdisk-read-ntfs-');
   const image = join(dir.path, 'ntfs.img');
   const mountpoint = join(dir.path, 'mnt');
   mustRun('truncate', ['-s', '512M', image]);
-  mustRun('mkntfs', ['-q', '-F', '-Q', '-L', 'ReadTest', image]);
+  mustRun('mkntfs', ['-q', '-F', '-Q', '-L', 'ReadTest', ...(options.sectorSize ? ['-s', String(options.sectorSize)] : []), image]);
   mustRun('mkdir', [mountpoint]);
   mustRun('ntfs-3g', ['-o', 'streams_interface=windows', image, mountpoint]);
   try {

@@ -31,6 +31,8 @@ export interface GuestDisk {
   /** Raw image on the host; the guest sees it as /dev/vda, /dev/vdb… in this order. */
   readonly file: string;
   readonly serial: string;
+  /** The sector size the guest's kernel sees (virtio-blk logical and physical block size); default 512. */
+  readonly logicalBlockSize?: 512 | 4096;
 }
 
 export interface GuestRun {
@@ -105,6 +107,12 @@ function parseResults(text: string): { steps: Map<string, StepResult>; finished:
   return { steps, finished };
 }
 
+/** A 4Kn disk: logical and physical block size both 4096, as `losetup -b 4096` gives the host. */
+function blockSizeProps(disk: GuestDisk): string {
+  const size = disk.logicalBlockSize ?? 512;
+  return size === 512 ? '' : `,logical_block_size=${size},physical_block_size=${size}`;
+}
+
 export async function runGuest(options: GuestOptions): Promise<GuestRun> {
   const qemu = requireVmTool('qemu-system-x86_64');
   const runner = writeRunner(options);
@@ -122,7 +130,7 @@ export async function runGuest(options: GuestOptions): Promise<GuestRun> {
     '-append', `console=ttyS0 loglevel=4 panic=-1 no_timer_check gdvm_run=${runner}`,
     '-serial', `file:${consoleLog}`, '-serial', `file:${resultsLog}`,
     '-virtfs', `local,path=/,mount_tag=${HOST_ROOT_TAG},security_model=none,readonly=on,multidevs=remap`,
-    ...(options.disks ?? []).flatMap((d, i) => ['-drive', `file=${d.file},format=raw,if=none,id=disk${i},cache=unsafe`, '-device', `virtio-blk-pci,drive=disk${i},serial=${d.serial}`]),
+    ...(options.disks ?? []).flatMap((d, i) => ['-drive', `file=${d.file},format=raw,if=none,id=disk${i},cache=unsafe`, '-device', `virtio-blk-pci,drive=disk${i},serial=${d.serial}${blockSizeProps(d)}`]),
   ];
   const started = Date.now();
   const child = spawn(qemu, args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -133,7 +141,11 @@ export async function runGuest(options: GuestOptions): Promise<GuestRun> {
     timedOut = true;
     child.kill('SIGKILL');
   }, options.timeoutMs);
+  // A test process that dies while the guest runs (an uncaught error) must not leave QEMU behind.
+  const killGuest = (): void => void child.kill('SIGKILL');
+  process.once('exit', killGuest);
   await new Promise<void>((resolve) => child.on('close', () => resolve()));
+  process.off('exit', killGuest);
   clearTimeout(timer);
   const seconds = (Date.now() - started) / 1000;
   const { steps, finished } = parseResults(readFileSync(resultsLog, 'utf8'));

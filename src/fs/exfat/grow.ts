@@ -37,6 +37,10 @@ export interface ExfatGrowPlan {
   readonly newBitmap: { readonly firstCluster: number; readonly clusters: number; readonly dataLength: number };
   /** Set when the FAT cannot address every cluster the partition could hold: the clusters left unused. */
   readonly clustersBeyondFat: number;
+  /** Bytes of the grown cluster heap files can use (ClusterCount × cluster size), and the partition's bytes past
+   *  the last cluster the FAT addresses, which no file can use (0 when the FAT addresses them all). */
+  readonly usableBytes: number;
+  readonly unusableBytes: number;
   readonly bitmapEntryOffsetBytes: number;
 }
 
@@ -88,6 +92,8 @@ export function planExfatGrow(source: ExfatGrowSource, partitionBytes: number, f
     after: { volumeLength: size.volumeLength, clusterCount: size.clusterCount, fatLength: size.fatLength },
     oldBitmap,
     clustersBeyondFat: size.clustersBeyondFat,
+    usableBytes: size.clusterCount * cs,
+    unusableBytes: size.clustersBeyondFat * cs,
     bitmapEntryOffsetBytes: source.bitmapEntry.offsetBytes,
   };
   // No new clusters (the FAT is full, or a torn commit is being finished): the bitmap stays where it is.

@@ -132,24 +132,37 @@ interface Geometry {
   clusterCount: number;
 }
 
-/** Where FAT and heap go for a volume of `volumeLength` sectors (see the notes at the top). */
-export function exfatGeometry(volumeLength: number, bytesPerSector: number, clusterSize: number): Geometry {
+/** FatLength for a volume of `volumeLength` sectors: one entry per cluster it could hold, plus the two reserved,
+ *  rounded up to whole clusters (see the notes at the top). */
+function fatLengthFor(volumeLength: number, bytesPerSector: number, spc: number): number {
+  const fatEntries = Math.floor(volumeLength / spc) + FIRST_CLUSTER;
+  return roundUp(Math.ceil((fatEntries * FAT_ENTRY_BYTES) / bytesPerSector), spc);
+}
+
+/**
+ * Where FAT and heap go for a volume of `volumeLength` sectors (see the notes at the top). `roomForVolumeLength`
+ * (create --max-size) leaves room between the FAT and the heap for the FAT of a volume that large: FatLength stays
+ * what this volume needs, and a grow lengthens it into the room (the spec allows free sectors before the heap).
+ */
+export function exfatGeometry(volumeLength: number, bytesPerSector: number, clusterSize: number, roomForVolumeLength = volumeLength): Geometry {
   const spc = clusterSize / bytesPerSector;
   const volumeBytes = volumeLength * bytesPerSector;
   const small = volumeBytes <= SMALL_VOLUME_MAX_BYTES;
   const fatAlign = small ? SMALL_FAT_ALIGN_BYTES : LARGE_ALIGN_BYTES;
   const heapAlign = Math.max(clusterSize, small ? SMALL_HEAP_ALIGN_BYTES : LARGE_ALIGN_BYTES);
   const fatOffsetBytes = roundUp(BOOT_REGION_SECTORS * 2 * bytesPerSector, fatAlign);
-  const fatEntries = Math.floor(volumeLength / spc) + FIRST_CLUSTER;
-  const fatLength = roundUp(Math.ceil((fatEntries * FAT_ENTRY_BYTES) / bytesPerSector), spc);
-  const heapBytes = roundUp(fatOffsetBytes + fatLength * bytesPerSector, heapAlign);
+  const fatLength = fatLengthFor(volumeLength, bytesPerSector, spc);
+  const room = Math.max(fatLength, fatLengthFor(roomForVolumeLength, bytesPerSector, spc));
+  const heapBytes = roundUp(fatOffsetBytes + room * bytesPerSector, heapAlign);
   const clusterCount = Math.max(0, Math.floor((volumeBytes - heapBytes) / clusterSize));
   return { fatOffset: fatOffsetBytes / bytesPerSector, fatLength, clusterHeapOffset: heapBytes / bytesPerSector, clusterCount };
 }
 
+/** The cluster size: the one asked for, else Windows' default for the largest size the volume is planned for (with
+ *  --max-size, the grown volume then has the clusters Windows would give a volume that large, and a smaller FAT). */
 function resolveClusterSize(input: FsPlanInput, volumeSizeBytes: number): number {
   const s = input.logicalSectorSize;
-  if (input.clusterSize === undefined) return Math.max(defaultExfatClusterSize(volumeSizeBytes), s);
+  if (input.clusterSize === undefined) return Math.max(defaultExfatClusterSize(Math.max(volumeSizeBytes, input.maxVolumeBytes ?? 0)), s);
   const c = input.clusterSize;
   if (!isPowerOfTwo(c) || c > EXFAT_MAX_CLUSTER_SIZE) {
     throw new GuestdiskError('INVALID_SPEC', `exFAT cluster size ${c}: must be a power of two from the sector size to 32 MiB`, { clusterSize: c });
@@ -158,6 +171,34 @@ function resolveClusterSize(input: FsPlanInput, volumeSizeBytes: number): number
     throw new GuestdiskError('UNSUPPORTED_GEOMETRY', `exFAT cluster size ${c} is smaller than the ${s}-byte sector`, { clusterSize: c, logicalSectorSize: s });
   }
   return c;
+}
+
+/** create --max-size: the volume length (sectors) whose FAT the volume makes room for, checked against exFAT's
+ *  cluster count limit; the volume's own length without one. */
+function checkMaxVolume(input: FsPlanInput, volumeLength: number, clusterSize: number): number {
+  if (input.maxVolumeBytes === undefined) return volumeLength;
+  const s = input.logicalSectorSize;
+  const maxLength = Math.max(volumeLength, Math.floor(input.maxVolumeBytes / s));
+  const clustersAtMax = exfatGeometry(maxLength, s, clusterSize).clusterCount;
+  if (clustersAtMax > EXFAT_MAX_CLUSTER_COUNT) {
+    let smallest = clusterSize * 2;
+    while (smallest < EXFAT_MAX_CLUSTER_SIZE && exfatGeometry(maxLength, s, smallest).clusterCount > EXFAT_MAX_CLUSTER_COUNT) smallest *= 2;
+    throw new GuestdiskError('UNSUPPORTED_GEOMETRY', `exFAT: a volume grown to ${maxLength * s} bytes (--max-size) would have ${clustersAtMax} clusters of ${clusterSize} bytes, more than ${EXFAT_MAX_CLUSTER_COUNT}: use --cluster-size ${smallest} or more`, { clusterSize, clusterCount: clustersAtMax, smallestClusterSize: smallest });
+  }
+  return maxLength;
+}
+
+/** The largest volume (bytes) whose FAT room still leaves a `volumeLength`-sector volume more than `needed` clusters. */
+function largestMaxVolumeBytes(volumeLength: number, s: number, clusterSize: number, needed: number): number {
+  let lo = volumeLength;
+  let hi = volumeLength * 2;
+  while (exfatGeometry(volumeLength, s, clusterSize, hi).clusterCount > needed) hi *= 2;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (exfatGeometry(volumeLength, s, clusterSize, mid).clusterCount > needed) lo = mid;
+    else hi = mid;
+  }
+  return lo * s;
 }
 
 export function planExfat(input: FsPlanInput): ExfatPlan {
@@ -176,7 +217,8 @@ export function planExfat(input: FsPlanInput): ExfatPlan {
     throw new GuestdiskError('TARGET_TOO_SMALL', `exFAT needs a volume of at least 1 MiB; the partition has ${input.partitionSizeBytes} bytes`, { partitionSizeBytes: input.partitionSizeBytes, minimumBytes: EXFAT_MIN_VOLUME_BYTES });
   }
   const clusterSize = resolveClusterSize(input, volumeSizeBytes);
-  const g = exfatGeometry(volumeLength, bytesPerSector, clusterSize);
+  const roomFor = checkMaxVolume(input, volumeLength, clusterSize);
+  const g = exfatGeometry(volumeLength, bytesPerSector, clusterSize, roomFor);
   if (g.clusterCount > EXFAT_MAX_CLUSTER_COUNT || g.fatLength > 0xffffffff) {
     let smallest = clusterSize * 2;
     while (smallest <= EXFAT_MAX_CLUSTER_SIZE && exfatGeometry(volumeLength, bytesPerSector, smallest).clusterCount > EXFAT_MAX_CLUSTER_COUNT) smallest *= 2;
@@ -192,6 +234,10 @@ export function planExfat(input: FsPlanInput): ExfatPlan {
   const upcaseFirstCluster = bitmapFirstCluster + clustersFor(bitmapLengthBytes);
   const firstClusterOfRootDirectory = upcaseFirstCluster + clustersFor(upcase.bytes.length);
   const emptyUsedClusterCount = firstClusterOfRootDirectory + 1 - FIRST_CLUSTER;
+  if (g.clusterCount <= emptyUsedClusterCount && roomFor > volumeLength) {
+    const largest = largestMaxVolumeBytes(volumeLength, bytesPerSector, clusterSize, emptyUsedClusterCount);
+    throw new GuestdiskError('INVALID_SPEC', `exFAT: the FAT for --max-size (a ${roomFor * bytesPerSector}-byte volume of ${clusterSize}-byte clusters) leaves this ${volumeSizeBytes}-byte volume ${g.clusterCount} clusters, fewer than its metadata and one file need (${emptyUsedClusterCount + 1}): use a larger --cluster-size, or a --max-size that gives a volume of at most ${largest} bytes`, { maxVolumeBytes: roomFor * bytesPerSector, clusterSize, clusterCount: g.clusterCount, largestMaxVolumeBytes: largest });
+  }
   if (g.clusterCount <= emptyUsedClusterCount) {
     throw new GuestdiskError('TARGET_TOO_SMALL', `exFAT: a ${volumeSizeBytes}-byte volume with ${clusterSize}-byte clusters has ${g.clusterCount} clusters; its metadata alone needs ${emptyUsedClusterCount} and a file at least one more`, { volumeSizeBytes, clusterSize, clusterCount: g.clusterCount, neededClusters: emptyUsedClusterCount + 1 });
   }

@@ -97,14 +97,23 @@ export interface Fat32Geometry {
   readonly clusterCount: number;
 }
 
-export function layoutFat32(totalSectors: number, sectorSize: number, clusterSize: number): Fat32Geometry {
+export function layoutFat32(totalSectors: number, sectorSize: number, clusterSize: number, roomForSectors = totalSectors): Fat32Geometry {
   const secPerClus = clusterSize / sectorSize;
   const alignLba = Math.max(FAT32_DATA_ALIGNMENT_BYTES / sectorSize, secPerClus);
   // An upper bound for the FAT: as if every sector after the minimal reserved region were a cluster.
-  const fatUpperBound = fat32SectorsFor(Math.max(0, Math.floor((totalSectors - FAT32_MIN_RESERVED_SECTORS) / secPerClus)), sectorSize);
+  const fatUpperBound = (sectors: number): number => fat32SectorsFor(Math.max(0, Math.floor((sectors - FAT32_MIN_RESERVED_SECTORS) / secPerClus)), sectorSize);
+  if (roomForSectors > totalSectors) {
+    // create --max-size: the FAT has entries for every cluster a volume of roomForSectors could hold, so a grow up
+    // to that size needs no FAT growth (which would move the data region). The upper bound is used as it is: the
+    // few spare entries it leaves cost less than a FAT one entry short at the size promised.
+    const fatSz32 = fatUpperBound(roomForSectors);
+    const dataStartLba = Math.ceil((FAT32_MIN_RESERVED_SECTORS + FAT32_NUM_FATS * fatSz32) / alignLba) * alignLba;
+    const clusterCount = Math.max(0, Math.floor((totalSectors - dataStartLba) / secPerClus));
+    return { rsvdSecCnt: dataStartLba - FAT32_NUM_FATS * fatSz32, fatSz32, dataStartLba, clusterCount };
+  }
   const fatFor = (dataStart: number): number =>
     fat32SectorsFor(Math.max(0, Math.floor((totalSectors - dataStart) / secPerClus)), sectorSize);
-  let dataStartLba = Math.ceil((FAT32_MIN_RESERVED_SECTORS + FAT32_NUM_FATS * fatUpperBound) / alignLba) * alignLba;
+  let dataStartLba = Math.ceil((FAT32_MIN_RESERVED_SECTORS + FAT32_NUM_FATS * fatUpperBound(totalSectors)) / alignLba) * alignLba;
   // The bound may overshoot by a boundary: step back while the smaller FAT of the earlier start still fits.
   while (dataStartLba - alignLba >= FAT32_MIN_RESERVED_SECTORS + FAT32_NUM_FATS * fatFor(dataStartLba - alignLba)) {
     dataStartLba -= alignLba;
@@ -150,6 +159,63 @@ export function minFat32VolumeBytes(sectorSize: number, clusterSize: number): nu
   return (dataStart + FAT32_MIN_CLUSTERS * secPerClus) * sectorSize;
 }
 
+/** create --max-size: the sectors of the largest volume the FAT is sized for (the volume's own without one). */
+function maxTotalSectors(input: FsPlanInput, totSec32: number): number {
+  if (input.maxVolumeBytes === undefined) return totSec32;
+  const s = input.logicalSectorSize;
+  const sectors = Math.max(totSec32, Math.floor(input.maxVolumeBytes / s));
+  if (sectors > U32_MAX) {
+    throw new GuestdiskError('UNSUPPORTED_GEOMETRY', `FAT32 cannot grow to ${sectors * s} bytes (--max-size): BPB_TotSec32 holds at most ${U32_MAX} sectors (${describe(U32_MAX * s)} with ${s}-byte sectors); use a smaller --max-size, or exFAT`, { maxVolumeBytes: sectors * s, maxSectors: U32_MAX, logicalSectorSize: s });
+  }
+  return sectors;
+}
+
+/** Whether `clusterSize` gives this volume, with a FAT sized for `roomFor` sectors, a valid FAT32 now and then. */
+function worksWithRoom(totSec32: number, roomFor: number, sectorSize: number, clusterSize: number): boolean {
+  const g = layoutFat32(totSec32, sectorSize, clusterSize, roomFor);
+  return fits(g) && Math.floor((roomFor - g.dataStartLba) / (clusterSize / sectorSize)) <= FAT32_MAX_CLUSTERS;
+}
+
+/** The largest volume (sectors) a FAT sized for it still leaves a valid FAT32 of `totSec32` with this cluster size
+ *  (0 when none does). */
+function largestRoom(totSec32: number, sectorSize: number, clusterSize: number): number {
+  if (!worksWithRoom(totSec32, totSec32, sectorSize, clusterSize)) return 0;
+  let lo = totSec32;
+  let hi = U32_MAX + 1;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (worksWithRoom(totSec32, mid, sectorSize, clusterSize)) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * create --max-size: the cluster size asked for, else Windows' default for the grown size, stepped down while this
+ * volume would have too few clusters next to the larger FAT (and up while the grown one would have too many).
+ * Refused, naming the largest --max-size that works, when the FAT for the grown size does not fit this volume.
+ */
+function clusterSizeForMax(input: FsPlanInput, totSec32: number, roomFor: number): Fat32ClusterSize {
+  const s = input.logicalSectorSize;
+  const candidates = input.clusterSize !== undefined ? [parseFat32ClusterSize(input.clusterSize, s)] : FAT32_CLUSTER_SIZES.filter((c) => c >= s);
+  const works = (c: number): boolean => worksWithRoom(totSec32, roomFor, s, c);
+  const preferred = defaultFat32ClusterSize(roomFor * s, s);
+  const chosen = candidates.filter((c) => c <= preferred).reverse().find(works) ?? candidates.filter((c) => c > preferred).find(works);
+  if (chosen !== undefined) return chosen;
+  let best = { sectors: 0, clusterSize: candidates[0] as number };
+  for (const c of candidates) {
+    const sectors = largestRoom(totSec32, s, c);
+    if (sectors > best.sectors) best = { sectors, clusterSize: c };
+  }
+  const what = input.clusterSize !== undefined ? `${input.clusterSize}-byte clusters` : 'any cluster size';
+  // As a disk size: the partition's start plus the volume, whole MiB (a GPT's backup then takes from the volume).
+  const largestDisk = best.sectors > totSec32 ? input.partitionStartLba * s + Math.floor((best.sectors * s) / MiB) * MiB : null;
+  const advice = largestDisk !== null
+    ? `the largest that works is --max-size ${largestDisk} (${describe(largestDisk)}, ${best.clusterSize}-byte clusters); or make the volume larger now, or use exFAT`
+    : 'this volume is too small to leave room for a larger FAT: make it larger, or use exFAT';
+  throw new GuestdiskError('INVALID_SPEC', `FAT32: with ${what}, a FAT with entries for a ${describe(roomFor * s)} volume (--max-size) leaves this ${describe(totSec32 * s)} volume fewer than ${FAT32_MIN_CLUSTERS} clusters (or the grown one more than ${FAT32_MAX_CLUSTERS}); ${advice}`, { maxVolumeBytes: roomFor * s, volumeSizeBytes: totSec32 * s, largestMaxSizeBytes: largestDisk, clusterSize: best.clusterSize });
+}
+
 export function planFat32(input: FsPlanInput): Fat32Plan {
   const sectorSize = input.logicalSectorSize;
   if (sectorSize !== 512 && sectorSize !== 4096) {
@@ -185,8 +251,12 @@ export function planFat32(input: FsPlanInput): Fat32Plan {
     );
   };
 
+  const roomFor = maxTotalSectors(input, totSec32);
   let clusterSize: Fat32ClusterSize;
-  if (input.clusterSize !== undefined) {
+  if (roomFor > totSec32) {
+    clusterSize = clusterSizeForMax(input, totSec32, roomFor);
+    notes.push(`FAT32: FAT sized for a volume of ${describe(roomFor * sectorSize)} (--max-size): guestdisk grow up to that size fills the disk`);
+  } else if (input.clusterSize !== undefined) {
     clusterSize = parseFat32ClusterSize(input.clusterSize, sectorSize);
     const g = layoutFat32(totSec32, sectorSize, clusterSize);
     if (!fits(g)) {
@@ -228,7 +298,7 @@ export function planFat32(input: FsPlanInput): Fat32Plan {
     clusterSize = chosen;
   }
 
-  const g = layoutFat32(totSec32, sectorSize, clusterSize);
+  const g = layoutFat32(totSec32, sectorSize, clusterSize, roomFor);
   if (volumeSizeBytes > WINDOWS_FAT32_FORMAT_LIMIT_BYTES) {
     notes.push(`FAT32 above 32 GiB (${describe(volumeSizeBytes)}): Windows mounts it, but its own format would refuse to create it`);
   }

@@ -16,6 +16,9 @@ export interface ClusterAllocator {
   allocateAt(lcn: number, length: number): void;
   /** mkntfs allocate_scattered_clusters: `clusters` clusters first-fit from the MFT zone end; the runs. */
   allocateScattered(clusters: number, what: string): Run[];
+  /** `clusters` clusters in one run, first-fit from the MFT zone end (then inside the zone); null when no free
+   *  range is that long. */
+  allocateContiguous(clusters: number): Run | null;
   /** Sorted, merged extents in use (may reach past the volume: $Bitmap's padding bits). */
   extents(): Extent[];
 }
@@ -94,6 +97,22 @@ export function createClusterAllocator(clusterCount: number, mftZoneEndLcn: numb
         }
       }
       return runs;
+    },
+    allocateContiguous(clusters) {
+      for (const from of [zoneEnd, 0]) {
+        let lcn = from;
+        for (;;) {
+          lcn = firstFree(lcn, clusterCount);
+          if (lcn < 0) break;
+          const length = freeRunLength(lcn, clusterCount);
+          if (length >= clusters) {
+            insert(lcn, clusters);
+            return { lcn, length: clusters };
+          }
+          lcn += length;
+        }
+      }
+      return null;
     },
     extents() {
       return used.map((e) => ({ lcn: e.lcn, length: e.length }));

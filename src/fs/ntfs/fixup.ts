@@ -30,15 +30,29 @@ export function applyFixups(record: Uint8Array, usaOffset: number, usn: number):
 
 /** Checks and undoes the protection; a block whose last word is not the USN is CORRUPT_STRUCTURE. */
 export function removeFixups(record: Uint8Array, usaOffset: number, usaCount: number, what: string): Uint8Array {
+  checkUsaFits(record, usaOffset, usaCount, what);
+  return removeFixupsInPlace(record.slice(), usaOffset, usaCount, what); // a copy: the caller's bytes stay as read
+}
+
+function checkUsaFits(record: Uint8Array, usaOffset: number, usaCount: number, what: string): void {
   const blocks = usaCount - 1;
   if (blocks < 1 || blocks * NTFS_BLOCK_SIZE > record.length || usaOffset + 2 * usaCount > NTFS_BLOCK_SIZE) {
     throw new GuestdiskError('CORRUPT_STRUCTURE', `${what}: update sequence array (offset ${usaOffset}, count ${usaCount}) does not fit ${record.length} bytes`);
   }
-  const out = Uint8Array.from(record);
-  const usn = readUint(out, usaOffset, 2);
+}
+
+/**
+ * removeFixups on bytes the caller owns and reads no more as they were (a buffer it has just read): no copy,
+ * which a whole-MFT walk would otherwise make for every record. On CORRUPT_STRUCTURE the bytes are partly undone.
+ */
+export function removeFixupsInPlace(record: Uint8Array, usaOffset: number, usaCount: number, what: string): Uint8Array {
+  checkUsaFits(record, usaOffset, usaCount, what);
+  const blocks = usaCount - 1;
+  // Words read byte by byte (little-endian): this runs for every record of a whole-MFT walk.
+  const usn = record[usaOffset] | (record[usaOffset + 1] << 8);
   for (let i = 0; i < blocks; i++) {
     const end = (i + 1) * NTFS_BLOCK_SIZE - 2;
-    const found = readUint(out, end, 2);
+    const found = record[end] | (record[end + 1] << 8);
     if (found !== usn) {
       throw new GuestdiskError('CORRUPT_STRUCTURE', `${what}: fixup of block ${i}: expected update sequence number 0x${usn.toString(16)}, found 0x${found.toString(16)}`, {
         block: i,
@@ -46,7 +60,8 @@ export function removeFixups(record: Uint8Array, usaOffset: number, usaCount: nu
         actual: found,
       });
     }
-    writeUint(out, end, 2, readUint(out, usaOffset + 2 + 2 * i, 2));
+    record[end] = record[usaOffset + 2 + 2 * i];
+    record[end + 1] = record[usaOffset + 3 + 2 * i];
   }
-  return out;
+  return record;
 }

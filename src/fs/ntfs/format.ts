@@ -21,6 +21,7 @@ import type { Extent } from './cluster-allocator.js';
 import { layoutVolume } from './system-files.js';
 import { BOOT_FILE_BYTES, type NtfsPlan } from './plan.js';
 import type { Run } from './runlist.js';
+import { populatedFileChunks, populatedMftChunks, populatedMirrorBytes, recordContext, rootIndexChunks } from './populate-format.js';
 
 /** $Bitmap is produced in pieces of this many bytes (a multiple of every sector size). */
 const BITMAP_PIECE_BYTES = 256 * 1024;
@@ -71,7 +72,7 @@ export function encodeBootFile(plan: NtfsPlan): Uint8Array {
 const roundUp = (n: number, unit: number): number => Math.ceil(n / unit) * unit;
 
 /** Stream-relative chunks: `bytes` (padded with zeros to a sector) then zeros up to `allocatedBytes`. */
-function* streamChunks(bytes: Uint8Array, allocatedBytes: number, sectorSize: number): Generator<Chunk> {
+export function* streamChunks(bytes: Uint8Array, allocatedBytes: number, sectorSize: number): Generator<Chunk> {
   const padded = Math.min(roundUp(bytes.length, sectorSize), allocatedBytes);
   if (padded > 0) {
     if (padded === bytes.length) yield { offsetBytes: 0, bytes };
@@ -85,7 +86,7 @@ function* streamChunks(bytes: Uint8Array, allocatedBytes: number, sectorSize: nu
 }
 
 /** Maps stream-relative chunks onto the clusters of `runs` (splitting at run boundaries). */
-function* placeStream(runs: readonly Run[], clusterSize: number, chunks: Iterable<Chunk>): Generator<Chunk> {
+export function* placeStream(runs: readonly Run[], clusterSize: number, chunks: Iterable<Chunk>): Generator<Chunk> {
   const starts: number[] = [];
   let vcnBytes = 0;
   for (const r of runs) {
@@ -186,9 +187,18 @@ export function formatNtfs(plan: NtfsPlan): FsChunks {
       const at = (lcn: number, clusters: number, bytes: Uint8Array): void => {
         parts.push({ startBytes: lcn * cs, chunks: () => shift(streamChunks(bytes, clusters * cs, sector), lcn * cs) });
       };
-      at(files.mftBitmapLcn, 1, files.mftBitmap);
-      at(plan.mftLcn, files.mftClusters, files.mft);
-      at(plan.mftMirrLcn, files.mftMirrClusters, files.mft.subarray(0, files.mftMirrClusters * cs));
+      const mftBitmapAllocated = files.mftBitmapRuns.reduce((n, r) => n + r.length, 0) * cs;
+      parts.push({ startBytes: (files.mftBitmapRuns[0].lcn ?? 0) * cs, chunks: () => placeStream(files.mftBitmapRuns, cs, streamChunks(files.mftBitmap, mftBitmapAllocated, sector)) });
+      if (files.population && files.rootIndex) {
+        const ctx = recordContext(plan, files);
+        const rootIndex = files.rootIndex;
+        parts.push({ startBytes: plan.mftLcn * cs, chunks: () => populatedMftChunks(plan, files, ctx) });
+        at(plan.mftMirrLcn, files.mftMirrClusters, populatedMirrorBytes(plan, files, ctx));
+        parts.push({ startBytes: (files.population.rootIndexRuns[0]?.lcn ?? 0) * cs, chunks: () => rootIndexChunks(plan, files, ctx, rootIndex.systemEntries, rootIndex.roomBytes) });
+      } else {
+        at(plan.mftLcn, files.mftClusters, files.mft);
+        at(plan.mftMirrLcn, files.mftMirrClusters, files.mft.subarray(0, files.mftMirrClusters * cs));
+      }
       parts.push({ startBytes: plan.logFileLcn * cs, chunks: () => shift(logFileChunks(plan.logFileSizeBytes), plan.logFileLcn * cs) });
       for (const p of files.placed) {
         const allocatedBytes = p.runs.reduce((n, r) => n + r.length, 0) * cs;
@@ -201,6 +211,10 @@ export function formatNtfs(plan: NtfsPlan): FsChunks {
       });
       parts.sort((a, b) => a.startBytes - b.startBytes);
       for (const part of parts) yield* part.chunks();
+    },
+    files() {
+      const files = layoutVolume(plan);
+      return files.population ? populatedFileChunks(plan, recordContext(plan, files)) : [];
     },
     *bootBackup() {
       // mkntfs writes the first sector of $Boot into the partition's last sector.

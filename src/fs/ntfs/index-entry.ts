@@ -2,7 +2,7 @@
 // entry". A directory ($I30) entry names the file's MFT reference and carries its $FILE_NAME value as the key; a
 // view index entry ($SII, $SDH, $O, $Q, $R) carries a key and a data part instead. The last entry of every node
 // has the END flag and no key; with NODE it ends in the VCN of the child node.
-import { defineStruct, type StructValue } from '../../binary/fields.js';
+import { defineStruct, intFieldReader, viewOf, type StructValue } from '../../binary/fields.js';
 import { INDEX_ENTRY_FLAG } from './attribute-types.js';
 
 export const FILE_INDEX_ENTRY_HEADER = defineStruct('FileIndexEntryHeader', 0x10, {
@@ -73,12 +73,28 @@ export function encodeEndIndexEntry(childVcn: number | null): Uint8Array {
   return out;
 }
 
+// The entry header's fields from the table's offsets, as one literal: every entry of every directory passes here.
+const E = {
+  length: intFieldReader(FILE_INDEX_ENTRY_HEADER, 'length'),
+  keyLength: intFieldReader(FILE_INDEX_ENTRY_HEADER, 'keyLength'),
+  ieFlags: intFieldReader(FILE_INDEX_ENTRY_HEADER, 'ieFlags'),
+  reserved: intFieldReader(FILE_INDEX_ENTRY_HEADER, 'reserved'),
+};
+const INDEXED_FILE = FILE_INDEX_ENTRY_HEADER.fieldRange('indexedFile');
+
+/** FILE_INDEX_ENTRY_HEADER.decode of the entry at `at` (at least its size in bytes), field for field. */
+function decodeFileIndexEntryHeader(bytes: Uint8Array, view: DataView, at: number): FileIndexEntryHeader {
+  const f = at + INDEXED_FILE.offsetBytes;
+  return { indexedFile: bytes.slice(f, f + INDEXED_FILE.lengthBytes), length: E.length(view, at), keyLength: E.keyLength(view, at), ieFlags: E.ieFlags(view, at), reserved: E.reserved(view, at) };
+}
+
 /** Walks the entries of a node (bounded by `bytes`); each item is one whole entry. */
 export function splitIndexEntries(bytes: Uint8Array, maxEntries = 4096): { header: FileIndexEntryHeader; bytes: Uint8Array }[] {
   const out: { header: FileIndexEntryHeader; bytes: Uint8Array }[] = [];
+  const view = viewOf(bytes);
   let at = 0;
   while (at + HEADER <= bytes.length && out.length < maxEntries) {
-    const header = FILE_INDEX_ENTRY_HEADER.decode(bytes.subarray(at));
+    const header = decodeFileIndexEntryHeader(bytes, view, at);
     if (header.length < HEADER || at + header.length > bytes.length) break;
     out.push({ header, bytes: bytes.subarray(at, at + header.length) });
     if (header.ieFlags & INDEX_ENTRY_FLAG.END) break;

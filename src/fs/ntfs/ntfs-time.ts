@@ -21,8 +21,20 @@ export function encodeMftRef(recordNumber: number, sequenceNumber: number): Uint
 }
 
 export function decodeMftRef(bytes: Uint8Array): { recordNumber: number; sequenceNumber: number } {
-  const v = readU64Big(bytes, 0);
-  return { recordNumber: Number(v & 0xffffffffffffn), sequenceNumber: Number(v >> 48n) };
+  return decodeMftRefAt(bytes, 0);
+}
+
+/**
+ * The MFT_REF at `offsetBytes` of a larger buffer, without copying it out: byte by byte, little-endian (this runs
+ * for every record and index entry of a whole-volume walk, where a bigint per reference shows).
+ */
+export function decodeMftRefAt(bytes: Uint8Array, offsetBytes: number): { recordNumber: number; sequenceNumber: number } {
+  const b = bytes;
+  const at = offsetBytes;
+  if (at < 0 || at + 8 > b.length) throw new RangeError(`MFT reference at ${at} outside ${b.length} bytes`);
+  const low = (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
+  const high = b[at + 4] | (b[at + 5] << 8);
+  return { recordNumber: high * 0x1_0000_0000 + low, sequenceNumber: b[at + 6] | (b[at + 7] << 8) };
 }
 
 /** FILETIME as milliseconds since 1970 (fractions dropped), for listings; FILETIME 0 ("never") gives null. */

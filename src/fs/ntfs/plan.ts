@@ -14,6 +14,7 @@ import { deriveBytes } from '../../binary/identity.js';
 import type { FsPlanInput } from '../fs-interface.js';
 import { logFileSizeBytes } from './logfile.js';
 import { layoutVolume } from './system-files.js';
+import { checkNtfsNames } from './copy-checks.js';
 import { BOOT_FILE_BYTES, type NtfsPlan } from './volume-plan.js';
 
 export { BOOT_FILE_BYTES, type NtfsPlan };
@@ -149,7 +150,9 @@ export function planNtfs(input: FsPlanInput): NtfsPlan {
     // What Windows writes: 63/255 on 512-byte disks; 1/1 on 4Kn (corpus 4kn.boot).
     sectorsPerTrack: bytesPerSector === 512 ? 63 : 1,
     heads: bytesPerSector === 512 ? 255 : 1,
+    ...(input.files ? { files: input.files } : {}),
   };
+  if (plan.files) checkNtfsNames(plan.files);
   layoutVolume(plan); // everything else must fit too: throws TARGET_TOO_SMALL here, before anything is written
   return plan;
 }

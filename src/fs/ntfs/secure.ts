@@ -263,7 +263,7 @@ function systemFileDescriptor(mftRecordNumber: number): SecurityDescriptor {
 const ROOT_DACL_SIZE_BYTES = 0x1000;
 
 /** init_root_sd: the root directory's descriptor as Windows Vista's Disk Management formats it. */
-function rootDescriptor(): SecurityDescriptor {
+export function rootDescriptor(): SecurityDescriptor {
   const inherit = ACE_FLAG.OBJECT_INHERIT | ACE_FLAG.CONTAINER_INHERIT | ACE_FLAG.INHERIT_ONLY;
   const fullControl = accessMask(
     ACCESS.STANDARD_RIGHTS_ALL, ACCESS.FILE_WRITE_ATTRIBUTES, ACCESS.FILE_LIST_DIRECTORY, ACCESS.FILE_WRITE_DATA,

@@ -21,8 +21,18 @@ import { encodeMftRef, encodeNtfsTime } from './ntfs-time.js';
 import { BOOT_FILE_BYTES, type NtfsPlan } from './volume-plan.js';
 import { buildQuotaIndexes } from './quota.js';
 import type { Run } from './runlist.js';
-import { buildSecure, securityDescriptorAttributeFor, securityIdForRecord, type IndexKeyData } from './secure.js';
+import { buildSecure, buildSecureFrom, securityDescriptorAttributeFor, securityIdForRecord, type IndexKeyData } from './secure.js';
 import { STANDARD_UPCASE_CRC64, buildUpcaseInfo, buildUpcaseTable } from './upcase.js';
+import { GuestdiskError } from '../../errors.js';
+import { contentTooLarge } from '../copy-fit.js';
+import { throwTreeProblems } from '../file-tree.js';
+import { buildDirectoryIndex } from './directory-index.js';
+import { copySharedDescriptors } from './inherited-security.js';
+import {
+  FIRST_USER_RECORD, allocatePopulation, indexEntryBytes, nonResidentBudgetBytes, planIndexBlocks, populationClusters, shapePopulation,
+  sortedDirectoryNames, type NtfsPopulation, type PopulationGeometry,
+} from './populate-plan.js';
+import { childIndexEntries } from './populate-record.js';
 
 /** Number of system records mkntfs creates for NTFS 3.1 (0–26). */
 export const NTFS_SYSTEM_RECORDS = 27;
@@ -37,8 +47,19 @@ export interface PlacedData {
 }
 
 export interface SystemFiles {
-  /** the initialised part of $MFT:$DATA, records protected */
+  /** the first records of $MFT:$DATA, protected: all of them for an empty volume; records below
+   *  FIRST_USER_RECORD when a tree is copied (populate-format.ts makes the rest as it writes them) */
   readonly mft: Uint8Array;
+  /** records in $MFT:$DATA (its data size / record size) */
+  readonly mftRecordCount: number;
+  /** where the $MFT bitmap lives: one cluster after $Boot, or elsewhere when a big MFT needs more */
+  readonly mftBitmapRuns: readonly Run[];
+  /** the copied tree's records and clusters, null for an empty volume */
+  readonly population: NtfsPopulation | null;
+  /** the up-case table ($UpCase:$DATA), which orders every index */
+  readonly upcase: Uint8Array;
+  /** with a copied tree: the root's system entries and the room of its $INDEX_ROOT, to make its INDX blocks again */
+  readonly rootIndex: { readonly systemEntries: readonly { name: string; entry: Uint8Array }[]; readonly roomBytes: number } | null;
   readonly mftClusters: number;
   readonly mftBitmap: Uint8Array;
   readonly mftBitmapLcn: number;
@@ -70,24 +91,43 @@ export function buildSystemFiles(plan: NtfsPlan): SystemFiles {
   const cs = plan.clusterSize;
   const rs = plan.mftRecordSize;
   const time = encodeNtfsTime(plan.timestamp);
-  const alloc = createClusterAllocator(plan.clusterCount, plan.mftZoneEndLcn);
+  const upcase = buildUpcaseTable();
+  const geometry: PopulationGeometry = { mftRecordSize: rs, indexRecordSize: plan.indexRecordSize, clusterSize: cs, upcase };
+  let population: NtfsPopulation | null = null;
+  if (plan.files) {
+    const shaped = shapePopulation(plan.files.root, geometry);
+    throwTreeProblems(shaped.problems, 'NTFS cannot hold the files to copy');
+    population = shaped.population;
+  }
 
   // Fixed placements (mkntfs_initialize_bitmaps / _rl_mft / _rl_logfile / _rl_boot).
   const lcnBitmapBytes = align8(Math.ceil(plan.clusterCount / 8));
-  alloc.allocateAt(plan.clusterCount, lcnBitmapBytes * 8 - plan.clusterCount); // bits past the volume read as used
-  const mftSize = Math.max(NTFS_SYSTEM_RECORDS * rs, cs);
+  const mftSize = population ? roundUp((FIRST_USER_RECORD + population.items.length) * rs, cs) : Math.max(NTFS_SYSTEM_RECORDS * rs, cs);
   const mftRecordCount = mftSize / rs;
   const mftClusters = Math.ceil(mftSize / cs);
   const bootClusters = Math.ceil(BOOT_FILE_BYTES / cs);
   const mftBitmapLcn = bootClusters;
   const mftBitmapBytes = align8(Math.ceil(mftRecordCount / 8));
+  if (plan.mftLcn + mftClusters > plan.mftMirrLcn) {
+    // $MFT is one run from its fixed start; $MFTMirr sits in the middle of the volume.
+    const short = (plan.mftLcn + mftClusters - plan.mftMirrLcn) * cs * 2;
+    throw new GuestdiskError('TARGET_TOO_SMALL', `NTFS: ${mftRecordCount} MFT records (${mftSize} bytes) do not fit before $MFTMirr in the middle of the volume: ${short} bytes more are needed; give a larger --size`, {
+      mftRecords: mftRecordCount, missingBytes: short,
+    });
+  }
+  // The MFT zone must hold at least the MFT itself; files go after it.
+  const alloc = createClusterAllocator(plan.clusterCount, Math.max(plan.mftZoneEndLcn, plan.mftLcn + mftClusters));
+  alloc.allocateAt(plan.clusterCount, lcnBitmapBytes * 8 - plan.clusterCount); // bits past the volume read as used
   const mftMirrClusters = Math.ceil((4 * rs) / cs);
   const logFileClusters = plan.logFileSizeBytes / cs;
-  alloc.allocateAt(mftBitmapLcn, 1);
   alloc.allocateAt(plan.mftLcn, mftClusters);
+  // mkntfs's one cluster after $Boot, while it holds the bitmap (8 × cluster size records); else a run of its own.
+  const mftBitmapRuns: Run[] = mftBitmapBytes <= cs ? [{ lcn: mftBitmapLcn, length: 1 }] : [];
+  if (mftBitmapBytes <= cs) alloc.allocateAt(mftBitmapLcn, 1);
   alloc.allocateAt(plan.mftMirrLcn, mftMirrClusters);
   alloc.allocateAt(plan.logFileLcn, logFileClusters);
   alloc.allocateAt(0, bootClusters);
+  if (mftBitmapBytes > cs) mftBitmapRuns.push(...alloc.allocateScattered(Math.ceil(mftBitmapBytes / cs), '$MFT bitmap'));
 
   const records: RecordState[] = [];
   for (let i = 0; i < NTFS_SYSTEM_RECORDS; i++) {
@@ -206,35 +246,52 @@ export function buildSystemFiles(plan: NtfsPlan): SystemFiles {
   records[ROOT].flags |= MFT_RECORD_FLAG.IS_DIRECTORY;
   link(ROOT, 'root', '.', 0, 0, hiddenSystem | FILE_ATTR.I30_INDEX_PRESENT);
   addSecurityDescriptor(ROOT);
+  // mkntfs's root index: one INDX block, filled at the end when every system file is linked. With a copied tree,
+  // as many blocks as its entries need: counted now from the names' sizes, built at the end.
+  let rootBlocks = 1;
+  const I30_ATTR_BYTES = 24 + 8; // resident header and the name "$I30"
+  const rootRoom = (base: number) => (blocks: number): number =>
+    rs - base - I30_ATTR_BYTES - (blocks > 0 ? nonResidentBudgetBytes(3, 8) + I30_ATTR_BYTES + align8(Math.ceil(blocks / 64) * 8) : 0);
+  const rootBase = bytesInUse(ROOT);
+  if (population) {
+    const names = sortedDirectoryNames(population.root, true, upcase);
+    rootBlocks = planIndexBlocks(names.map(indexEntryBytes), geometry, rootRoom(rootBase));
+    population.rootIndexBlocks = rootBlocks;
+  }
   const rootIndexRoot = encodeIndexRoot({
     type: ATTR_TYPE.FILE_NAME,
     collationRule: COLLATION.FILE_NAME,
     indexBlockSize: plan.indexRecordSize,
     clusterSize: cs,
-    entries: [encodeEndIndexEntry(0)],
-    large: true,
+    entries: [encodeEndIndexEntry(rootBlocks > 0 ? 0 : null)],
+    large: rootBlocks > 0,
   });
   addResident(ROOT, ATTR_TYPE.INDEX_ROOT, '$I30', rootIndexRoot);
-  const i30Bitmap = new Uint8Array(8);
-  i30Bitmap[0] = 1;
-  addResident(ROOT, ATTR_TYPE.BITMAP, '$I30', i30Bitmap);
-  const indxRuns = alloc.allocateScattered(Math.ceil(plan.indexRecordSize / cs), 'root $I30 index block');
-  add(ROOT, (instance) =>
-    encodeNonResidentAttribute({
-      type: ATTR_TYPE.INDEX_ALLOCATION,
-      name: '$I30',
-      instance,
-      runs: indxRuns,
-      allocatedSize: roundUp(plan.indexRecordSize, cs),
-      dataSize: plan.indexRecordSize,
-      initializedSize: plan.indexRecordSize,
-    }),
-  );
+  let indxRuns: Run[] = [];
+  if (rootBlocks > 0) {
+    const i30Bitmap = new Uint8Array(8);
+    i30Bitmap[0] = 1;
+    addResident(ROOT, ATTR_TYPE.BITMAP, '$I30', i30Bitmap);
+    const indexBytes = rootBlocks * plan.indexRecordSize;
+    indxRuns = alloc.allocateScattered(Math.ceil(indexBytes / cs), 'root $I30 index block');
+    add(ROOT, (instance) =>
+      encodeNonResidentAttribute({
+        type: ATTR_TYPE.INDEX_ALLOCATION,
+        name: '$I30',
+        instance,
+        runs: indxRuns,
+        allocatedSize: roundUp(indexBytes, cs),
+        dataSize: indexBytes,
+        initializedSize: indexBytes,
+      }),
+    );
+  }
+  if (population) population.rootIndexRuns = indxRuns;
 
   // $MFT (0)
   addPositioned(SYSTEM_FILE.MFT, ATTR_TYPE.DATA, '', [{ lcn: plan.mftLcn, length: mftClusters }], mftSize, mftSize);
   link(SYSTEM_FILE.MFT, 'root', '$MFT', roundUp(mftSize, cs), mftSize, hiddenSystem);
-  addPositioned(SYSTEM_FILE.MFT, ATTR_TYPE.BITMAP, '', [{ lcn: mftBitmapLcn, length: 1 }], mftBitmapBytes, mftBitmapBytes);
+  addPositioned(SYSTEM_FILE.MFT, ATTR_TYPE.BITMAP, '', mftBitmapRuns, mftBitmapBytes, mftBitmapBytes);
   // $MFTMirr (1)
   const mirrBytes = mftMirrClusters * cs;
   addPositioned(SYSTEM_FILE.MFT_MIRR, ATTR_TYPE.DATA, '', [{ lcn: plan.mftMirrLcn, length: mftMirrClusters }], mirrBytes, mirrBytes);
@@ -280,12 +337,11 @@ export function buildSystemFiles(plan: NtfsPlan): SystemFiles {
   const SECURE = SYSTEM_FILE.SECURE;
   records[SECURE].flags |= MFT_RECORD_FLAG.IS_VIEW_INDEX;
   link(SECURE, 'root', '$Secure', 0, 0, hiddenSystem | FILE_ATTR.VIEW_INDEX_PRESENT);
-  const secure = buildSecure();
+  const secure = population ? buildSecureFrom(copySharedDescriptors()) : buildSecure();
   addData(SECURE, '$SDS', secure.sds.subarray(0, secure.sdsDataSizeBytes), '$Secure:$SDS');
   addViewIndex(SECURE, '$SDH', COLLATION.NTOFS_SECURITY_HASH, secure.sdhEntries);
   addViewIndex(SECURE, '$SII', COLLATION.NTOFS_ULONG, secure.siiEntries);
   // $UpCase (10) and its $Info
-  const upcase = buildUpcaseTable();
   addData(SYSTEM_FILE.UP_CASE, '', upcase, '$UpCase');
   addData(SYSTEM_FILE.UP_CASE, '$Info', buildUpcaseInfo(upcase, STANDARD_UPCASE_CRC64), '$UpCase:$Info');
   link(SYSTEM_FILE.UP_CASE, 'root', '$UpCase', roundUp(upcase.length, cs), upcase.length, hiddenSystem);
@@ -326,15 +382,32 @@ export function buildSystemFiles(plan: NtfsPlan): SystemFiles {
       large: false,
     }),
   );
-  // The root directory's index block, now that every system file is linked.
-  const indexBlock = encodeIndexBlock({
-    indexBlockSize: plan.indexRecordSize,
-    vcn: 0,
-    entries: [...rootEntries.sort(upcaseOrder).map((e) => e.entry), encodeEndIndexEntry(null)],
-    leaf: true,
-    usn: INDX_USN,
-  });
-  placed.push({ what: 'root $I30 index block', runs: indxRuns, bytes: indexBlock });
+  // The root directory's index, now that every system file is linked.
+  let rootIndex: SystemFiles['rootIndex'] = null;
+  if (population) {
+    const ctx = { mftRecordSize: rs, clusterSize: cs, indexRecordSize: plan.indexRecordSize, timestamp: plan.timestamp, upcase, population };
+    const entries = [...rootEntries, ...childIndexEntries(population.root, ROOT, ctx)].sort(upcaseOrder).map((e) => e.entry);
+    const index = buildDirectoryIndex({ entries, indexBlockSize: plan.indexRecordSize, clusterSize: cs, rootRoomBytes: rootRoom(rootBase)(rootBlocks) });
+    if (index.blocks.length !== rootBlocks) throw new Error(`internal: root index has ${index.blocks.length} blocks, planned ${rootBlocks}`);
+    // Same instances as the placeholders; the INDX blocks are made again when written (populate-format.ts).
+    const attrs = records[ROOT].attributes;
+    const replace = (type: number, value: Uint8Array): void => {
+      const at = attrs.findIndex((a) => a.type === type);
+      attrs[at] = encodeResidentAttribute({ type, name: '$I30', instance: attrs[at].bytes[14] | (attrs[at].bytes[15] << 8), value });
+    };
+    replace(ATTR_TYPE.INDEX_ROOT, index.rootValue);
+    if (index.bitmap) replace(ATTR_TYPE.BITMAP, index.bitmap);
+    rootIndex = { systemEntries: rootEntries, roomBytes: rootRoom(rootBase)(rootBlocks) };
+  } else {
+    const indexBlock = encodeIndexBlock({
+      indexBlockSize: plan.indexRecordSize,
+      vcn: 0,
+      entries: [...rootEntries.sort(upcaseOrder).map((e) => e.entry), encodeEndIndexEntry(null)],
+      leaf: true,
+      usn: INDX_USN,
+    });
+    placed.push({ what: 'root $I30 index block', runs: indxRuns, bytes: indexBlock });
+  }
 
   function addViewIndex(i: number, name: string, collationRule: number, entries: readonly IndexKeyData[]): void {
     addResident(
@@ -352,10 +425,23 @@ export function buildSystemFiles(plan: NtfsPlan): SystemFiles {
     );
   }
 
-  // $MFT: the 27 records, then (when a cluster holds more) empty records as mkntfs formats them.
-  const mft = new Uint8Array(mftSize);
+  // The copied tree's clusters, after every system file's.
+  if (population) {
+    const free = plan.clusterCount - alloc.extents().reduce((n, e) => n + Math.max(0, Math.min(e.lcn + e.length, plan.clusterCount) - e.lcn), 0);
+    const needed = populationClusters(population, geometry);
+    if (needed > free) throw contentTooLarge('NTFS', needed, free, cs, plan.volumeSizeBytes);
+    allocatePopulation(population, geometry, alloc);
+  }
+
+  // $MFT: the 27 records, then (when a cluster holds more) empty records as mkntfs formats them. With a copied
+  // tree only the records below FIRST_USER_RECORD are built here; the others are made as they are written.
+  const headRecords = population ? FIRST_USER_RECORD : mftRecordCount;
+  const mft = new Uint8Array(headRecords * rs);
   const mftBitmap = new Uint8Array(mftBitmapBytes);
-  for (let i = 0; i < mftRecordCount; i++) {
+  if (population) {
+    for (let i = FIRST_USER_RECORD; i < FIRST_USER_RECORD + population.items.length; i++) mftBitmap[i >> 3] |= 1 << (i & 7);
+  }
+  for (let i = 0; i < headRecords; i++) {
     const r = records[i];
     if (r?.inUse) mftBitmap[i >> 3] |= 1 << (i & 7);
     mft.set(
@@ -373,6 +459,11 @@ export function buildSystemFiles(plan: NtfsPlan): SystemFiles {
   }
   return {
     mft,
+    mftRecordCount,
+    mftBitmapRuns,
+    population,
+    upcase,
+    rootIndex,
     mftClusters,
     mftBitmap,
     mftBitmapLcn,
@@ -398,4 +489,9 @@ export function layoutVolume(plan: NtfsPlan): SystemFiles {
     built.set(plan, files);
   }
   return files;
+}
+
+/** Clusters in use on the volume the plan describes (system files and any copied tree). */
+export function ntfsUsedClusters(plan: NtfsPlan): number {
+  return layoutVolume(plan).allocated.reduce((n, e) => n + Math.max(0, Math.min(e.lcn + e.length, plan.clusterCount) - e.lcn), 0);
 }

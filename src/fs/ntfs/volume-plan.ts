@@ -1,6 +1,6 @@
 // What planNtfs decides about a volume, as plain JSON. Its own module so that the layout and system-file builders
 // that planNtfs calls can name it without importing the planner.
-import type { LogicalSectorSize } from '../../disk-types.js';
+import type { FileTree, LogicalSectorSize } from '../../disk-types.js';
 
 /** $Boot holds 8 KiB (or one cluster if larger). */
 export const BOOT_FILE_BYTES = 8192;
@@ -34,4 +34,6 @@ export interface NtfsPlan {
   readonly hiddenSectors: number;
   readonly sectorsPerTrack: number;
   readonly heads: number;
+  /** create --copy-from: the tree placed into the volume (populate-plan.ts); null or absent for an empty volume */
+  readonly files?: FileTree | null;
 }

@@ -2,7 +2,7 @@
 // document §"The attribute header". Names are stored in UTF-16 right after the header, padded to 8 bytes; the
 // value (resident) or the mapping pairs (non-resident) follow, and the record length is a multiple of 8.
 import { GuestdiskError } from '../../../errors.js';
-import { defineStruct, type StructValue } from '../../../binary/fields.js';
+import { defineStruct, intFieldReader, type StructValue } from '../../../binary/fields.js';
 import { encodeUtf16le } from '../../../binary/utf16.js';
 import { encodeRunlist, type Run } from '../runlist.js';
 
@@ -141,6 +141,46 @@ export interface DecodedAttribute {
   readonly nonResident: { readonly header: NonResidentAttributeHeader; readonly mappingPairs: Uint8Array } | null;
 }
 
+// Header fields read one by one from the tables' offsets: every attribute of every record of a walk passes here.
+const R = {
+  nonResident: intFieldReader(RESIDENT_ATTRIBUTE_HEADER, 'nonResident'),
+  nameLength: intFieldReader(RESIDENT_ATTRIBUTE_HEADER, 'nameLength'),
+  nameOffset: intFieldReader(RESIDENT_ATTRIBUTE_HEADER, 'nameOffset'),
+  instance: intFieldReader(RESIDENT_ATTRIBUTE_HEADER, 'instance'),
+  valueLength: intFieldReader(RESIDENT_ATTRIBUTE_HEADER, 'valueLength'),
+  valueOffset: intFieldReader(RESIDENT_ATTRIBUTE_HEADER, 'valueOffset'),
+  residentFlags: intFieldReader(RESIDENT_ATTRIBUTE_HEADER, 'residentFlags'),
+};
+const N = {
+  type: intFieldReader(NON_RESIDENT_ATTRIBUTE_HEADER, 'type'),
+  length: intFieldReader(NON_RESIDENT_ATTRIBUTE_HEADER, 'length'),
+  nonResident: intFieldReader(NON_RESIDENT_ATTRIBUTE_HEADER, 'nonResident'),
+  nameLength: intFieldReader(NON_RESIDENT_ATTRIBUTE_HEADER, 'nameLength'),
+  nameOffset: intFieldReader(NON_RESIDENT_ATTRIBUTE_HEADER, 'nameOffset'),
+  flags: intFieldReader(NON_RESIDENT_ATTRIBUTE_HEADER, 'flags'),
+  instance: intFieldReader(NON_RESIDENT_ATTRIBUTE_HEADER, 'instance'),
+  lowestVcn: intFieldReader(NON_RESIDENT_ATTRIBUTE_HEADER, 'lowestVcn'),
+  highestVcn: intFieldReader(NON_RESIDENT_ATTRIBUTE_HEADER, 'highestVcn'),
+  mappingPairsOffset: intFieldReader(NON_RESIDENT_ATTRIBUTE_HEADER, 'mappingPairsOffset'),
+  compressionUnit: intFieldReader(NON_RESIDENT_ATTRIBUTE_HEADER, 'compressionUnit'),
+  allocatedSize: intFieldReader(NON_RESIDENT_ATTRIBUTE_HEADER, 'allocatedSize'),
+  dataSize: intFieldReader(NON_RESIDENT_ATTRIBUTE_HEADER, 'dataSize'),
+  initializedSize: intFieldReader(NON_RESIDENT_ATTRIBUTE_HEADER, 'initializedSize'),
+};
+const RESERVED1 = NON_RESIDENT_ATTRIBUTE_HEADER.fieldRange('reserved1');
+
+/** NON_RESIDENT_ATTRIBUTE_HEADER.decode of the attribute at `at` (same values and errors), as one literal. */
+function decodeNonResidentHeader(record: Uint8Array, view: DataView, at: number): NonResidentAttributeHeader {
+  const r = at + RESERVED1.offsetBytes;
+  return {
+    type: N.type(view, at), length: N.length(view, at), nonResident: N.nonResident(view, at), nameLength: N.nameLength(view, at),
+    nameOffset: N.nameOffset(view, at), flags: N.flags(view, at), instance: N.instance(view, at), lowestVcn: N.lowestVcn(view, at),
+    highestVcn: N.highestVcn(view, at), mappingPairsOffset: N.mappingPairsOffset(view, at), compressionUnit: N.compressionUnit(view, at),
+    reserved1: record.slice(r, r + RESERVED1.lengthBytes), allocatedSize: N.allocatedSize(view, at), dataSize: N.dataSize(view, at),
+    initializedSize: N.initializedSize(view, at),
+  };
+}
+
 /**
  * The attributes of an MFT record whose fixups are already removed, in on-disk order, stopping at the end
  * marker. Bounded: at most one attribute per 16 bytes of the record; a length that leaves the record or the
@@ -159,22 +199,25 @@ export function decodeAttributes(record: Uint8Array, attrsOffset: number, bytesI
     if (length < RESIDENT_ATTRIBUTE_HEADER.sizeBytes || length % 8 !== 0 || at + length > limit) {
       throw new GuestdiskError('CORRUPT_STRUCTURE', `attribute 0x${type.toString(16)} at ${at}: length ${length} leaves the record`, { offsetBytes: at, length });
     }
-    const bytes = record.subarray(at, at + length);
-    const common = RESIDENT_ATTRIBUTE_HEADER.decode(bytes);
-    const nameEnd = common.nameOffset + 2 * common.nameLength;
+    // Offsets below are from the record, not a subarray per attribute: every attribute of a walk passes here.
+    const nameOffset = R.nameOffset(view, at);
+    const nameEnd = nameOffset + 2 * R.nameLength(view, at);
     if (nameEnd > length) throw new GuestdiskError('CORRUPT_STRUCTURE', `attribute 0x${type.toString(16)} at ${at}: name runs past its record`, { offsetBytes: at });
     let name = '';
-    for (let i = common.nameOffset; i < nameEnd; i += 2) name += String.fromCharCode(bytes[i] | (bytes[i + 1] << 8));
-    if (common.nonResident === 0) {
-      if (common.valueOffset + common.valueLength > length) {
+    for (let i = at + nameOffset; i < at + nameEnd; i += 2) name += String.fromCharCode(record[i] | (record[i + 1] << 8));
+    const instance = R.instance(view, at);
+    if (R.nonResident(view, at) === 0) {
+      const valueOffset = R.valueOffset(view, at);
+      const valueLength = R.valueLength(view, at);
+      if (valueOffset + valueLength > length) {
         throw new GuestdiskError('CORRUPT_STRUCTURE', `attribute 0x${type.toString(16)} at ${at}: value runs past its record`, { offsetBytes: at });
       }
-      out.push({ type, name, instance: common.instance, offsetBytes: at, resident: { value: bytes.subarray(common.valueOffset, common.valueOffset + common.valueLength), residentFlags: common.residentFlags }, nonResident: null });
+      out.push({ type, name, instance, offsetBytes: at, resident: { value: record.subarray(at + valueOffset, at + valueOffset + valueLength), residentFlags: R.residentFlags(view, at) }, nonResident: null });
     } else {
       if (length < NON_RESIDENT_ATTRIBUTE_HEADER.sizeBytes) throw new GuestdiskError('CORRUPT_STRUCTURE', `non-resident attribute at ${at} is ${length} bytes`, { offsetBytes: at });
-      const header = NON_RESIDENT_ATTRIBUTE_HEADER.decode(bytes);
+      const header = decodeNonResidentHeader(record, view, at);
       if (header.mappingPairsOffset > length) throw new GuestdiskError('CORRUPT_STRUCTURE', `attribute at ${at}: mapping pairs offset past its record`, { offsetBytes: at });
-      out.push({ type, name, instance: common.instance, offsetBytes: at, resident: null, nonResident: { header, mappingPairs: bytes.subarray(header.mappingPairsOffset) } });
+      out.push({ type, name, instance, offsetBytes: at, resident: null, nonResident: { header, mappingPairs: record.subarray(at + header.mappingPairsOffset, at + length) } });
     }
     at += length;
   }

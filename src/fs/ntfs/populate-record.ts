@@ -1,0 +1,174 @@
+// The MFT record of one copied file or directory (populate-plan.ts decided its number, names and clusters), and
+// the $FILE_NAME values its parents' $I30 entries carry: the same bytes in both places, as every checker compares.
+// - $STANDARD_INFORMATION (72-byte NTFS 3 form): created, MFT-changed and accessed = the copy's timestamp,
+//   modified = the source's; ARCHIVE (and READONLY from the mode) for files, nothing for directories (as Windows
+//   stores them); the security id of the inherited descriptor (inherited-security.ts).
+// - $FILE_NAME per name, in the POSIX namespace (see COPIED_NAME_NAMESPACE); sizes as ntfs-3g
+//   writes them (resident data: its length rounded to 8; non-resident: the clusters'; directories: 0).
+// - files: resident or non-resident unnamed $DATA; directories: $INDEX_ROOT (+ $INDEX_ALLOCATION, $BITMAP) "$I30".
+import { ATTR_TYPE, FILE_ATTR, FILE_NAME_NAMESPACE, MFT_RECORD_FLAG, RESIDENT_ATTR_IS_INDEXED, SYSTEM_FILE } from './attribute-types.js';
+import { encodeNonResidentAttribute, encodeResidentAttribute, type EncodedAttribute } from './attributes/attribute-header.js';
+import { encodeFileName } from './attributes/file-name.js';
+import { encodeStandardInformation } from './attributes/standard-information.js';
+import { buildDirectoryIndex, type DirectoryIndex } from './directory-index.js';
+import { encodeFileIndexEntry } from './index-entry.js';
+import { COPIED_DIRECTORY_SECURITY_ID, COPIED_FILE_SECURITY_ID } from './inherited-security.js';
+import { encodeMftRecord } from './mft-record.js';
+import { encodeMftRef, encodeNtfsTime } from './ntfs-time.js';
+import { compareNtfsNames } from './upcase.js';
+import { USER_SEQUENCE_NUMBER, indexEntryBytes, indexRootRoomBytes, type NtfsPopulation, type PlacedItem, type PlacedName } from './populate-plan.js';
+import type { TreeDir } from '../../disk-types.js';
+
+const I30 = '$I30';
+/**
+ * Every copied name is in the POSIX namespace, as Windows 10 writes names on a data volume, where it makes no
+ * short names: every user file and directory of the Windows-made volumes in the test corpus (ntfs-lastaccess,
+ * ntfs-ptrn: "1.txt", "test", even the 8.3-shaped "$RECYCLE.BIN") has one POSIX $FILE_NAME. A Win32 name without
+ * a DOS companion is what Windows writes only with short names on, and ntfs-3g cannot unlink one (ntfs_delete
+ * looks for the DOS name it expects beside it and fails with ENOENT), so renames and deletes on Linux would fail.
+ */
+const COPIED_NAME_NAMESPACE = FILE_NAME_NAMESPACE.POSIX;
+const align8 = (n: number): number => (n + 7) & ~7;
+
+export interface RecordContext {
+  readonly mftRecordSize: number;
+  readonly clusterSize: number;
+  readonly indexRecordSize: number;
+  /** Unix seconds: the copy's creation time */
+  readonly timestamp: number;
+  readonly upcase: Uint8Array;
+  readonly population: NtfsPopulation;
+}
+
+function sequenceOf(record: number): number {
+  return record === SYSTEM_FILE.ROOT ? SYSTEM_FILE.ROOT : USER_SEQUENCE_NUMBER;
+}
+
+function fileAttributesOf(item: PlacedItem): number {
+  if (item.kind === 'dir') return 0;
+  return FILE_ATTR.ARCHIVE | (item.node.readOnly ? FILE_ATTR.READONLY : 0);
+}
+
+/** The $FILE_NAME value of `item` under one of its names. */
+export function fileNameValue(item: PlacedItem, name: PlacedName, ctx: RecordContext): Uint8Array {
+  const created = encodeNtfsTime(ctx.timestamp);
+  const modified = encodeNtfsTime(item.node.mtime);
+  let allocatedSize = 0;
+  let dataSize = 0;
+  if (item.kind === 'file') {
+    dataSize = item.node.sizeBytes;
+    allocatedSize = item.resident ? align8(dataSize) : item.clusters * ctx.clusterSize;
+  }
+  return encodeFileName({
+    parentDirectory: encodeMftRef(name.parentRecord, sequenceOf(name.parentRecord)),
+    creationTime: created,
+    lastDataChangeTime: modified,
+    lastMftChangeTime: created,
+    lastAccessTime: created,
+    allocatedSize,
+    dataSize,
+    fileAttributes: item.kind === 'dir' ? FILE_ATTR.I30_INDEX_PRESENT : fileAttributesOf(item),
+    reparsePointTag: 0,
+    fileNameType: COPIED_NAME_NAMESPACE,
+    fileName: name.name,
+  });
+}
+
+/** A directory's $I30 entries for its copied children, in $UpCase collation order, with their names. */
+export function childIndexEntries(dir: TreeDir, record: number, ctx: RecordContext): { name: string; entry: Uint8Array }[] {
+  // All entries in one buffer: a directory of 100,000 names is then one allocation, not 100,000 small ones.
+  const shared = new Uint8Array(dir.entries.reduce((n, node) => n + indexEntryBytes(node.name), 0));
+  let at = 0;
+  const out = dir.entries.map((node) => {
+    const item = ctx.population.itemOf.get(node)!;
+    const name: PlacedName = { parentRecord: record, name: node.name };
+    const encoded = encodeFileIndexEntry(encodeMftRef(item.record, USER_SEQUENCE_NUMBER), fileNameValue(item, name, ctx));
+    shared.set(encoded, at);
+    const entry = shared.subarray(at, at + encoded.length);
+    at += encoded.length;
+    return { name: node.name, entry };
+  });
+  return out.sort((a, b) => compareNtfsNames(ctx.upcase, a.name, b.name));
+}
+
+/** A directory's index, built from its children's entries (the same block count the plan counted). */
+export function directoryIndexOf(item: Extract<PlacedItem, { kind: 'dir' }>, ctx: RecordContext): DirectoryIndex {
+  const entries = childIndexEntries(item.node, item.record, ctx).map((e) => e.entry);
+  const index = buildDirectoryIndex({
+    entries,
+    indexBlockSize: ctx.indexRecordSize,
+    clusterSize: ctx.clusterSize,
+    rootRoomBytes: indexRootRoomBytes(ctx.mftRecordSize, item.names, item.indexBlocks),
+  });
+  if (index.blocks.length !== item.indexBlocks) {
+    throw new Error(`internal: directory ${item.node.name} has ${index.blocks.length} index blocks, planned ${item.indexBlocks}`);
+  }
+  return index;
+}
+
+/** The record of `item`; `content` is a resident file's data (zeros stand in when it is not read yet). */
+export function encodePopulatedRecord(item: PlacedItem, ctx: RecordContext, content: Uint8Array | null, index: DirectoryIndex | null): Uint8Array {
+  const created = encodeNtfsTime(ctx.timestamp);
+  const attributes: EncodedAttribute[] = [];
+  let instance = 0;
+  attributes.push(encodeResidentAttribute({
+    type: ATTR_TYPE.STANDARD_INFORMATION,
+    instance: instance++,
+    value: encodeStandardInformation({
+      creationTime: created,
+      lastDataChangeTime: encodeNtfsTime(item.node.mtime),
+      lastMftChangeTime: created,
+      lastAccessTime: created,
+      fileAttributes: fileAttributesOf(item),
+      maximumVersions: 0,
+      versionNumber: 0,
+      classId: 0,
+      ownerId: 0,
+      securityId: item.kind === 'dir' ? COPIED_DIRECTORY_SECURITY_ID : COPIED_FILE_SECURITY_ID,
+      quotaCharged: 0,
+      usn: 0,
+    }),
+  }));
+  for (const name of item.names) {
+    attributes.push(encodeResidentAttribute({ type: ATTR_TYPE.FILE_NAME, instance: instance++, value: fileNameValue(item, name, ctx), residentFlags: RESIDENT_ATTR_IS_INDEXED }));
+  }
+  if (item.kind === 'file') {
+    if (item.resident) {
+      attributes.push(encodeResidentAttribute({ type: ATTR_TYPE.DATA, instance: instance++, value: content ?? new Uint8Array(item.node.sizeBytes) }));
+    } else {
+      attributes.push(encodeNonResidentAttribute({
+        type: ATTR_TYPE.DATA,
+        instance: instance++,
+        runs: item.runs,
+        allocatedSize: item.clusters * ctx.clusterSize,
+        dataSize: item.node.sizeBytes,
+        initializedSize: item.node.sizeBytes,
+      }));
+    }
+  } else {
+    const idx = index ?? directoryIndexOf(item, ctx);
+    attributes.push(encodeResidentAttribute({ type: ATTR_TYPE.INDEX_ROOT, name: I30, instance: instance++, value: idx.rootValue }));
+    if (idx.blocks.length > 0) {
+      const dataSize = idx.blocks.length * ctx.indexRecordSize;
+      attributes.push(encodeNonResidentAttribute({
+        type: ATTR_TYPE.INDEX_ALLOCATION,
+        name: I30,
+        instance: instance++,
+        runs: item.indexRuns,
+        allocatedSize: item.indexRuns.reduce((n, r) => n + r.length, 0) * ctx.clusterSize,
+        dataSize,
+        initializedSize: dataSize,
+      }));
+      attributes.push(encodeResidentAttribute({ type: ATTR_TYPE.BITMAP, name: I30, instance: instance++, value: idx.bitmap! }));
+    }
+  }
+  return encodeMftRecord({
+    recordSize: ctx.mftRecordSize,
+    recordNumber: item.record,
+    sequenceNumber: USER_SEQUENCE_NUMBER,
+    linkCount: item.names.length,
+    flags: MFT_RECORD_FLAG.IN_USE | (item.kind === 'dir' ? MFT_RECORD_FLAG.IS_DIRECTORY : 0),
+    nextAttrInstance: instance,
+    attributes,
+  });
+}
