@@ -25,7 +25,7 @@ export type Chunk =
 // access time. The same tree gives the same volume whatever order the source listed it in.
 
 /** Where a file's bytes come from: a source (index into the --copy-from list) and a key that source understands
- *  (a path, or a byte offset into an archive). `order` is the position of the bytes in the source's natural read
+ *  (the path inside a directory source, "/a/b.txt", or a byte offset into an archive). `order` is the position of the bytes in the source's natural read
  *  order, so a formatter can hand file data to the writer in the order a gzip stream can deliver it. */
 export interface ContentRef {
   readonly source: number;
@@ -111,5 +111,11 @@ export interface ContentPiece {
  *  may be overwritten once the next is requested: the consumer copies what it keeps. */
 export interface ContentReader {
   read(ref: ContentRef, sizeBytes: number): AsyncIterable<Uint8Array>;
+  /**
+   * Optional, for small files: the whole file into `into[0, sizeBytes)` (`into` may be longer; the rest is left
+   * as it is), or a throw when the source changed. A tree of many small files costs its per-file calls, not its
+   * bytes: one call instead of an iterator and its pieces.
+   */
+  readWhole?(ref: ContentRef, sizeBytes: number, into: Uint8Array): Promise<void>;
   close(): Promise<void>;
 }

@@ -2,10 +2,10 @@
 // fewer than its size (the cheap sign of holes) is read once, when the tree is walked, and each SPARSE_UNIT_BYTES
 // unit (aligned to the file's start) that is all zeros counts as a hole. What is kept is only the list of data
 // ranges: a few numbers per file however large it is.
-import { promises as fsp, type Stats } from 'node:fs';
+import { closeSync, openSync, readSync, type Stats } from 'node:fs';
 import { SPARSE_UNIT_BYTES, type ByteRange } from '../disk-types.js';
 
-/** Units read at once: 256 KiB, so the walk's concurrent stats cost little memory even when all scan. */
+/** Units read at once: 256 KiB. */
 const SCAN_UNITS = 4;
 /** More data ranges than any MFT record's runlist holds (a 4 KiB record, two bytes a run at least): such a file
  *  could not be stored sparse anyway, so the list stops growing and the file counts as not sparse. */
@@ -37,8 +37,9 @@ function addRange(ranges: ByteRange[], offsetBytes: number, lengthBytes: number)
  * The data ranges of `path`, `sizeBytes` long, or undefined when no whole unit is zeros (nothing to gain). A file
  * that reads shorter than its size here is read again when written, which reports the change.
  */
-export async function scanDataRanges(path: string, sizeBytes: number): Promise<ByteRange[] | undefined> {
-  const handle = await fsp.open(path, 'r');
+export function scanDataRanges(path: string, sizeBytes: number): ByteRange[] | undefined {
+  // Blocking reads, like the rest of the walk (source/directory.ts says why).
+  const fd = openSync(path, 'r');
   try {
     const buffer = new Uint8Array(SCAN_UNITS * SPARSE_UNIT_BYTES);
     const ranges: ByteRange[] = [];
@@ -47,7 +48,7 @@ export async function scanDataRanges(path: string, sizeBytes: number): Promise<B
       const want = Math.min(buffer.length, sizeBytes - at);
       let got = 0;
       while (got < want) {
-        const { bytesRead } = await handle.read(buffer, got, want - got, at + got);
+        const bytesRead = readSync(fd, buffer, got, want - got, at + got);
         if (bytesRead === 0) break;
         got += bytesRead;
       }
@@ -61,6 +62,6 @@ export async function scanDataRanges(path: string, sizeBytes: number): Promise<B
     }
     return holes > 0 ? ranges : undefined;
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }

@@ -243,7 +243,7 @@ async function writeContent(
  * Starts target.flushBehind in the background after every FLUSH_BEHIND_BYTES written, never two at once. `settle`
  * waits for the one in flight and reports its failure.
  */
-function flushBehindScheduler(target: BlockTarget): { wrote(bytes: number): void; settle(): Promise<void> } {
+export function flushBehindScheduler(target: BlockTarget): { wrote(bytes: number): void; settle(): Promise<void> } {
   let sinceLast = 0;
   let inFlight: Promise<void> | null = null;
   let failure: unknown = null;
