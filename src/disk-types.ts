@@ -25,7 +25,7 @@ export type Chunk =
 // access time. The same tree gives the same volume whatever order the source listed it in.
 
 /** Where a file's bytes come from: a source (index into the --copy-from list) and a key that source understands
- *  (a path, or a byte offset into an archive). `order` is the position of the bytes in the source's natural read
+ *  (the path inside a directory source, "/a/b.txt", or a byte offset into an archive). `order` is the position of the bytes in the source's natural read
  *  order, so a formatter can hand file data to the writer in the order a gzip stream can deliver it. */
 export interface ContentRef {
   readonly source: number;
@@ -45,7 +45,21 @@ export interface TreeFile {
    *  FAT32 and exFAT store each as its own copy. */
   readonly linkGroup: string | null;
   readonly content: ContentRef;
+  /** A sparse source file (a directory source only): its byte ranges that hold data, in SPARSE_UNIT_BYTES units
+   *  aligned to the file's start (the last may end at the file's end); the units between them are all zeros.
+   *  Absent when the source was not sparse or every unit holds data. */
+  readonly dataRanges?: readonly ByteRange[];
 }
+
+/** A range of a file's bytes. */
+export interface ByteRange {
+  readonly offsetBytes: number;
+  readonly lengthBytes: number;
+}
+
+/** Unit in which a sparse source file's zeros are found: 64 KiB, the allocation unit Windows uses for a sparse file
+ *  (one compression unit: 16 clusters of 4 KiB). */
+export const SPARSE_UNIT_BYTES = 64 * 1024;
 
 export interface TreeDir {
   readonly kind: 'dir';
@@ -81,7 +95,15 @@ export interface ContentChunk {
   readonly frame?: (content: Uint8Array) => Uint8Array;
   /** When present, the bytes (and padding) continue from one range to the next, `lengthBytes` in all: a file stored in
    *  several runs (NTFS, when no free run is long enough). The first range starts at `offsetBytes`. */
-  readonly pieces?: readonly { readonly offsetBytes: number; readonly lengthBytes: number }[];
+  readonly pieces?: readonly ContentPiece[];
+}
+
+/** One range of a ContentChunk's pieces. A `hole` piece takes `lengthBytes` of the content and writes nothing (a
+ *  sparse file's unallocated run): those bytes must still be zeros when read, or the source changed. */
+export interface ContentPiece {
+  readonly offsetBytes: number;
+  readonly lengthBytes: number;
+  readonly hole?: boolean;
 }
 
 /** Streams a file's bytes at write time (src/source/ implements it; the writer only sees this). The pieces may be
@@ -89,5 +111,11 @@ export interface ContentChunk {
  *  may be overwritten once the next is requested: the consumer copies what it keeps. */
 export interface ContentReader {
   read(ref: ContentRef, sizeBytes: number): AsyncIterable<Uint8Array>;
+  /**
+   * Optional, for small files: the whole file into `into[0, sizeBytes)` (`into` may be longer; the rest is left
+   * as it is), or a throw when the source changed. A tree of many small files costs its per-file calls, not its
+   * bytes: one call instead of an iterator and its pieces.
+   */
+  readWhole?(ref: ContentRef, sizeBytes: number, into: Uint8Array): Promise<void>;
   close(): Promise<void>;
 }

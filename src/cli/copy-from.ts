@@ -35,12 +35,14 @@ export function parseHeadroom(size: string | undefined): number | null {
 }
 
 /**
- * --size +HEADROOM: the smallest disk, in whole MiB, whose volume holds the copied tree and still has HEADROOM
- * free. The planner decides cluster size and overhead from the disk's size, so this plans, measures what is free,
- * and grows the disk by what is missing until it fits (a few rounds).
+ * --size +HEADROOM: the smallest disk, in whole units of `unitBytes` (a MiB for an image file; with --lvm, the
+ * least common multiple of a MiB and the volume group's extent size), whose volume holds the copied tree and still
+ * has HEADROOM free. The planner decides cluster size and overhead from the disk's size, so this plans, measures
+ * what is free, and grows the disk by what is missing until it fits (a few rounds).
  */
-export function contentSizedDisk(spec: DiskSpec, headroomBytes: number, logicalSectorSize: 512 | 4096): number {
-  const lowest = roundUpMib(copySpaceOfSpec(spec) + headroomBytes);
+export function contentSizedDisk(spec: DiskSpec, headroomBytes: number, logicalSectorSize: 512 | 4096, unitBytes = MIB): number {
+  const roundUp = (bytes: number): number => Math.ceil(bytes / unitBytes) * unitBytes;
+  const lowest = roundUp(copySpaceOfSpec(spec) + headroomBytes);
   const fits = (size: number): { ok: boolean; grow: number } => {
     const geometry: Geometry = { sizeBytes: size, logicalSectorSize, physicalSectorSize: logicalSectorSize };
     try {
@@ -55,18 +57,18 @@ export function contentSizedDisk(spec: DiskSpec, headroomBytes: number, logicalS
     }
   };
   // Grow until it fits (each round adds what the last one lacked), then search back down for the smallest whole
-  // MiB that still fits: cluster size and overhead change with the size, so the first fit may be generous.
+  // unit that still fits: cluster size and overhead change with the size, so the first fit may be generous.
   let size = lowest;
   let round = 0;
   for (let r = fits(size); !r.ok; r = fits(size)) {
     if (++round > MAX_SIZING_ROUNDS) {
       throw new GuestdiskError('INVALID_SPEC', `--size +${headroomBytes}: could not find a disk size that holds the content and the headroom; give --size explicitly`);
     }
-    size = roundUpMib(size + Math.max(r.grow, MIB));
+    size = roundUp(size + Math.max(r.grow, unitBytes));
   }
   let low = lowest; // may not fit
-  while (size - low > MIB) {
-    const mid = roundUpMib(low + (size - low) / 2);
+  while (size - low > unitBytes) {
+    const mid = roundUp(low + (size - low) / 2);
     if (mid >= size) break;
     if (fits(mid).ok) size = mid;
     else low = mid;
@@ -91,8 +93,10 @@ function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-function roundUpMib(bytes: number): number {
-  return Math.ceil(bytes / MIB) * MIB;
+/** The unit a content-sized LV is made of: whole MiB (as every guestdisk disk) and whole extents. */
+export function lvSizeUnit(extentBytes: number): number {
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  return (MIB / gcd(MIB, extentBytes)) * extentBytes;
 }
 
 /** The copy's lines for --dry-run and the summary: what is copied, the space it takes, the space left. */

@@ -15,9 +15,9 @@ import type { NextWrite } from '../write/write-chunks.js';
 import type { WriteResult } from '../write/write-disk.js';
 import { formatBytes, renderLayout } from './render.js';
 import type { CliIo } from './io.js';
-import { attachAfterCreate, checkHostOptions, libvirtDomainDisks, prepareLvm, type HostOptions } from './host-steps.js';
+import { attachAfterCreate, checkHostOptions, libvirtDomainDisks, lvExtentBytes, prepareLvm, type HostOptions } from './host-steps.js';
 import type { LoadedSources } from '../source/copy-from.js';
-import { contentSizedDisk, copyJson, loadCopyFrom, parseHeadroom, renderCopy } from './copy-from.js';
+import { contentSizedDisk, copyJson, loadCopyFrom, lvSizeUnit, parseHeadroom, renderCopy } from './copy-from.js';
 
 export type { CliIo }; // its home is io.ts; re-exported for callers that import it from here
 
@@ -108,17 +108,18 @@ export async function runCreate(targetArg: string | undefined, options: CreateOp
   const timestamp = pickTimestamp(options, io);
   const copy = await loadCopyFrom(options, timestamp);
   const headroom = parseHeadroom(options.size);
-  if (headroom !== null && (!copy || options.lvm !== undefined)) {
-    throw new GuestdiskError('INVALID_SPEC', '--size +HEADROOM sizes an image file from --copy-from content: give --copy-from, and an image file as TARGET');
+  if (headroom !== null && !copy) {
+    throw new GuestdiskError('INVALID_SPEC', '--size +HEADROOM sizes the disk from --copy-from content: give --copy-from, or a size');
   }
   const spec = specFrom(options, timestamp, copy);
   const sectorSize = options.sectorSize !== undefined ? parseSectorSize(options.sectorSize) : undefined;
-  const sizeBytes = headroom !== null
-    ? contentSizedDisk(spec, headroom, sectorSize ?? 512)
-    : options.size !== undefined && options.lvm === undefined ? parseSize(options.size) : undefined;
+  // --size +HEADROOM: an image in whole MiB; a new LV in whole MiB and whole extents, the size lvcreate is given.
+  const unitBytes = headroom !== null && options.lvm !== undefined ? lvSizeUnit(await lvExtentBytes(options, io)) : undefined;
+  const contentSized = headroom !== null ? contentSizedDisk(spec, headroom, sectorSize ?? 512, unitBytes) : null;
+  const sizeBytes = options.lvm !== undefined ? undefined : contentSized ?? (options.size !== undefined ? parseSize(options.size) : undefined);
   // --lvm: plan with the size asked for before lvcreate, so a bad spec leaves no volume behind.
-  if (options.lvm !== undefined) planDisk(spec, lvmPlanningGeometry(options, sectorSize));
-  const lv = options.lvm !== undefined ? await prepareLvm(options, io) : null;
+  if (options.lvm !== undefined) planDisk(spec, lvmPlanningGeometry(options, sectorSize, contentSized));
+  const lv = options.lvm !== undefined ? await prepareLvm(options, io, contentSized) : null;
   const targetPath = targetArg ?? lv!.path;
   const request = { path: targetPath, sizeBytes, logicalSectorSize: sectorSize };
 
@@ -165,8 +166,8 @@ export async function runCreate(targetArg: string | undefined, options: CreateOp
 
 /** The geometry --lvm plans with before lvcreate: the size asked for (extents such as 100%FREE: a 1 GiB stand-in,
  *  which still checks everything but the size), and --sector-size or 512. */
-function lvmPlanningGeometry(options: CreateOptions, sectorSize: LogicalSectorSize | undefined): Geometry {
-  const size = options.size !== undefined && !isExtentsSize(options.size) ? parseSize(options.size) : 2 ** 30;
+function lvmPlanningGeometry(options: CreateOptions, sectorSize: LogicalSectorSize | undefined, contentSized: number | null): Geometry {
+  const size = contentSized ?? (options.size !== undefined && !isExtentsSize(options.size) ? parseSize(options.size) : 2 ** 30);
   const logicalSectorSize = sectorSize ?? 512;
   return { sizeBytes: size - (size % logicalSectorSize), logicalSectorSize, physicalSectorSize: logicalSectorSize };
 }

@@ -3,6 +3,7 @@
 // lvcreate, lvs and virsh run: the tests put stand-ins first). Notes go to stderr; stdout stays for the result.
 import { GuestdiskError } from '../errors.js';
 import { ensureLogicalVolume, isExtentsSize, parseLvName, type LvSize } from '../host/lvm.js';
+import { readVolumeGroup } from '../host/volume-group.js';
 import { listRunningDomainDisks } from '../host/virsh.js';
 import { parseSize } from '../plan/spec.js';
 import type { DomainDisksLookup } from '../target/device-checks.js';
@@ -24,8 +25,9 @@ export interface HostOptions {
   json?: boolean;
 }
 
+/** --size as lvcreate takes it; "+HEADROOM" (content-sized: the CLI works the size out) is null here. */
 function lvSizeOf(text: string | undefined): LvSize | null {
-  if (text === undefined) return null;
+  if (text === undefined || text.trim().startsWith('+')) return null;
   if (isExtentsSize(text)) return { extents: text.trim().toUpperCase() };
   return { bytes: parseSize(text) };
 }
@@ -38,11 +40,12 @@ export interface PreparedLv {
   readonly created: boolean;
 }
 
-/** `create --lvm VG/LV`: makes (or, with --force, reuses) the LV. */
-export async function prepareLvm(options: HostOptions, io: CliIo): Promise<PreparedLv> {
+/** `create --lvm VG/LV`: makes (or, with --force, reuses) the LV; `contentSizedBytes` (--size +HEADROOM, worked
+ *  out in whole units of lvSizeUnitOf) replaces --size. */
+export async function prepareLvm(options: HostOptions, io: CliIo, contentSizedBytes: number | null = null): Promise<PreparedLv> {
   if (options.lvm === undefined) throw new GuestdiskError('INVALID_SPEC', 'prepareLvm needs --lvm VG/LV');
   const name = parseLvName(options.lvm);
-  const size = lvSizeOf(options.size);
+  const size = contentSizedBytes !== null ? { bytes: contentSizedBytes } : lvSizeOf(options.size);
   const { volume, created } = await ensureLogicalVolume(runnerFor(io), name, size, options.force ?? false);
   await waitForDeviceNode(volume.path, `logical volume ${name.vg}/${name.lv}`);
   if (created) {
@@ -52,6 +55,12 @@ export async function prepareLvm(options: HostOptions, io: CliIo): Promise<Prepa
     io.stderr(`using the existing logical volume ${name.vg}/${name.lv}: ${volume.path} (${volume.sizeBytes} bytes${differs ? `, not resized to --size ${options.size}` : ''})`);
   }
   return { name: `${name.vg}/${name.lv}`, path: volume.path, created };
+}
+
+/** `create --lvm VG/LV --size +HEADROOM`: the VG's extent size, which the LV's size is a whole number of (vgs). */
+export async function lvExtentBytes(options: HostOptions, io: CliIo): Promise<number> {
+  if (options.lvm === undefined) throw new GuestdiskError('INVALID_SPEC', 'lvExtentBytes needs --lvm VG/LV');
+  return (await readVolumeGroup(runnerFor(io), parseLvName(options.lvm).vg)).extentBytes;
 }
 
 /**

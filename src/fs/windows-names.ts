@@ -42,17 +42,20 @@ export function windowsNameProblem(name: string): string | null {
 export function findNameProblems(root: TreeDir, upcase: (name: string) => string): TreeProblem[] {
   const problems: TreeProblem[] = [];
   const check = (dir: TreeDir, path: string): void => {
-    const byKey = new Map<string, string[]>();
+    // A name alone under its key is stored as the string itself: a directory of 100,000 names makes no 100,000
+    // one-element arrays.
+    const byKey = new Map<string, string | string[]>();
     for (const node of dir.entries) {
       const why = windowsNameProblem(node.name);
       if (why) problems.push({ path: `${path}/${node.name}`, reason: why });
       const key = upcase(node.name);
       const same = byKey.get(key);
-      if (same) same.push(node.name);
-      else byKey.set(key, [node.name]);
+      if (same === undefined) byKey.set(key, node.name);
+      else if (typeof same === 'string') byKey.set(key, [same, node.name]);
+      else same.push(node.name);
     }
     for (const names of byKey.values()) {
-      if (names.length > 1) problems.push({ path: `${path}/${names[0]}`, reason: `names differ only in case (${names.map((n) => JSON.stringify(n)).join(', ')}): Windows would see one of them` });
+      if (typeof names !== 'string') problems.push({ path: `${path}/${names[0]}`, reason: `names differ only in case (${names.map((n) => JSON.stringify(n)).join(', ')}): Windows would see one of them` });
     }
   };
   check(root, '');
@@ -64,7 +67,13 @@ export function findNameProblems(root: TreeDir, upcase: (name: string) => string
 
 /** `name` up-cased code unit by code unit through a filesystem's up-case table (65,536 entries). */
 export function upcaseWith(map: Uint16Array, name: string): string {
-  let out = '';
-  for (let i = 0; i < name.length; i++) out += String.fromCharCode(map[name.charCodeAt(i)]);
-  return out;
+  // Built as one array of code units, not by appending a character at a time (a chain of partial strings per name).
+  const units = new Array<number>(name.length);
+  let changed = false;
+  for (let i = 0; i < name.length; i++) {
+    const u = name.charCodeAt(i);
+    units[i] = map[u];
+    if (units[i] !== u) changed = true;
+  }
+  return changed ? String.fromCharCode(...units) : name;
 }

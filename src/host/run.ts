@@ -3,7 +3,7 @@
 import { GuestdiskError } from '../errors.js';
 
 /** The only programs guestdisk ever runs: anything else is a bug. */
-export const HOST_PROGRAMS = ['lvcreate', 'lvextend', 'lvs', 'virsh'] as const;
+export const HOST_PROGRAMS = ['lvcreate', 'lvextend', 'lvs', 'vgs', 'virsh'] as const;
 export type HostProgram = (typeof HOST_PROGRAMS)[number];
 
 export interface HostCommandResult {
@@ -92,7 +92,7 @@ export function renderArgv(argv: readonly string[]): string {
 }
 
 /** Debian packages of the host programs, for "not installed" messages. */
-const PACKAGE_OF: Record<HostProgram, string> = { lvcreate: 'lvm2', lvextend: 'lvm2', lvs: 'lvm2', virsh: 'libvirt-clients' };
+const PACKAGE_OF: Record<HostProgram, string> = { lvcreate: 'lvm2', lvextend: 'lvm2', lvs: 'lvm2', vgs: 'lvm2', virsh: 'libvirt-clients' };
 
 /** What ended the program, in words: "exited with status 5", "was killed by SIGTERM", "is not installed …". */
 function describeEnd(argv: readonly string[], result: HostCommandResult): string {

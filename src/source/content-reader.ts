@@ -2,16 +2,16 @@
 // files. A file whose size changed since the tree was read is an error (the plan placed it by its old size).
 // A piece is valid until the next one is asked for: a file's pieces reuse one buffer, so a long file makes no
 // garbage for the collector to fall behind on.
-import { promises as fsp } from 'node:fs';
+// Small files are read whole (readWhole) with blocking calls: a file of a few KiB costs an open, a read and a close,
+// and through node's thread pool each is a round trip between threads that costs more than the call itself
+// (20,000 files of 3 KB from the page cache: 0.22 s with blocking calls, 0.8 s with 16 promise-based reads in
+// flight, 1.3 s with 4). A blocking read holds the event loop for one file at a time, as cp, tar and cat do.
+import { closeSync, openSync, promises as fsp, readSync } from 'node:fs';
 import { GuestdiskError } from '../errors.js';
 import type { ContentReader, ContentRef } from '../disk-types.js';
 import { openArchiveStream, type ByteStream } from './byte-stream.js';
 
 export const READ_PIECE_BYTES = 1024 * 1024;
-/** Files up to this size are read into a buffer from a small pool, handed back when the file is done: a tree of
- *  100,000 small files then makes no buffer per file, garbage outside the V8 heap that piles up until a collection. */
-const POOLED_BYTES = 64 * 1024;
-const POOL_MAX = 32;
 
 export type SourceKind = 'directory' | 'tar';
 
@@ -20,22 +20,26 @@ export interface OpenedSource {
   readonly path: string;
 }
 
+/** A directory source's file on the host: the source's path, then the key (the path inside the source, "/a/b"). */
+function hostPathOf(source: OpenedSource, ref: ContentRef): string {
+  return source.path + ref.key;
+}
+
 export function openContentReader(sources: readonly OpenedSource[]): ContentReader {
   const archives = new Map<number, ByteStream>();
-  const pool: Uint8Array[] = [];
   const changed = (ref: ContentRef, source: OpenedSource, expected: number, found: string): GuestdiskError =>
-    new GuestdiskError('IO_FAILED', `${source.path}: ${source.kind === 'tar' ? `archive member at byte ${ref.key}` : ref.key} changed while copying: expected ${expected} bytes, ${found}; run the command again`, {
+    new GuestdiskError('IO_FAILED', `${source.kind === 'tar' ? `${source.path}: archive member at byte ${ref.key}` : hostPathOf(source, ref)} changed while copying: expected ${expected} bytes, ${found}; run the command again`, {
       source: source.path, key: ref.key, expectedBytes: expected,
     });
 
   async function* readFile(ref: ContentRef, source: OpenedSource, sizeBytes: number): AsyncGenerator<Uint8Array> {
-    const handle = await fsp.open(ref.key, 'r').catch((e: unknown) => {
-      throw new GuestdiskError('IO_FAILED', `${ref.key}: cannot open it for copying (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { path: ref.key }, { cause: e });
+    const path = hostPathOf(source, ref);
+    const handle = await fsp.open(path, 'r').catch((e: unknown) => {
+      throw new GuestdiskError('IO_FAILED', `${path}: cannot open it for copying (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { path }, { cause: e });
     });
-    const pooled = sizeBytes <= POOLED_BYTES ? (pool.pop() ?? new Uint8Array(POOLED_BYTES)) : null;
     try {
       let at = 0;
-      const buffer = pooled ? pooled.subarray(0, sizeBytes) : new Uint8Array(Math.min(READ_PIECE_BYTES, sizeBytes));
+      const buffer = new Uint8Array(Math.min(READ_PIECE_BYTES, sizeBytes));
       while (at < sizeBytes) {
         const piece = buffer.subarray(0, Math.min(buffer.length, sizeBytes - at));
         let got = 0;
@@ -50,10 +54,39 @@ export function openContentReader(sources: readonly OpenedSource[]): ContentRead
       const { bytesRead } = await handle.read(new Uint8Array(1), 0, 1, sizeBytes);
       if (bytesRead !== 0) throw changed(ref, source, sizeBytes, 'found more');
     } finally {
-      if (pooled && pool.length < POOL_MAX) pool.push(pooled);
       await handle.close();
     }
   }
+
+  function readFileWhole(ref: ContentRef, source: OpenedSource, sizeBytes: number, into: Uint8Array): void {
+    let fd: number;
+    const path = hostPathOf(source, ref);
+    try {
+      fd = openSync(path, 'r');
+    } catch (e) {
+      throw new GuestdiskError('IO_FAILED', `${path}: cannot open it for copying (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { path }, { cause: e });
+    }
+    try {
+      // One byte more than the file when `into` has room: a file that grew shows in the same read, and a read of
+      // a regular file that returns less than asked has met its end, so no second read is needed to see it.
+      const want = Math.min(into.length, sizeBytes + 1);
+      let got = 0;
+      let short = false;
+      while (got < sizeBytes) {
+        const n = readSync(fd, into, got, want - got, got);
+        if (n === 0) throw changed(ref, source, sizeBytes, `found only ${got}`);
+        short = n < want - got;
+        got += n;
+      }
+      if (got > sizeBytes || (!short && readSync(fd, oneByte, 0, 1, sizeBytes) !== 0)) {
+        into.fill(0, sizeBytes, got);
+        throw changed(ref, source, sizeBytes, 'found more');
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+  const oneByte = new Uint8Array(1);
 
   /** Archive members: the stream moves forward only; asking for an earlier member reopens it (formatters hand
    *  over file data in ContentRef.order, so that happens only for hard links stored as copies). */
@@ -90,11 +123,28 @@ export function openContentReader(sources: readonly OpenedSource[]): ContentRead
     }
   }
 
+  const sourceOf = (ref: ContentRef): OpenedSource => {
+    const source = sources[ref.source];
+    if (!source) throw new GuestdiskError('INVALID_SPEC', `file content from source ${ref.source}, but only ${sources.length} sources are open`);
+    return source;
+  };
+
   return {
     read(ref, sizeBytes) {
-      const source = sources[ref.source];
-      if (!source) throw new GuestdiskError('INVALID_SPEC', `file content from source ${ref.source}, but only ${sources.length} sources are open`);
+      const source = sourceOf(ref);
       return source.kind === 'tar' ? readMemberInTurn(ref, source, sizeBytes) : readFile(ref, source, sizeBytes);
+    },
+    async readWhole(ref, sizeBytes, into) {
+      const source = sourceOf(ref);
+      if (source.kind === 'directory') {
+        readFileWhole(ref, source, sizeBytes, into);
+        return;
+      }
+      let at = 0;
+      for await (const piece of readMemberInTurn(ref, source, sizeBytes)) {
+        into.set(piece, at);
+        at += piece.length;
+      }
     },
     async close() {
       for (const s of archives.values()) await s.close();

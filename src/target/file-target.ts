@@ -141,12 +141,20 @@ function makeRaw(handle: FileHandleLike, path: string, sizeBytes: number, sector
     }
   };
   /** Ranges written since open inside the fresh region: zeros there must really be written. */
-  const dirty: [number, number][] = [];
+  // Flat start, end pairs (a copy of 100,000 files makes 100,000 ranges: as two-element arrays they held ~10 MiB),
+  // a range joined to the one before when it continues it.
+  const dirty: number[] = [];
   const markDirty = (start: number, end: number): void => {
-    if (fresh && end > fresh.freshFrom) dirty.push([Math.max(start, fresh.freshFrom), end]);
+    if (!fresh || end <= fresh.freshFrom) return;
+    const from = Math.max(start, fresh.freshFrom);
+    if (dirty.length > 0 && dirty[dirty.length - 1] === from) dirty[dirty.length - 1] = end;
+    else dirty.push(from, end);
   };
-  const isHole = (start: number, end: number): boolean =>
-    fresh !== null && start >= fresh.freshFrom && !dirty.some(([a, b]) => a < end && start < b);
+  const isHole = (start: number, end: number): boolean => {
+    if (fresh === null || start < fresh.freshFrom) return false;
+    for (let i = 0; i < dirty.length; i += 2) if (dirty[i] < end && start < dirty[i + 1]) return false;
+    return true;
+  };
 
   const writeAll = async (offsetBytes: number, bytes: Uint8Array): Promise<void> => {
     let done = 0;

@@ -118,9 +118,9 @@ export async function writeChunks(
       const rel = chunk.offsetBytes;
       const length = 'bytes' in chunk ? chunk.bytes.length : 'content' in chunk ? chunk.lengthBytes : chunk.zeroBytes;
       const at = baseOffsetBytes + rel;
-      const ranges = 'content' in chunk && chunk.pieces ? chunk.pieces.map((p) => ({ at: baseOffsetBytes + p.offsetBytes, length: p.lengthBytes })) : [{ at, length }];
+      const ranges: ContentRange[] = 'content' in chunk && chunk.pieces ? chunk.pieces.map((p) => ({ at: baseOffsetBytes + p.offsetBytes, length: p.lengthBytes, hole: p.hole === true })) : [{ at, length, hole: false }];
       for (const r of ranges) {
-        if (!Number.isSafeInteger(r.at) || r.at < limit.startBytes || r.at + r.length > limit.endBytes) {
+        if (!r.hole && (!Number.isSafeInteger(r.at) || r.at < limit.startBytes || r.at + r.length > limit.endBytes)) {
           throw new GuestdiskError(
             'OUT_OF_BOUNDS',
             `${limit.what}: chunk [${r.at}, +${r.length}) is outside its step [${limit.startBytes}, ${limit.endBytes})`,
@@ -172,7 +172,7 @@ export async function writeChunks(
  */
 async function writeContent(
   chunk: ContentChunk,
-  ranges: readonly { at: number; length: number }[],
+  ranges: readonly ContentRange[],
   reader: ContentReader | null,
   send: (offsetBytes: number, bytes: Uint8Array) => Promise<void>,
   zeros: (offsetBytes: number, lengthBytes: number) => Promise<void>,
@@ -195,6 +195,13 @@ async function writeContent(
   let written = 0;
   const emit = async (bytes: Uint8Array): Promise<void> => {
     for (const part of placeInRanges(ranges, written, bytes)) {
+      if (part.hole) {
+        // A sparse file's hole: nothing is written, but the source must still read as zeros there.
+        if (!allZeros(part.bytes)) {
+          throw new GuestdiskError('IO_FAILED', `source ${chunk.content.key}: data appeared where it had a hole when the tree was read; the source changed while copying: run the command again`, { key: chunk.content.key });
+        }
+        continue;
+      }
       for (const piece of splitZeroRuns([part])) {
         if ('bytes' in piece) await send(piece.offsetBytes, piece.bytes);
         else if ('zeroBytes' in piece) await zeros(piece.offsetBytes, piece.zeroBytes);
@@ -237,7 +244,7 @@ async function writeContent(
  * Starts target.flushBehind in the background after every FLUSH_BEHIND_BYTES written, never two at once. `settle`
  * waits for the one in flight and reports its failure.
  */
-function flushBehindScheduler(target: BlockTarget): { wrote(bytes: number): void; settle(): Promise<void> } {
+export function flushBehindScheduler(target: BlockTarget): { wrote(bytes: number): void; settle(): Promise<void> } {
   let sinceLast = 0;
   let inFlight: Promise<void> | null = null;
   let failure: unknown = null;
@@ -285,15 +292,27 @@ function concatInto(merge: MergeBuffer, parts: Uint8Array[], length: number): Ui
 }
 
 /** `bytes`, which start `logical` bytes into a file, cut where its ranges (one after another on the target) end. */
-function placeInRanges(ranges: readonly { at: number; length: number }[], logical: number, bytes: Uint8Array): { offsetBytes: number; bytes: Uint8Array }[] {
-  const out: { offsetBytes: number; bytes: Uint8Array }[] = [];
+function allZeros(bytes: Uint8Array): boolean {
+  for (let at = 0; at < bytes.length; at += ZERO_SCAN_PAGE_BYTES) if (!isZeroRange(bytes, at, Math.min(bytes.length, at + ZERO_SCAN_PAGE_BYTES))) return false;
+  return true;
+}
+
+/** One range of a content chunk, at its absolute offset; a hole takes content bytes but writes none. */
+interface ContentRange {
+  readonly at: number;
+  readonly length: number;
+  readonly hole: boolean;
+}
+
+function placeInRanges(ranges: readonly ContentRange[], logical: number, bytes: Uint8Array): { offsetBytes: number; bytes: Uint8Array; hole: boolean }[] {
+  const out: { offsetBytes: number; bytes: Uint8Array; hole: boolean }[] = [];
   let rangeStart = 0;
   let from = 0;
   for (const r of ranges) {
     const rangeEnd = rangeStart + r.length;
     while (from < bytes.length && logical + from < rangeEnd && logical + from >= rangeStart) {
       const to = Math.min(bytes.length, rangeEnd - logical);
-      out.push({ offsetBytes: r.at + (logical + from - rangeStart), bytes: bytes.subarray(from, to) });
+      out.push({ offsetBytes: r.at + (logical + from - rangeStart), bytes: bytes.subarray(from, to), hole: r.hole });
       from = to;
     }
     rangeStart = rangeEnd;

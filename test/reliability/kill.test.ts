@@ -47,6 +47,8 @@ function createArgs(c: KillCase, target: string, fs: FsKind, seed: string): stri
 }
 
 const tally: Record<string, number> = {};
+/** Runs per case that may finish before the poll sees them writing (each is repeated, not counted). */
+const MAX_UNSEEN_RUNS = 3;
 let killedWhileRunning = 0;
 
 for (const c of CASES.filter((k) => !process.env.GUESTDISK_KILL_ONLY || `${k.target}-${k.table}-${k.fs}`.includes(process.env.GUESTDISK_KILL_ONLY))) {
@@ -61,6 +63,7 @@ for (const c of CASES.filter((k) => !process.env.GUESTDISK_KILL_ONLY || `${k.tar
     const settle = (): void => { if (device) mustRun('blockdev', ['--flushbufs', device.device], { timeoutMs: 60_000 }); };
     // Writing lasts 30–200 ms; delays are drawn below the last uninterrupted run's writing time, so most kills land.
     let windowMs = 60;
+    let unseen = 0;
     try {
       for (let k = 0; k < c.kills; k++) {
         await mustCli(createArgs(c, target, c.oldFs, `old-${k}`));
@@ -70,7 +73,11 @@ for (const c of CASES.filter((k) => !process.env.GUESTDISK_KILL_ONLY || `${k.tar
         const run = startCli(createArgs(c, target, c.fs, `new-${k}`));
         let polls = 0;
         const writing = await waitUntil(run, () => { polls++; return device ? holdsOpen(run.pid, device.device) : locked(backing); });
-        if (!writing) assert.unreachable(`the CLI ended before it started writing: ${JSON.stringify(await run.done)}`);
+        if (!writing) {
+          // A small disk can be written between two polls on a loaded host: that run proves nothing, so do it again.
+          if (++unseen <= MAX_UNSEEN_RUNS) { k--; continue; }
+          assert.unreachable(`the CLI ended before it started writing, ${unseen} times: ${JSON.stringify(await run.done)}`);
+        }
         const detectedAt = Date.now() - started;
         let exitedAt = -1;
         void run.done.then(() => (exitedAt = Date.now() - started));

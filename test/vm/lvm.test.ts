@@ -52,6 +52,13 @@ echo "lvm=$(lvm version | sed -n 's/^ *LVM version: *//p')"; echo "kernel=$(unam
     // '-' in VG and LV names: device-mapper doubles it (win--vms-game--base_1)
     step('names', `guestdisk create --lvm win-vms/game-base_1 --size 100M --fs exfat --label GAMES ${SAME}`),
     step('names-check', 'echo "mapper=$(ls /dev/mapper | grep game)"; check_volume /dev/win-vms/game-base_1 exfat'),
+    // --size +HEADROOM with --copy-from: the LV sized from its content, in whole extents of the VG
+    step('content-size', `set -e
+mkdir -p /tmp/content/sub; head -c 2M /dev/urandom > /tmp/content/a.bin; echo hi > /tmp/content/sub/b.txt
+guestdisk create --lvm win-vms/from-content --size +4M --fs exfat --label CONTENT --copy-from /tmp/content ${SAME}
+echo "lv.bytes=$(lvs --noheadings --units b --nosuffix -o lv_size win-vms/from-content | tr -d ' ')"
+echo "extent.bytes=$(vgs --noheadings --units b --nosuffix -o vg_extent_size win-vms | tr -d ' ')"`),
+    step('content-size-check', 'check_volume /dev/win-vms/from-content exfat'),
     // a thin LV: the pool's Data% shows how much formatting allocated
     step('thin-setup', `set -e
 lvcreate -q -y --type thin-pool -L 512M -n pool thinvg
@@ -194,6 +201,17 @@ if ('skipReason' in kitOrSkip) {
     const check = stepResult(plain, 'names-check');
     assert.is(keyValues(check.stdout).mapper, 'win--vms-game--base_1');
     assertVolumeChecked(check, 'exfat', 'gpt', 'GAMES');
+  });
+
+  test('--size +HEADROOM --copy-from: lvcreate makes the LV from its content in whole extents, exactly the size asked', () => {
+    const r = ok(stepResult(plain, 'content-size'));
+    const kv = keyValues(r.stdout);
+    const size = Number(kv['lv.bytes']);
+    const extent = Number(kv['extent.bytes']);
+    assert.ok(extent > 0 && size % extent === 0, `LV of ${size} bytes in extents of ${extent}`);
+    assert.ok(size >= 6 * MiB && size <= 6 * MiB + 2 * extent + 2 * MiB, `2 MiB of content + 4 MiB headroom in an LV of ${size} bytes`);
+    assert.match(r.stderr, `created logical volume win-vms/from-content: /dev/win-vms/from-content (${size} bytes)`);
+    assertVolumeChecked(stepResult(plain, 'content-size-check'), 'exfat', 'gpt', 'CONTENT');
   });
 
   test('a thin LV: formatting allocates in the pool about what it writes, not the volume\'s size', () => {

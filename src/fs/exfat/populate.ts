@@ -57,7 +57,21 @@ export interface ExfatPlaceInput {
   readonly rootSystemEntries: number;
 }
 
+/** The last placement of each tree: planning (content-plan.ts) and formatting place the same tree with the same
+ *  geometry, and a placement of 100,000 files is tens of MiB that peak memory would otherwise hold twice. */
+const placed = new WeakMap<TreeDir, { input: ExfatPlaceInput; result: { placement: ExfatPlacement; problems: TreeProblem[] } }>();
+
 export function placeExfatTree(input: ExfatPlaceInput): { placement: ExfatPlacement; problems: TreeProblem[] } {
+  const last = placed.get(input.root);
+  if (last && last.input.clusterSize === input.clusterSize && last.input.rootFirstCluster === input.rootFirstCluster && last.input.rootSystemEntries === input.rootSystemEntries) {
+    return last.result;
+  }
+  const result = placeExfatTreeOnce(input);
+  placed.set(input.root, { input, result });
+  return result;
+}
+
+function placeExfatTreeOnce(input: ExfatPlaceInput): { placement: ExfatPlacement; problems: TreeProblem[] } {
   const problems: TreeProblem[] = [];
   const cs = input.clusterSize;
   const dirs: ExfatPlacedDir[] = [];

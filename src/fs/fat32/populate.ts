@@ -11,6 +11,7 @@
 // name that is already 8.3 (short-name.ts). The root has no dot entries; its label entry, when there is one, comes
 // first, as Windows' format writes it. Times: modified = the source's (clamped to the DOS range), created and
 // accessed = the spec's timestamp (when the copy was made, as a copy on Windows records it).
+import { GuestdiskError } from '../../errors.js';
 import { DOS_TIME_MAX_UNIX, DOS_TIME_MIN_UNIX, unixToDosDateTime } from '../../binary/time-formats.js';
 import { writeUint } from '../../binary/fields.js';
 import type { Chunk, ContentChunk, TreeDir, TreeFile, TreeNode, TreeProblem } from '../../disk-types.js';
@@ -33,9 +34,10 @@ export interface Fat32PlacedDir {
   readonly path: string;
   readonly firstCluster: number;
   readonly clusterCount: number;
-  /** Cluster the ".." entry names: 0 when the parent is the root (fatgen103). null for the root itself. */
+  /** Cluster the ".." entry names: 0 when the parent is the root (fatgen103). null for the root itself. The short
+   *  names are not kept here: encodeFat32Directory makes them again (the same ones: shortNamesFor is a function of
+   *  the names), so a placed tree of 100,000 files holds no 100,000 short-name arrays between plan and write. */
   readonly parentCluster: number | null;
-  readonly shortNames: readonly ShortName[];
 }
 
 export interface Fat32PlacedFile {
@@ -71,7 +73,19 @@ function dirEntryCount(dir: TreeDir, shortNames: readonly ShortName[], isRoot: b
 }
 
 /** Where everything goes, and what cannot go at all (files of 4 GiB or more, over-full directories). */
+/** The last placement of each tree: planning (content-plan.ts) and formatting place the same tree with the same
+ *  geometry, and a placement of 100,000 files is tens of MiB that peak memory would otherwise hold twice. */
+const placed = new WeakMap<TreeDir, { input: Fat32PlaceInput; result: { placement: Fat32Placement; problems: TreeProblem[] } }>();
+
 export function placeFat32Tree(input: Fat32PlaceInput): { placement: Fat32Placement; problems: TreeProblem[] } {
+  const last = placed.get(input.root);
+  if (last && last.input.clusterSize === input.clusterSize && last.input.hasLabel === input.hasLabel) return last.result;
+  const result = placeFat32TreeOnce(input);
+  placed.set(input.root, { input, result });
+  return result;
+}
+
+function placeFat32TreeOnce(input: Fat32PlaceInput): { placement: Fat32Placement; problems: TreeProblem[] } {
   const problems: TreeProblem[] = [];
   const cs = input.clusterSize;
   const dirs: Fat32PlacedDir[] = [];
@@ -101,7 +115,7 @@ export function placeFat32Tree(input: Fat32PlaceInput): { placement: Fat32Placem
     const clusterCount = Math.max(1, Math.ceil((entries * DIR_ENTRY_SIZE) / cs));
     const firstCluster = take(clusterCount);
     firstClusterOf.set(dir, firstCluster);
-    dirs.push({ node: dir, path, firstCluster, clusterCount, parentCluster, shortNames });
+    dirs.push({ node: dir, path, firstCluster, clusterCount, parentCluster });
     const subdirs: { dir: TreeDir; path: string; parentCluster: number }[] = [];
     for (const node of dir.entries) {
       const p = `${path}/${node.name}`;
@@ -128,7 +142,12 @@ export function placeFat32Tree(input: Fat32PlaceInput): { placement: Fat32Placem
  *  at most FAT_PIECE_ENTRIES, sector padded; the caller zeroes the rest of the FAT. Returns the bytes covered. */
 export function* fat32ChainPieces(placement: Fat32Placement, media: number, sectorSize: number, fatOffsetBytes: number): Generator<Chunk> {
   const endEntry = FIRST_DATA_CLUSTER + placement.usedClusterCount;
-  const isEnd = new Set(placement.runEnds);
+  // runEnds ascends, as the entries do: one index walks it (no set of every run's end).
+  let end = 0;
+  const isEnd = { has: (c: number): boolean => {
+    while (end < placement.runEnds.length && placement.runEnds[end] < c) end++;
+    return placement.runEnds[end] === c;
+  } };
   const entriesPerPiece = FAT_PIECE_ENTRIES;
   for (let first = 0; first < endEntry; first += entriesPerPiece) {
     const count = Math.min(entriesPerPiece, endEntry - first);
@@ -185,8 +204,10 @@ export function encodeFat32Directory(dir: Fat32PlacedDir, placement: Fat32Placem
     put((b, o) => DIR_ENTRY.encodeInto(shortEntry(DOT_NAME, 0, ATTR_DIRECTORY, dir.firstCluster, 0, mtime, created), b, o));
     put((b, o) => DIR_ENTRY.encodeInto(shortEntry(DOT_DOT_NAME, 0, ATTR_DIRECTORY, dir.parentCluster!, 0, mtime, created), b, o));
   }
+  const shortNames = shortNamesFor(dir.node.entries.map((e) => e.name));
+  if (!shortNames) throw new GuestdiskError('INVALID_SPEC', `${dir.path || '/'}: too many names share one short-name basis (placeFat32Tree reports this first)`);
   dir.node.entries.forEach((node, i) => {
-    const short = dir.shortNames[i];
+    const short = shortNames[i];
     if (short.needsLongName) {
       for (const lfn of lfnEntries(node.name, shortNameChecksum(short.name))) put((b, o) => LONG_NAME_ENTRY.encodeInto(lfn, b, o));
     }

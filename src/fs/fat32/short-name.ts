@@ -98,7 +98,11 @@ export function shortNamesFor(names: readonly string[]): ShortName[] | null {
   const direct = names.map(directShortName);
   for (const d of direct) if (d) taken.add(key(d.name));
   const out: ShortName[] = [];
-  const nextTail = new Map<string, number>();
+  // Each name gets the smallest tail n whose candidate is free. A candidate depends only on the base cut to make
+  // room for "~n" and on the extension, so many basis names share candidates ("ENTRY123" and "ENTRY124" both
+  // give "ENTRY1~1"): `firstFree` remembers, per cut base, extension and tail length, the tail below which every
+  // candidate is taken, so a directory of 100,000 such names costs no search from ~1 for each.
+  const firstFree = new Map<string, number>();
   for (const [i, name] of names.entries()) {
     const d = direct[i];
     if (d) {
@@ -106,15 +110,23 @@ export function shortNamesFor(names: readonly string[]): ShortName[] | null {
       continue;
     }
     const basis = basisName(name);
-    const basisKey = `${basis.base}.${basis.ext}`;
-    let n = nextTail.get(basisKey) ?? 1;
-    let candidate = withNumericTail(basis, n);
-    while (taken.has(key(candidate))) {
-      n++;
+    let n = 1;
+    let candidate: Uint8Array | null = null;
+    while (candidate === null) {
       if (n > MAX_NUMERIC_TAIL) return null;
-      candidate = withNumericTail(basis, n);
+      const digits = String(n).length;
+      const classKey = `${basis.base.slice(0, BASE_UNITS - 1 - digits)}.${basis.ext}.${digits}`;
+      n = Math.max(n, firstFree.get(classKey) ?? n);
+      if (String(n).length !== digits) continue; // every tail of this length is taken: on to the next length
+      const c = withNumericTail(basis, n);
+      if (taken.has(key(c))) {
+        n++;
+        firstFree.set(classKey, n);
+        continue;
+      }
+      candidate = c;
+      firstFree.set(classKey, n + 1);
     }
-    nextTail.set(basisKey, n + 1);
     taken.add(key(candidate));
     out.push({ name: candidate, ntRes: 0, needsLongName: true });
   }

@@ -3,7 +3,7 @@
 // blocks beside its record, then the files' data as ContentChunks in the source's read order. A resident file's
 // record is written twice: in $MFT with zeros for its data, then again, whole, once the data is read (the writer
 // hands the bytes to `frame`); an interrupted copy leaves no boot sector, so the zeros are never seen.
-import type { Chunk, ContentChunk } from '../../disk-types.js';
+import type { Chunk, ContentChunk, ContentPiece } from '../../disk-types.js';
 import { encodeMftRecord } from './mft-record.js';
 import { directoryIndexOf, encodePopulatedRecord, childIndexEntries, type RecordContext } from './populate-record.js';
 import { FIRST_USER_RECORD, type PlacedItem } from './populate-plan.js';
@@ -137,24 +137,26 @@ export function* populatedFileChunks(plan: NtfsPlan, ctx: RecordContext): Genera
       continue;
     }
     const lengthBytes = cs <= SLACK_PAD_MAX_BYTES ? item.clusters * cs : Math.ceil(item.node.sizeBytes / plan.bytesPerSector) * plan.bytesPerSector;
+    const firstData = item.runs.find((r) => r.lcn !== null);
+    if (!firstData) continue; // all holes: nothing to write
     yield {
-      offsetBytes: (item.runs[0].lcn ?? 0) * cs,
+      offsetBytes: firstData.lcn! * cs,
       content: item.node.content,
       contentBytes: item.node.sizeBytes,
       lengthBytes,
-      ...(item.runs.length > 1 ? { pieces: runPieces(item.runs, cs, lengthBytes) } : {}),
+      ...(item.runs.length > 1 || item.dataExtents ? { pieces: runPieces(item.runs, cs, lengthBytes) } : {}),
     };
   }
 }
 
-/** A file's runs as the byte ranges its `lengthBytes` fill, one after another. */
-function runPieces(runs: readonly Run[], clusterSize: number, lengthBytes: number): { offsetBytes: number; lengthBytes: number }[] {
-  const out: { offsetBytes: number; lengthBytes: number }[] = [];
+/** A file's runs as the byte ranges its `lengthBytes` fill, one after another; a sparse run is a hole piece. */
+function runPieces(runs: readonly Run[], clusterSize: number, lengthBytes: number): ContentPiece[] {
+  const out: ContentPiece[] = [];
   let left = lengthBytes;
   for (const run of runs) {
     if (left <= 0) break;
     const length = Math.min(left, run.length * clusterSize);
-    out.push({ offsetBytes: (run.lcn ?? 0) * clusterSize, lengthBytes: length });
+    out.push(run.lcn === null ? { offsetBytes: 0, lengthBytes: length, hole: true } : { offsetBytes: run.lcn * clusterSize, lengthBytes: length });
     left -= length;
   }
   return out;

@@ -7,6 +7,9 @@
 // - Data: resident when the whole record (header, $STANDARD_INFORMATION, every $FILE_NAME, the $DATA value) fits, as
 //   Windows and ntfs-3g keep small files; otherwise non-resident, each file one contiguous run where the free space
 //   allows, allocated first-fit after the MFT zone in tree order (a directory's INDX blocks, then its files' data).
+// - Sparse: a source file with holes (TreeFile.dataRanges) gets a sparse $DATA when that saves at least one 64 KiB
+//   unit: its data units (whole units, as Windows allocates a sparse file, but never past its last cluster) take
+//   clusters, contiguous where the free space allows, and its zero units become runs without clusters.
 // - A record that cannot hold its attributes (very many hard links) would need an $ATTRIBUTE_LIST and extension
 //   records, which are not written: such a tree is refused before anything is written.
 // Memory: one small object per file or directory, without a copy of its name (the tree node's) or a map from tree
@@ -15,7 +18,8 @@
 import { GuestdiskError } from '../../errors.js';
 import { SYSTEM_FILE } from './attribute-types.js';
 import type { TreeDir, TreeFile, TreeNode, TreeProblem } from '../../disk-types.js';
-import { NON_RESIDENT_ATTRIBUTE_HEADER, RESIDENT_ATTRIBUTE_HEADER } from './attributes/attribute-header.js';
+import { NON_RESIDENT_ATTRIBUTE_HEADER, RESIDENT_ATTRIBUTE_HEADER, SPARSE_NON_RESIDENT_ATTRIBUTE_HEADER } from './attributes/attribute-header.js';
+import { SPARSE_UNIT_BYTES } from '../../disk-types.js';
 import { FILE_NAME_HEADER } from './attributes/file-name.js';
 import { STANDARD_INFORMATION } from './attributes/standard-information.js';
 import { FILE_INDEX_ENTRY_HEADER } from './index-entry.js';
@@ -57,9 +61,16 @@ export interface PlacedFile {
   /** hard links: the names after the first, null for a file with one name */
   links: PlacedName[] | null;
   resident: boolean;
-  /** non-resident: clusters of data */
+  /** non-resident: clusters of data (its VCNs: holes included when sparse) */
   clusters: number;
   runs: readonly Run[];
+  /** sparse: the VCN ranges that get clusters (the rest are holes); null for a file stored whole */
+  dataExtents: readonly VcnExtent[] | null;
+}
+
+export interface VcnExtent {
+  readonly vcn: number;
+  readonly length: number;
 }
 
 export interface PlacedDir {
@@ -182,6 +193,71 @@ function dataClusters(file: TreeFile, clusterSize: number): number {
   return Math.ceil(file.sizeBytes / clusterSize);
 }
 
+/** Clusters a non-resident file allocates: all its VCNs, or only its data extents when sparse. */
+export function allocatedClusters(file: PlacedFile): number {
+  return file.dataExtents ? file.dataExtents.reduce((n, e) => n + e.length, 0) : file.clusters;
+}
+
+/** Clusters per allocation unit of a sparse file: 64 KiB, or one cluster when clusters are larger. */
+export function sparseUnitClusters(clusterSize: number): number {
+  return Math.max(1, SPARSE_UNIT_BYTES / clusterSize);
+}
+
+/**
+ * The VCN ranges of a file with source holes that get clusters: each data range widened to whole units (a cluster
+ * larger than 64 KiB is one unit), merged, cut at the file's last cluster. Null (stored whole) when the holes do
+ * not save a unit, or when the runs would not fit the `roomBytes` its record leaves for $DATA even if the data
+ * part has to be split BUDGET_RUNS ways.
+ */
+function sparseExtents(file: TreeFile, clusters: number, clusterSize: number, roomBytes: number): VcnExtent[] | null {
+  if (!file.dataRanges) return null;
+  const unit = sparseUnitClusters(clusterSize);
+  const unitBytes = unit * clusterSize;
+  const extents: { vcn: number; length: number }[] = [];
+  for (const r of file.dataRanges) {
+    const from = Math.floor(r.offsetBytes / unitBytes) * unit;
+    const to = Math.min(clusters, Math.ceil((r.offsetBytes + r.lengthBytes) / unitBytes) * unit);
+    const last = extents[extents.length - 1];
+    if (last && last.vcn + last.length >= from) last.length = Math.max(last.length, to - last.vcn);
+    else if (to > from) extents.push({ vcn: from, length: to - from });
+  }
+  const allocated = extents.reduce((n, e) => n + e.length, 0);
+  if (clusters - allocated < unit) return null;
+  const worst = sparseRuns(extents, clusters, [{ lcn: 0x7fffffffffff, length: allocated }]).length + BUDGET_RUNS - 1;
+  if (SPARSE_NON_RESIDENT_ATTRIBUTE_HEADER.sizeBytes + align8(1 + worst * MAX_RUN_BYTES) > roomBytes) return null;
+  return extents;
+}
+
+/** A sparse file's runlist: its data extents laid, in VCN order, over the clusters `pieces` allocated (in order),
+ *  holes (runs without an LCN) between them and up to `clusters`. */
+export function sparseRuns(extents: readonly VcnExtent[], clusters: number, pieces: readonly Run[]): Run[] {
+  const runs: Run[] = [];
+  let vcn = 0;
+  let piece = 0;
+  let usedOfPiece = 0;
+  for (const e of extents) {
+    if (e.vcn > vcn) runs.push({ lcn: null, length: e.vcn - vcn });
+    let left = e.length;
+    while (left > 0) {
+      const p = pieces[piece];
+      const take = Math.min(left, p.length - usedOfPiece);
+      const lcn = p.lcn! + usedOfPiece;
+      const last = runs[runs.length - 1];
+      if (last && last.lcn !== null && last.lcn + last.length === lcn) runs[runs.length - 1] = { lcn: last.lcn, length: last.length + take };
+      else runs.push({ lcn, length: take });
+      left -= take;
+      usedOfPiece += take;
+      if (usedOfPiece === p.length) {
+        piece++;
+        usedOfPiece = 0;
+      }
+    }
+    vcn = e.vcn + e.length;
+  }
+  if (clusters > vcn) runs.push({ lcn: null, length: clusters - vcn });
+  return runs;
+}
+
 /** Records, names, residency and index sizes: everything but cluster positions. */
 export function shapePopulation(root: TreeDir, geometry: PopulationGeometry): { population: NtfsPopulation; problems: TreeProblem[] } {
   const rs = geometry.mftRecordSize;
@@ -211,7 +287,7 @@ export function shapePopulation(root: TreeDir, geometry: PopulationGeometry): { 
         linked.set(node, shared);
         continue;
       }
-      const item: PlacedFile = { kind: 'file', record: FIRST_USER_RECORD + items.length, node, parentRecord: record, links: null, resident: false, clusters: 0, runs: NO_RUNS };
+      const item: PlacedFile = { kind: 'file', record: FIRST_USER_RECORD + items.length, node, parentRecord: record, links: null, resident: false, clusters: 0, runs: NO_RUNS, dataExtents: null };
       items.push(item);
       // Only a file with several names can outgrow its record: its path is kept for the error.
       if (node.linkGroup !== null) {
@@ -230,6 +306,7 @@ export function shapePopulation(root: TreeDir, geometry: PopulationGeometry): { 
         item.resident = true;
       } else {
         item.clusters = dataClusters(item.node, geometry.clusterSize);
+        item.dataExtents = sparseExtents(item.node, item.clusters, geometry.clusterSize, rs - fixed);
         if (fixed + nonResidentBudgetBytes(BUDGET_RUNS) > rs) {
           problems.push({ path: pathOf.get(item) ?? item.node.name, reason: `${namesOf(item).length} hard links do not fit one ${rs}-byte MFT record (an attribute list would be needed, which guestdisk does not write)` });
         }
@@ -248,7 +325,7 @@ export function shapePopulation(root: TreeDir, geometry: PopulationGeometry): { 
 /** Clusters the copied tree needs outside the MFT: every directory's INDX blocks and every non-resident file. */
 export function populationClusters(population: NtfsPopulation, geometry: PopulationGeometry): number {
   let total = 0;
-  for (const item of population.items) total += item.kind === 'dir' ? indexClusters(item.indexBlocks, geometry) : item.clusters;
+  for (const item of population.items) total += item.kind === 'dir' ? indexClusters(item.indexBlocks, geometry) : allocatedClusters(item);
   return total;
 }
 
@@ -264,9 +341,18 @@ export function allocatePopulation(population: NtfsPopulation, geometry: Populat
     } else if (!item.resident && item.clusters > 0) {
       // One run where a free range is long enough (the first that is, from the MFT zone's end); else first-fit
       // pieces (a file larger than the space between $MFTMirr/$LogFile and the volume's ends), as few as the
-      // record has room for.
-      const run = alloc.allocateContiguous(item.clusters);
-      item.runs = run ? [run] : alloc.allocateScattered(item.clusters, item.node.name);
+      // record has room for. A sparse file's data part is allocated the same way, then laid over its extents.
+      const wanted = allocatedClusters(item);
+      const run = wanted > 0 ? alloc.allocateContiguous(wanted) : null;
+      const pieces = run ? [run] : wanted > 0 ? alloc.allocateScattered(wanted, item.node.name) : [];
+      if (item.dataExtents) {
+        item.runs = sparseRuns(item.dataExtents, item.clusters, pieces);
+        if (pieces.length > BUDGET_RUNS) {
+          throw new GuestdiskError('TARGET_TOO_SMALL', `NTFS: the free space left for ${item.node.name} is in ${pieces.length} pieces, more than its MFT record holds; give a larger --size`, { runs: pieces.length });
+        }
+        continue;
+      }
+      item.runs = pieces;
       if (item.runs.length > BUDGET_RUNS) {
         throw new GuestdiskError('TARGET_TOO_SMALL', `NTFS: the free space left for ${item.node.name} is in ${item.runs.length} pieces, more than its MFT record holds; give a larger --size`, { runs: item.runs.length });
       }

@@ -5,8 +5,11 @@
 //   stores them); the security id of the inherited descriptor (inherited-security.ts).
 // - $FILE_NAME per name, in the POSIX namespace (see COPIED_NAME_NAMESPACE); sizes as ntfs-3g
 //   writes them (resident data: its length rounded to 8; non-resident: the clusters'; directories: 0).
-// - files: resident or non-resident unnamed $DATA; directories: $INDEX_ROOT (+ $INDEX_ALLOCATION, $BITMAP) "$I30".
-import { ATTR_TYPE, FILE_ATTR, FILE_NAME_NAMESPACE, MFT_RECORD_FLAG, RESIDENT_ATTR_IS_INDEXED, SYSTEM_FILE } from './attribute-types.js';
+// - files: resident or non-resident unnamed $DATA; a sparse one (populate-plan.ts) as ntfs-3g writes a sparse file:
+//   ATTR_FLAG.IS_SPARSE, the 0x48-byte header with compression unit 4 and compressed size = the clusters its runs
+//   allocate, FILE_ATTR.SPARSE_FILE in $STANDARD_INFORMATION and in every $FILE_NAME, whose allocated size is then
+//   the compressed size (what Windows and ntfs-3g report as the file's allocation); directories: $INDEX_ROOT (+ $INDEX_ALLOCATION, $BITMAP) "$I30".
+import { ATTR_FLAG, ATTR_TYPE, FILE_ATTR, FILE_NAME_NAMESPACE, MFT_RECORD_FLAG, RESIDENT_ATTR_IS_INDEXED, SYSTEM_FILE } from './attribute-types.js';
 import { encodeNonResidentAttribute, encodeResidentAttribute, type EncodedAttribute } from './attributes/attribute-header.js';
 import { encodeFileName } from './attributes/file-name.js';
 import { encodeStandardInformation } from './attributes/standard-information.js';
@@ -16,7 +19,7 @@ import { COPIED_DIRECTORY_SECURITY_ID, COPIED_FILE_SECURITY_ID } from './inherit
 import { encodeMftRecord, encodeMftRecordInto } from './mft-record.js';
 import { encodeMftRef, encodeNtfsTime } from './ntfs-time.js';
 import { compareNtfsNames } from './upcase.js';
-import { USER_SEQUENCE_NUMBER, childItems, indexEntryBytes, namesOf, indexRootRoomBytes, type NtfsPopulation, type PlacedItem, type PlacedName } from './populate-plan.js';
+import { USER_SEQUENCE_NUMBER, allocatedClusters, childItems, indexEntryBytes, indexRootRoomBytes, namesOf, type NtfsPopulation, type PlacedItem, type PlacedName } from './populate-plan.js';
 import type { TreeDir } from '../../disk-types.js';
 
 const I30 = '$I30';
@@ -46,7 +49,7 @@ function sequenceOf(record: number): number {
 
 function fileAttributesOf(item: PlacedItem): number {
   if (item.kind === 'dir') return 0;
-  return FILE_ATTR.ARCHIVE | (item.node.readOnly ? FILE_ATTR.READONLY : 0);
+  return FILE_ATTR.ARCHIVE | (item.node.readOnly ? FILE_ATTR.READONLY : 0) | (item.dataExtents ? FILE_ATTR.SPARSE_FILE : 0);
 }
 
 /** The $FILE_NAME value of `item` under one of its names. */
@@ -57,7 +60,7 @@ export function fileNameValue(item: PlacedItem, name: PlacedName, ctx: RecordCon
   let dataSize = 0;
   if (item.kind === 'file') {
     dataSize = item.node.sizeBytes;
-    allocatedSize = item.resident ? align8(dataSize) : item.clusters * ctx.clusterSize;
+    allocatedSize = item.resident ? align8(dataSize) : allocatedClusters(item) * ctx.clusterSize;
   }
   return encodeFileName({
     parentDirectory: encodeMftRef(name.parentRecord, sequenceOf(name.parentRecord)),
@@ -146,6 +149,7 @@ export function encodePopulatedRecord(item: PlacedItem, ctx: RecordContext, cont
         allocatedSize: item.clusters * ctx.clusterSize,
         dataSize: item.node.sizeBytes,
         initializedSize: item.node.sizeBytes,
+        ...(item.dataExtents ? { flags: ATTR_FLAG.IS_SPARSE, compressedSize: allocatedClusters(item) * ctx.clusterSize } : {}),
       }));
     }
   } else {

@@ -21,7 +21,7 @@ export const RESIDENT_ATTRIBUTE_HEADER = defineStruct('ResidentAttributeHeader',
 });
 export type ResidentAttributeHeader = StructValue<typeof RESIDENT_ATTRIBUTE_HEADER>;
 
-export const NON_RESIDENT_ATTRIBUTE_HEADER = defineStruct('NonResidentAttributeHeader', 0x40, {
+const NON_RESIDENT_FIELDS = {
   type: { offset: 0x00, type: 'u32' },
   length: { offset: 0x04, type: 'u32' },
   nonResident: { offset: 0x08, type: 'u8' }, // 1
@@ -37,7 +37,17 @@ export const NON_RESIDENT_ATTRIBUTE_HEADER = defineStruct('NonResidentAttributeH
   allocatedSize: { offset: 0x28, type: 'u64' },
   dataSize: { offset: 0x30, type: 'u64' },
   initializedSize: { offset: 0x38, type: 'u64' },
+} as const;
+export const NON_RESIDENT_ATTRIBUTE_HEADER = defineStruct('NonResidentAttributeHeader', 0x40, NON_RESIDENT_FIELDS);
+/** The longer form a compressed or sparse attribute carries (ntfs-3g layout.h: compressed_size "only present when
+ *  compressed or sparse"; ntfs-3g writes it, and 0x48 as the mapping pairs offset, for every sparse $DATA). */
+export const SPARSE_NON_RESIDENT_ATTRIBUTE_HEADER = defineStruct('SparseNonResidentAttributeHeader', 0x48, {
+  ...NON_RESIDENT_FIELDS,
+  compressedSize: { offset: 0x40, type: 'u64' }, // clusters actually allocated, in bytes
 });
+/** compression_unit of a sparse attribute: log2 of the clusters per unit, 4 (16 clusters) as ntfs-3g writes it
+ *  for every cluster size (STANDARD_COMPRESSION_UNIT) and Windows for 4 KiB clusters. */
+export const SPARSE_COMPRESSION_UNIT = 4;
 export type NonResidentAttributeHeader = StructValue<typeof NON_RESIDENT_ATTRIBUTE_HEADER>;
 
 /** One encoded attribute record, with what an MFT record needs to order it. */
@@ -68,13 +78,13 @@ export function encodeResidentAttribute(input: ResidentAttributeInput): EncodedA
   const bytes = new Uint8Array(length);
   RESIDENT_ATTRIBUTE_HEADER.encodeInto(
     {
-      type: input.type,
-      length,
+    type: input.type,
+    length,
       nonResident: 0,
-      nameLength: name.length,
+    nameLength: name.length,
       nameOffset: RESIDENT_ATTRIBUTE_HEADER.sizeBytes,
-      flags: input.flags ?? 0,
-      instance: input.instance,
+    flags: input.flags ?? 0,
+    instance: input.instance,
       valueLength: input.value.length,
       valueOffset,
       residentFlags: input.residentFlags ?? 0,
@@ -96,6 +106,8 @@ export interface NonResidentAttributeInput {
   readonly allocatedSize: number;
   readonly dataSize: number;
   readonly initializedSize: number;
+  /** Sparse (ATTR_FLAG.IS_SPARSE in `flags`): the bytes of the clusters its runs allocate. */
+  readonly compressedSize?: number;
 }
 
 export function encodeNonResidentAttribute(input: NonResidentAttributeInput): EncodedAttribute {
@@ -103,30 +115,31 @@ export function encodeNonResidentAttribute(input: NonResidentAttributeInput): En
   const nameBytes = encodeUtf16le(name);
   const pairs = encodeRunlist(input.runs);
   const clusters = input.runs.reduce((sum, r) => sum + r.length, 0);
-  const mappingPairsOffset = NON_RESIDENT_ATTRIBUTE_HEADER.sizeBytes + align8(nameBytes.length);
+  const sparse = input.compressedSize !== undefined;
+  const headerBytes = sparse ? SPARSE_NON_RESIDENT_ATTRIBUTE_HEADER.sizeBytes : NON_RESIDENT_ATTRIBUTE_HEADER.sizeBytes;
+  const mappingPairsOffset = headerBytes + align8(nameBytes.length);
   const length = align8(mappingPairsOffset + pairs.length);
   const bytes = new Uint8Array(length);
-  NON_RESIDENT_ATTRIBUTE_HEADER.encodeInto(
-    {
-      type: input.type,
-      length,
-      nonResident: 1,
-      nameLength: name.length,
-      nameOffset: NON_RESIDENT_ATTRIBUTE_HEADER.sizeBytes,
-      flags: input.flags ?? 0,
-      instance: input.instance,
-      lowestVcn: 0,
-      highestVcn: clusters - 1,
-      mappingPairsOffset,
-      compressionUnit: 0,
-      reserved1: new Uint8Array(5),
-      allocatedSize: input.allocatedSize,
-      dataSize: input.dataSize,
-      initializedSize: input.initializedSize,
-    },
-    bytes,
-  );
-  bytes.set(nameBytes, NON_RESIDENT_ATTRIBUTE_HEADER.sizeBytes);
+  const header = {
+    type: input.type,
+    length,
+    nonResident: 1,
+    nameLength: name.length,
+    nameOffset: headerBytes,
+    flags: input.flags ?? 0,
+    instance: input.instance,
+    lowestVcn: 0,
+    highestVcn: clusters - 1,
+    mappingPairsOffset,
+    compressionUnit: sparse ? SPARSE_COMPRESSION_UNIT : 0,
+    reserved1: new Uint8Array(5),
+    allocatedSize: input.allocatedSize,
+    dataSize: input.dataSize,
+    initializedSize: input.initializedSize,
+  };
+  if (sparse) SPARSE_NON_RESIDENT_ATTRIBUTE_HEADER.encodeInto({ ...header, compressedSize: input.compressedSize }, bytes);
+  else NON_RESIDENT_ATTRIBUTE_HEADER.encodeInto(header, bytes);
+  bytes.set(nameBytes, headerBytes);
   bytes.set(pairs, mappingPairsOffset);
   return { type: input.type, name, bytes };
 }

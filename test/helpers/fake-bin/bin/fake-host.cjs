@@ -1,4 +1,4 @@
-// Stand-ins for lvcreate, lvs and virsh (guestdisk's only host programs). Each invocation appends its argv as a
+// Stand-ins for lvcreate, lvs, vgs and virsh (guestdisk's only host programs). Each invocation appends its argv as a
 // JSON line to $FAKE_HOST_LOG and acts on a JSON world in $FAKE_HOST_STATE, answering with the exit statuses,
 // stdout and stderr wording of LVM 2.03 and libvirt 9/10, so the code under test sees what it would on a host.
 'use strict';
@@ -46,6 +46,21 @@ function lvs(args, state) {
   // lvs prints its JSON indented, one object per line inside the "lv" array
   const body = rows.map((r) => `                  {${Object.entries(r).map(([k, v]) => `"${k}":${JSON.stringify(v)}`).join(', ')}}`).join(',\n');
   process.stdout.write(`  {\n      "report": [\n          {\n              "lv": [\n${body}\n              ]\n          }\n      ]\n  }\n`);
+}
+
+function vgs(args, state) {
+  const { opts, rest } = parse(args, ['--reportformat', '--units', '-o'], ['--nosuffix']);
+  const names = rest.length > 0 ? rest : Object.keys(state.vgs);
+  for (const n of names) if (!state.vgs[n]) fail(5, `  Volume group "${n}" not found\n  Cannot process volume group ${n}\n`);
+  if (opts['--reportformat'] !== 'json') fail(3, '  fake vgs only speaks --reportformat json\n');
+  const fields = (opts['-o'] ?? 'vg_name,vg_size,vg_free').split(',');
+  const suffix = opts['--nosuffix'] ? '' : 'B';
+  const body = names.map((n) => {
+    const vg = state.vgs[n];
+    const all = { vg_name: n, vg_extent_size: `${vg.extentBytes ?? 4 * 1024 * 1024}${suffix}`, vg_free: `${vg.freeBytes}${suffix}` };
+    return `                  {${fields.map((f) => `"${f}":${JSON.stringify(all[f] ?? '')}`).join(', ')}}`;
+  }).join(',\n');
+  process.stdout.write(`  {\n      "report": [\n          {\n              "vg": [\n${body}\n              ]\n          }\n      ]\n  }\n`);
 }
 
 function lvcreate(args, state) {
@@ -135,6 +150,7 @@ function main() {
   if (forced && (forced.when === undefined || args.includes(forced.when))) fail(forced.status, forced.stderr);
   if (program === 'lvs') lvs(args, state);
   else if (program === 'lvcreate') lvcreate(args, state);
+  else if (program === 'vgs') vgs(args, state);
   else if (program === 'virsh') virsh(args, state);
   else fail(127, `fake-host: no stand-in for ${program}\n`);
 }
