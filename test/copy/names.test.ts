@@ -127,7 +127,13 @@ test('CLI: a tree too large for the disk is TARGET_TOO_SMALL naming the missing 
     assert.is(err.code, 'TARGET_TOO_SMALL');
     assert.ok(err.details.missingBytes > 16 * 1024 * 1024);
     assert.not.ok(existsSync(image));
-    const ntfs = await runCli(['create', image, '--size', '64M', '--fs', 'ntfs', '--copy-from', src, '--seed', 's', '--json']);
+    // NTFS stores the all-hole file sparse: it fits. The same size written out does not.
+    const sparseFits = await runCli(['create', image, '--size', '64M', '--fs', 'ntfs', '--copy-from', src, '--seed', 's', '--json', '--dry-run']);
+    assert.is(sparseFits.status, 0, sparseFits.stdout);
+    const dense = join(tmp.path, 'dense');
+    mkdirSync(dense);
+    writeFileSync(join(dense, 'big.bin'), Buffer.alloc(80 * 1024 * 1024, 1));
+    const ntfs = await runCli(['create', image, '--size', '64M', '--fs', 'ntfs', '--copy-from', dense, '--seed', 's', '--json']);
     assert.is(ntfs.status, 3);
     const ntfsErr = JSON.parse(ntfs.stdout).error;
     assert.is(ntfsErr.code, 'TARGET_TOO_SMALL');
