@@ -126,8 +126,11 @@ for (const c of [{ table: 'gpt', sector: 512, size: '96M' }, { table: 'mbr', sec
   });
 }
 
-/** Copies `from` into `to`, every listing in reverse order, under another umask, keeping mtimes and modes. */
-function copyReversed(from: string, to: string): void {
+/**
+ * Copies `from` into `to`, every listing in reverse order, under another umask, keeping mtimes and modes; sparse
+ * files keep their holes when `keepHoles` (which files are sparse is part of the tree for NTFS).
+ */
+function copyReversed(from: string, to: string, keepHoles: boolean): void {
   const old = process.umask(0o077);
   try {
     const walk = (a: string, b: string): void => {
@@ -137,6 +140,7 @@ function copyReversed(from: string, to: string): void {
         const d = join(b, name);
         const st = lstatSync(s);
         if (st.isDirectory()) walk(s, d);
+        else if (keepHoles && st.blocks * 512 < st.size) mustRun('cp', ['--sparse=always', s, d]);
         else copyFileSync(s, d);
         chmodSync(d, st.mode & 0o7777);
         utimesSync(d, st.atime, st.mtime);
@@ -150,7 +154,7 @@ function copyReversed(from: string, to: string): void {
   }
 }
 
-test('NTFS: byte-identical images from a tree, the same tree made in reverse under umask 077 in another time zone and locale, and its tar.gz', async () => {
+test('NTFS: byte-identical images from a tree and the same tree made in reverse under umask 077 in another time zone and locale; its tar.gz equals its dense copy', async () => {
   const tmp = makeTempDir('guestdisk-copy-ntfs-det-');
   try {
     const a = join(tmp.path, 'a');
@@ -158,16 +162,20 @@ test('NTFS: byte-identical images from a tree, the same tree made in reverse und
     makeJudgeTree(a, 4096);
     // The reversed copy keeps no hard links: the link is dropped in both, so the trees stay the same.
     mustRun('rm', [join(a, 'links', 'hard link.bin')]);
-    copyReversed(a, b);
+    copyReversed(a, b, true);
+    const dense = join(tmp.path, 'dense');
+    copyReversed(a, dense, false);
     const archive = join(tmp.path, 'a.tar.gz');
     mustRun('tar', ['--format=pax', '-czf', archive, '-C', a, '.']);
     const args = (source: string, image: string): string[] => ['create', image, '--size', '96M', '--fs', 'ntfs', '--copy-from', source, '--seed', 'det', '--timestamp', String(TIMESTAMP)];
     await mustCli(args(a, join(tmp.path, 'a.img')), { TZ: 'UTC', LC_ALL: 'C' });
     await mustCli(args(b, join(tmp.path, 'b.img')), { TZ: 'Asia/Kathmandu', LC_ALL: 'tr_TR.UTF-8', LANG: 'tr_TR.UTF-8' });
     await mustCli(args(archive, join(tmp.path, 't.img')), { TZ: 'America/St_Johns' });
-    const [ha, hb, ht] = await Promise.all(['a', 'b', 't'].map((n) => sha256File(join(tmp.path, `${n}.img`))));
-    assert.is(hb, ha, 'reversed tree, umask, TZ, locale');
-    assert.is(ht, ha, 'tar.gz of the same tree');
+    await mustCli(args(dense, join(tmp.path, 'd.img')));
+    const [ha, hb, ht, hd] = await Promise.all(['a', 'b', 't', 'd'].map((n) => sha256File(join(tmp.path, `${n}.img`))));
+    assert.is(hb, ha, 'reversed tree (holes kept), umask, TZ, locale');
+    assert.is(ht, hd, 'tar.gz of the tree = the tree with its sparse file written out (archive members are never sparse)');
+    assert.is.not(hd, ha, 'the sparse file is stored sparse from the tree, whole from its dense copy');
   } finally {
     tmp.remove();
   }
