@@ -12,6 +12,7 @@ import type { GrowPlan, GrowSource, GrowStep } from './types.js';
 import type { Chunk } from '../plan/layout.js';
 import type { BlockTarget } from '../target/block-target.js';
 import { writeChunks, type BetweenWrites, type ChunkWriteStats } from '../write/write-chunks.js';
+import { concatBytes } from '../binary/concat.js';
 
 export interface GrowWriteOptions {
   /** Called before every write; throw from it to stop between writes (signals, fault-injection tests). */
@@ -24,15 +25,7 @@ export interface GrowWriteResult extends ChunkWriteStats {
   steps: number;
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+const concat = (...parts: Uint8Array[]): Uint8Array => concatBytes(parts);
 
 /** The chunks of one run of the new $Bitmap (offsets relative to the run's first byte in the volume). */
 async function* bitmapRunChunks(target: BlockTarget, base: number, fs: NtfsGrowPlan, source: NtfsGrowSource, step: GrowStep): AsyncGenerator<Chunk> {

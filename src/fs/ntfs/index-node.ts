@@ -5,6 +5,7 @@ import { GuestdiskError } from '../../errors.js';
 import { defineStruct, expectEqual, throwFirst, type Finding, type StructValue } from '../../binary/fields.js';
 import { INDEX_HEADER_FLAG, NTFS_RECORD_SIGNATURE } from './attribute-types.js';
 import { applyFixupsInPlace, removeFixups, updateSequenceCount } from './fixup.js';
+import { concatBytes as concat } from '../../binary/concat.js';
 
 export const INDEX_ROOT_HEADER = defineStruct('IndexRoot', 0x10, {
   type: { offset: 0x00, type: 'u32' }, // ATTR_TYPE.FILE_NAME for directories, 0 for view indexes
@@ -37,16 +38,6 @@ export type IndexBlockHeader = StructValue<typeof INDEX_BLOCK_HEADER>;
 export function clustersPerIndexBlock(indexBlockSize: number, clusterSize: number): number {
   return indexBlockSize >= clusterSize ? indexBlockSize / clusterSize : indexBlockSize / 512;
 }
-
-const concat = (parts: readonly Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
 
 export interface IndexRootInput {
   readonly type: number;

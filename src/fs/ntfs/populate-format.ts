@@ -12,6 +12,7 @@ import { collateFileNames } from './collation.js';
 import type { SystemFiles } from './system-files.js';
 import type { NtfsPlan } from './volume-plan.js';
 import type { Run } from './runlist.js';
+import { concatBytes as concat } from '../../binary/concat.js';
 
 /** Records per $MFT piece: 256 KiB with 1 KiB records. */
 const PIECE_RECORDS = 256;
@@ -30,16 +31,6 @@ export function recordContext(plan: NtfsPlan, files: SystemFiles): RecordContext
     upcase: files.upcase,
     population: files.population!,
   };
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** `bytes` laid over the clusters of `runs` (absolute offsets), the rest of the clusters as zeros. */
