@@ -11,7 +11,7 @@ import type { CliIo } from '../../src/cli/create.js';
 import { openBlockDeviceTarget } from '../../src/target/block-device.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { makeTempDir, mustRun, requireTool, runTool } from '../helpers/tools.js';
+import { attachLoopDevice, makeTempDir, mustRun, requireTool, runTool } from '../helpers/tools.js';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { createFakeHost, type FakeWorld } from '../helpers/fake-bin/fake-host.js';
@@ -35,7 +35,7 @@ function loopDevice(sizeBytes: number): { device: string; detach(): void } {
   const image = join(dir.path, `lv${Math.random().toString(36).slice(2)}.img`);
   writeFileSync(image, new Uint8Array(0));
   mustRun('truncate', ['-s', String(sizeBytes), image]);
-  const device = mustRun('losetup', ['-f', '--show', image]).trim();
+  const device = attachLoopDevice([image]);
   return { device, detach: () => { runTool('losetup', ['-d', device]); } };
 }
 

@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runCli } from '../helpers/cli.js';
 import { createFakeHost } from '../helpers/fake-bin/fake-host.js';
-import { attachLoop, makeTempDir, mustRun, requireTool, runTool } from '../helpers/tools.js';
+import { attachLoop, attachLoopDevice, makeTempDir, mustRun, requireTool, runTool } from '../helpers/tools.js';
 
 const MiB = 1024 * 1024;
 const EXTENT = 8 * MiB; // not 4 MiB (LVM's default): so rounding to whole MiB alone would show
@@ -27,7 +27,7 @@ function sourceTree(): string {
 function loopDevice(sizeBytes: number): { image: string; device: string; detach(): void } {
   const image = join(dir.path, `lv-${Math.random().toString(36).slice(2)}.img`);
   mustRun('truncate', ['-s', String(sizeBytes), image]);
-  const device = mustRun('losetup', ['-f', '--show', image]).trim();
+  const device = attachLoopDevice([image]);
   return { image, device, detach: () => { runTool('losetup', ['-d', device]); } };
 }
 

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mustCli, runCli } from '../helpers/cli.js';
-import { makeTempDir, mustRun, requireTool } from '../helpers/tools.js';
+import { attachLoopDevice, makeTempDir, mustRun, requireTool } from '../helpers/tools.js';
 import { TIMESTAMP } from './trees.js';
 
 const MiB = 1024 * 1024;
@@ -58,7 +58,7 @@ for (const fs of ['exfat', 'fat32']) {
         const p = JSON.parse(smaller.stdout).layout.filesystem;
         assert.ok((p.clusterCount - p.usedClusterCount) * p.clusterSize < 8 * MiB, 'a MiB smaller leaves less than the headroom');
       }
-      if (fs === 'exfat') mustRun('fsck.exfat', ['-n', mustRun('losetup', ['-f', '--show', '-r', '-o', String(MiB), image]).trim()]);
+      if (fs === 'exfat') mustRun('fsck.exfat', ['-n', attachLoopDevice(['-r', '-o', String(MiB), image])]);
     } finally {
       mustRun('sh', ['-c', `for d in $(losetup -j "$1" -O NAME -n); do losetup -d "$d"; done`, 'sh', join(tmp.path, 'disk.img')]);
       tmp.remove();

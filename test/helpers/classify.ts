@@ -9,7 +9,7 @@ import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import type { Layout } from '../../src/plan/layout.js';
 import type { MemoryTarget } from '../../src/target/memory-target.js';
 import { MEMORY_CHUNK_BYTES } from './fault-target.js';
-import { mustRun, runTool, type RunResult } from './tools.js';
+import { attachLoopDevice, mustRun, runTool, type RunResult } from './tools.js';
 
 export type FsExpectation = 'none' | 'ntfs' | 'exfat' | 'fat32';
 /** `old-intact`: the filesystem the disk held before the run, still passing its checker (the run had not yet
@@ -106,11 +106,11 @@ function seenPartitions(device: string, s: number, expected: ClassifyInput['expe
 
 /** Runs `fn` on a read-only loop device over `[offsetBytes, +sizeBytes)` of `path`. */
 function withLoop<T>(path: string, options: { sectorSize?: number; offsetBytes?: number; sizeBytes?: number }, fn: (device: string) => T): T {
-  const args = ['-f', '--show', '-r'];
+  const args = ['-r'];
   if (options.sectorSize) args.push('-b', String(options.sectorSize));
   if (options.offsetBytes) args.push('-o', String(options.offsetBytes));
   if (options.sizeBytes) args.push('--sizelimit', String(options.sizeBytes));
-  const device = mustRun('losetup', [...args, path], { timeoutMs: TOOL_TIMEOUT_MS }).trim();
+  const device = attachLoopDevice([...args, path], { timeoutMs: TOOL_TIMEOUT_MS });
   try {
     return fn(device);
   } finally {
@@ -192,7 +192,7 @@ export class DiskStage {
 
   constructor(backingFile: string, readonly sizeBytes: number, readonly logicalSectorSize: 512 | 4096) {
     mustRun('truncate', ['-s', String(sizeBytes), backingFile]);
-    this.device = mustRun('losetup', ['-f', '--show', '-b', String(logicalSectorSize), backingFile], { timeoutMs: TOOL_TIMEOUT_MS }).trim();
+    this.device = attachLoopDevice(['-b', String(logicalSectorSize), backingFile], { timeoutMs: TOOL_TIMEOUT_MS });
     this.fd = openSync(this.device, 'r+');
   }
 

@@ -51,13 +51,23 @@ export function makeTempDir(prefix = 'guestdisk-test-'): { path: string; remove(
 }
 
 /** Attaches a loop device (read-only unless asked), optionally with 4096-byte sectors or an offset/size limit. */
+/**
+ * `losetup -f --show ARGS`, one at a time across every test process. Two losetups racing for the same free device
+ * both open it, and the loser holds it open for writing for a moment: a guestdisk run on that device from another
+ * test then rightly finds it in use. Serialised, the second losetup is offered the next free device instead.
+ */
+const LOSETUP_LOCK = '/run/lock/guestdisk-tests-losetup';
+export function attachLoopDevice(args: readonly string[], options: { timeoutMs?: number } = {}): string {
+  return mustRun('flock', [LOSETUP_LOCK, 'losetup', '-f', '--show', ...args], options).trim();
+}
+
 export function attachLoop(file: string, options: { sectorSize?: 512 | 4096; offsetBytes?: number; sizeBytes?: number; readOnly?: boolean } = {}): { device: string; detach(): void } {
-  const args = ['-f', '--show'];
+  const args: string[] = [];
   if (options.readOnly ?? true) args.push('-r');
   if (options.sectorSize) args.push('-b', String(options.sectorSize));
   if (options.offsetBytes !== undefined) args.push('-o', String(options.offsetBytes));
   if (options.sizeBytes !== undefined) args.push('--sizelimit', String(options.sizeBytes));
   args.push(file);
-  const device = mustRun('losetup', args).trim();
+  const device = attachLoopDevice(args);
   return { device, detach: () => { execFileSync('losetup', ['-d', device]); } };
 }

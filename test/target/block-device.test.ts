@@ -12,7 +12,7 @@ import * as assert from 'uvu/assert';
 import { GuestdiskError } from '../../src/errors.js';
 import { openBlockDeviceTarget, partitionRereadOf, readBlockDeviceGeometry } from '../../src/target/block-device.js';
 import { ioctlStatus, setIoctlEnabled } from '../../src/target/ioctl.js';
-import { makeTempDir, mustRun, requireTool, runTool } from '../helpers/tools.js';
+import { attachLoopDevice, makeTempDir, mustRun, requireTool, runTool } from '../helpers/tools.js';
 import { runBin } from '../helpers/cli.js';
 import { CONFORMANCE_DIR, REPO_ROOT } from '../helpers/paths.js';
 
@@ -31,11 +31,11 @@ function attach(sizeBytes: number, options: { sector?: 512 | 4096; readOnly?: bo
     writeFileSync(image, new Uint8Array(0));
     mustRun('truncate', ['-s', String(sizeBytes), image]);
   }
-  const args = ['-f', '--show'];
+  const args: string[] = [];
   if (options.sector) args.push('-b', String(options.sector));
   if (options.readOnly) args.push('-r');
   if (options.partscan) args.push('-P');
-  const device = mustRun('losetup', [...args, image]).trim();
+  const device = attachLoopDevice([...args, image]);
   return { device, image, detach: () => { runTool('losetup', ['-d', device]); } };
 }
 
