@@ -4,6 +4,7 @@
 import { GuestdiskError } from '../../../errors.js';
 import { defineStruct, intFieldReader, type StructValue } from '../../../binary/fields.js';
 import { encodeUtf16le } from '../../../binary/utf16.js';
+import { ATTR_TYPE } from '../attribute-types.js';
 import { encodeRunlist, type Run } from '../runlist.js';
 
 export const RESIDENT_ATTRIBUTE_HEADER = defineStruct('ResidentAttributeHeader', 0x18, {
@@ -205,10 +206,10 @@ export function decodeAttributes(record: Uint8Array, attrsOffset: number, bytesI
   let at = attrsOffset;
   const view = new DataView(record.buffer, record.byteOffset, record.length);
   while (at + 4 <= limit && out.length < record.length / 16) {
-    const type = view.getUint32(at, true);
-    if (type === 0xffffffff) return out;
+    const type = N.type(view, at);
+    if (type === ATTR_TYPE.END) return out;
     if (at + RESIDENT_ATTRIBUTE_HEADER.sizeBytes > limit) break;
-    const length = view.getUint32(at + 4, true);
+    const length = N.length(view, at);
     if (length < RESIDENT_ATTRIBUTE_HEADER.sizeBytes || length % 8 !== 0 || at + length > limit) {
       throw new GuestdiskError('CORRUPT_STRUCTURE', `attribute 0x${type.toString(16)} at ${at}: length ${length} leaves the record`, { offsetBytes: at, length });
     }
