@@ -255,13 +255,15 @@ function linkTarget(root: MutDir, link: PendingLink): MutNode | null {
   return resolved ? lookup(root, resolved) : null;
 }
 
-function freeze(dir: MutDir, options: SourceOptions): TreeDir {
+/** The archive's tree in sorted order. `path` is the directory's path in the archive ("" at its root): its files'
+ *  `dir`, one string for them all; an archive member is read by its byte offset (`order`) alone. */
+function freeze(dir: MutDir, options: SourceOptions, path = ''): TreeDir {
   const entries: TreeNode[] = [...dir.children.values()]
     .sort((a, b) => compareNames(a.name, b.name))
     .map((n): TreeNode =>
       n.kind === 'dir'
-        ? freeze(n, options)
-        : { kind: 'file', name: n.name, sizeBytes: n.sizeBytes, mtime: n.mtime, readOnly: n.readOnly, linkGroup: n.linkGroup, content: { source: options.sourceIndex, key: String(n.offset), order: n.offset } },
+        ? freeze(n, options, `${path}/${n.name}`)
+        : { kind: 'file', name: n.name, sizeBytes: n.sizeBytes, mtime: n.mtime, readOnly: n.readOnly, linkGroup: n.linkGroup, source: options.sourceIndex, order: n.offset, dir: path },
     );
   return { kind: 'dir', name: dir.name, mtime: dir.mtime ?? options.timestamp, entries };
 }

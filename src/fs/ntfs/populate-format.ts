@@ -115,15 +115,15 @@ export function* rootIndexChunks(plan: NtfsPlan, files: SystemFiles, ctx: Record
 export function* populatedFileChunks(plan: NtfsPlan, ctx: RecordContext): Generator<ContentChunk> {
   const cs = plan.clusterSize;
   const withData = ctx.population.items.filter((i): i is Extract<PlacedItem, { kind: 'file' }> => i.kind === 'file' && i.node.sizeBytes > 0);
-  withData.sort((a, b) => a.node.content.source - b.node.content.source || a.node.content.order - b.node.content.order || a.record - b.record);
+  withData.sort((a, b) => a.node.source - b.node.source || a.node.order - b.node.order || a.record - b.record);
   for (const item of withData) {
     if (item.resident) {
       yield {
         offsetBytes: plan.mftLcn * cs + item.record * plan.mftRecordSize,
-        content: item.node.content,
+        content: item.node,
         contentBytes: item.node.sizeBytes,
         lengthBytes: plan.mftRecordSize,
-        frame: (content) => encodePopulatedRecord(item, ctx, content, null),
+        frame: (content, into) => encodePopulatedRecord(item, ctx, content, null, into),
       };
       continue;
     }
@@ -132,7 +132,7 @@ export function* populatedFileChunks(plan: NtfsPlan, ctx: RecordContext): Genera
     if (!firstData) continue; // all holes: nothing to write
     yield {
       offsetBytes: firstData.lcn! * cs,
-      content: item.node.content,
+      content: item.node,
       contentBytes: item.node.sizeBytes,
       lengthBytes,
       ...(item.runs.length > 1 || item.dataExtents ? { pieces: runPieces(item.runs, cs, lengthBytes) } : {}),
