@@ -97,7 +97,7 @@ export function openContentReader(sources: readonly OpenedSource[]): ContentRead
 
   /** Archive members: the stream moves forward only; asking for an earlier member reopens it (formatters hand
    *  over file data in ContentRef.order, so that happens only for hard links stored as copies). */
-  async function* readMember(ref: ContentRef, source: OpenedSource, sizeBytes: number): AsyncGenerator<Uint8Array> {
+  async function memberStream(ref: ContentRef, source: OpenedSource): Promise<ByteStream> {
     const offset = ref.order;
     let stream = archives.get(ref.source);
     if (!stream || stream.position() > offset) {
@@ -106,35 +106,51 @@ export function openContentReader(sources: readonly OpenedSource[]): ContentRead
       archives.set(ref.source, stream);
     }
     await stream.skip(offset - stream.position());
+    return stream;
+  }
+
+  /** A member in pieces, read into one buffer (valid until the next piece is asked for). */
+  async function* readMember(ref: ContentRef, source: OpenedSource, sizeBytes: number): AsyncGenerator<Uint8Array> {
+    const stream = await memberStream(ref, source);
+    const buffer = new Uint8Array(Math.min(READ_PIECE_BYTES, sizeBytes));
     let at = 0;
     while (at < sizeBytes) {
-      const piece = await stream.read(Math.min(READ_PIECE_BYTES, sizeBytes - at));
-      if (piece.length === 0) throw changed(ref, source, sizeBytes, `found only ${at}`);
-      at += piece.length;
-      yield piece;
+      const got = await stream.readInto(buffer.subarray(0, Math.min(buffer.length, sizeBytes - at)));
+      if (got === 0) throw changed(ref, source, sizeBytes, `found only ${at}`);
+      at += got;
+      yield buffer.subarray(0, got);
     }
   }
 
   /** An archive is one forward stream: one member at a time, in the order asked (the writer may ask for several
    *  at once). Each read waits for the previous one to finish. */
   let archiveTurn: Promise<void> = Promise.resolve();
-  async function* readMemberInTurn(ref: ContentRef, source: OpenedSource, sizeBytes: number): AsyncGenerator<Uint8Array> {
+  const takeTurn = (): { previous: Promise<void>; done: () => void } => {
     const previous = archiveTurn;
     let done = (): void => {};
     archiveTurn = new Promise<void>((resolve) => { done = resolve; });
+    return { previous, done };
+  };
+  async function* readMemberInTurn(ref: ContentRef, source: OpenedSource, sizeBytes: number): AsyncGenerator<Uint8Array> {
+    const turn = takeTurn();
     try {
-      await previous;
+      await turn.previous;
       yield* readMember(ref, source, sizeBytes);
     } finally {
-      done();
+      turn.done();
     }
   }
 
+  /** A small member straight into `into[at, at + sizeBytes)`: no piece buffer, no generator. */
   async function readMemberWhole(ref: ContentRef, source: OpenedSource, sizeBytes: number, into: Uint8Array, at: number): Promise<void> {
-    let got = 0;
-    for await (const piece of readMemberInTurn(ref, source, sizeBytes)) {
-      into.set(piece, at + got);
-      got += piece.length;
+    const turn = takeTurn();
+    try {
+      await turn.previous;
+      const stream = await memberStream(ref, source);
+      const got = await stream.readInto(into.subarray(at, at + sizeBytes));
+      if (got < sizeBytes) throw changed(ref, source, sizeBytes, `found only ${got}`);
+    } finally {
+      turn.done();
     }
   }
 

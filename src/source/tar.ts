@@ -1,7 +1,7 @@
 // A tar archive (plain or gzip) as a FileTree: one pass over the headers, data skipped (a plain archive is never
 // read past its headers; a gzip one is decompressed once). Entries may come in any order and directories may be
-// implied by their files' paths; the tree is built whole, then sorted. Each file's ContentRef key is the offset of
-// its data in the uncompressed archive, which is also its read order (ContentRef.order).
+// implied by their files' paths; the tree is built whole, then sorted. Each file's ContentRef order is the offset
+// of its data in the uncompressed archive: where the content reader finds it, and its read order.
 import { GuestdiskError } from '../errors.js';
 import { compareNames } from '../binary/utf16.js';
 import type { TreeDir, TreeNode } from '../disk-types.js';
@@ -53,10 +53,12 @@ async function scan(stream: ByteStream, archivePath: string, options: SourceOpti
   let longLink: Uint8Array | null = null;
   const bad = (why: string): GuestdiskError => new GuestdiskError('INVALID_SPEC', `--copy-from ${archivePath}: ${why}`, { source: archivePath });
 
+  // One block for every header: decoding copies what it keeps.
+  const block = new Uint8Array(TAR_BLOCK_BYTES);
   for (;;) {
-    const block = await stream.read(TAR_BLOCK_BYTES);
-    if (block.length === 0) break; // end without the two zero blocks: GNU tar accepts it too
-    if (block.length < TAR_BLOCK_BYTES) throw bad(`truncated archive (a partial ${block.length}-byte header at byte ${stream.position() - block.length})`);
+    const got = await stream.readInto(block);
+    if (got === 0) break; // end without the two zero blocks: GNU tar accepts it too
+    if (got < TAR_BLOCK_BYTES) throw bad(`truncated archive (a partial ${got}-byte header at byte ${stream.position() - got})`);
     if (isZeroBlock(block)) break;
     const header = decodeTarHeader(block);
     if (!tarChecksumMatches(block, header)) throw bad(`not a tar archive, or corrupt: header checksum mismatch at byte ${stream.position() - TAR_BLOCK_BYTES}`);
