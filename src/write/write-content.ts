@@ -99,7 +99,9 @@ export async function writeContentChunks(
         await writeChunks(target, [chunk], baseOffsetBytes, limit, stats, between, reader);
         continue;
       }
-      if (chunk.lengthBytes === 0) continue;
+      // A chunk of length 0 writes nothing, but one with a frame is still read and framed: the frame may keep the
+      // content for a later chunk (NTFS gathers a piece of $MFT records this way).
+      if (chunk.lengthBytes === 0 && !chunk.frame) continue;
       const at = baseOffsetBytes + chunk.offsetBytes;
       checkInStep(limit, at, chunk.lengthBytes);
       if (!batch.fits(chunk.lengthBytes)) await flushBatch();
@@ -162,6 +164,7 @@ function createBatch(): Batch {
       slot.fill(0, chunk.contentBytes);
     }
     used = end;
+    if (end === start) return;
     const last = runs.length - 3;
     // The chunk continues the last run when it follows it both on the target and in the buffer.
     if (last >= 0 && runs[last] + (runs[last + 2] - runs[last + 1]) === at && runs[last + 2] === start) runs[last + 2] = end;
