@@ -13,7 +13,8 @@ export interface CliIo {
   /**
    * Text to stdout as it is (no newline added), in order with the rest. Resolves once stdout has taken it, so a long
    * output written piece by piece, each awaited, holds one piece at a time (create --json with a copied tree: tens
-   * of MB). Absent: such output goes out whole through stdout().
+   * of MB). A failure to write shows as stdout()'s do, after the command. Absent: such output goes out whole
+   * through stdout().
    */
   stdoutText?(text: string): Promise<void>;
   env: Record<string, string | undefined>;

@@ -58,9 +58,8 @@ export function createProcessIo(): ProcessIo {
     async stdoutText(text) {
       if (textBytes.length < text.length * 3) textBytes = new Uint8Array(text.length * 3); // UTF-8: ≤ 3 bytes per UTF-16 unit
       const { written } = textEncoder.encodeInto(text, textBytes);
+      // A failure is not thrown here: like stdout()'s, it is the run's result once the command has ended (flush).
       await stdout.write(textBytes.subarray(0, written));
-      const failure = await stdout.settled();
-      if (failure) throw stdoutFailed(failure);
     },
     env: process.env,
     now: () => Date.now(),
