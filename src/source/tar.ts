@@ -8,7 +8,7 @@ import type { TreeDir, TreeNode } from '../disk-types.js';
 import { openArchiveStream, type ByteStream } from './byte-stream.js';
 import { clampMtime, decodeName, showBytes, type SourceOptions, type SourceProblem } from './options.js';
 import {
-  TAR_BLOCK_BYTES, TAR_TYPE, decodeTarHeader, isZeroBlock, parsePaxRecords, parseTarNumber, tarBytes, tarChecksumMatches, tarHeaderPath,
+  TAR_BLOCK_BYTES, TAR_TYPE, isZeroBlock, parsePaxRecords, parseTarNumber, tarBytes, tarChecksumMatches, tarHeaderPath, viewTarHeader,
 } from './tar-header.js';
 
 interface MutFile {
@@ -53,14 +53,15 @@ async function scan(stream: ByteStream, archivePath: string, options: SourceOpti
   let longLink: Uint8Array | null = null;
   const bad = (why: string): GuestdiskError => new GuestdiskError('INVALID_SPEC', `--copy-from ${archivePath}: ${why}`, { source: archivePath });
 
-  // One block for every header: decoding copies what it keeps.
+  // One block for every header.
   const block = new Uint8Array(TAR_BLOCK_BYTES);
   for (;;) {
     const got = await stream.readInto(block);
     if (got === 0) break; // end without the two zero blocks: GNU tar accepts it too
     if (got < TAR_BLOCK_BYTES) throw bad(`truncated archive (a partial ${got}-byte header at byte ${stream.position() - got})`);
     if (isZeroBlock(block)) break;
-    const header = decodeTarHeader(block);
+    // Views of the block: everything taken from the header is used, or copied, before the next block is read.
+    const header = viewTarHeader(block);
     if (!tarChecksumMatches(block, header)) throw bad(`not a tar archive, or corrupt: header checksum mismatch at byte ${stream.position() - TAR_BLOCK_BYTES}`);
     const type = header.typeflag;
     const size = paxNumber(pax, 'size') ?? parseTarNumber(header.size, 'size');
