@@ -4,17 +4,18 @@
 // of its data in the uncompressed archive: where the content reader finds it, and its read order.
 import { GuestdiskError } from '../errors.js';
 import { compareNames } from '../binary/utf16.js';
-import type { TreeDir, TreeNode } from '../disk-types.js';
+import type { TreeDir, TreeFile, TreeNode } from '../disk-types.js';
 import { openArchiveStream, type ByteStream } from './byte-stream.js';
 import { clampMtime, decodeName, showBytes, type SourceOptions, type SourceProblem } from './options.js';
 import {
   TAR_BLOCK_BYTES, TAR_TYPE, isZeroBlock, parsePaxRecords, parseTarNumber, tarBytes, tarChecksumMatches, tarHeaderPath, viewTarHeader,
 } from './tar-header.js';
 
-interface MutFile {
-  kind: 'file'; name: string; sizeBytes: number; mtime: number; readOnly: boolean; linkGroup: string | null; offset: number;
-}
-interface MutDir { kind: 'dir'; name: string; mtime: number | null; children: Map<string, MutNode> }
+/** A file is its final TreeFile from the start (only its link group and `dir` are set later): an archive of
+ *  100,000 members builds one object per file, not a draft and a copy. */
+type MutFile = { -readonly [K in keyof TreeFile]: TreeFile[K] };
+/** `path`: the directory's path in the archive ("" at its root), its files' `dir`, one string for them all. */
+interface MutDir { kind: 'dir'; name: string; path: string; mtime: number | null; children: Map<string, MutNode> }
 type MutNode = MutFile | MutDir;
 interface PendingLink { path: string; target: string }
 
@@ -44,7 +45,7 @@ export async function readTar(archivePath: string, options: SourceOptions): Prom
 }
 
 async function scan(stream: ByteStream, archivePath: string, options: SourceOptions): Promise<TarResult> {
-  const root: MutDir = { kind: 'dir', name: '', mtime: options.timestamp, children: new Map() };
+  const root: MutDir = { kind: 'dir', name: '', path: '', mtime: options.timestamp, children: new Map() };
   const warnings: string[] = [];
   const problems: SourceProblem[] = [];
   const links: PendingLink[] = [];
@@ -128,7 +129,10 @@ async function scan(stream: ByteStream, archivePath: string, options: SourceOpti
       case TAR_TYPE.regular:
       case TAR_TYPE.regularOld:
       case TAR_TYPE.contiguous:
-        place(root, parts, { kind: 'file', name: parts[parts.length - 1], sizeBytes: size, mtime, readOnly: (mode & READ_ONLY_OWNER_WRITE) === 0, linkGroup: null, offset: dataOffset }, problems, path);
+        place(root, parts, {
+          kind: 'file', name: parts[parts.length - 1], sizeBytes: size, mtime, readOnly: (mode & READ_ONLY_OWNER_WRITE) === 0, linkGroup: null,
+          source: options.sourceIndex, order: dataOffset, dir: '',
+        }, problems, path);
         break;
       case TAR_TYPE.hardLink: {
         const target = lookup(root, splitArchivePath(decodeName(rawLink) ?? '') ?? []);
@@ -186,7 +190,7 @@ function ensureDir(root: MutDir, parts: readonly string[], problems: SourceProbl
   for (const part of parts) {
     const next = dir.children.get(part);
     if (next === undefined) {
-      const made: MutDir = { kind: 'dir', name: part, mtime: null, children: new Map() };
+      const made: MutDir = { kind: 'dir', name: part, path: `${dir.path}/${part}`, mtime: null, children: new Map() };
       dir.children.set(part, made);
       dir = made;
     } else if (next.kind === 'dir') {
@@ -208,6 +212,7 @@ function place(root: MutDir, parts: readonly string[], file: MutFile, problems: 
     problems.push({ path, reason: 'is both a file and a directory in the archive' });
     return;
   }
+  file.dir = dir.path;
   dir.children.set(file.name, file);
 }
 
@@ -258,15 +263,12 @@ function linkTarget(root: MutDir, link: PendingLink): MutNode | null {
   return resolved ? lookup(root, resolved) : null;
 }
 
-/** The archive's tree in sorted order. `path` is the directory's path in the archive ("" at its root): its files'
- *  `dir`, one string for them all; an archive member is read by its byte offset (`order`) alone. */
-function freeze(dir: MutDir, options: SourceOptions, path = ''): TreeDir {
+/** The archive's tree in sorted order: its files are already TreeFiles; each directory's children become its sorted
+ *  entries (and the children map is emptied, so it can go as soon as it has been read). */
+function freeze(dir: MutDir, options: SourceOptions): TreeDir {
   const entries: TreeNode[] = [...dir.children.values()]
     .sort((a, b) => compareNames(a.name, b.name))
-    .map((n): TreeNode =>
-      n.kind === 'dir'
-        ? freeze(n, options, `${path}/${n.name}`)
-        : { kind: 'file', name: n.name, sizeBytes: n.sizeBytes, mtime: n.mtime, readOnly: n.readOnly, linkGroup: n.linkGroup, source: options.sourceIndex, order: n.offset, dir: path },
-    );
+    .map((n): TreeNode => (n.kind === 'dir' ? freeze(n, options) : n));
+  dir.children.clear();
   return { kind: 'dir', name: dir.name, mtime: dir.mtime ?? options.timestamp, entries };
 }
