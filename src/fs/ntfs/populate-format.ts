@@ -12,7 +12,6 @@ import { collateFileNames } from './collation.js';
 import type { SystemFiles } from './system-files.js';
 import type { NtfsPlan } from './volume-plan.js';
 import type { Run } from './runlist.js';
-import { concatBytes as concat } from '../../binary/concat.js';
 
 /** Records per $MFT piece: 256 KiB with 1 KiB records. */
 const PIECE_RECORDS = 256;
@@ -66,7 +65,7 @@ function* mftRecords(plan: NtfsPlan, files: SystemFiles, ctx: RecordContext, fro
       continue;
     }
     const index = item.kind === 'dir' ? directoryIndexOf(item, ctx) : null;
-    const indexChunks = withIndexes && index && index.blocks.length > 0 && item.kind === 'dir' ? [...overRuns(item.indexRuns, plan.clusterSize, concat(index.blocks))] : [];
+    const indexChunks = withIndexes && index && index.blocks.length > 0 && item.kind === 'dir' ? [...overRuns(item.indexRuns, plan.clusterSize, index.blockBytes)] : [];
     yield { bytes: encodePopulatedRecord(item, ctx, null, index, into?.(r)), indexChunks };
   }
 }
@@ -108,7 +107,7 @@ export function* rootIndexChunks(plan: NtfsPlan, files: SystemFiles, ctx: Record
   if (population.rootIndexBlocks === 0) return;
   const entries = [...systemEntries, ...childIndexEntries(population.root, 5, ctx)].sort((a, b) => collateFileNames(files.upcase, a.name, b.name)).map((e) => e.entry);
   const index = buildDirectoryIndex({ entries, indexBlockSize: plan.indexRecordSize, clusterSize: plan.clusterSize, rootRoomBytes });
-  yield* overRuns(population.rootIndexRuns, plan.clusterSize, concat(index.blocks));
+  yield* overRuns(population.rootIndexRuns, plan.clusterSize, index.blockBytes);
 }
 
 /** The files' data in the sources' read order (ContentRef.order): resident files as their whole record. */
