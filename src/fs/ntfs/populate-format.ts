@@ -3,10 +3,10 @@
 // blocks beside its record, then the files' data as ContentChunks in the source's read order. A resident file's
 // record is written twice: in $MFT with zeros for its data, then again, whole, once the data is read (the writer
 // hands the bytes to `frame`); an interrupted copy leaves no boot sector, so the zeros are never seen.
-import type { Chunk, ContentChunk, ContentPiece } from '../../disk-types.js';
+import type { Chunk, ContentChunk, ContentPiece, TreeFile } from '../../disk-types.js';
 import { encodeMftRecord } from './mft-record.js';
 import { directoryIndexOf, encodePopulatedRecord, childIndexEntries, type RecordContext } from './populate-record.js';
-import { FIRST_USER_RECORD, type PlacedItem } from './populate-plan.js';
+import { FIRST_USER_RECORD, type PlacedFile, type PlacedItem } from './populate-plan.js';
 import { buildDirectoryIndex } from './directory-index.js';
 import { collateFileNames } from './collation.js';
 import type { SystemFiles } from './system-files.js';
@@ -110,12 +110,34 @@ export function* rootIndexChunks(plan: NtfsPlan, files: SystemFiles, ctx: Record
   yield* overRuns(population.rootIndexRuns, plan.clusterSize, index.blockBytes);
 }
 
+/** The items with data to copy (files of at least one byte), as indexes into `items`, in the sources' read order
+ *  (ContentRef.order; records break ties): a typed array, not an array of the items sorted. */
+export function contentOrder(items: readonly PlacedItem[]): Uint32Array {
+  let count = 0;
+  for (const item of items) if (item.kind === 'file' && item.node.sizeBytes > 0) count++;
+  const order = new Uint32Array(count);
+  let n = 0;
+  items.forEach((item, i) => {
+    if (item.kind === 'file' && item.node.sizeBytes > 0) order[n++] = i;
+  });
+  const before = (a: number, b: number): number => {
+    const ca = (items[a].node as TreeFile).content;
+    const cb = (items[b].node as TreeFile).content;
+    return ca.source - cb.source || ca.order - cb.order || a - b;
+  };
+  // A directory source numbers its files in the order records are given, so the order is usually there already.
+  for (let i = 1; i < order.length; i++) {
+    if (before(order[i - 1], order[i]) > 0) return order.sort(before);
+  }
+  return order;
+}
+
 /** The files' data in the sources' read order (ContentRef.order): resident files as their whole record. */
 export function* populatedFileChunks(plan: NtfsPlan, ctx: RecordContext): Generator<ContentChunk> {
   const cs = plan.clusterSize;
-  const withData = ctx.population.items.filter((i): i is Extract<PlacedItem, { kind: 'file' }> => i.kind === 'file' && i.node.sizeBytes > 0);
-  withData.sort((a, b) => a.node.content.source - b.node.content.source || a.node.content.order - b.node.content.order || a.record - b.record);
-  for (const item of withData) {
+  const items = ctx.population.items;
+  for (const i of contentOrder(items)) {
+    const item = items[i] as PlacedFile;
     if (item.resident) {
       yield {
         offsetBytes: plan.mftLcn * cs + item.record * plan.mftRecordSize,
@@ -127,6 +149,10 @@ export function* populatedFileChunks(plan: NtfsPlan, ctx: RecordContext): Genera
       continue;
     }
     const lengthBytes = cs <= SLACK_PAD_MAX_BYTES ? item.clusters * cs : Math.ceil(item.node.sizeBytes / plan.bytesPerSector) * plan.bytesPerSector;
+    if (!item.runs) {
+      yield { offsetBytes: item.lcn * cs, content: item.node.content, contentBytes: item.node.sizeBytes, lengthBytes };
+      continue;
+    }
     const firstData = item.runs.find((r) => r.lcn !== null);
     if (!firstData) continue; // all holes: nothing to write
     yield {
@@ -134,7 +160,7 @@ export function* populatedFileChunks(plan: NtfsPlan, ctx: RecordContext): Genera
       content: item.node.content,
       contentBytes: item.node.sizeBytes,
       lengthBytes,
-      ...(item.runs.length > 1 || item.dataExtents ? { pieces: runPieces(item.runs, cs, lengthBytes) } : {}),
+      pieces: runPieces(item.runs, cs, lengthBytes),
     };
   }
 }

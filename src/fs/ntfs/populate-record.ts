@@ -22,7 +22,7 @@ import { COPIED_DIRECTORY_SECURITY_ID, COPIED_FILE_SECURITY_ID } from './inherit
 import { MFT_END_MARKER_BYTES, checkMftRecordFits, encodeMftRecordAround, mftAttrsOffset } from './mft-record.js';
 import { encodeMftRef, encodeNtfsTime } from './ntfs-time.js';
 import { compareNtfsNames } from './upcase.js';
-import { USER_SEQUENCE_NUMBER, allocatedClusters, childItems, indexEntryBytes, indexRootRoomBytes, namesOf, type NtfsPopulation, type PlacedItem, type PlacedName } from './populate-plan.js';
+import { USER_SEQUENCE_NUMBER, allocatedClusters, dataRuns, childItems, indexEntryBytes, indexRootRoomBytes, namesOf, type NtfsPopulation, type PlacedItem, type PlacedName } from './populate-plan.js';
 import type { TreeDir } from '../../disk-types.js';
 
 const I30 = '$I30';
@@ -130,7 +130,7 @@ function dataAttribute(item: Extract<PlacedItem, { kind: 'file' }>, ctx: RecordC
   return {
     type: ATTR_TYPE.DATA,
     instance,
-    runs: item.runs,
+    runs: dataRuns(item),
     allocatedSize: item.clusters * ctx.clusterSize,
     dataSize: item.node.sizeBytes,
     initializedSize: item.node.sizeBytes,
