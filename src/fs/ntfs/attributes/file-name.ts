@@ -36,11 +36,24 @@ export function fileNameBytes(fileName: string): number {
 
 /** encodeFileName into `out` at `at` (fileNameBytes long), for a record or index entry filled in place. */
 export function encodeFileNameInto(value: FileName, out: Uint8Array, at: number): void {
-  const { fileName, ...header } = value;
+  const { fileName } = value;
   if (fileName.length < 1 || fileName.length > 255) {
     throw new GuestdiskError('INVALID_SPEC', `file name ${JSON.stringify(fileName)} must have 1 to 255 UTF-16 units`);
   }
-  FILE_NAME_HEADER.encodeInto({ ...header, fileNameLength: fileName.length }, out, at);
+  // Field by field rather than a spread of `value`: every copied name is encoded twice (record and index entry).
+  FILE_NAME_HEADER.encodeInto({
+    parentDirectory: value.parentDirectory,
+    creationTime: value.creationTime,
+    lastDataChangeTime: value.lastDataChangeTime,
+    lastMftChangeTime: value.lastMftChangeTime,
+    lastAccessTime: value.lastAccessTime,
+    allocatedSize: value.allocatedSize,
+    dataSize: value.dataSize,
+    fileAttributes: value.fileAttributes,
+    reparsePointTag: value.reparsePointTag,
+    fileNameLength: fileName.length,
+    fileNameType: value.fileNameType,
+  }, out, at);
   encodeUtf16leInto(fileName, out, at + FILE_NAME_HEADER.sizeBytes);
 }
 
