@@ -151,8 +151,8 @@ const INT_RANGES = {
 
 function writeInt(view: DataView, struct: string, key: string, type: keyof typeof INT_RANGES, at: number, value: unknown): void {
   const n = value as number;
-  const [min, max] = INT_RANGES[type];
-  if (!Number.isInteger(n) || n < min || n > max) throw fieldError(struct, key, `${type} out of range: ${String(value)}`);
+  const range = INT_RANGES[type]; // indexed, not destructured: an array pattern allocates an iterator per field
+  if (!Number.isInteger(n) || n < range[0] || n > range[1]) throw fieldError(struct, key, `${type} out of range: ${String(value)}`);
   switch (type) {
     case 'u8': view.setUint8(at, n); return;
     case 'u16': view.setUint16(at, n, LITTLE_ENDIAN); return;

@@ -89,6 +89,13 @@ const E = {
 };
 const INDEXED_FILE = FILE_INDEX_ENTRY_HEADER.fieldRange('indexedFile');
 
+/** The length fields and flags of the entry starting `entry` (at least a header long), without decoding the
+ *  whole header: the index builder checks every entry it is given. */
+export function fileIndexEntryShape(entry: Uint8Array): { length: number; keyLength: number; ieFlags: number } {
+  const view = viewOf(entry);
+  return { length: E.length(view, 0), keyLength: E.keyLength(view, 0), ieFlags: E.ieFlags(view, 0) };
+}
+
 /** FILE_INDEX_ENTRY_HEADER.decode of the entry at `at` (at least its size in bytes), field for field. */
 function decodeFileIndexEntryHeader(bytes: Uint8Array, view: DataView, at: number): FileIndexEntryHeader {
   const f = at + INDEXED_FILE.offsetBytes;

@@ -14,7 +14,7 @@ import { GuestdiskError } from '../../errors.js';
 import { writeIntN } from '../../binary/fields.js';
 import { INDEX_ENTRY_FLAG } from './attribute-types.js';
 import { FILE_NAME_HEADER } from './attributes/file-name.js';
-import { encodeEndIndexEntry, FILE_INDEX_ENTRY_HEADER } from './index-entry.js';
+import { encodeEndIndexEntry, FILE_INDEX_ENTRY_HEADER, fileIndexEntryShape } from './index-entry.js';
 import {
   clustersPerIndexBlock,
   encodeIndexBlockInto,
@@ -125,7 +125,8 @@ function checkInput(input: IndexTreeInput): Geometry {
   }
   let largest = 0;
   input.entries.forEach((entry, i) => {
-    const header = FILE_INDEX_ENTRY_HEADER.decode(entry);
+    if (entry.length < FILE_INDEX_ENTRY_HEADER.sizeBytes) FILE_INDEX_ENTRY_HEADER.decode(entry); // its CORRUPT_STRUCTURE
+    const header = fileIndexEntryShape(entry);
     if (header.length !== entry.length || entry.length % 8 !== 0 || header.ieFlags !== 0 || header.keyLength === 0) {
       fail(`entry ${i} is not a leaf entry (${entry.length} bytes, length field ${header.length}, flags 0x${header.ieFlags.toString(16)}, key ${header.keyLength} bytes)`, { entry: i });
     }

@@ -55,8 +55,9 @@ function fileAttributesOf(item: PlacedItem): number {
   return FILE_ATTR.ARCHIVE | (item.node.readOnly ? FILE_ATTR.READONLY : 0) | (item.dataExtents ? FILE_ATTR.SPARSE_FILE : 0);
 }
 
-/** The $FILE_NAME of `item` under one of its names (`created`: encodeNtfsTime of the copy's timestamp). */
-function fileNameOf(item: PlacedItem, name: PlacedName, ctx: RecordContext, created: Uint8Array): FileName {
+/** The $FILE_NAME of `item` under one of its names (`created`, `modified`: encodeNtfsTime of the copy's timestamp
+ *  and of the item's mtime, made once per record or entry). */
+function fileNameOf(item: PlacedItem, name: PlacedName, ctx: RecordContext, created: Uint8Array, modified: Uint8Array): FileName {
   let allocatedSize = 0;
   let dataSize = 0;
   if (item.kind === 'file') {
@@ -66,7 +67,7 @@ function fileNameOf(item: PlacedItem, name: PlacedName, ctx: RecordContext, crea
   return {
     parentDirectory: encodeMftRef(name.parentRecord, sequenceOf(name.parentRecord)),
     creationTime: created,
-    lastDataChangeTime: encodeNtfsTime(item.node.mtime),
+    lastDataChangeTime: modified,
     lastMftChangeTime: created,
     lastAccessTime: created,
     allocatedSize,
@@ -80,7 +81,7 @@ function fileNameOf(item: PlacedItem, name: PlacedName, ctx: RecordContext, crea
 
 /** The $FILE_NAME value of `item` under one of its names. */
 export function fileNameValue(item: PlacedItem, name: PlacedName, ctx: RecordContext): Uint8Array {
-  return encodeFileName(fileNameOf(item, name, ctx, encodeNtfsTime(ctx.timestamp)));
+  return encodeFileName(fileNameOf(item, name, ctx, encodeNtfsTime(ctx.timestamp), encodeNtfsTime(item.node.mtime)));
 }
 
 /** A directory's $I30 entries for its copied children, in $UpCase collation order, with their names. */
@@ -93,7 +94,7 @@ export function childIndexEntries(dir: TreeDir, record: number, ctx: RecordConte
   const out = dir.entries.map((node, i) => {
     const item = items[i];
     const length = encodeFileIndexEntryInto(encodeMftRef(item.record, USER_SEQUENCE_NUMBER), fileNameBytes(node.name), shared, at);
-    encodeFileNameInto(fileNameOf(item, { parentRecord: record, name: node.name }, ctx, created), shared, at + FILE_INDEX_ENTRY_HEADER.sizeBytes);
+    encodeFileNameInto(fileNameOf(item, { parentRecord: record, name: node.name }, ctx, created, encodeNtfsTime(item.node.mtime)), shared, at + FILE_INDEX_ENTRY_HEADER.sizeBytes);
     const entry = shared.subarray(at, at + length);
     at += length;
     return { name: node.name, entry };
@@ -134,7 +135,8 @@ function dataAttribute(item: Extract<PlacedItem, { kind: 'file' }>, ctx: RecordC
     allocatedSize: item.clusters * ctx.clusterSize,
     dataSize: item.node.sizeBytes,
     initializedSize: item.node.sizeBytes,
-    ...(item.dataExtents ? { flags: ATTR_FLAG.IS_SPARSE, compressedSize: allocatedClusters(item) * ctx.clusterSize } : {}),
+    flags: item.dataExtents ? ATTR_FLAG.IS_SPARSE : 0,
+    compressedSize: item.dataExtents ? allocatedClusters(item) * ctx.clusterSize : undefined,
   };
 }
 
@@ -159,6 +161,7 @@ function indexAllocationAttribute(item: Extract<PlacedItem, { kind: 'dir' }>, ct
 export function encodePopulatedRecord(item: PlacedItem, ctx: RecordContext, content: Uint8Array | null, index: DirectoryIndex | null, into?: Uint8Array): Uint8Array {
   const out = into ?? new Uint8Array(ctx.mftRecordSize);
   const created = encodeNtfsTime(ctx.timestamp);
+  const modified = encodeNtfsTime(item.node.mtime);
   const names = namesOf(item);
   const idx = item.kind === 'dir' ? index ?? directoryIndexOf(item, ctx) : null;
   const header = {
@@ -175,7 +178,7 @@ export function encodePopulatedRecord(item: PlacedItem, ctx: RecordContext, cont
   let instance = 0;
   const si = {
     creationTime: created,
-    lastDataChangeTime: encodeNtfsTime(item.node.mtime),
+    lastDataChangeTime: modified,
     lastMftChangeTime: created,
     lastAccessTime: created,
     fileAttributes: fileAttributesOf(item),
@@ -192,7 +195,7 @@ export function encodePopulatedRecord(item: PlacedItem, ctx: RecordContext, cont
   at += siLength;
   for (const name of names) {
     const length = encodeResidentAttributeHeaderInto({ type: ATTR_TYPE.FILE_NAME, instance: instance++, valueLength: fileNameBytes(name.name), residentFlags: RESIDENT_ATTR_IS_INDEXED }, out, at);
-    encodeFileNameInto(fileNameOf(item, name, ctx, created), out, at + residentValueOffset(''));
+    encodeFileNameInto(fileNameOf(item, name, ctx, created, modified), out, at + residentValueOffset(''));
     at += length;
   }
   if (item.kind === 'file') {
