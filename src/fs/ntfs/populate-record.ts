@@ -102,6 +102,18 @@ export function childIndexEntries(dir: TreeDir, record: number, ctx: RecordConte
   return out.sort((a, b) => compareNtfsNames(ctx.upcase, a.name, b.name));
 }
 
+/** What a directory's record takes from its index: the $INDEX_ROOT value, the $BITMAP value and the block count
+ *  (not the blocks themselves, which are written on their own). */
+export interface IndexRecordValues {
+  readonly rootValue: Uint8Array;
+  readonly bitmap: Uint8Array | null;
+  readonly blockCount: number;
+}
+
+export function indexRecordValues(index: DirectoryIndex): IndexRecordValues {
+  return { rootValue: index.rootValue, bitmap: index.bitmap, blockCount: index.blocks.length };
+}
+
 /** A directory's index, built from its children's entries (the same block count the plan counted). */
 export function directoryIndexOf(item: Extract<PlacedItem, { kind: 'dir' }>, ctx: RecordContext): DirectoryIndex {
   const entries = childIndexEntries(item.node, item.record, ctx).map((e) => e.entry);
@@ -118,12 +130,12 @@ export function directoryIndexOf(item: Extract<PlacedItem, { kind: 'dir' }>, ctx
 }
 
 /** Bytes the attributes of `item`'s record take (header and end marker excluded). */
-function populatedAttributesBytes(item: PlacedItem, names: readonly PlacedName[], ctx: RecordContext, index: DirectoryIndex | null): number {
+function populatedAttributesBytes(item: PlacedItem, names: readonly PlacedName[], ctx: RecordContext, index: IndexRecordValues | null): number {
   let bytes = residentAttributeBytes('', STANDARD_INFORMATION.sizeBytes);
   for (const name of names) bytes += residentAttributeBytes('', fileNameBytes(name.name));
   if (item.kind === 'file') return bytes + (item.resident ? residentAttributeBytes('', item.node.sizeBytes) : nonResidentAttributeBytes(dataAttribute(item, ctx, 0)));
   bytes += residentAttributeBytes(I30, index!.rootValue.length);
-  if (index!.blocks.length > 0) bytes += nonResidentAttributeBytes(indexAllocationAttribute(item, ctx, index!, 0)) + residentAttributeBytes(I30, index!.bitmap!.length);
+  if (index!.blockCount > 0) bytes += nonResidentAttributeBytes(indexAllocationAttribute(item, ctx, index!, 0)) + residentAttributeBytes(I30, index!.bitmap!.length);
   return bytes;
 }
 
@@ -140,8 +152,8 @@ function dataAttribute(item: Extract<PlacedItem, { kind: 'file' }>, ctx: RecordC
   };
 }
 
-function indexAllocationAttribute(item: Extract<PlacedItem, { kind: 'dir' }>, ctx: RecordContext, index: DirectoryIndex, instance: number): NonResidentAttributeInput {
-  const dataSize = index.blocks.length * ctx.indexRecordSize;
+function indexAllocationAttribute(item: Extract<PlacedItem, { kind: 'dir' }>, ctx: RecordContext, index: IndexRecordValues, instance: number): NonResidentAttributeInput {
+  const dataSize = index.blockCount * ctx.indexRecordSize;
   return {
     type: ATTR_TYPE.INDEX_ALLOCATION,
     name: I30,
@@ -158,12 +170,12 @@ function indexAllocationAttribute(item: Extract<PlacedItem, { kind: 'dir' }>, ct
  * `into` when given (zeros, one record long). The attributes are encoded straight into the record, in record order
  * ($STANDARD_INFORMATION, each $FILE_NAME, then $DATA or the $I30 attributes), with no array of their own.
  */
-export function encodePopulatedRecord(item: PlacedItem, ctx: RecordContext, content: Uint8Array | null, index: DirectoryIndex | null, into?: Uint8Array): Uint8Array {
+export function encodePopulatedRecord(item: PlacedItem, ctx: RecordContext, content: Uint8Array | null, index: IndexRecordValues | null, into?: Uint8Array): Uint8Array {
   const out = into ?? new Uint8Array(ctx.mftRecordSize);
   const created = encodeNtfsTime(ctx.timestamp);
   const modified = encodeNtfsTime(item.node.mtime);
   const names = namesOf(item);
-  const idx = item.kind === 'dir' ? index ?? directoryIndexOf(item, ctx) : null;
+  const idx = item.kind === 'dir' ? index ?? indexRecordValues(directoryIndexOf(item, ctx)) : null;
   const header = {
     recordSize: ctx.mftRecordSize,
     recordNumber: item.record,
@@ -208,7 +220,7 @@ export function encodePopulatedRecord(item: PlacedItem, ctx: RecordContext, cont
     }
   } else {
     at += encodeResidentAttributeInto({ type: ATTR_TYPE.INDEX_ROOT, name: I30, instance: instance++, value: idx!.rootValue }, out, at);
-    if (idx!.blocks.length > 0) {
+    if (idx!.blockCount > 0) {
       at += encodeNonResidentAttributeInto(indexAllocationAttribute(item, ctx, idx!, instance++), out, at);
       at += encodeResidentAttributeInto({ type: ATTR_TYPE.BITMAP, name: I30, instance: instance++, value: idx!.bitmap! }, out, at);
     }
