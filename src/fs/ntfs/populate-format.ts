@@ -8,7 +8,7 @@
 // resident files are read among other pieces' (a tar archive in another order) is written in the body with zeros
 // for their data, and each such record again once its bytes are read. Either way an interrupted copy leaves no
 // boot sector, so a piece not yet written or zeros in place of data are never seen.
-import type { Chunk, ContentChunk, ContentPiece, TreeFile } from '../../disk-types.js';
+import type { Chunk, ContentChunk, ContentPiece, ContentRef, TreeFile } from '../../disk-types.js';
 import { encodeMftRecordInto } from './mft-record.js';
 import { directoryIndexOf, encodePopulatedRecord, childIndexEntries, indexRecordValues, type IndexRecordValues, type RecordContext } from './populate-record.js';
 import { FIRST_USER_RECORD, type NtfsPopulation, type PlacedFile, type PlacedItem } from './populate-plan.js';
@@ -88,6 +88,8 @@ interface MftSchedule {
   /** per piece: the item whose chunk writes the whole piece (the last of its resident files in `order`), or −1
    *  when the body writes the piece */
   readonly closer: Int32Array;
+  /** per piece: its resident files with data, whose bytes its closer's chunk must have been given */
+  readonly residentCount: Uint32Array;
   /** the $I30 values of the directories in pieces the files step writes, made when the body wrote their INDX
    *  blocks (an index is built once), taken when the piece is written */
   readonly dirValues: Map<number, IndexRecordValues>;
@@ -102,6 +104,7 @@ function mftSchedule(population: NtfsPopulation, mftRecordCount: number): MftSch
   const order = contentOrder(population.items);
   const pieces = Math.ceil(mftRecordCount / PIECE_RECORDS);
   const closer = new Int32Array(pieces).fill(-1);
+  const residentCount = new Uint32Array(pieces);
   // Per piece: 0 no resident file read yet, 1 read so far in one stretch, 2 left, 3 returned to after leaving.
   const state = new Uint8Array(pieces);
   let current = -1;
@@ -115,9 +118,10 @@ function mftSchedule(population: NtfsPopulation, mftRecordCount: number): MftSch
       current = piece;
     }
     closer[piece] = i;
+    residentCount[piece]++;
   }
   for (let p = 0; p < pieces; p++) if (state[p] === 3) closer[p] = -1;
-  schedule = { order, closer, dirValues: new Map() };
+  schedule = { order, closer, residentCount, dirValues: new Map() };
   schedules.set(population, schedule);
   return schedule;
 }
@@ -197,8 +201,8 @@ export function contentOrder(items: readonly PlacedItem[]): Uint32Array {
     if (item.kind === 'file' && item.node.sizeBytes > 0) order[n++] = i;
   });
   const before = (a: number, b: number): number => {
-    const ca = (items[a].node as TreeFile).content;
-    const cb = (items[b].node as TreeFile).content;
+    const ca = contentRefOf(items[a].node as TreeFile);
+    const cb = contentRefOf(items[b].node as TreeFile);
     return ca.source - cb.source || ca.order - cb.order || a - b;
   };
   // A directory source numbers its files in the order records are given, so the order is usually there already.
@@ -223,7 +227,7 @@ export function* populatedFileChunks(plan: NtfsPlan, files: SystemFiles, ctx: Re
     if (item.resident) {
       const pieceIndex = Math.floor(item.record / PIECE_RECORDS);
       const closer = schedule.closer[pieceIndex];
-      const common = { content: item.node.content, contentBytes: item.node.sizeBytes };
+      const common = { content: contentRefOf(item.node), contentBytes: item.node.sizeBytes };
       if (closer < 0) {
         yield { ...common, offsetBytes: base + item.record * rs, lengthBytes: rs, frame: (content) => encodePopulatedRecord(item, ctx, content, null) };
       } else if (closer !== i) {
@@ -237,6 +241,10 @@ export function* populatedFileChunks(plan: NtfsPlan, files: SystemFiles, ctx: Re
           lengthBytes: (last - first) * rs,
           frame: (content) => {
             kept.set(item.record, content);
+            if (kept.size !== schedule.residentCount[pieceIndex]) {
+              // Zeros in place of a file's data would be written without a word: never.
+              throw new Error(`internal: $MFT piece ${pieceIndex} has the data of ${kept.size} of its ${schedule.residentCount[pieceIndex]} resident files (a chunk of length 0 was not handed to its frame)`);
+            }
             const piece = encodePiece(plan, files, ctx, first, last, null, (r) => kept.get(r) ?? null, schedule.dirValues);
             kept.clear();
             return piece;
@@ -247,14 +255,14 @@ export function* populatedFileChunks(plan: NtfsPlan, files: SystemFiles, ctx: Re
     }
     const lengthBytes = cs <= SLACK_PAD_MAX_BYTES ? item.clusters * cs : Math.ceil(item.node.sizeBytes / plan.bytesPerSector) * plan.bytesPerSector;
     if (!item.runs) {
-      yield { offsetBytes: item.lcn * cs, content: item.node.content, contentBytes: item.node.sizeBytes, lengthBytes };
+      yield { offsetBytes: item.lcn * cs, content: contentRefOf(item.node), contentBytes: item.node.sizeBytes, lengthBytes };
       continue;
     }
     const firstData = item.runs.find((r) => r.lcn !== null);
     if (!firstData) continue; // all holes: nothing to write
     yield {
       offsetBytes: firstData.lcn! * cs,
-      content: item.node.content,
+      content: contentRefOf(item.node),
       contentBytes: item.node.sizeBytes,
       lengthBytes,
       pieces: runPieces(item.runs, cs, lengthBytes),
@@ -264,10 +272,15 @@ export function* populatedFileChunks(plan: NtfsPlan, files: SystemFiles, ctx: Re
 
 const NO_BYTES = new Uint8Array(0);
 
-/** A frame that writes nothing and keeps the content for its piece's last resident file. */
+/** A frame that writes nothing and keeps (a copy of) the content for its piece's last resident file. */
 function keep(kept: Map<number, Uint8Array>, record: number, content: Uint8Array): Uint8Array {
-  kept.set(record, content);
+  kept.set(record, content.slice());
   return NO_BYTES;
+}
+
+/** Where a copied file's bytes come from. */
+function contentRefOf(file: TreeFile): ContentRef {
+  return file.content;
 }
 
 /** A file's runs as the byte ranges its `lengthBytes` fill, one after another; a sparse run is a hole piece. */
