@@ -34,8 +34,8 @@ export function standardInformationBytes(value: Pick<StandardInformation, 'secur
   return value.securityId === 0 ? STANDARD_INFORMATION_V1_SIZE : STANDARD_INFORMATION.sizeBytes;
 }
 
-/** encodeStandardInformation into `out` at `at` (zeros, standardInformationBytes long), for a record filled in
- *  place; the short form only with a zero security id, whose owner-to-USN fields are then all zeros. */
+/** encodeStandardInformation into `out` at `at` (standardInformationBytes long), for a record filled in place (the
+ *  48-byte form, which only system files with their own descriptor carry, goes through a copy). */
 export function encodeStandardInformationInto(value: StandardInformation, out: Uint8Array, at: number): void {
   if (value.securityId === 0) {
     out.set(encodeStandardInformation(value), at);
