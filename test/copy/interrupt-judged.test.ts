@@ -6,7 +6,7 @@
 // reader (ntfs-3g, sleuthkit) shows: a partly copied volume never passes for a valid one with the files.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FsKind, Layout, TableKind } from '../../src/plan/layout.js';
 import { planDisk } from '../../src/plan/plan-disk.js';
@@ -15,8 +15,9 @@ import { openMemoryTarget, type MemoryTarget } from '../../src/target/memory-tar
 import { writeDisk } from '../../src/write/write-disk.js';
 import { DiskStage, digestMemory, uuidOf, type DiskClass } from '../helpers/classify.js';
 import { cloneMemoryTarget, injectFault, persistedWithCache, replay, type FaultKind, type RecordedOp } from '../helpers/fault-target.js';
-import { attachLoopDevice, makeTempDir, mustRun, requireTool, runTool } from '../helpers/tools.js';
-import { TIMESTAMP, listTree, sorted, type Entry } from './trees.js';
+import { makeTempDir, requireTool } from '../helpers/tools.js';
+import { CHECKER, viewPartition, withoutTimes, type PartitionView } from './partition-view.js';
+import { TIMESTAMP, listTree, type Entry } from './trees.js';
 
 for (const tool of ['blkid', 'sfdisk', 'sgdisk', 'ntfsfix', 'ntfs-3g', 'fusermount3', 'fsck.exfat', 'mount.exfat-fuse', 'fsck.fat', 'mcopy', 'losetup']) requireTool(tool);
 
@@ -33,12 +34,6 @@ const CASES: Case[] = [
   { fs: 'exfat', table: 'mbr', sector: 512, before: 'old copy', diskBytes: 64 * MiB },
   { fs: 'fat32', table: 'gpt', sector: 4096, before: 'blank', diskBytes: 260 * MiB },
 ];
-
-const CHECKER: Record<string, { blkidType: string; tool: string }> = {
-  ntfs: { blkidType: 'ntfs', tool: 'ntfsfix' },
-  exfat: { blkidType: 'exfat', tool: 'fsck.exfat' },
-  fat32: { blkidType: 'vfat', tool: 'fsck.fat' },
-};
 
 /** A tree with a resident file, a multi-MiB file (several writes), an indexed directory, and a sparse file. */
 function makeTree(root: string, variant: number): void {
@@ -70,45 +65,6 @@ async function writeWith(layout: Layout, loaded: LoadedSources, target: Paramete
     return e;
   } finally {
     await reader.close();
-  }
-}
-
-function withoutTimes(listing: Map<string, Entry>): [string, Entry][] {
-  return sorted(new Map([...listing].map(([p, e]) => [p, { ...e, mtime: 0 }])));
-}
-
-/** What the partition's own tools say, with no table to guide them: blkid's TYPE at the offset, the checker's exit
- *  status, and the tree the filesystem's reader (ntfs-3g, exfat-fuse, mtools: tried on every state) shows, or
- *  null when it refuses the volume. */
-interface PartitionView { blkidType: string; checkerStatus: number; checkerTail: string; tree: [string, Entry][] | null }
-
-function readTree(fs: FsKind, device: string, scratchDir: string): Map<string, Entry> | null {
-  const mnt = join(scratchDir, 'mnt');
-  rmSync(mnt, { recursive: true, force: true });
-  mkdirSync(mnt, { recursive: true });
-  if (fs === 'fat32') {
-    const r = runTool('env', ['MTOOLS_SKIP_CHECK=1', 'mcopy', '-s', '-n', '-i', device, '::*', mnt], { timeoutMs: 60_000 });
-    return r.status === 0 ? listTree(mnt) : null;
-  }
-  const m = runTool(fs === 'ntfs' ? 'ntfs-3g' : 'mount.exfat-fuse', ['-o', 'ro', device, mnt], { timeoutMs: 60_000 });
-  if (m.status !== 0) return null;
-  try {
-    return new Map([...listTree(mnt)].filter(([p]) => !p.startsWith('/$')));
-  } finally {
-    mustRun('fusermount3', ['-u', mnt]);
-  }
-}
-
-function viewPartition(c: Case, stage: DiskStage, part: { offsetBytes: number; sizeBytes: number }, scratchDir: string): PartitionView {
-  const tags = runTool('blkid', ['-p', '-o', 'export', '-O', String(part.offsetBytes), '-S', String(part.sizeBytes), stage.device]).stdout;
-  const blkidType = /^TYPE=(.*)$/m.exec(tags)?.[1] ?? '';
-  const device = attachLoopDevice(['-r', '-o', String(part.offsetBytes), '--sizelimit', String(part.sizeBytes), stage.device]);
-  try {
-    const check = runTool(CHECKER[c.fs].tool, ['-n', device], { timeoutMs: 60_000 });
-    const tree = readTree(c.fs, device, scratchDir);
-    return { blkidType, checkerStatus: check.status, checkerTail: (check.stdout + check.stderr).trim().split('\n').slice(-3).join(' | '), tree: tree && withoutTimes(tree) };
-  } finally {
-    mustRun('losetup', ['-d', device]);
   }
 }
 
@@ -158,7 +114,7 @@ for (const c of CASES) {
       let view = views.get(digest);
       if (!view) {
         await stage.show(disk);
-        view = viewPartition(c, stage, part, scratch.path);
+        view = viewPartition(c.fs, stage.device, part, scratch.path);
         views.set(digest, view);
       }
       if (view.blkidType === CHECKER[c.fs].blkidType && view.checkerStatus !== 0) counts['seen at the offset, refused'] = (counts['seen at the offset, refused'] ?? 0) + 1;
