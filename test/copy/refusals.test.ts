@@ -7,14 +7,14 @@
 // leaves a loop device untouched too.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mustCli, runCli, sha256File } from '../helpers/cli.js';
 import { createFakeHost } from '../helpers/fake-bin/fake-host.js';
 import { attachLoop, makeTempDir, mustRun, requireTool } from '../helpers/tools.js';
 import { TIMESTAMP } from './trees.js';
 
-for (const tool of ['losetup', 'python3']) requireTool(tool);
+for (const tool of ['losetup', 'python3', 'tar', 'xz', 'bzip2']) requireTool(tool);
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -179,6 +179,29 @@ test('a tree too large for a loop device: TARGET_TOO_SMALL (exit 3) naming the m
       assert.is(await sha256File(loop.device), before);
     } finally {
       loop.detach();
+    }
+  } finally {
+    tmp.remove();
+  }
+});
+
+test('an archive compressed with xz or bzip2: INVALID_SPEC naming the command that decompresses it, nothing created', async () => {
+  const tmp = makeTempDir('guestdisk-copy-xz-');
+  try {
+    const src = join(tmp.path, 'src');
+    mkdirSync(src);
+    writeFileSync(join(src, 'a.txt'), 'a');
+    for (const [flag, name, tool] of [['-J', 'xz', 'xz -d'], ['-j', 'bzip2', 'bunzip2']] as const) {
+      const archive = join(tmp.path, `src.tar.${name}`);
+      mustRun('tar', [flag, '-cf', archive, '-C', src, '.']);
+      const image = join(tmp.path, 'disk.img');
+      const r = await runCli(['create', image, '--size', '64M', '--fs', 'exfat', '--copy-from', archive, '--seed', 's', '--json']);
+      assert.is(r.status, 2, r.stdout);
+      const error = JSON.parse(r.stdout).error;
+      assert.is(error.code, 'INVALID_SPEC');
+      assert.match(error.message, `compressed with ${name}`);
+      assert.match(error.message, `(${tool})`);
+      assert.not.ok(existsSync(image));
     }
   } finally {
     tmp.remove();
