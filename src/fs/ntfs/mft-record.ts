@@ -51,6 +51,8 @@ export interface MftRecordInput {
   readonly linkCount: number;
   readonly flags: number;
   readonly nextAttrInstance: number;
+  /** an extension record's: the MFT_REF of its base record (encodeMftRef); none (zeros) for a base record */
+  readonly baseMftRecord?: Uint8Array;
   /** in any order; sorted here */
   readonly attributes: readonly EncodedAttribute[];
 }
@@ -81,7 +83,7 @@ export function layoutMftRecord(input: MftRecordInput, out: Uint8Array = new Uin
       flags: input.flags,
       bytesInUse,
       bytesAllocated: input.recordSize,
-      baseMftRecord: new Uint8Array(8),
+      baseMftRecord: input.baseMftRecord ?? new Uint8Array(8),
       nextAttrInstance: input.nextAttrInstance,
       reserved: 0,
       mftRecordNumber: input.recordNumber,

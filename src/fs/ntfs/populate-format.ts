@@ -5,7 +5,8 @@
 // hands the bytes to `frame`); an interrupted copy leaves no boot sector, so the zeros are never seen.
 import type { Chunk, ContentChunk, ContentPiece } from '../../disk-types.js';
 import { encodeMftRecord } from './mft-record.js';
-import { directoryIndexOf, encodePopulatedRecord, childIndexEntries, type RecordContext } from './populate-record.js';
+import { directoryIndexOf, encodeExtensionRecord, encodePopulatedRecord, childIndexEntries, type RecordContext } from './populate-record.js';
+import { attributeListChunks } from './populate-extension-record.js';
 import { FIRST_USER_RECORD, type PlacedItem } from './populate-plan.js';
 import { buildDirectoryIndex } from './directory-index.js';
 import { collateFileNames } from './collation.js';
@@ -62,11 +63,13 @@ function* mftRecords(plan: NtfsPlan, files: SystemFiles, ctx: RecordContext, fro
     }
     const item: PlacedItem | undefined = items[r - FIRST_USER_RECORD];
     if (!item) {
-      yield { bytes: emptyRecord(plan, r), indexChunks: [] };
+      yield { bytes: encodeExtensionRecord(r, ctx, into?.(r)) ?? emptyRecord(plan, r), indexChunks: [] };
       continue;
     }
     const index = item.kind === 'dir' ? directoryIndexOf(item, ctx) : null;
     const indexChunks = withIndexes && index && index.blocks.length > 0 && item.kind === 'dir' ? [...overRuns(item.indexRuns, plan.clusterSize, concat(index.blocks))] : [];
+    const listed = withIndexes ? ctx.population.extensions.byBase.get(item.record) : undefined;
+    if (listed) indexChunks.push(...attributeListChunks(listed, plan.clusterSize));
     yield { bytes: encodePopulatedRecord(item, ctx, null, index, into?.(r)), indexChunks };
   }
 }

@@ -19,7 +19,9 @@ import { COPIED_DIRECTORY_SECURITY_ID, COPIED_FILE_SECURITY_ID } from './inherit
 import { encodeMftRecord, encodeMftRecordInto } from './mft-record.js';
 import { encodeMftRef, encodeNtfsTime } from './ntfs-time.js';
 import { compareNtfsNames } from './upcase.js';
-import { USER_SEQUENCE_NUMBER, allocatedClusters, childItems, indexEntryBytes, indexRootRoomBytes, namesOf, type NtfsPopulation, type PlacedItem, type PlacedName } from './populate-plan.js';
+import { FIRST_USER_RECORD, USER_SEQUENCE_NUMBER, allocatedClusters, childItems, indexEntryBytes, indexRootRoomBytes, namesOf, type NtfsPopulation, type PlacedFile, type PlacedItem, type PlacedName } from './populate-plan.js';
+import { listedFileOfExtension } from './populate-extension.js';
+import { encodeListedRecord, type ListedRecordParts } from './populate-extension-record.js';
 import type { TreeDir } from '../../disk-types.js';
 
 const I30 = '$I30';
@@ -110,15 +112,11 @@ export function directoryIndexOf(item: Extract<PlacedItem, { kind: 'dir' }>, ctx
   return index;
 }
 
-/** The record of `item`; `content` is a resident file's data (zeros stand in when it is not read yet); made in
- *  `into` when given (zeros, one record long). */
-export function encodePopulatedRecord(item: PlacedItem, ctx: RecordContext, content: Uint8Array | null, index: DirectoryIndex | null, into?: Uint8Array): Uint8Array {
+function standardInformationAttribute(item: PlacedItem, ctx: RecordContext, instance: number): EncodedAttribute {
   const created = encodeNtfsTime(ctx.timestamp);
-  const attributes: EncodedAttribute[] = [];
-  let instance = 0;
-  attributes.push(encodeResidentAttribute({
+  return encodeResidentAttribute({
     type: ATTR_TYPE.STANDARD_INFORMATION,
-    instance: instance++,
+    instance,
     value: encodeStandardInformation({
       creationTime: created,
       lastDataChangeTime: encodeNtfsTime(item.node.mtime),
@@ -133,7 +131,35 @@ export function encodePopulatedRecord(item: PlacedItem, ctx: RecordContext, cont
       quotaCharged: 0,
       usn: 0,
     }),
-  }));
+  });
+}
+
+/** What populate-extension-record.ts needs to encode the records of a file with an attribute list. */
+function listedParts(item: PlacedItem, ctx: RecordContext): ListedRecordParts {
+  return {
+    mftRecordSize: ctx.mftRecordSize,
+    clusterSize: ctx.clusterSize,
+    standardInformation: (instance) => standardInformationAttribute(item, ctx, instance),
+    fileNameValue: (name) => fileNameValue(item, name, ctx),
+  };
+}
+
+/** Record `record` when it is the extension record of a file with an attribute list (else null), in `into`. */
+export function encodeExtensionRecord(record: number, ctx: RecordContext, into?: Uint8Array): Uint8Array | null {
+  const listed = listedFileOfExtension(ctx.population.extensions, record);
+  if (!listed) return null;
+  const file = ctx.population.items[listed.base - FIRST_USER_RECORD] as PlacedFile;
+  return encodeListedRecord(file, listed, record, listedParts(file, ctx), into);
+}
+
+/** The record of `item`; `content` is a resident file's data (zeros stand in when it is not read yet); made in
+ *  `into` when given (zeros, one record long). */
+export function encodePopulatedRecord(item: PlacedItem, ctx: RecordContext, content: Uint8Array | null, index: DirectoryIndex | null, into?: Uint8Array): Uint8Array {
+  const listed = ctx.population.extensions.byBase.get(item.record);
+  if (listed && item.kind === 'file') return encodeListedRecord(item, listed, item.record, listedParts(item, ctx), into);
+  const attributes: EncodedAttribute[] = [];
+  let instance = 0;
+  attributes.push(standardInformationAttribute(item, ctx, instance++));
   const names = namesOf(item);
   for (const name of names) {
     attributes.push(encodeResidentAttribute({ type: ATTR_TYPE.FILE_NAME, instance: instance++, value: fileNameValue(item, name, ctx), residentFlags: RESIDENT_ATTR_IS_INDEXED }));

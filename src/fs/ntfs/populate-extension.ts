@@ -1,0 +1,215 @@
+// Extension records of a copied file whose attributes do not fit one MFT record (very many hard links, long names,
+// a sparse file with many holes), the pure part: which attributes go to which record, and how a long $DATA runlist
+// is split by VCN. Facts from ntfs-3g include/layout.h (MFT_RECORD.base_mft_record, ATTR_LIST_ENTRY), libntfs
+// attrlist.c / inode.c / attrib.c (ntfs_inode_add_attrlist, ntfs_attrlist_entry_add,
+// ntfs_non_resident_attr_record_add) and the libyal "NTFS" document §"The attribute list attribute".
+// - Base record: $STANDARD_INFORMATION, then $ATTRIBUTE_LIST, then as many of the other attributes as fit, in list
+//   order. The list names every attribute but itself ($STANDARD_INFORMATION included), sorted by type, then name,
+//   then lowest VCN: ntfs_attrlist_entry_add inserts in that order, and readers walk it so. Our attributes are all
+//   unnamed: $STANDARD_INFORMATION, each $FILE_NAME (in the file's name order: ntfs-3g adds a new name after the
+//   others of its type), the $DATA extents by VCN.
+// - The list is resident when the base record can hold it beside $STANDARD_INFORMATION, as ntfs-3g keeps it
+//   (ntfs_inode_add_attrlist adds it resident and ntfs_attr_truncate makes it non-resident only when the record has
+//   no room); otherwise non-resident, in clusters of its own. More than 0x40000 bytes is refused, as ntfs-3g refuses
+//   it ("Windows would crash") and Windows never makes one.
+// - Extension records: the rest of the attributes, in list order, each record filled before the next opens.
+//   Numbered after every base record (all extension records of the tree after the last file or directory record,
+//   a file's own in a row, in record order of their files), so a directory's children keep consecutive records
+//   (the plan finds a child's record by counting, see populate-plan.ts). Windows and ntfs-3g take any free record.
+// - $DATA that needs extension records is non-resident (the record could not hold it resident); a sparse one is
+//   cut between runs into extents that each fit an empty extension record, each with its lowest VCN.
+// Runlists are sized before the clusters are placed: each run is counted at its longest (the LCN delta as wide as
+// the volume's cluster count needs), plus the runs the allocation may add by splitting an extent across free pieces.
+import { RESIDENT_ATTRIBUTE_HEADER, SPARSE_NON_RESIDENT_ATTRIBUTE_HEADER } from './attributes/attribute-header.js';
+import { attributeListEntryBytes } from './attributes/attribute-list.js';
+import { STANDARD_INFORMATION } from './attributes/standard-information.js';
+import { mftAttrsOffset } from './mft-record.js';
+import { signedByteCount, type Run } from './runlist.js';
+
+/** ntfs-3g ntfs_attr_size_bounds_check: a longer $ATTRIBUTE_LIST "would crash Windows". */
+export const MAX_ATTRIBUTE_LIST_BYTES = 0x40000;
+const END_MARKER_BYTES = 8;
+const STANDARD_INFORMATION_BYTES = RESIDENT_ATTRIBUTE_HEADER.sizeBytes + STANDARD_INFORMATION.sizeBytes;
+/** One list entry of an unnamed attribute (all of ours are): the 0x1a-byte header padded to 8. */
+const UNNAMED_LIST_ENTRY_BYTES = attributeListEntryBytes('');
+const align8 = (n: number): number => (n + 7) & ~7;
+
+/** A VCN range of a $DATA extent (length 0: an empty stream's one extent). */
+export interface VcnRange {
+  readonly vcn: number;
+  readonly length: number;
+}
+
+/** Where a copied file's attributes go when one record cannot hold them. */
+export interface ListedFile {
+  /** the base record */
+  readonly base: number;
+  /** record number of its first extension record; the others follow */
+  readonly firstExtension: number;
+  readonly extensionCount: number;
+  /** attribute i < nameCount is the $FILE_NAME of name i; then $DATA extent i − nameCount */
+  readonly nameCount: number;
+  readonly dataExtents: readonly VcnRange[];
+  /** first attribute of each extension record (attributes before cuts[0] are in the base record) */
+  readonly cuts: readonly number[];
+  readonly listBytes: number;
+  readonly listResident: boolean;
+  /** clusters of a non-resident list (placed by the allocation) */
+  listRuns: readonly Run[];
+}
+
+/** The listed files of a population: by base record, and in extension-record order. */
+export interface PopulationExtensions {
+  readonly byBase: Map<number, ListedFile>;
+  readonly inOrder: ListedFile[];
+  /** extension records of the whole tree */
+  recordCount: number;
+}
+
+export function emptyExtensions(): PopulationExtensions {
+  return { byBase: new Map(), inOrder: [], recordCount: 0 };
+}
+
+/** What a file needing a list brings: its names' $FILE_NAME record sizes and its $DATA runs, as the plan sized them. */
+export interface ListedFileShape {
+  readonly base: number;
+  readonly fileNameBytes: readonly number[];
+  /** the runs its $DATA will have (LCNs not yet known: non-null marks a run with clusters), or one extent's budget */
+  readonly data: { readonly sparse: false; readonly clusters: number; readonly recordBytes: number } | { readonly sparse: true; readonly runs: readonly Run[] };
+}
+
+/** Bytes a run takes at most once its LCN delta is known (at most `lcnBytes` wide). */
+function runBoundBytes(run: Run, lcnBytes: number): number {
+  return 1 + signedByteCount(run.length) + (run.lcn === null ? 0 : lcnBytes);
+}
+
+/** Bytes of a sparse $DATA attribute record holding runs of `runBytes` bytes, with room for `extraRuns` more. */
+export function sparseDataRecordBytes(runBytes: number, extraRuns: number, maxRunBytes: number): number {
+  return SPARSE_NON_RESIDENT_ATTRIBUTE_HEADER.sizeBytes + align8(runBytes + extraRuns * maxRunBytes + 1);
+}
+
+/** Bytes of the longest runlist `runs` can become (the allocation places the data, at most `extraRuns` splits). */
+export function sparseRunsBoundBytes(runs: readonly Run[], lcnBytes: number): number {
+  return runs.reduce((n, r) => n + runBoundBytes(r, lcnBytes), 0);
+}
+
+/** Cuts a sparse runlist into VCN extents whose records each fit `roomBytes`. */
+function splitSparseRuns(runs: readonly Run[], roomBytes: number, extraRuns: number, maxRunBytes: number, lcnBytes: number): VcnRange[] {
+  const out: VcnRange[] = [];
+  let vcn = 0;
+  let start = 0;
+  let bytes = 0;
+  let count = 0;
+  for (const run of runs) {
+    const b = runBoundBytes(run, lcnBytes);
+    if (count > 0 && sparseDataRecordBytes(bytes + b, extraRuns, maxRunBytes) > roomBytes) {
+      out.push({ vcn: start, length: vcn - start });
+      start = vcn;
+      bytes = 0;
+      count = 0;
+    }
+    bytes += b;
+    count++;
+    vcn += run.length;
+  }
+  out.push({ vcn: start, length: vcn - start });
+  return out;
+}
+
+/** Bytes of the $ATTRIBUTE_LIST attribute record: resident with its value, or non-resident within `budgetBytes`. */
+function listRecordBytes(listBytes: number, resident: boolean, nonResidentBytes: number): number {
+  return resident ? RESIDENT_ATTRIBUTE_HEADER.sizeBytes + listBytes : nonResidentBytes;
+}
+
+export interface ListGeometry {
+  readonly mftRecordSize: number;
+  /** bytes of one LCN delta at most (the volume's cluster count, signed) */
+  readonly lcnBytes: number;
+  /** splits the allocation may add to a runlist, and the bytes of one run at most */
+  readonly extraRuns: number;
+  readonly maxRunBytes: number;
+  /** bytes of a non-resident attribute record budgeted for a short runlist (the list's, an unsplit $DATA's) */
+  readonly nonResidentBudgetBytes: number;
+}
+
+/** Places a file's attributes in its base record and extension records numbered from `firstExtension`; null when
+ *  its list would be longer than NTFS allows. */
+export function planListedFile(shape: ListedFileShape, firstExtension: number, g: ListGeometry): ListedFile | { problem: string } {
+  const rs = g.mftRecordSize;
+  const emptyRoom = rs - mftAttrsOffset(rs) - END_MARKER_BYTES;
+  let dataExtents: VcnRange[];
+  let dataBytes: number[];
+  if (shape.data.sparse) {
+    const runs = shape.data.runs;
+    dataExtents = splitSparseRuns(runs, emptyRoom, g.extraRuns, g.maxRunBytes, g.lcnBytes);
+    dataBytes = dataExtents.map((e) => sparseDataRecordBytes(sparseRunsBoundBytes(runsIn(runs, e), g.lcnBytes), g.extraRuns, g.maxRunBytes));
+  } else {
+    dataExtents = [{ vcn: 0, length: shape.data.clusters }];
+    dataBytes = [shape.data.recordBytes];
+  }
+  const sizes = [...shape.fileNameBytes, ...dataBytes];
+  const listBytes = UNNAMED_LIST_ENTRY_BYTES * (1 + sizes.length);
+  if (listBytes > MAX_ATTRIBUTE_LIST_BYTES) {
+    return { problem: `${shape.fileNameBytes.length} names and ${dataExtents.length} data extents need a ${listBytes}-byte attribute list, more than NTFS allows (${MAX_ATTRIBUTE_LIST_BYTES})` };
+  }
+  const baseFixed = mftAttrsOffset(rs) + STANDARD_INFORMATION_BYTES + END_MARKER_BYTES;
+  const listResident = baseFixed + listRecordBytes(listBytes, true, 0) <= rs;
+  let room = rs - baseFixed - listRecordBytes(listBytes, listResident, g.nonResidentBudgetBytes);
+  const cuts: number[] = [];
+  sizes.forEach((bytes, i) => {
+    if (bytes > room) {
+      if (bytes > emptyRoom) throw new Error(`internal: a ${bytes}-byte attribute does not fit an empty ${rs}-byte record`);
+      cuts.push(i);
+      room = emptyRoom;
+    }
+    room -= bytes;
+  });
+  return { base: shape.base, firstExtension, extensionCount: cuts.length, nameCount: shape.fileNameBytes.length, dataExtents, cuts, listBytes, listResident, listRuns: [] };
+}
+
+/** The runs of `runs` inside the VCN range (cut at its ends). */
+export function runsIn(runs: readonly Run[], range: VcnRange): Run[] {
+  const out: Run[] = [];
+  const end = range.vcn + range.length;
+  let vcn = 0;
+  for (const run of runs) {
+    const from = Math.max(vcn, range.vcn);
+    const to = Math.min(vcn + run.length, end);
+    if (to > from) out.push({ lcn: run.lcn === null ? null : run.lcn + (from - vcn), length: to - from });
+    vcn += run.length;
+    if (vcn >= end) break;
+  }
+  return out;
+}
+
+/** Where attribute `i` of a listed file is: its record and its instance there (the base record's first two
+ *  instances are $STANDARD_INFORMATION's and $ATTRIBUTE_LIST's). */
+export function placeOf(listed: ListedFile, i: number): { record: number; instance: number } {
+  let j = listed.cuts.length - 1;
+  while (j >= 0 && listed.cuts[j] > i) j--;
+  if (j < 0) return { record: listed.base, instance: 2 + i };
+  return { record: listed.firstExtension + j, instance: i - listed.cuts[j] };
+}
+
+/** The attributes [from, to) record `record` (base or extension) of a listed file holds. */
+export function attributesOf(listed: ListedFile, record: number): { from: number; to: number } {
+  const total = listed.nameCount + listed.dataExtents.length;
+  if (record === listed.base) return { from: 0, to: listed.cuts[0] ?? total };
+  const j = record - listed.firstExtension;
+  return { from: listed.cuts[j], to: listed.cuts[j + 1] ?? total };
+}
+
+/** The listed file an extension record belongs to (binary search over the files in record order). */
+export function listedFileOfExtension(extensions: PopulationExtensions, record: number): ListedFile | undefined {
+  const list = extensions.inOrder;
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const f = list[mid];
+    if (record < f.firstExtension) hi = mid - 1;
+    else if (record >= f.firstExtension + f.extensionCount) lo = mid + 1;
+    else return f;
+  }
+  return undefined;
+}
