@@ -8,9 +8,9 @@
 //   then lowest VCN: ntfs_attrlist_entry_add inserts in that order, and readers walk it so. Our attributes are all
 //   unnamed: $STANDARD_INFORMATION, each $FILE_NAME (in the file's name order: ntfs-3g adds a new name after the
 //   others of its type), the $DATA extents by VCN.
-// - The list is resident when the base record can hold it beside $STANDARD_INFORMATION, as ntfs-3g keeps it
-//   (ntfs_inode_add_attrlist adds it resident and ntfs_attr_truncate makes it non-resident only when the record has
-//   no room); otherwise non-resident, in clusters of its own. More than 0x40000 bytes is refused, as ntfs-3g refuses
+// - The list is resident when the base record can hold it beside $STANDARD_INFORMATION and the first $FILE_NAME,
+//   as ntfs-3g keeps it (ntfs_inode_add_attrlist adds it resident and ntfs_attr_truncate makes it non-resident only
+//   when the record has no room); otherwise non-resident, in clusters of its own (at most BUDGET_RUNS runs). More than 0x40000 bytes is refused, as ntfs-3g refuses
 //   it ("Windows would crash") and Windows never makes one.
 // - Extension records: the rest of the attributes, in list order, each record filled before the next opens.
 //   Numbered after every base record (all extension records of the tree after the last file or directory record,
@@ -132,8 +132,8 @@ export interface ListGeometry {
   readonly nonResidentBudgetBytes: number;
 }
 
-/** Places a file's attributes in its base record and extension records numbered from `firstExtension`; null when
- *  its list would be longer than NTFS allows. */
+/** Places a file's attributes in its base record and extension records numbered from `firstExtension`, or says why
+ *  it cannot (a list longer than NTFS allows). */
 export function planListedFile(shape: ListedFileShape, firstExtension: number, g: ListGeometry): ListedFile | { problem: string } {
   const rs = g.mftRecordSize;
   const emptyRoom = rs - mftAttrsOffset(rs) - END_MARKER_BYTES;
@@ -153,7 +153,8 @@ export function planListedFile(shape: ListedFileShape, firstExtension: number, g
     return { problem: `${shape.fileNameBytes.length} names and ${dataExtents.length} data extents need a ${listBytes}-byte attribute list, more than NTFS allows (${MAX_ATTRIBUTE_LIST_BYTES})` };
   }
   const baseFixed = mftAttrsOffset(rs) + STANDARD_INFORMATION_BYTES + END_MARKER_BYTES;
-  const listResident = baseFixed + listRecordBytes(listBytes, true, 0) <= rs;
+  // The first name stays in the base record, where tools that scan records for names (undelete, forensics) look.
+  const listResident = baseFixed + listRecordBytes(listBytes, true, 0) + shape.fileNameBytes[0] <= rs;
   let room = rs - baseFixed - listRecordBytes(listBytes, listResident, g.nonResidentBudgetBytes);
   const cuts: number[] = [];
   sizes.forEach((bytes, i) => {
