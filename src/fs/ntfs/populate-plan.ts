@@ -42,7 +42,8 @@ const BUDGET_RUNS = 3;
 /** Bytes of one run in a runlist at most: header, 8-byte length, 8-byte LCN delta. */
 const MAX_RUN_BYTES = 17;
 
-const align8 = (n: number): number => (n + 7) & ~7;
+/** Arithmetic, not `& ~7`: a file's size passes 2^31, where the bitwise form turns negative. */
+const align8 = (n: number): number => Math.ceil(n / 8) * 8;
 /** The runs of every item without clusters (resident files, small indexes): one shared empty list, not one each. */
 const NO_RUNS: readonly Run[] = Object.freeze([]);
 
