@@ -169,4 +169,15 @@ test('a tree needing no attribute list keeps its records and numbering', () => {
   assert.is(populatedRecordCount(population), 2);
 });
 
+test('files of 2 GiB and more are non-resident, with all their clusters (sizes past 2^31 and 2^32)', () => {
+  const geometry = { mftRecordSize: 1024, indexRecordSize: 4096, clusterSize: 4096, clusterCount: 1 << 22, upcase: UPCASE };
+  const sizes = [2 ** 31, 3 * 2 ** 30, 2 ** 32 + 1, 5 * 2 ** 30 + 7];
+  const tree: TreeDir = { kind: 'dir', name: '', mtime: 0, entries: sizes.map((n, i) => file(`f${i}`, n, null)) };
+  const { population } = shapePopulation(tree, geometry);
+  population.items.forEach((item, i) => {
+    assert.is(item.kind === 'file' && item.resident, false, `${sizes[i]} bytes`);
+    assert.is(item.kind === 'file' && item.clusters, Math.ceil(sizes[i] / 4096));
+  });
+});
+
 test.run();
