@@ -1,6 +1,6 @@
 // The attribute-list plan and records without a volume (populate-extension.ts, populate-extension-record.ts):
-// random trees of hard-linked files (up to 400 names of 1–255 units) and sparse files (up to 3,000 data ranges), at
-// 1 KiB and 4 KiB records, shaped, allocated (in fragmented free space) and encoded; every record decodes with our
+// random trees of hard-linked files (up to 400 names of 1–255 units) and sparse ones (up to 3,000 data ranges, up to
+// 60 names), at 1 KiB and 4 KiB records, shaped, allocated (in fragmented free space) and encoded; every record decodes with our
 // decoders, and each list names exactly the attributes its records hold, in type then VCN order, whose $DATA
 // extents join into the file's runlist. The volume-level judges are in ntfs-attribute-list.test.ts.
 import { test } from 'uvu';
@@ -35,6 +35,7 @@ interface Shape {
   readonly linkedSize: number;
   /** data units (of UNIT) of the sparse file: a run of units holding data, then a run of holes, repeated */
   readonly sparse: [number, number][];
+  readonly sparseNames: number;
   /** clusters taken before the tree's, to fragment the free space */
   readonly taken: number[];
 }
@@ -50,7 +51,9 @@ function treeOf(s: Shape): TreeDir {
     at += data + hole;
   }
   const dirs: TreeDir[] = byDir.map((files, k) => ({ kind: 'dir', name: `d${k}`, mtime: 0, entries: files.sort((a, b) => (a.name < b.name ? -1 : 1)) }));
-  return { kind: 'dir', name: '', mtime: 0, entries: [...dirs, file('sparse', at * UNIT, null, ranges)] };
+  // The sparse file has names of its own too (one for sparseNames 1: no link group).
+  const sparse = Array.from({ length: s.sparseNames }, (_, k) => file(`sparse ${k}`.padEnd(k * 7 % 200 + 8, 'ü'), at * UNIT, s.sparseNames > 1 ? 'sparse' : null, ranges));
+  return { kind: 'dir', name: '', mtime: 0, entries: [...dirs, ...sparse].sort((a, b) => (a.name < b.name ? -1 : 1)) };
 }
 
 /** Arrays of any length from 1 to `max` alike (fast-check's own lengths stay small). */
@@ -63,6 +66,7 @@ const shapes = fc.record({
   dirs: fc.integer({ min: 1, max: 4 }),
   linkedSize: fc.constantFrom(0, 20, 5000, 300_000),
   sparse: sized(fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 40 })), 3000),
+  sparseNames: fc.integer({ min: 1, max: 60 }),
   taken: fc.array(fc.integer({ min: 0, max: 20_000 }), { maxLength: 2 }),
 });
 

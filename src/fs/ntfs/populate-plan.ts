@@ -330,8 +330,6 @@ export function shapePopulation(root: TreeDir, geometry: PopulationGeometry): { 
         linked.set(node, item);
         groups.set(node.linkGroup, item);
         pathOf.set(item, p);
-      } else if (node.dataRanges) {
-        pathOf.set(item, p);
       }
     }
     for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]);
