@@ -146,6 +146,7 @@ test('attribute lists: every record fits, every list names exactly its attribute
       assert.equal(entries.map((e) => `${e.type}/${e.lowestVcn}@${e.recordNumber}#${e.instance}`).sort(), held.sort(), 'the list names what the records hold');
       assert.ok(entries.every((e, i) => i === 0 || e.type > entries[i - 1].type || (e.type === entries[i - 1].type && e.lowestVcn >= entries[i - 1].lowestVcn)), 'sorted by type, then VCN');
       assert.ok(entries.every((e) => e.sequenceNumber === 1));
+      assert.ok(entries.every((e, i) => i === 0 || e.instance > entries[i - 1].instance), 'instances rise along the list');
       assert.is(records[0].attrs.filter((a) => a.type === ATTR_TYPE.FILE_NAME).length > 0, true, 'the first name stays in the base record');
     }
     assert.is(extensionRecords, population.extensions.recordCount);
@@ -157,12 +158,12 @@ test('attribute lists: every record fits, every list names exactly its attribute
   assert.ok(seen.listed > 20 && seen.splitData > 5 && seen.nonResidentList > 0, JSON.stringify(seen));
 });
 
-test('runsIn cuts a runlist at VCNs; placeOf counts instances per record', () => {
+test('runsIn cuts a runlist at VCNs; placeOf numbers instances across the file', () => {
   const runs: Run[] = [{ lcn: null, length: 16 }, { lcn: 100, length: 16 }, { lcn: null, length: 16 }, { lcn: 200, length: 5 }];
   assert.equal(runsIn(runs, { vcn: 8, length: 16 }), [{ lcn: null, length: 8 }, { lcn: 100, length: 8 }]);
   assert.equal(runsIn(runs, { vcn: 24, length: 29 }), [{ lcn: 108, length: 8 }, { lcn: null, length: 16 }, { lcn: 200, length: 5 }]);
   const listed = { base: 70, firstExtension: 90, extensionCount: 2, nameCount: 3, dataExtents: [{ vcn: 0, length: 1 }], cuts: [1, 3], listBytes: 160, listResident: true, listRuns: [] };
-  assert.equal([0, 1, 2, 3].map((i) => placeOf(listed, i)), [{ record: 70, instance: 2 }, { record: 90, instance: 0 }, { record: 90, instance: 1 }, { record: 91, instance: 0 }]);
+  assert.equal([0, 1, 2, 3].map((i) => placeOf(listed, i)), [{ record: 70, instance: 2 }, { record: 90, instance: 3 }, { record: 90, instance: 4 }, { record: 91, instance: 5 }]);
 });
 
 test('a tree needing no attribute list keeps its records and numbering', () => {

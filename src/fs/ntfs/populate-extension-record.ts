@@ -3,17 +3,19 @@
 // it is non-resident. As ntfs-3g writes them (libntfs attrib.c ntfs_non_resident_attr_record_add, mft.c
 // ntfs_mft_record_format):
 // - an extension record: in use, not a directory, link count 0, its base record's MFT_REF (with sequence number) in
-//   base_mft_record, its own attribute instances from 0 (instances are per record) and next_attr_instance after them;
+//   base_mft_record, and next_attr_instance past the instances it holds (placeOf numbers them across the file);
 // - a $DATA extent after the first: lowest and highest VCN of its own runs, whose LCN deltas start again from 0
 //   (each attribute record's mapping pairs decode alone), and zero sizes (only the VCN-0 extent carries allocated,
-//   data, initialized and compressed sizes); a sparse attribute's extents all have the 0x48-byte header;
+//   data, initialized and compressed sizes); a sparse attribute's extents all have the 0x48-byte header and the
+//   first one's compression unit (ntfs-3g leaves 0 in later extents and reads only the first's: one value per
+//   attribute is what every reader can agree with);
 // - each list entry: type, lowest VCN, the holding record's MFT_REF and the attribute's instance there.
 import { ATTR_FLAG, ATTR_TYPE, MFT_RECORD_FLAG, RESIDENT_ATTR_IS_INDEXED } from './attribute-types.js';
 import { encodeNonResidentAttribute, encodeResidentAttribute, type EncodedAttribute } from './attributes/attribute-header.js';
 import { encodeAttributeList, type AttributeListEntry } from './attributes/attribute-list.js';
 import { encodeMftRecord, encodeMftRecordInto } from './mft-record.js';
 import { encodeMftRef } from './ntfs-time.js';
-import { attributesOf, placeOf, runsIn, type ListedFile } from './populate-extension.js';
+import { ATTRIBUTE_LIST_INSTANCE, STANDARD_INFORMATION_INSTANCE, attributesOf, placeOf, runsIn, type ListedFile } from './populate-extension.js';
 import { USER_SEQUENCE_NUMBER, allocatedClusters, namesOf, type PlacedFile, type PlacedName } from './populate-plan.js';
 import type { Chunk } from '../../disk-types.js';
 
@@ -30,7 +32,7 @@ export function attributeListValue(listed: ListedFile): Uint8Array {
   const entry = (type: number, lowestVcn: number, at: { record: number; instance: number }): AttributeListEntry => ({
     type, name: '', lowestVcn, recordNumber: at.record, sequenceNumber: USER_SEQUENCE_NUMBER, instance: at.instance,
   });
-  const entries = [entry(ATTR_TYPE.STANDARD_INFORMATION, 0, { record: listed.base, instance: 0 })];
+  const entries = [entry(ATTR_TYPE.STANDARD_INFORMATION, 0, { record: listed.base, instance: STANDARD_INFORMATION_INSTANCE })];
   for (let i = 0; i < listed.nameCount; i++) entries.push(entry(ATTR_TYPE.FILE_NAME, 0, placeOf(listed, i)));
   listed.dataExtents.forEach((range, k) => entries.push(entry(ATTR_TYPE.DATA, range.vcn, placeOf(listed, listed.nameCount + k))));
   return encodeAttributeList(entries);
@@ -59,10 +61,10 @@ function listedAttribute(file: PlacedFile, listed: ListedFile, i: number, instan
 
 /** The $ATTRIBUTE_LIST attribute of the base record: the value itself, or its clusters' runs. */
 function attributeListAttribute(listed: ListedFile, cs: number): EncodedAttribute {
-  if (listed.listResident) return encodeResidentAttribute({ type: ATTR_TYPE.ATTRIBUTE_LIST, instance: 1, value: attributeListValue(listed) });
+  if (listed.listResident) return encodeResidentAttribute({ type: ATTR_TYPE.ATTRIBUTE_LIST, instance: ATTRIBUTE_LIST_INSTANCE, value: attributeListValue(listed) });
   return encodeNonResidentAttribute({
     type: ATTR_TYPE.ATTRIBUTE_LIST,
-    instance: 1,
+    instance: ATTRIBUTE_LIST_INSTANCE,
     runs: listed.listRuns,
     allocatedSize: listed.listRuns.reduce((n, r) => n + r.length, 0) * cs,
     dataSize: listed.listBytes,
@@ -74,16 +76,21 @@ function attributeListAttribute(listed: ListedFile, cs: number): EncodedAttribut
 export function encodeListedRecord(file: PlacedFile, listed: ListedFile, record: number, parts: ListedRecordParts, into?: Uint8Array): Uint8Array {
   const names = namesOf(file);
   const isBase = record === listed.base;
-  const attributes: EncodedAttribute[] = isBase ? [parts.standardInformation(0), attributeListAttribute(listed, parts.clusterSize)] : [];
+  const attributes: EncodedAttribute[] = isBase ? [parts.standardInformation(STANDARD_INFORMATION_INSTANCE), attributeListAttribute(listed, parts.clusterSize)] : [];
   const { from, to } = attributesOf(listed, record);
-  for (let i = from; i < to; i++) attributes.push(listedAttribute(file, listed, i, attributes.length, parts, names));
+  let nextInstance = ATTRIBUTE_LIST_INSTANCE + 1;
+  for (let i = from; i < to; i++) {
+    const { instance } = placeOf(listed, i);
+    attributes.push(listedAttribute(file, listed, i, instance, parts, names));
+    nextInstance = instance + 1;
+  }
   const input = {
     recordSize: parts.mftRecordSize,
     recordNumber: record,
     sequenceNumber: USER_SEQUENCE_NUMBER,
     linkCount: isBase ? names.length : 0,
     flags: MFT_RECORD_FLAG.IN_USE,
-    nextAttrInstance: attributes.length,
+    nextAttrInstance: nextInstance,
     ...(isBase ? {} : { baseMftRecord: encodeMftRef(listed.base, USER_SEQUENCE_NUMBER) }),
     attributes,
   };

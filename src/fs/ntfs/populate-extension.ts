@@ -10,8 +10,8 @@
 //   others of its type), the $DATA extents by VCN.
 // - The list is resident when the base record can hold it beside $STANDARD_INFORMATION and the first $FILE_NAME,
 //   as ntfs-3g keeps it (ntfs_inode_add_attrlist adds it resident and ntfs_attr_truncate makes it non-resident only
-//   when the record has no room); otherwise non-resident, in clusters of its own (at most BUDGET_RUNS runs). More than 0x40000 bytes is refused, as ntfs-3g refuses
-//   it ("Windows would crash") and Windows never makes one.
+//   when the record has no room); otherwise non-resident, in clusters of its own (a few runs at most, like a file's
+//   data). More than 0x40000 bytes is refused, as ntfs-3g refuses it ("Windows would crash").
 // - Extension records: the rest of the attributes, in list order, each record filled before the next opens.
 //   Numbered after every base record (all extension records of the tree after the last file or directory record,
 //   a file's own in a row, in record order of their files), so a directory's children keep consecutive records
@@ -183,13 +183,18 @@ export function runsIn(runs: readonly Run[], range: VcnRange): Run[] {
   return out;
 }
 
-/** Where attribute `i` of a listed file is: its record and its instance there (the base record's first two
- *  instances are $STANDARD_INFORMATION's and $ATTRIBUTE_LIST's). */
+/** The instance of $STANDARD_INFORMATION and of $ATTRIBUTE_LIST in the base record; the others follow. */
+export const STANDARD_INFORMATION_INSTANCE = 0;
+export const ATTRIBUTE_LIST_INSTANCE = 1;
+const FIRST_LISTED_INSTANCE = 2;
+
+/** Where attribute `i` of a listed file is: its record, and its instance there. Instances are numbered across the
+ *  whole file (a record's own need only be unique in it), so that the list, sorted by type, name and lowest VCN, is
+ *  sorted by instance within a type too: layout.h describes that order for Windows, ntfs-3g does not need it. */
 export function placeOf(listed: ListedFile, i: number): { record: number; instance: number } {
   let j = listed.cuts.length - 1;
   while (j >= 0 && listed.cuts[j] > i) j--;
-  if (j < 0) return { record: listed.base, instance: 2 + i };
-  return { record: listed.firstExtension + j, instance: i - listed.cuts[j] };
+  return { record: j < 0 ? listed.base : listed.firstExtension + j, instance: FIRST_LISTED_INSTANCE + i };
 }
 
 /** The attributes [from, to) record `record` (base or extension) of a listed file holds. */
