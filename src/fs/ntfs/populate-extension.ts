@@ -93,26 +93,26 @@ export function sparseRunsBoundBytes(runs: readonly Run[], lcnBytes: number): nu
   return runs.reduce((n, r) => n + runBoundBytes(r, lcnBytes), 0);
 }
 
-/** Cuts a sparse runlist into VCN extents whose records each fit `roomBytes`. */
-function splitSparseRuns(runs: readonly Run[], roomBytes: number, extraRuns: number, maxRunBytes: number, lcnBytes: number): VcnRange[] {
-  const out: VcnRange[] = [];
+/** Cuts a sparse runlist into VCN extents whose records each fit `roomBytes`, with each one's record size. */
+function splitSparseRuns(runs: readonly Run[], roomBytes: number, g: ListGeometry): { range: VcnRange; recordBytes: number }[] {
+  const out: { range: VcnRange; recordBytes: number }[] = [];
   let vcn = 0;
   let start = 0;
   let bytes = 0;
-  let count = 0;
+  const close = (): void => {
+    out.push({ range: { vcn: start, length: vcn - start }, recordBytes: sparseDataRecordBytes(bytes, g.extraRuns, g.maxRunBytes) });
+  };
   for (const run of runs) {
-    const b = runBoundBytes(run, lcnBytes);
-    if (count > 0 && sparseDataRecordBytes(bytes + b, extraRuns, maxRunBytes) > roomBytes) {
-      out.push({ vcn: start, length: vcn - start });
+    const b = runBoundBytes(run, g.lcnBytes);
+    if (vcn > start && sparseDataRecordBytes(bytes + b, g.extraRuns, g.maxRunBytes) > roomBytes) {
+      close();
       start = vcn;
       bytes = 0;
-      count = 0;
     }
     bytes += b;
-    count++;
     vcn += run.length;
   }
-  out.push({ vcn: start, length: vcn - start });
+  close();
   return out;
 }
 
@@ -137,16 +137,11 @@ export interface ListGeometry {
 export function planListedFile(shape: ListedFileShape, firstExtension: number, g: ListGeometry): ListedFile | { problem: string } {
   const rs = g.mftRecordSize;
   const emptyRoom = rs - mftAttrsOffset(rs) - END_MARKER_BYTES;
-  let dataExtents: VcnRange[];
-  let dataBytes: number[];
-  if (shape.data.sparse) {
-    const runs = shape.data.runs;
-    dataExtents = splitSparseRuns(runs, emptyRoom, g.extraRuns, g.maxRunBytes, g.lcnBytes);
-    dataBytes = dataExtents.map((e) => sparseDataRecordBytes(sparseRunsBoundBytes(runsIn(runs, e), g.lcnBytes), g.extraRuns, g.maxRunBytes));
-  } else {
-    dataExtents = [{ vcn: 0, length: shape.data.clusters }];
-    dataBytes = [shape.data.recordBytes];
-  }
+  const pieces = shape.data.sparse
+    ? splitSparseRuns(shape.data.runs, emptyRoom, g)
+    : [{ range: { vcn: 0, length: shape.data.clusters }, recordBytes: shape.data.recordBytes }];
+  const dataExtents = pieces.map((p) => p.range);
+  const dataBytes = pieces.map((p) => p.recordBytes);
   const sizes = [...shape.fileNameBytes, ...dataBytes];
   const listBytes = UNNAMED_LIST_ENTRY_BYTES * (1 + sizes.length);
   if (listBytes > MAX_ATTRIBUTE_LIST_BYTES) {
@@ -192,8 +187,15 @@ const FIRST_LISTED_INSTANCE = 2;
  *  whole file (a record's own need only be unique in it), so that the list, sorted by type, name and lowest VCN, is
  *  sorted by instance within a type too: layout.h describes that order for Windows, ntfs-3g does not need it. */
 export function placeOf(listed: ListedFile, i: number): { record: number; instance: number } {
-  let j = listed.cuts.length - 1;
-  while (j >= 0 && listed.cuts[j] > i) j--;
+  // The last cut at or before i (binary search: a file of a thousand long names has a thousand records).
+  let lo = 0;
+  let hi = listed.cuts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (listed.cuts[mid] <= i) lo = mid + 1;
+    else hi = mid;
+  }
+  const j = lo - 1;
   return { record: j < 0 ? listed.base : listed.firstExtension + j, instance: FIRST_LISTED_INSTANCE + i };
 }
 
