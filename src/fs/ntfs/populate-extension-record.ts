@@ -16,7 +16,7 @@ import { encodeAttributeList, type AttributeListEntry } from './attributes/attri
 import { encodeMftRecord, encodeMftRecordInto } from './mft-record.js';
 import { encodeMftRef } from './ntfs-time.js';
 import { ATTRIBUTE_LIST_INSTANCE, STANDARD_INFORMATION_INSTANCE, attributesOf, placeOf, runsIn, type ListedFile } from './populate-extension.js';
-import { USER_SEQUENCE_NUMBER, allocatedClusters, namesOf, type PlacedFile, type PlacedName } from './populate-plan.js';
+import { USER_SEQUENCE_NUMBER, allocatedClusters, dataRuns, namesOf, type PlacedFile, type PlacedName } from './populate-plan.js';
 import type { Chunk } from '../../disk-types.js';
 
 /** What the record encoder (populate-record.ts) makes of a file: the values shared with records without a list. */
@@ -50,7 +50,7 @@ function listedAttribute(file: PlacedFile, listed: ListedFile, i: number, instan
   return encodeNonResidentAttribute({
     type: ATTR_TYPE.DATA,
     instance,
-    runs: runsIn(file.runs, range),
+    runs: runsIn(dataRuns(file), range),
     lowestVcn: range.vcn,
     allocatedSize: first ? file.clusters * cs : 0,
     dataSize: first ? file.node.sizeBytes : 0,
