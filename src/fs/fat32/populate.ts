@@ -224,11 +224,11 @@ export function encodeFat32Directory(dir: Fat32PlacedDir, placement: Fat32Placem
  *  cluster when clusters are small (≤ SLACK_PAD_MAX_BYTES: a few KiB of zeros make a directory's small files one
  *  write instead of one each), else to a whole sector (the rest of the cluster is slack no reader looks at). */
 export function* fat32FileChunks(placement: Fat32Placement, clusterOffsetBytes: (cluster: number) => number, sectorSize: number, clusterSize: number): Generator<ContentChunk> {
-  const ordered = [...placement.files].sort((a, b) => a.node.content.source - b.node.content.source || a.node.content.order - b.node.content.order || a.firstCluster - b.firstCluster);
+  const ordered = [...placement.files].sort((a, b) => a.node.source - b.node.source || a.node.order - b.node.order || a.firstCluster - b.firstCluster);
   for (const f of ordered) {
     yield {
       offsetBytes: clusterOffsetBytes(f.firstCluster),
-      content: f.node.content,
+      content: f.node,
       contentBytes: f.node.sizeBytes,
       lengthBytes: clusterSize <= SLACK_PAD_MAX_BYTES ? f.clusterCount * clusterSize : Math.ceil(f.node.sizeBytes / sectorSize) * sectorSize,
     };
