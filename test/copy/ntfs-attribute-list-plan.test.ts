@@ -24,7 +24,7 @@ const UPCASE = buildUpcaseTable();
 const UNIT = 64 * 1024;
 
 function file(name: string, sizeBytes: number, linkGroup: string | null, dataRanges?: ByteRange[]): TreeFile {
-  return { kind: 'file', name, sizeBytes, mtime: 0, readOnly: false, linkGroup, content: { source: 0, key: name, order: 0 }, ...(dataRanges ? { dataRanges } : {}) };
+  return { kind: 'file', name, sizeBytes, mtime: 0, readOnly: false, linkGroup, source: 0, order: 0, dir: '/', ...(dataRanges ? { dataRanges } : {}) };
 }
 
 interface Shape {
