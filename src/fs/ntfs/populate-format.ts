@@ -12,7 +12,7 @@ import type { Chunk, ContentChunk, ContentPiece, ContentRef, TreeFile } from '..
 import { encodeMftRecordInto } from './mft-record.js';
 import { directoryIndexOf, encodeExtensionRecord, encodePopulatedRecord, childIndexEntries, indexRecordValues, type IndexRecordValues, type RecordContext } from './populate-record.js';
 import { attributeListChunks } from './populate-extension-record.js';
-import { FIRST_USER_RECORD, type NtfsPopulation, type PlacedFile, type PlacedItem } from './populate-plan.js';
+import { FIRST_USER_RECORD, type NtfsPopulation, type PlacedFile, type PlacedItem, type PlacedItems } from './populate-plan.js';
 import { buildDirectoryIndex } from './directory-index.js';
 import { collateFileNames } from './collation.js';
 import type { SystemFiles } from './system-files.js';
@@ -68,7 +68,7 @@ function encodeRecordInto(plan: NtfsPlan, files: SystemFiles, ctx: RecordContext
     slot.set(files.mft.subarray(r * rs, (r + 1) * rs));
     return;
   }
-  const item: PlacedItem | undefined = ctx.population.items[r - FIRST_USER_RECORD];
+  const item: PlacedItem | undefined = ctx.population.items.at(r - FIRST_USER_RECORD);
   if (!item) {
     if (!encodeExtensionRecord(r, ctx, slot)) encodeEmptyRecordInto(plan, r, slot);
     return;
@@ -111,9 +111,8 @@ function mftSchedule(population: NtfsPopulation, mftRecordCount: number): MftSch
   const state = new Uint8Array(pieces);
   let current = -1;
   for (const i of order) {
-    const item = population.items[i] as PlacedFile;
-    if (!item.resident) continue;
-    const piece = Math.floor(item.record / PIECE_RECORDS);
+    if (!population.items.isResident(i)) continue;
+    const piece = Math.floor((FIRST_USER_RECORD + i) / PIECE_RECORDS);
     if (piece !== current) {
       if (current >= 0 && state[current] === 1) state[current] = 2;
       state[piece] = state[piece] === 0 ? 1 : 3;
@@ -166,7 +165,7 @@ function encodePiece(plan: NtfsPlan, files: SystemFiles, ctx: RecordContext, fir
 function* deferredPieceIndexes(plan: NtfsPlan, ctx: RecordContext, schedule: MftSchedule, first: number, last: number): Generator<Chunk> {
   const items = ctx.population.items;
   for (let r = Math.max(first, FIRST_USER_RECORD); r < last; r++) {
-    const item = items[r - FIRST_USER_RECORD];
+    const item = items.at(r - FIRST_USER_RECORD);
     if (item?.kind === 'file') yield* listChunksOf(ctx, item);
     if (item?.kind !== 'dir') continue;
     const index = directoryIndexOf(item, ctx);
@@ -201,17 +200,16 @@ export function* rootIndexChunks(plan: NtfsPlan, files: SystemFiles, ctx: Record
 
 /** The items with data to copy (files of at least one byte), as indexes into `items`, in the sources' read order
  *  (ContentRef.order; records break ties): a typed array, not an array of the items sorted. */
-export function contentOrder(items: readonly PlacedItem[]): Uint32Array {
+export function contentOrder(items: PlacedItems): Uint32Array {
+  const hasData = (i: number): boolean => items.isFile(i) && (items.nodes[i] as TreeFile).sizeBytes > 0;
   let count = 0;
-  for (const item of items) if (item.kind === 'file' && item.node.sizeBytes > 0) count++;
+  for (let i = 0; i < items.length; i++) if (hasData(i)) count++;
   const order = new Uint32Array(count);
   let n = 0;
-  items.forEach((item, i) => {
-    if (item.kind === 'file' && item.node.sizeBytes > 0) order[n++] = i;
-  });
+  for (let i = 0; i < items.length; i++) if (hasData(i)) order[n++] = i;
   const before = (a: number, b: number): number => {
-    const ca = contentRefOf(items[a].node as TreeFile);
-    const cb = contentRefOf(items[b].node as TreeFile);
+    const ca = contentRefOf(items.nodes[a] as TreeFile);
+    const cb = contentRefOf(items.nodes[b] as TreeFile);
     return ca.source - cb.source || ca.order - cb.order || a - b;
   };
   // A directory source numbers its files in the order records are given, so the order is usually there already.
@@ -232,7 +230,7 @@ export function* populatedFileChunks(plan: NtfsPlan, files: SystemFiles, ctx: Re
   // The resident data of the piece being gathered (one piece at a time: the schedule makes sure of it).
   const kept = new Map<number, Uint8Array>();
   for (const i of schedule.order) {
-    const item = items[i] as PlacedFile;
+    const item = items.at(i) as PlacedFile;
     if (item.resident) {
       const pieceIndex = Math.floor(item.record / PIECE_RECORDS);
       const closer = schedule.closer[pieceIndex];

@@ -12,9 +12,10 @@
 //   clusters, contiguous where the free space allows, and its zero units become runs without clusters.
 // - A file whose attributes one record cannot hold (very many hard links or long names, a sparse file with many
 //   holes) gets an $ATTRIBUTE_LIST and extension records, numbered after every base record (populate-extension.ts).
-// Memory: one small object per file or directory, without a copy of its name (the tree node's) or a map from tree
-// node to record (a directory's children have consecutive records, hard links aside); records and index blocks are
-// encoded only when written.
+// Memory: columns (typed arrays) indexed by item, about 30 bytes per file or directory, not an object each (110
+// bytes in node's 64-bit heap); objects only for the rare files with more names, several runs or holes, and for the
+// directories. No copy of a name (the tree node's), no map from tree node to record (a directory's children have
+// consecutive records, hard links aside); records and index blocks are encoded only when written.
 import { GuestdiskError } from '../../errors.js';
 import { SYSTEM_FILE } from './attribute-types.js';
 import type { TreeDir, TreeFile, TreeNode, TreeProblem } from '../../disk-types.js';
@@ -61,16 +62,16 @@ export interface PlacedFile {
   /** the directory of the first name (node.name); namesOf gives every name */
   readonly parentRecord: number;
   /** hard links: the names after the first, null for a file with one name */
-  links: PlacedName[] | null;
-  resident: boolean;
+  readonly links: PlacedName[] | null;
+  readonly resident: boolean;
   /** non-resident: clusters of data (its VCNs: holes included when sparse) */
-  clusters: number;
+  readonly clusters: number;
   /** stored in one run (runs null): its first cluster; the plan keeps two numbers, not a runlist per file */
-  lcn: number;
+  readonly lcn: number;
   /** the runlist when it is not one run of `clusters` from `lcn` (several pieces, or sparse); dataRuns reads both */
-  runs: readonly Run[] | null;
+  readonly runs: readonly Run[] | null;
   /** sparse: the VCN ranges that get clusters (the rest are holes); null for a file stored whole */
-  dataExtents: readonly VcnExtent[] | null;
+  readonly dataExtents: readonly VcnExtent[] | null;
 }
 
 export interface VcnExtent {
@@ -86,20 +87,125 @@ export interface PlacedDir {
   readonly links: null;
   /** index in `items` of its first child's record: the others follow in entry order (hard links to an earlier
    *  record excepted) */
-  firstChildItem: number;
+  readonly firstChildItem: number;
   /** INDX blocks of its $I30 (0: a small index, all in $INDEX_ROOT) */
-  indexBlocks: number;
-  indexRuns: readonly Run[];
+  readonly indexBlocks: number;
+  readonly indexRuns: readonly Run[];
 }
 
 export type PlacedItem = PlacedFile | PlacedDir;
 
+/** Flags of an item in PlacedItems.flags. */
+const DIR = 1;
+const RESIDENT = 2;
+/** stored in one run: `clusters` from `lcn` (else its runs are NO_RUNS or kept in `rare`) */
+const ONE_RUN = 4;
+
+/** What few files have: more names, a runlist that is not one run, holes. */
+interface RareFields {
+  links: PlacedName[] | null;
+  runs: readonly Run[] | null;
+  dataExtents: readonly VcnExtent[] | null;
+}
+
+interface DirFields {
+  firstChildItem: number;
+  indexBlocks: number;
+  indexRuns: readonly Run[];
+}
+
+/**
+ * The plan's files and directories, by record − FIRST_USER_RECORD, as columns: `at(i)` makes the PlacedItem view of
+ * one (a short-lived object; changing it changes nothing: the plan's functions write the columns).
+ */
+export class PlacedItems {
+  length = 0;
+  readonly nodes: TreeNode[] = [];
+  readonly parents: Uint32Array;
+  readonly flags: Uint8Array;
+  readonly clusters: Float64Array;
+  readonly lcns: Float64Array;
+  readonly rare = new Map<number, RareFields>();
+  readonly dirs = new Map<number, DirFields>();
+
+  constructor(capacity: number) {
+    this.parents = new Uint32Array(capacity);
+    this.flags = new Uint8Array(capacity);
+    this.clusters = new Float64Array(capacity);
+    this.lcns = new Float64Array(capacity);
+  }
+
+  push(node: TreeNode, parentRecord: number): number {
+    const i = this.length++;
+    this.nodes.push(node);
+    this.parents[i] = parentRecord;
+    if (node.kind === 'dir') {
+      this.flags[i] = DIR;
+      this.dirs.set(i, { firstChildItem: 0, indexBlocks: 0, indexRuns: NO_RUNS });
+    }
+    return i;
+  }
+
+  rareOf(i: number): RareFields {
+    let r = this.rare.get(i);
+    if (!r) {
+      r = { links: null, runs: null, dataExtents: null };
+      this.rare.set(i, r);
+    }
+    return r;
+  }
+
+  isFile(i: number): boolean {
+    return (this.flags[i] & DIR) === 0;
+  }
+
+  isResident(i: number): boolean {
+    return (this.flags[i] & RESIDENT) !== 0;
+  }
+
+  /** The item `i` as an object (undefined past the last). */
+  at(i: number): PlacedItem | undefined {
+    if (i < 0 || i >= this.length) return undefined;
+    const record = FIRST_USER_RECORD + i;
+    const parentRecord = this.parents[i];
+    const flags = this.flags[i];
+    if (flags & DIR) {
+      const d = this.dirs.get(i)!;
+      return { kind: 'dir', record, node: this.nodes[i] as TreeDir, parentRecord, links: null, firstChildItem: d.firstChildItem, indexBlocks: d.indexBlocks, indexRuns: d.indexRuns };
+    }
+    const rare = this.rare.get(i);
+    const runs = flags & ONE_RUN ? null : (rare?.runs ?? NO_RUNS);
+    return { kind: 'file', record, node: this.nodes[i] as TreeFile, parentRecord, links: rare?.links ?? null, resident: (flags & RESIDENT) !== 0, clusters: this.clusters[i], lcn: this.lcns[i], runs, dataExtents: rare?.dataExtents ?? null };
+  }
+
+  *[Symbol.iterator](): Generator<PlacedItem> {
+    for (let i = 0; i < this.length; i++) yield this.at(i)!;
+  }
+
+  forEach(f: (item: PlacedItem, i: number) => void): void {
+    for (let i = 0; i < this.length; i++) f(this.at(i)!, i);
+  }
+}
+
+/** Nodes in the tree under `dir` (an upper bound of the items: hard links share one). */
+function countNodes(dir: TreeDir): number {
+  let n = 0;
+  const stack = [dir];
+  while (stack.length > 0) {
+    const d = stack.pop()!;
+    n += d.entries.length;
+    for (const e of d.entries) if (e.kind === 'dir') stack.push(e);
+  }
+  return n;
+}
+
 export interface NtfsPopulation {
   readonly root: TreeDir;
   /** by record − FIRST_USER_RECORD */
-  readonly items: readonly PlacedItem[];
-  /** hard-linked tree nodes (each name's) to the item that holds them; other nodes are found by childItems */
-  readonly linked: ReadonlyMap<TreeNode, PlacedItem>;
+  readonly items: PlacedItems;
+  /** hard-linked tree nodes (each name's) to the index of the item that holds them; other nodes are found by
+   *  childItems */
+  readonly linked: ReadonlyMap<TreeNode, number>;
   /** INDX blocks of the root directory's $I30 (system files included) and their clusters */
   rootIndexBlocks: number;
   rootIndexRuns: readonly Run[];
@@ -137,12 +243,14 @@ export function namesOf(item: PlacedItem): PlacedName[] {
 
 /** The items of a directory's children (`record` 5: the root), in the order of its entries. */
 export function childItems(population: NtfsPopulation, dir: TreeDir, record: number): PlacedItem[] {
-  let next = record === SYSTEM_FILE.ROOT ? 0 : (population.items[record - FIRST_USER_RECORD] as PlacedDir).firstChildItem;
+  const items = population.items;
+  let next = record === SYSTEM_FILE.ROOT ? 0 : items.dirs.get(record - FIRST_USER_RECORD)!.firstChildItem;
   return dir.entries.map((node) => {
-    const item = population.linked.get(node) ?? population.items[next];
-    if (item?.node === node) next++;
-    else if (!population.linked.has(node)) throw new Error(`internal: no record for ${node.name}`);
-    return item;
+    const linked = population.linked.get(node);
+    const i = linked ?? next;
+    if (items.nodes[next] === node) next++;
+    else if (linked === undefined) throw new Error(`internal: no record for ${node.name}`);
+    return items.at(i)!;
   });
 }
 
@@ -303,75 +411,90 @@ export function sparseRuns(extents: readonly VcnExtent[], clusters: number, piec
 /** Records, names, residency and index sizes: everything but cluster positions. */
 export function shapePopulation(root: TreeDir, geometry: PopulationGeometry): { population: NtfsPopulation; problems: TreeProblem[] } {
   const rs = geometry.mftRecordSize;
-  const items: PlacedItem[] = [];
-  const linked = new Map<TreeNode, PlacedItem>();
-  const groups = new Map<string, PlacedFile>();
+  const items = new PlacedItems(countNodes(root));
+  const linked = new Map<TreeNode, number>();
+  const groups = new Map<string, number>();
   const problems: TreeProblem[] = [];
-  const pathOf = new Map<PlacedItem, string>();
+  const pathOf = new Map<number, string>();
   const population: NtfsPopulation = { root, items, linked, rootIndexBlocks: 0, rootIndexRuns: NO_RUNS, extensions: emptyExtensions() };
   const lg = listGeometry(geometry);
+  // Paths are made only where a problem may need one: the root's names, and the files with several names.
   const stack: { dir: TreeDir; record: number; path: string }[] = [{ dir: root, record: SYSTEM_FILE.ROOT, path: '' }];
   const rootNames = new Set(ROOT_SYSTEM_NAMES.map((n) => n.toUpperCase()));
   while (stack.length > 0) {
     const { dir, record, path } = stack.pop()!;
-    if (record !== SYSTEM_FILE.ROOT) (items[record - FIRST_USER_RECORD] as PlacedDir).firstChildItem = items.length;
+    if (record !== SYSTEM_FILE.ROOT) items.dirs.get(record - FIRST_USER_RECORD)!.firstChildItem = items.length;
     const subdirs: { dir: TreeDir; record: number; path: string }[] = [];
     for (const node of dir.entries) {
-      const p = `${path}/${node.name}`;
-      if (record === SYSTEM_FILE.ROOT && rootNames.has(node.name.toUpperCase())) problems.push({ path: p, reason: `${node.name} is an NTFS system file name in the root directory` });
+      if (record === SYSTEM_FILE.ROOT && rootNames.has(node.name.toUpperCase())) problems.push({ path: `${path}/${node.name}`, reason: `${node.name} is an NTFS system file name in the root directory` });
       if (node.kind === 'dir') {
-        const item: PlacedDir = { kind: 'dir', record: FIRST_USER_RECORD + items.length, node, parentRecord: record, links: null, firstChildItem: 0, indexBlocks: 0, indexRuns: NO_RUNS };
-        items.push(item);
-        subdirs.push({ dir: node, record: item.record, path: p });
+        const i = items.push(node, record);
+        subdirs.push({ dir: node, record: FIRST_USER_RECORD + i, path: `${path}/${node.name}` });
         continue;
       }
       const shared = node.linkGroup === null ? undefined : groups.get(node.linkGroup);
-      if (shared) {
-        (shared.links ??= []).push({ parentRecord: record, name: node.name });
+      if (shared !== undefined) {
+        (items.rareOf(shared).links ??= []).push({ parentRecord: record, name: node.name });
         linked.set(node, shared);
         continue;
       }
-      const item: PlacedFile = { kind: 'file', record: FIRST_USER_RECORD + items.length, node, parentRecord: record, links: null, resident: false, clusters: 0, lcn: 0, runs: NO_RUNS, dataExtents: null };
-      items.push(item);
+      const i = items.push(node, record);
       // Only a file with several names can outgrow its record: its path is kept for the error.
       if (node.linkGroup !== null) {
-        linked.set(node, item);
-        groups.set(node.linkGroup, item);
-        pathOf.set(item, p);
+        linked.set(node, i);
+        groups.set(node.linkGroup, i);
+        pathOf.set(i, `${path}/${node.name}`);
       }
     }
     for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]);
   }
-  for (const item of items) {
-    if (item.kind === 'file') {
-      const fixed = fixedBytes(rs, namesOf(item));
-      const residentBytes = RESIDENT_ATTRIBUTE_HEADER.sizeBytes + align8(item.node.sizeBytes);
-      if (fixed + residentBytes <= rs) {
-        item.resident = true;
-      } else {
-        item.clusters = dataClusters(item.node, geometry.clusterSize);
-        item.dataExtents = sparseExtents(item.node, item.clusters, geometry.clusterSize);
-        if (fixed + dataRecordBudgetBytes(item, lg) > rs) {
-          const problem = listFile(item, population, lg, FIRST_USER_RECORD + populatedRecordCount(population));
-          if (problem) problems.push({ path: pathOf.get(item) ?? item.node.name, reason: problem });
-        }
-      }
+  for (let i = 0; i < items.length; i++) {
+    if (!items.isFile(i)) continue;
+    const node = items.nodes[i] as TreeFile;
+    const links = items.rare.get(i)?.links ?? null;
+    const fixed = links === null ? fixedBytesOneName(rs, node.name) : fixedBytes(rs, namesOf(items.at(i)!));
+    const residentBytes = RESIDENT_ATTRIBUTE_HEADER.sizeBytes + align8(node.sizeBytes);
+    if (fixed + residentBytes <= rs) {
+      items.flags[i] |= RESIDENT;
+      continue;
+    }
+    const clusters = dataClusters(node, geometry.clusterSize);
+    items.clusters[i] = clusters;
+    const extents = sparseExtents(node, clusters, geometry.clusterSize);
+    if (extents) items.rareOf(i).dataExtents = extents;
+    const file = items.at(i) as PlacedFile;
+    if (fixed + dataRecordBudgetBytes(file, lg) > rs) {
+      const problem = listFile(file, population, lg, FIRST_USER_RECORD + populatedRecordCount(population));
+      if (problem) problems.push({ path: pathOf.get(i) ?? node.name, reason: problem });
     }
   }
-  for (const item of items) {
-    if (item.kind !== 'dir') continue;
-    const entryBytes = sortedDirectoryNames(item.node, false, geometry.upcase).map(indexEntryBytes);
-    item.indexBlocks = planIndexBlocks(entryBytes, geometry, (blocks) => indexRootRoomBytes(rs, namesOf(item), blocks));
+  for (const [i, d] of items.dirs) {
+    const dir = items.at(i)!;
+    const entryBytes = sortedDirectoryNames(dir.node as TreeDir, false, geometry.upcase).map(indexEntryBytes);
+    d.indexBlocks = planIndexBlocks(entryBytes, geometry, (blocks) => indexRootRoomBytes(rs, namesOf(dir), blocks));
   }
   return { population, problems };
 }
 
+/** fixedBytes of a record with one name. */
+function fixedBytesOneName(rs: number, name: string): number {
+  return mftAttrsOffset(rs) + STANDARD_INFORMATION_BYTES + fileNameAttributeBytes(name) + END_MARKER_BYTES;
+}
+
 /** Clusters the copied tree needs outside the MFT: every directory's INDX blocks and every non-resident file. */
 export function populationClusters(population: NtfsPopulation, geometry: PopulationGeometry): number {
+  const items = population.items;
   let total = 0;
-  for (const item of population.items) total += item.kind === 'dir' ? indexClusters(item.indexBlocks, geometry) : allocatedClusters(item);
+  for (const d of items.dirs.values()) total += indexClusters(d.indexBlocks, geometry);
+  for (let i = 0; i < items.length; i++) if (items.isFile(i)) total += allocatedClustersOf(items, i);
   for (const listed of population.extensions.inOrder) total += listed.listResident ? 0 : Math.ceil(listed.listBytes / geometry.clusterSize);
   return total;
+}
+
+/** allocatedClusters of item `i` (a file), from the columns. */
+function allocatedClustersOf(items: PlacedItems, i: number): number {
+  const extents = items.rare.get(i)?.dataExtents;
+  return extents ? extents.reduce((n, e) => n + e.length, 0) : items.clusters[i];
 }
 
 export function indexClusters(blocks: number, geometry: Pick<PopulationGeometry, 'indexRecordSize' | 'clusterSize'>): number {
@@ -380,31 +503,30 @@ export function indexClusters(blocks: number, geometry: Pick<PopulationGeometry,
 
 /** Gives every directory index and non-resident file its clusters, in record (tree) order. */
 export function allocatePopulation(population: NtfsPopulation, geometry: PopulationGeometry, alloc: ClusterAllocator): void {
-  for (const item of population.items) {
-    if (item.kind === 'dir') {
-      if (item.indexBlocks > 0) item.indexRuns = alloc.allocateScattered(indexClusters(item.indexBlocks, geometry), `the index of ${item.node.name}`);
-    } else if (!item.resident && item.clusters > 0) {
+  const items = population.items;
+  for (let i = 0; i < items.length; i++) {
+    const node = items.nodes[i];
+    if (!items.isFile(i)) {
+      const d = items.dirs.get(i)!;
+      if (d.indexBlocks > 0) d.indexRuns = alloc.allocateScattered(indexClusters(d.indexBlocks, geometry), `the index of ${node.name}`);
+    } else if (!items.isResident(i) && items.clusters[i] > 0) {
       // One run where a free range is long enough (the first that is, from the MFT zone's end); else first-fit
       // pieces (a file larger than the space between $MFTMirr/$LogFile and the volume's ends), as few as the
       // record has room for. A sparse file's data part is allocated the same way, then laid over its extents.
-      const wanted = allocatedClusters(item);
+      const wanted = allocatedClustersOf(items, i);
       const run = wanted > 0 ? alloc.allocateContiguous(wanted) : null;
-      const pieces = run ? [run] : wanted > 0 ? alloc.allocateScattered(wanted, item.node.name) : [];
-      if (item.dataExtents) {
-        item.runs = sparseRuns(item.dataExtents, item.clusters, pieces);
-        if (pieces.length > BUDGET_RUNS) {
-          throw new GuestdiskError('TARGET_TOO_SMALL', `NTFS: the free space left for ${item.node.name} is in ${pieces.length} pieces, more than its MFT record holds; give a larger --size`, { runs: pieces.length });
-        }
-        continue;
-      }
+      const pieces = run ? [run] : wanted > 0 ? alloc.allocateScattered(wanted, node.name) : [];
       if (pieces.length > BUDGET_RUNS) {
-        throw new GuestdiskError('TARGET_TOO_SMALL', `NTFS: the free space left for ${item.node.name} is in ${pieces.length} pieces, more than its MFT record holds; give a larger --size`, { runs: pieces.length });
+        throw new GuestdiskError('TARGET_TOO_SMALL', `NTFS: the free space left for ${node.name} is in ${pieces.length} pieces, more than its MFT record holds; give a larger --size`, { runs: pieces.length });
       }
-      if (pieces.length === 1) {
-        item.lcn = pieces[0].lcn!;
-        item.runs = null;
+      const extents = items.rare.get(i)?.dataExtents;
+      if (extents) {
+        items.rareOf(i).runs = sparseRuns(extents, items.clusters[i], pieces);
+      } else if (pieces.length === 1) {
+        items.lcns[i] = pieces[0].lcn!;
+        items.flags[i] |= ONE_RUN;
       } else {
-        item.runs = pieces;
+        items.rareOf(i).runs = pieces;
       }
     }
   }

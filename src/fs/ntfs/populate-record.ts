@@ -199,7 +199,7 @@ function listedParts(item: PlacedFile, ctx: RecordContext): ListedRecordParts {
 export function encodeExtensionRecord(record: number, ctx: RecordContext, into?: Uint8Array): Uint8Array | null {
   const listed = listedFileOfExtension(ctx.population.extensions, record);
   if (!listed) return null;
-  const file = ctx.population.items[listed.base - FIRST_USER_RECORD] as PlacedFile;
+  const file = ctx.population.items.at(listed.base - FIRST_USER_RECORD) as PlacedFile;
   return encodeListedRecord(file, listed, record, listedParts(file, ctx), into);
 }
 
