@@ -120,19 +120,26 @@ interface DirFields {
  */
 export class PlacedItems {
   length = 0;
-  readonly nodes: TreeNode[] = [];
+  nodes: TreeNode[] = [];
   readonly parents: Uint32Array;
   readonly flags: Uint8Array;
+  /** a file's VCNs: more than 2^32 only for a sparse file of 16 TiB and more */
   readonly clusters: Float64Array;
-  readonly lcns: Float64Array;
+  /** 32 bits when the volume's clusters fit (every volume Windows mounts) */
+  readonly lcns: Uint32Array | Float64Array;
   readonly rare = new Map<number, RareFields>();
   readonly dirs = new Map<number, DirFields>();
 
-  constructor(capacity: number) {
+  constructor(capacity: number, clusterCount: number) {
     this.parents = new Uint32Array(capacity);
     this.flags = new Uint8Array(capacity);
     this.clusters = new Float64Array(capacity);
-    this.lcns = new Float64Array(capacity);
+    this.lcns = clusterCount <= 2 ** 32 ? new Uint32Array(capacity) : new Float64Array(capacity);
+  }
+
+  /** Once every item is in: the nodes' array at its length (pushing left it up to half again as long). */
+  trim(): void {
+    this.nodes = this.nodes.slice();
   }
 
   push(node: TreeNode, parentRecord: number): number {
@@ -411,7 +418,7 @@ export function sparseRuns(extents: readonly VcnExtent[], clusters: number, piec
 /** Records, names, residency and index sizes: everything but cluster positions. */
 export function shapePopulation(root: TreeDir, geometry: PopulationGeometry): { population: NtfsPopulation; problems: TreeProblem[] } {
   const rs = geometry.mftRecordSize;
-  const items = new PlacedItems(countNodes(root));
+  const items = new PlacedItems(countNodes(root), geometry.clusterCount);
   const linked = new Map<TreeNode, number>();
   const groups = new Map<string, number>();
   const problems: TreeProblem[] = [];
@@ -448,6 +455,7 @@ export function shapePopulation(root: TreeDir, geometry: PopulationGeometry): { 
     }
     for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]);
   }
+  items.trim();
   for (let i = 0; i < items.length; i++) {
     if (!items.isFile(i)) continue;
     const node = items.nodes[i] as TreeFile;
