@@ -2,6 +2,7 @@
 // Entry", §7.7 "File Name Directory Entry"; the set's checksum is §6.3.3 (checksum.ts), the name hash §7.6.4.
 import { FILE_DIRECTORY_ENTRY, FILE_NAME_ENTRY, STREAM_EXTENSION_ENTRY, type FileDirectoryEntry, type FileNameEntry, type StreamExtensionEntry } from './file-entry.js';
 import { unixToDosDateTime } from '../../binary/time-formats.js';
+import { writeUint } from '../../binary/fields.js';
 import { entrySetChecksum } from './checksum.js';
 import { DIR_ENTRY_SIZE } from './dir-entry.js';
 
@@ -60,35 +61,60 @@ export interface EntrySetInput {
 
 /** The whole entry set, SetChecksum computed over it (32 × (2 + name entries) bytes). */
 export function encodeEntrySet(input: EntrySetInput): Uint8Array {
+  const out = new Uint8Array(entrySetCount(input.name) * DIR_ENTRY_SIZE);
+  encodeEntrySetInto(input, out, 0);
+  return out;
+}
+
+/** Reserved2 of every File entry: 7 zero bytes, shared (encodeInto copies it). */
+const RESERVED2 = new Uint8Array(7);
+/** One File Name entry's 15 units, reused from name entry to name entry (encodeInto copies it). */
+const nameUnits = new Uint8Array(NAME_UNITS_PER_ENTRY * 2);
+const SET_CHECKSUM = FILE_ENTRY.fieldRange('setChecksum');
+
+/** The last time converted: a directory's entries share their created and accessed times (the spec's timestamp). */
+let lastUnix = NaN;
+let lastDos: { date: number; time: number; tenMs: number } = { date: 0, time: 0, tenMs: 0 };
+function dosOf(unixSeconds: number): { date: number; time: number; tenMs: number } {
+  if (unixSeconds !== lastUnix) {
+    lastDos = unixToDosDateTime(unixSeconds);
+    lastUnix = unixSeconds;
+  }
+  return lastDos;
+}
+
+/**
+ * The entry set written into `out` at `offsetBytes` (a directory's clusters), SetChecksum computed over it; returns
+ * the bytes it took. A directory of 100,000 names is encoded in place, without an array per set.
+ */
+export function encodeEntrySetInto(input: EntrySetInput, out: Uint8Array, offsetBytes: number): number {
   const count = entrySetCount(input.name);
-  const out = new Uint8Array(count * DIR_ENTRY_SIZE);
-  const created = unixToDosDateTime(input.created);
   const modified = unixToDosDateTime(input.modified);
-  const accessed = unixToDosDateTime(input.accessed);
+  const created = dosOf(input.created);
+  const accessed = input.accessed === input.created ? created : unixToDosDateTime(input.accessed);
   const stamp = (t: { date: number; time: number }): number => ((t.date << 16) | t.time) >>> 0;
-  const file: ExfatFileEntry = {
+  FILE_ENTRY.encodeInto({
     entryType: FILE_ENTRY_TYPE, secondaryCount: count - 1, setChecksum: 0, fileAttributes: input.attributes, reserved1: 0,
     createTimestamp: stamp(created), lastModifiedTimestamp: stamp(modified), lastAccessedTimestamp: stamp(accessed),
     create10msIncrement: created.tenMs, lastModified10msIncrement: modified.tenMs,
     createUtcOffset: UTC_OFFSET_UTC, lastModifiedUtcOffset: UTC_OFFSET_UTC, lastAccessedUtcOffset: UTC_OFFSET_UTC,
-    reserved2: new Uint8Array(7),
-  };
-  FILE_ENTRY.encodeInto(file, out, 0);
+    reserved2: RESERVED2,
+  }, out, offsetBytes);
   STREAM_EXTENSION_ENTRY.encodeInto({
     entryType: STREAM_EXTENSION_ENTRY_TYPE, generalSecondaryFlags: input.flags, reserved1: 0, nameLength: input.name.length,
     nameHash: exfatNameHash(input.upcasedName), reserved2: 0, validDataLength: input.dataLength, reserved3: 0,
     firstCluster: input.firstCluster, dataLength: input.dataLength,
-  }, out, DIR_ENTRY_SIZE);
+  }, out, offsetBytes + DIR_ENTRY_SIZE);
+  const nameEntry = { entryType: FILE_NAME_ENTRY_TYPE, generalSecondaryFlags: 0, fileName: nameUnits };
   for (let i = 0; i < count - 2; i++) {
-    const units = new Uint8Array(NAME_UNITS_PER_ENTRY * 2);
-    const view = new DataView(units.buffer);
     for (let u = 0; u < NAME_UNITS_PER_ENTRY; u++) {
       const at = i * NAME_UNITS_PER_ENTRY + u;
-      if (at < input.name.length) view.setUint16(2 * u, input.name.charCodeAt(at), true);
+      writeUint(nameUnits, 2 * u, 2, at < input.name.length ? input.name.charCodeAt(at) : 0);
     }
-    FILE_NAME_ENTRY.encodeInto({ entryType: FILE_NAME_ENTRY_TYPE, generalSecondaryFlags: 0, fileName: units }, out, (2 + i) * DIR_ENTRY_SIZE);
+    FILE_NAME_ENTRY.encodeInto(nameEntry, out, offsetBytes + (2 + i) * DIR_ENTRY_SIZE);
   }
-  // The checksum skips its own two bytes, so the set is encoded once with 0 there, then the file entry again.
-  FILE_ENTRY.encodeInto({ ...file, setChecksum: entrySetChecksum(out) }, out, 0);
-  return out;
+  // The checksum skips its own two bytes (0 until now), so it is computed over the set as encoded, then put there.
+  const bytes = count * DIR_ENTRY_SIZE;
+  writeUint(out, offsetBytes + SET_CHECKSUM.offsetBytes, 2, entrySetChecksum(out.subarray(offsetBytes, offsetBytes + bytes)));
+  return bytes;
 }
