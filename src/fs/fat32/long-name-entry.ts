@@ -2,7 +2,7 @@
 // (§"Long Name Checksum"), and the case flags Windows NT keeps in DIR_NTRes (bit 3: base name lower case, bit 4:
 // extension lower case; documented in the Linux vfat driver and by Microsoft's FAT32 notes) for names that fit 8.3
 // apart from their case.
-import { defineStruct, type StructValue } from '../../binary/fields.js';
+import { defineStruct, writeUint, type StructValue } from '../../binary/fields.js';
 import { ATTR_LONG_NAME } from './dir-entry.js';
 
 export const LONG_NAME_ENTRY = defineStruct('LongNameEntry', 32, {
@@ -69,18 +69,21 @@ export function lfnEntryCount(name: string): number {
   return Math.ceil(name.length / LONG_NAME_UNITS_PER_ENTRY);
 }
 
+/** The 13 units of entry `ord` (1-based) of `name`: the name's units, a NUL after its end, then 0xFFFF. */
+function writeLfnUnits(name: string, ord: number, units: Uint8Array): void {
+  for (let i = 0; i < LONG_NAME_UNITS_PER_ENTRY; i++) {
+    const at = (ord - 1) * LONG_NAME_UNITS_PER_ENTRY + i;
+    writeUint(units, 2 * i, 2, at < name.length ? name.charCodeAt(at) : at === name.length ? 0 : LFN_PAD_UNIT);
+  }
+}
+
 /** The long-name entries for `name`, in on-disk order (last part first), for a short name with `checksum`. */
 export function lfnEntries(name: string, checksum: number): LongNameEntry[] {
   const count = lfnEntryCount(name);
   const out: LongNameEntry[] = [];
   for (let ord = count; ord >= 1; ord--) {
     const units = new Uint8Array(LONG_NAME_UNITS_PER_ENTRY * 2);
-    const view = new DataView(units.buffer);
-    for (let i = 0; i < LONG_NAME_UNITS_PER_ENTRY; i++) {
-      const at = (ord - 1) * LONG_NAME_UNITS_PER_ENTRY + i;
-      const unit = at < name.length ? name.charCodeAt(at) : at === name.length ? 0 : LFN_PAD_UNIT;
-      view.setUint16(2 * i, unit, true);
-    }
+    writeLfnUnits(name, ord, units);
     out.push({
       ord: ord === count ? ord | LAST_LONG_ENTRY : ord,
       name1: units.slice(0, 10),
@@ -93,4 +96,32 @@ export function lfnEntries(name: string, checksum: number): LongNameEntry[] {
     });
   }
   return out;
+}
+
+/** One entry's units, reused from entry to entry, and its three pieces as views (encodeInto copies them). */
+const scratchUnits = new Uint8Array(LONG_NAME_UNITS_PER_ENTRY * 2);
+const SCRATCH_NAME1 = scratchUnits.subarray(0, 10);
+const SCRATCH_NAME2 = scratchUnits.subarray(10, 22);
+const SCRATCH_NAME3 = scratchUnits.subarray(22, 26);
+
+/** The same entries as lfnEntries, written into `out` at `offsetBytes` (a directory's clusters) without an object or
+ *  array per entry; returns the bytes they take. */
+export function encodeLfnEntriesInto(name: string, checksum: number, out: Uint8Array, offsetBytes: number): number {
+  const count = lfnEntryCount(name);
+  let at = offsetBytes;
+  for (let ord = count; ord >= 1; ord--) {
+    writeLfnUnits(name, ord, scratchUnits);
+    LONG_NAME_ENTRY.encodeInto({
+      ord: ord === count ? ord | LAST_LONG_ENTRY : ord,
+      name1: SCRATCH_NAME1,
+      attr: ATTR_LONG_NAME,
+      type: 0,
+      chksum: checksum,
+      name2: SCRATCH_NAME2,
+      fstClusLo: 0,
+      name3: SCRATCH_NAME3,
+    }, out, at);
+    at += LONG_NAME_ENTRY.sizeBytes;
+  }
+  return at - offsetBytes;
 }
