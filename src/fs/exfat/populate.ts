@@ -12,7 +12,7 @@
 // - Times: modified = the source's (clamped to the DOS range), created and accessed = the spec's timestamp, all
 //   marked UTC (UtcOffset 0x80).
 import { DOS_TIME_MAX_UNIX, DOS_TIME_MIN_UNIX } from '../../binary/time-formats.js';
-import { writeUint } from '../../binary/fields.js';
+import { viewOf, writeUintTo } from '../../binary/fields.js';
 import type { Chunk, ContentChunk, TreeDir, TreeFile, TreeProblem } from '../../disk-types.js';
 import { placedFilesInReadOrder, type PlacedFile } from '../placed-files.js';
 import { DIR_ENTRY_SIZE } from './dir-entry.js';
@@ -121,6 +121,7 @@ export function* exfatFatPieces(chains: readonly ClusterChain[], usedClusterCoun
   for (let first = 0; first < endEntry; first += FAT_PIECE_ENTRIES) {
     const count = Math.min(FAT_PIECE_ENTRIES, endEntry - first);
     const bytes = new Uint8Array(Math.ceil((count * FAT_ENTRY_BYTES) / bytesPerSector) * bytesPerSector);
+    const view = viewOf(bytes);
     for (let i = 0; i < count; i++) {
       const c = first + i;
       while (chain < sortedChains.length && sortedChains[chain].firstCluster + sortedChains[chain].clusterCount <= c) chain++;
@@ -129,7 +130,7 @@ export function* exfatFatPieces(chains: readonly ClusterChain[], usedClusterCoun
       if (c === 0) value = FAT_MEDIA_ENTRY;
       else if (c === 1) value = FAT_RESERVED_ENTRY;
       else if (ch && c >= ch.firstCluster) value = c === ch.firstCluster + ch.clusterCount - 1 ? FAT_END_OF_CHAIN : c + 1;
-      writeUint(bytes, i * FAT_ENTRY_BYTES, 4, value);
+      writeUintTo(view, i * FAT_ENTRY_BYTES, 4, value);
     }
     yield { offsetBytes: fatOffsetBytes + first * FAT_ENTRY_BYTES, bytes };
   }
@@ -156,6 +157,7 @@ export function encodeExfatDirectory(dir: ExfatPlacedDir, placement: ExfatPlacem
   let at = head.length;
   let nextFileCluster = dir.firstCluster + dir.clusterCount; // as placedFilesOf: the files follow the directory
   const stamp = clampDos(created);
+  const view = viewOf(out);
   for (const node of dir.node.entries) {
     let firstCluster = 0;
     let dataLength: number;
@@ -180,7 +182,7 @@ export function encodeExfatDirectory(dir: ExfatPlacedDir, placement: ExfatPlacem
       flags: node.kind === 'file' && node.sizeBytes > 0 ? ALLOCATION_POSSIBLE | NO_FAT_CHAIN : ALLOCATION_POSSIBLE,
       firstCluster,
       dataLength,
-    }, out, at);
+    }, out, at, view);
   }
   return out;
 }

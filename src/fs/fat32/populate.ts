@@ -13,7 +13,7 @@
 // accessed = the spec's timestamp (when the copy was made, as a copy on Windows records it).
 import { GuestdiskError } from '../../errors.js';
 import { DOS_TIME_MAX_UNIX, DOS_TIME_MIN_UNIX, unixToDosDateTime, type DosDateTime } from '../../binary/time-formats.js';
-import { writeUint } from '../../binary/fields.js';
+import { intFieldWriter, viewOf, writeUintTo } from '../../binary/fields.js';
 import type { Chunk, ContentChunk, TreeDir, TreeFile, TreeProblem } from '../../disk-types.js';
 import { placedFilesInReadOrder, type PlacedFile } from '../placed-files.js';
 import { ATTR_ARCHIVE, ATTR_DIRECTORY, ATTR_READ_ONLY, DIR_ENTRY, DIR_ENTRY_SIZE, type DirEntry } from './dir-entry.js';
@@ -154,11 +154,12 @@ export function* fat32ChainPieces(placement: Fat32Placement, media: number, sect
   for (let first = 0; first < endEntry; first += FAT_PIECE_ENTRIES) {
     const count = Math.min(FAT_PIECE_ENTRIES, endEntry - first);
     const bytes = new Uint8Array(Math.ceil((count * FAT32_ENTRY_BYTES) / sectorSize) * sectorSize);
+    const view = viewOf(bytes);
     for (let i = 0; i < count; i++) {
       const c = first + i;
       while (!nextEnd.done && nextEnd.value < c) nextEnd = ends.next();
       const value = c === 0 ? fat32MediaEntry(media) : c === 1 || (!nextEnd.done && nextEnd.value === c) ? FAT32_EOC : c + 1;
-      writeUint(bytes, i * FAT32_ENTRY_BYTES, 4, value);
+      writeUintTo(view, i * FAT32_ENTRY_BYTES, 4, value);
     }
     yield { offsetBytes: fatOffsetBytes + first * FAT32_ENTRY_BYTES, bytes };
   }
@@ -188,12 +189,46 @@ function shortEntry(name: Uint8Array, ntRes: number, attr: number, firstCluster:
   };
 }
 
+// The fields putShortEntry writes, at the table's offsets (dir-entry.ts), into one view of the directory.
+const entryField = {
+  attr: intFieldWriter(DIR_ENTRY, 'attr'),
+  ntRes: intFieldWriter(DIR_ENTRY, 'ntRes'),
+  crtTimeTenth: intFieldWriter(DIR_ENTRY, 'crtTimeTenth'),
+  crtTime: intFieldWriter(DIR_ENTRY, 'crtTime'),
+  crtDate: intFieldWriter(DIR_ENTRY, 'crtDate'),
+  lstAccDate: intFieldWriter(DIR_ENTRY, 'lstAccDate'),
+  fstClusHi: intFieldWriter(DIR_ENTRY, 'fstClusHi'),
+  wrtTime: intFieldWriter(DIR_ENTRY, 'wrtTime'),
+  wrtDate: intFieldWriter(DIR_ENTRY, 'wrtDate'),
+  fstClusLo: intFieldWriter(DIR_ENTRY, 'fstClusLo'),
+  fileSize: intFieldWriter(DIR_ENTRY, 'fileSize'),
+};
+const NAME_AT = DIR_ENTRY.fieldRange('name').offsetBytes;
+
+/** shortEntry's value written field by field into a directory's fresh (zero) clusters: one per copied name. */
+function putShortEntry(out: Uint8Array, view: DataView, at: number, short: ShortName, attr: number, firstCluster: number, sizeBytes: number, mtime: number, created: DosDateTime): void {
+  const w = unixToDosDateTime(clampDos(mtime));
+  out.set(short.name, at + NAME_AT);
+  entryField.attr(view, at, attr);
+  entryField.ntRes(view, at, short.ntRes);
+  entryField.crtTimeTenth(view, at, created.tenMs);
+  entryField.crtTime(view, at, created.time);
+  entryField.crtDate(view, at, created.date);
+  entryField.lstAccDate(view, at, created.date);
+  entryField.fstClusHi(view, at, firstCluster >>> 16);
+  entryField.wrtTime(view, at, w.time);
+  entryField.wrtDate(view, at, w.date);
+  entryField.fstClusLo(view, at, firstCluster & 0xffff);
+  entryField.fileSize(view, at, sizeBytes);
+}
+
 const DOT_NAME = packShortName('.', '');
 const DOT_DOT_NAME = packShortName('..', '');
 
 /** One directory's clusters: its entries, then zeros (the first zero entry ends the directory). */
 export function encodeFat32Directory(dir: Fat32PlacedDir, placement: Fat32Placement, clusterSize: number, created: number, labelEntry: DirEntry | null): Uint8Array {
   const out = new Uint8Array(dir.clusterCount * clusterSize);
+  const view = viewOf(out);
   const c = unixToDosDateTime(clampDos(created));
   let at = 0;
   const put = (entry: DirEntry): void => {
@@ -212,14 +247,15 @@ export function encodeFat32Directory(dir: Fat32PlacedDir, placement: Fat32Placem
   for (let i = 0; i < dir.node.entries.length; i++) {
     const node = dir.node.entries[i];
     const short = shortNames[i];
-    if (short.needsLongName) at += encodeLfnEntriesInto(node.name, shortNameChecksum(short.name), out, at);
+    if (short.needsLongName) at += encodeLfnEntriesInto(node.name, shortNameChecksum(short.name), out, at, view);
     if (node.kind === 'dir') {
-      put(shortEntry(short.name, short.ntRes, ATTR_DIRECTORY, placement.dirPlace.get(node)!.firstCluster, 0, node.mtime, c));
-      continue;
+      putShortEntry(out, view, at, short, ATTR_DIRECTORY, placement.dirPlace.get(node)!.firstCluster, 0, node.mtime, c);
+    } else {
+      const clusters = fileClusters(node, clusterSize);
+      putShortEntry(out, view, at, short, ATTR_ARCHIVE | (node.readOnly ? ATTR_READ_ONLY : 0), clusters > 0 ? nextFileCluster : 0, node.sizeBytes, node.mtime, c);
+      nextFileCluster += clusters;
     }
-    const clusters = fileClusters(node, clusterSize);
-    put(shortEntry(short.name, short.ntRes, ATTR_ARCHIVE | (node.readOnly ? ATTR_READ_ONLY : 0), clusters > 0 ? nextFileCluster : 0, node.sizeBytes, node.mtime, c));
-    nextFileCluster += clusters;
+    at += DIR_ENTRY_SIZE;
   }
   return out;
 }
