@@ -218,8 +218,8 @@ function render(system, contentBytes, support, loadEnd) {
   lines.push(`Load average at start ${load(system.loadStart)}, at end ${load(loadEnd)}${system.loadStart[0] > 1 ? ': a shared, loaded machine, so wall times are noisy; compare tools within one tree and filesystem' : ''}.`);
   lines.push(`Source trees generated deterministically (AES-CTR bytes, no zero pages) into ${opt.cache} on ${filesystemOf(opt.cache)}; images on ${filesystemOf(WORK)}.`);
   for (const tree of TREE_LIST) lines.push(`- **${tree.name}**: ${tree.what}, ${mib(contentBytes[tree.name])} of content, disk ${tree.diskSize} (GPT, one partition from 1 MiB).`);
-  lines.push('- Every run ends with an fsync of the image: guestdisk\'s closing flush; `sync IMG` after the classic pipelines (after the FUSE daemon has exited: umount returns before it has); dd `conv=fsync`.');
-  lines.push('- **dd** (the physical limit): the files\' bytes, read in name order through one pipe, written by dd into a new sparse image of the same size at the partition\'s offset.');
+  lines.push('- Every run ends with an fsync of the image: guestdisk\'s closing flush; `sync IMG` after the classic pipelines (after the FUSE daemon has exited: umount returns before it has) and after dd.');
+  lines.push('- **dd** (the physical limit): the files\' bytes, in name order, written by dd into a new sparse image of the same size from the partition\'s offset: one `dd if=FILE` per file for the large tree; for the small tree one dd fed through a pipe (`cat` of every file), since 100,000 dd processes would time process start-ups (bench/lib/dd-limit.sh).');
   lines.push('- **written**: `write_bytes` of the command and every process it waited for (the FUSE pipelines write through a loop device; compare with **allocated**, the blocks of the image afterwards, which counts every block written once).');
   lines.push('');
   lines.push('| tree | fs | tool | n | wall median (min–max) | classic ÷ guestdisk | MiB/s | of dd | CPU | peak RSS (max) | written | written ÷ content | allocated ÷ content | check |');

@@ -144,8 +144,8 @@ const INT_RANGES = {
 
 function writeInt(view: DataView, struct: string, key: string, type: keyof typeof INT_RANGES, at: number, value: unknown): void {
   const n = value as number;
-  const [min, max] = INT_RANGES[type];
-  if (!Number.isInteger(n) || n < min || n > max) throw fieldError(struct, key, `${type} out of range: ${String(value)}`);
+  const range = INT_RANGES[type]; // indexed, not destructured: no iterator per field written
+  if (!Number.isInteger(n) || n < range[0] || n > range[1]) throw fieldError(struct, key, `${type} out of range: ${String(value)}`);
   switch (type) {
     case 'u8': view.setUint8(at, n); return;
     case 'u16': view.setUint16(at, n, LITTLE_ENDIAN); return;
@@ -253,8 +253,23 @@ export function intFieldWriter<T extends Fields>(struct: Struct<T>, field: IntFi
     };
   }
   const type = spec.type as keyof typeof INT_RANGES;
-  return (view, base, value) => writeInt(view, struct.name, field, type, base + at, value);
+  const min = INT_RANGES[type][0];
+  const max = INT_RANGES[type][1];
+  const set = INT_SETTERS[type];
+  return (view, base, value) => {
+    if (!Number.isInteger(value) || value < min || value > max) throw fieldError(struct.name, field, `${type} out of range: ${String(value)}`);
+    set(view, base + at, value);
+  };
 }
+
+const INT_SETTERS: Record<keyof typeof INT_RANGES, (view: DataView, at: number, value: number) => void> = {
+  u8: (view, at, value) => view.setUint8(at, value),
+  u16: (view, at, value) => view.setUint16(at, value, LITTLE_ENDIAN),
+  u32: (view, at, value) => view.setUint32(at, value, LITTLE_ENDIAN),
+  i8: (view, at, value) => view.setInt8(at, value),
+  i16: (view, at, value) => view.setInt16(at, value, LITTLE_ENDIAN),
+  i32: (view, at, value) => view.setInt32(at, value, LITTLE_ENDIAN),
+};
 
 /** writeUint through a view the caller keeps (viewOf), for loops that would otherwise make a view per value. */
 export function writeUintTo(view: DataView, offsetBytes: number, lengthBytes: 1 | 2 | 4, value: number): void {
