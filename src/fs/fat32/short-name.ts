@@ -65,8 +65,19 @@ export function directShortName(name: string): ShortName | null {
   const extCase = dot < 0 ? 'upper' : partCase(name, dot + 1, name.length);
   if (baseCase === null || extCase === null) return null;
   const ntRes = (baseCase === 'lower' ? NT_RES_LOWER_BASE : 0) | (extCase === 'lower' ? NT_RES_LOWER_EXT : 0);
-  const upper = name.toUpperCase(); // ASCII only here: the same length, the dot in its place
-  return { name: packShortName(upper.slice(0, baseEnd), dot < 0 ? '' : upper.slice(dot + 1)), ntRes, needsLongName: false };
+  // Packed straight from the name (ASCII only here), upper-cased as it goes: no strings per name.
+  const packed = new Uint8Array(SHORT_NAME_BYTES).fill(SPACE);
+  for (let i = 0; i < baseEnd; i++) packed[i] = upperAscii(name.charCodeAt(i));
+  for (let i = dot + 1; dot >= 0 && i < name.length; i++) packed[BASE_UNITS + i - dot - 1] = upperAscii(name.charCodeAt(i));
+  return { name: packed, ntRes, needsLongName: false };
+}
+
+const LOWER_A = 0x61;
+const LOWER_Z = 0x7a;
+const CASE_BIT = 0x20;
+
+function upperAscii(unit: number): number {
+  return unit >= LOWER_A && unit <= LOWER_Z ? unit - CASE_BIT : unit;
 }
 
 /** fatgen103's basis name: upper case, non-OEM and invalid characters as "_", spaces and leading dots dropped,
