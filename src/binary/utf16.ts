@@ -1,11 +1,20 @@
 // UTF-16LE strings, as GPT partition names, NTFS names and exFAT names store them.
 import { GuestdiskError } from '../errors.js';
-import { writeUint } from './fields.js';
 
 export function encodeUtf16le(text: string): Uint8Array {
   const out = new Uint8Array(text.length * 2);
-  for (let i = 0; i < text.length; i++) writeUint(out, 2 * i, 2, text.charCodeAt(i));
+  encodeUtf16leInto(text, out, 0);
   return out;
+}
+
+/** encodeUtf16le into `out` at `at` (2 × text.length bytes), for a structure filled in place. */
+export function encodeUtf16leInto(text: string, out: Uint8Array, at: number): void {
+  if (at + 2 * text.length > out.length) throw new RangeError(`UTF-16 text of ${text.length} units at ${at} outside ${out.length} bytes`);
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    out[at + 2 * i] = unit & 0xff;
+    out[at + 2 * i + 1] = unit >> 8;
+  }
 }
 
 export function decodeUtf16le(bytes: Uint8Array): string {

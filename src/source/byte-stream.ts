@@ -23,15 +23,34 @@ export interface ByteStream {
 /** gzip's magic number (RFC 1952 §2.3.1: ID1 ID2). */
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
 
-export async function isGzipFile(path: string): Promise<boolean> {
+/** Compressions node cannot undo, by their magic numbers (xz: "\xfd7zXZ\0"; bzip2: "BZh"; zstd: 0xfd2fb528 LE):
+ *  without this an archive in one of them reads as a tar whose first header is damaged. */
+const UNREADABLE_COMPRESSIONS: readonly { readonly name: string; readonly tool: string; readonly magic: readonly number[] }[] = [
+  { name: 'xz', tool: 'xz -d', magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00] },
+  { name: 'bzip2', tool: 'bunzip2', magic: [0x42, 0x5a, 0x68] },
+  { name: 'zstd', tool: 'zstd -d', magic: [0x28, 0xb5, 0x2f, 0xfd] },
+];
+
+async function readHead(path: string, n: number): Promise<Uint8Array> {
   const handle = await fsp.open(path, 'r');
   try {
-    const head = new Uint8Array(2);
-    const { bytesRead } = await handle.read(head, 0, 2, 0);
-    return bytesRead === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
+    const head = new Uint8Array(n);
+    const { bytesRead } = await handle.read(head, 0, n, 0);
+    return head.subarray(0, bytesRead);
   } finally {
     await handle.close();
   }
+}
+
+const startsWith = (head: Uint8Array, magic: readonly number[]): boolean => head.length >= magic.length && magic.every((b, i) => head[i] === b);
+
+export async function isGzipFile(path: string): Promise<boolean> {
+  const head = await readHead(path, 6);
+  const other = UNREADABLE_COMPRESSIONS.find((c) => startsWith(head, c.magic));
+  if (other) {
+    throw new GuestdiskError('INVALID_SPEC', `--copy-from ${path}: compressed with ${other.name}, which guestdisk does not read (a directory, a tar or a tar.gz): decompress it first (${other.tool}) or recompress it with gzip`, { path, compression: other.name });
+  }
+  return startsWith(head, GZIP_MAGIC);
 }
 
 /** A plain file read with positioned reads: skipping costs nothing. */

@@ -34,6 +34,7 @@ export async function readTar(archivePath: string, options: SourceOptions): Prom
   try {
     stream = await openArchiveStream(archivePath);
   } catch (e) {
+    if (e instanceof GuestdiskError) throw e; // already says what is wrong (an archive compressed another way)
     throw new GuestdiskError('INVALID_SPEC', `--copy-from ${archivePath}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { source: archivePath }, { cause: e });
   }
   try {

@@ -15,7 +15,7 @@ export const TOOL_PACKAGES: Record<string, string> = {
   mcopy: 'mtools', minfo: 'mtools', mtype: 'mtools', '7zz': '7zip', jq: 'jq', fusermount3: 'fuse3',
   blockdev: 'util-linux', mkswap: 'util-linux', swapon: 'util-linux', setpriv: 'util-linux', 'mkfs.ext4': 'e2fsprogs',
   python3: 'python3', truncate: 'coreutils', bash: 'bash', script: 'bsdutils', setfattr: 'attr', mmd: 'mtools', mdel: 'mtools',
-  mren: 'mtools', iconv: 'libc-bin', istat: 'sleuthkit',
+  mren: 'mtools', iconv: 'libc-bin', istat: 'sleuthkit', cmp: 'diffutils', xz: 'xz-utils', bzip2: 'bzip2',
 };
 
 export function requireTool(name: string): string {

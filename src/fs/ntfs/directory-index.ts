@@ -18,6 +18,8 @@ export interface DirectoryIndex {
   readonly rootValue: Uint8Array;
   /** protected INDX blocks; block i is at VCN i × clustersPerIndexBlock */
   readonly blocks: readonly Uint8Array[];
+  /** the same blocks one after the other, as $INDEX_ALLOCATION holds them (blocks are views of it) */
+  readonly blockBytes: Uint8Array;
   /** the $I30 $BITMAP value (a multiple of 8 bytes), null for a small index */
   readonly bitmap: Uint8Array | null;
 }
@@ -35,7 +37,7 @@ function treeInput(input: DirectoryIndexInput): IndexTreeInput {
 
 export function buildDirectoryIndex(input: DirectoryIndexInput): DirectoryIndex {
   const tree = buildIndexTree(treeInput(input));
-  return { rootValue: tree.indexRoot, blocks: tree.indexBlocks, bitmap: tree.bitmap };
+  return { rootValue: tree.indexRoot, blocks: tree.indexBlocks, blockBytes: tree.indexBlockBytes, bitmap: tree.bitmap };
 }
 
 /** INDX blocks buildDirectoryIndex would make for these entries (only their lengths are read). */

@@ -2,7 +2,6 @@
 // libyal "NTFS" document §"The fix-up values". The last two bytes of every 512-byte block are saved in the update
 // sequence array and replaced by the update sequence number, so a torn write shows up as a mismatch.
 import { GuestdiskError } from '../../errors.js';
-import { readUint, writeUint } from '../../binary/fields.js';
 
 /** NTFS_BLOCK_SIZE: the protection stride is 512 bytes on every sector size (Windows and ntfs-3g on 4Kn too). */
 export const NTFS_BLOCK_SIZE = 512;
@@ -24,11 +23,16 @@ export function applyFixupsInPlace(out: Uint8Array, usaOffset: number, usn: numb
   if (!Number.isInteger(blocks) || blocks < 1 || usn < 1 || usn > 0xfffe) {
     throw new GuestdiskError('INVALID_SPEC', `fixups: record of ${out.length} bytes / usn ${usn} cannot be protected`);
   }
-  writeUint(out, usaOffset, 2, usn);
+  // Words moved byte by byte (little-endian), as removeFixupsInPlace reads them: every record and INDX block
+  // written passes here.
+  out[usaOffset] = usn & 0xff;
+  out[usaOffset + 1] = usn >> 8;
   for (let i = 0; i < blocks; i++) {
     const end = (i + 1) * NTFS_BLOCK_SIZE - 2;
-    writeUint(out, usaOffset + 2 + 2 * i, 2, readUint(out, end, 2));
-    writeUint(out, end, 2, usn);
+    out[usaOffset + 2 + 2 * i] = out[end];
+    out[usaOffset + 3 + 2 * i] = out[end + 1];
+    out[end] = usn & 0xff;
+    out[end + 1] = usn >> 8;
   }
   return out;
 }

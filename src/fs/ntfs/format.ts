@@ -214,7 +214,7 @@ export function formatNtfs(plan: NtfsPlan): FsChunks {
     },
     files() {
       const files = layoutVolume(plan);
-      return files.population ? populatedFileChunks(plan, recordContext(plan, files)) : [];
+      return files.population ? populatedFileChunks(plan, files, recordContext(plan, files)) : [];
     },
     *bootBackup() {
       // mkntfs writes the first sector of $Boot into the partition's last sector.

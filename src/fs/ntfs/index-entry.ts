@@ -30,11 +30,18 @@ const align8 = (n: number): number => (n + 7) & ~7;
 
 /** A $I30 entry: the file's reference and its $FILE_NAME value as key. */
 export function encodeFileIndexEntry(indexedFile: Uint8Array, fileNameValue: Uint8Array): Uint8Array {
-  const length = align8(HEADER + fileNameValue.length);
-  const out = new Uint8Array(length);
-  FILE_INDEX_ENTRY_HEADER.encodeInto({ indexedFile, length, keyLength: fileNameValue.length, ieFlags: 0, reserved: 0 }, out);
+  const out = new Uint8Array(align8(HEADER + fileNameValue.length));
+  encodeFileIndexEntryInto(indexedFile, fileNameValue.length, out, 0);
   out.set(fileNameValue, HEADER);
   return out;
+}
+
+/** The header of a $I30 entry into `out` at `at` (zeros), for a caller that encodes its `keyLength`-byte key right
+ *  after it (at + FILE_INDEX_ENTRY_HEADER.sizeBytes). Returns the entry's length. */
+export function encodeFileIndexEntryInto(indexedFile: Uint8Array, keyLength: number, out: Uint8Array, at: number): number {
+  const length = align8(HEADER + keyLength);
+  FILE_INDEX_ENTRY_HEADER.encodeInto({ indexedFile, length, keyLength, ieFlags: 0, reserved: 0 }, out, at);
+  return length;
 }
 
 /**
@@ -81,6 +88,13 @@ const E = {
   reserved: intFieldReader(FILE_INDEX_ENTRY_HEADER, 'reserved'),
 };
 const INDEXED_FILE = FILE_INDEX_ENTRY_HEADER.fieldRange('indexedFile');
+
+/** The length fields and flags of the entry starting `entry` (at least a header long), without decoding the
+ *  whole header: the index builder checks every entry it is given. */
+export function fileIndexEntryShape(entry: Uint8Array): { length: number; keyLength: number; ieFlags: number } {
+  const view = viewOf(entry);
+  return { length: E.length(view, 0), keyLength: E.keyLength(view, 0), ieFlags: E.ieFlags(view, 0) };
+}
 
 /** FILE_INDEX_ENTRY_HEADER.decode of the entry at `at` (at least its size in bytes), field for field. */
 function decodeFileIndexEntryHeader(bytes: Uint8Array, view: DataView, at: number): FileIndexEntryHeader {

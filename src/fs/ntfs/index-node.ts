@@ -90,10 +90,20 @@ export function indexBlockEntriesOffset(indexBlockSize: number): number {
 
 /** A protected INDX record of `indexBlockSize` bytes (its free space zero). */
 export function encodeIndexBlock(input: IndexBlockInput): Uint8Array {
+  return encodeIndexBlockInto(input, new Uint8Array(input.indexBlockSize));
+}
+
+/** encodeIndexBlock into `out` (zeros, indexBlockSize long: a block of a buffer holding several), which is
+ *  returned; the entries are copied straight into it. */
+export function encodeIndexBlockInto(input: IndexBlockInput, out: Uint8Array): Uint8Array {
+  if (out.length !== input.indexBlockSize) throw new Error(`internal: index block laid out in ${out.length} bytes, not ${input.indexBlockSize}`);
   const usaCount = updateSequenceCount(input.indexBlockSize);
   const entriesOffset = indexBlockEntriesOffset(input.indexBlockSize);
-  const body = concat(input.entries);
-  const out = new Uint8Array(input.indexBlockSize);
+  let bodyBytes = 0;
+  for (const e of input.entries) bodyBytes += e.length;
+  if (INDEX_BLOCK_HEADER.sizeBytes + entriesOffset + bodyBytes > input.indexBlockSize) {
+    throw new Error(`index block: ${bodyBytes} bytes of entries do not fit ${input.indexBlockSize}`);
+  }
   INDEX_BLOCK_HEADER.encodeInto(
     { magic: NTFS_RECORD_SIGNATURE.INDX, usaOfs: INDEX_BLOCK_USA_OFFSET, usaCount, lsn: 0, indexBlockVcn: input.vcn },
     out,
@@ -101,7 +111,7 @@ export function encodeIndexBlock(input: IndexBlockInput): Uint8Array {
   INDEX_HEADER.encodeInto(
     {
       entriesOffset,
-      indexLength: entriesOffset + body.length,
+      indexLength: entriesOffset + bodyBytes,
       allocatedSize: input.indexBlockSize - INDEX_BLOCK_HEADER.sizeBytes,
       ihFlags: input.leaf ? INDEX_HEADER_FLAG.LEAF_NODE : INDEX_HEADER_FLAG.INDEX_NODE,
       reserved: new Uint8Array(3),
@@ -109,10 +119,11 @@ export function encodeIndexBlock(input: IndexBlockInput): Uint8Array {
     out,
     INDEX_BLOCK_HEADER.sizeBytes,
   );
-  if (INDEX_BLOCK_HEADER.sizeBytes + entriesOffset + body.length > input.indexBlockSize) {
-    throw new Error(`index block: ${body.length} bytes of entries do not fit ${input.indexBlockSize}`);
+  let at = INDEX_BLOCK_HEADER.sizeBytes + entriesOffset;
+  for (const e of input.entries) {
+    out.set(e, at);
+    at += e.length;
   }
-  out.set(body, INDEX_BLOCK_HEADER.sizeBytes + entriesOffset);
   return applyFixupsInPlace(out, INDEX_BLOCK_USA_OFFSET, input.usn);
 }
 

@@ -14,10 +14,10 @@ import { GuestdiskError } from '../../errors.js';
 import { writeIntN } from '../../binary/fields.js';
 import { INDEX_ENTRY_FLAG } from './attribute-types.js';
 import { FILE_NAME_HEADER } from './attributes/file-name.js';
-import { encodeEndIndexEntry, FILE_INDEX_ENTRY_HEADER } from './index-entry.js';
+import { encodeEndIndexEntry, FILE_INDEX_ENTRY_HEADER, fileIndexEntryShape } from './index-entry.js';
 import {
   clustersPerIndexBlock,
-  encodeIndexBlock,
+  encodeIndexBlockInto,
   encodeIndexRoot,
   INDEX_BLOCK_HEADER,
   INDEX_HEADER,
@@ -68,6 +68,8 @@ export interface IndexTree {
   readonly indexRoot: Uint8Array;
   /** protected INDX blocks in VCN order: block i is at VCN i × clustersPerIndexBlock, byte i × indexBlockSize */
   readonly indexBlocks: readonly Uint8Array[];
+  /** the same blocks, one after the other (indexBlocks are views of it) */
+  readonly indexBlockBytes: Uint8Array;
   /** the $BITMAP value (bit i: block i in use), padded to 8 bytes as ntfs-3g and Windows keep it; null when small */
   readonly bitmap: Uint8Array | null;
   /** levels of INDX blocks below the root: 0 for a small index */
@@ -123,7 +125,8 @@ function checkInput(input: IndexTreeInput): Geometry {
   }
   let largest = 0;
   input.entries.forEach((entry, i) => {
-    const header = FILE_INDEX_ENTRY_HEADER.decode(entry);
+    if (entry.length < FILE_INDEX_ENTRY_HEADER.sizeBytes) FILE_INDEX_ENTRY_HEADER.decode(entry); // its CORRUPT_STRUCTURE
+    const header = fileIndexEntryShape(entry);
     if (header.length !== entry.length || entry.length % 8 !== 0 || header.ieFlags !== 0 || header.keyLength === 0) {
       fail(`entry ${i} is not a leaf entry (${entry.length} bytes, length field ${header.length}, flags 0x${header.ieFlags.toString(16)}, key ${header.keyLength} bytes)`, { entry: i });
     }
@@ -263,17 +266,18 @@ export function measureIndexTree(input: IndexTreeInput): IndexTreeShape {
 /** The $INDEX_ROOT value, INDX blocks and $BITMAP value of an index holding `input.entries`. */
 export function buildIndexTree(input: IndexTreeInput): IndexTree {
   const geometry = checkInput(input);
-  const indexBlocks: Uint8Array[] = [];
-  const { top, depth, blockCount } = planTree(input, geometry, (level, node, vcn) => {
-    const bytes = encodeIndexBlock({
-      indexBlockSize: input.indexBlockSize,
-      vcn,
-      entries: nodeEntries(level, node.start, node.end),
-      leaf: level.children === null,
-      usn: INDEX_BLOCK_USN,
-    });
-    indexBlocks.push(bytes);
-  });
+  const nodes: { level: Level; node: NodeRange; vcn: number }[] = [];
+  const { top, depth, blockCount } = planTree(input, geometry, (level, node, vcn) => nodes.push({ level, node, vcn }));
+  // Every block in one buffer, each encoded in its place: one allocation per index, and its blocks already joined
+  // for writing (IndexTree.indexBlockBytes).
+  const indexBlockBytes = new Uint8Array(blockCount * input.indexBlockSize);
+  const indexBlocks = nodes.map(({ level, node, vcn }, i) => encodeIndexBlockInto({
+    indexBlockSize: input.indexBlockSize,
+    vcn,
+    entries: nodeEntries(level, node.start, node.end),
+    leaf: level.children === null,
+    usn: INDEX_BLOCK_USN,
+  }, indexBlockBytes.subarray(i * input.indexBlockSize, (i + 1) * input.indexBlockSize)));
   const indexRoot = encodeIndexRoot({
     type: input.type,
     collationRule: input.collationRule,
@@ -282,5 +286,5 @@ export function buildIndexTree(input: IndexTreeInput): IndexTree {
     entries: nodeEntries(top, 0, top.entries.length),
     large: depth > 0,
   });
-  return { indexRoot, indexBlocks, bitmap: depth > 0 ? encodeIndexBitmap(blockCount) : null, depth };
+  return { indexRoot, indexBlocks, indexBlockBytes, bitmap: depth > 0 ? encodeIndexBitmap(blockCount) : null, depth };
 }

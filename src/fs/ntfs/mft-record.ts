@@ -27,7 +27,8 @@ export type MftRecordHeader = StructValue<typeof MFT_RECORD_HEADER>;
 
 /** NTFS 3.1 puts the update sequence array right after the header. */
 export const MFT_RECORD_USA_OFFSET = 0x30;
-const END_MARKER_BYTES = 8; // AT_END plus the 4 bytes ntfs-3g and Windows keep after it
+/** AT_END plus the 4 bytes ntfs-3g and Windows keep after it. */
+export const MFT_END_MARKER_BYTES = 8;
 /** The update sequence number we give every record we write. */
 export const MFT_RECORD_USN = 1;
 
@@ -57,18 +58,39 @@ export interface MftRecordInput {
 
 /** Bytes in use by a record holding these attributes (header, USA, attributes, end marker). */
 export function mftRecordBytesInUse(recordSize: number, attributes: readonly EncodedAttribute[]): number {
-  return mftAttrsOffset(recordSize) + attributes.reduce((n, a) => n + a.bytes.length, 0) + END_MARKER_BYTES;
+  return mftAttrsOffset(recordSize) + attributes.reduce((n, a) => n + a.bytes.length, 0) + MFT_END_MARKER_BYTES;
 }
 
 /** The record without its protection applied (what fixups are computed over), in `out` when given: zeros,
  *  recordSize long (a slot of a table being filled, so a table of records is not a fresh array per record). */
 export function layoutMftRecord(input: MftRecordInput, out: Uint8Array = new Uint8Array(input.recordSize)): Uint8Array {
+  checkRecordOut(input, out);
+  checkMftRecordFits(input, mftRecordBytesInUse(input.recordSize, input.attributes));
+  let at = mftAttrsOffset(input.recordSize);
+  for (const attribute of [...input.attributes].sort(compareAttributes)) {
+    out.set(attribute.bytes, at);
+    at += attribute.bytes.length;
+  }
+  return closeMftRecordLayout(input, at, out);
+}
+
+function checkRecordOut(input: MftRecordHeaderInput, out: Uint8Array): void {
   if (out.length !== input.recordSize) throw new Error(`internal: MFT record ${input.recordNumber} laid out in ${out.length} bytes, not ${input.recordSize}`);
-  const attrsOffset = mftAttrsOffset(input.recordSize);
-  const bytesInUse = mftRecordBytesInUse(input.recordSize, input.attributes);
+}
+
+/** INVALID_SPEC when a record's header, attributes and end marker (`bytesInUse`) exceed its size. */
+export function checkMftRecordFits(input: Pick<MftRecordHeaderInput, 'recordSize' | 'recordNumber'>, bytesInUse: number): void {
   if (bytesInUse > input.recordSize) {
     throw new GuestdiskError('INVALID_SPEC', `MFT record ${input.recordNumber}: ${bytesInUse} bytes of attributes do not fit ${input.recordSize}`);
   }
+}
+
+/** The header fields of a record (everything but its attributes). */
+export type MftRecordHeaderInput = Omit<MftRecordInput, 'attributes'>;
+
+/** Header and end marker of a record whose attributes lie in `out` from mftAttrsOffset up to `attributesEndBytes`. */
+function closeMftRecordLayout(input: MftRecordHeaderInput, attributesEndBytes: number, out: Uint8Array): Uint8Array {
+  const bytesInUse = attributesEndBytes + MFT_END_MARKER_BYTES;
   MFT_RECORD_HEADER.encodeInto(
     {
       magic: NTFS_RECORD_SIGNATURE.FILE,
@@ -77,7 +99,7 @@ export function layoutMftRecord(input: MftRecordInput, out: Uint8Array = new Uin
       lsn: 0,
       sequenceNumber: input.sequenceNumber,
       linkCount: input.linkCount,
-      attrsOffset,
+      attrsOffset: mftAttrsOffset(input.recordSize),
       flags: input.flags,
       bytesInUse,
       bytesAllocated: input.recordSize,
@@ -88,12 +110,7 @@ export function layoutMftRecord(input: MftRecordInput, out: Uint8Array = new Uin
     },
     out,
   );
-  let at = attrsOffset;
-  for (const attribute of [...input.attributes].sort(compareAttributes)) {
-    out.set(attribute.bytes, at);
-    at += attribute.bytes.length;
-  }
-  new DataView(out.buffer, out.byteOffset, out.byteLength).setUint32(at, ATTR_TYPE.END, true);
+  new DataView(out.buffer, out.byteOffset, out.byteLength).setUint32(attributesEndBytes, ATTR_TYPE.END, true);
   return out;
 }
 
@@ -105,6 +122,18 @@ export function encodeMftRecord(input: MftRecordInput): Uint8Array {
 /** encodeMftRecord into `out` (zeros, recordSize long), which is returned. */
 export function encodeMftRecordInto(input: MftRecordInput, out: Uint8Array): Uint8Array {
   return applyFixupsInPlace(layoutMftRecord(input, out), MFT_RECORD_USA_OFFSET, MFT_RECORD_USN);
+}
+
+/**
+ * encodeMftRecordInto for a caller that has encoded the attributes into `out` itself (zeros, recordSize long), in
+ * record order from mftAttrsOffset up to `attributesEndBytes` (checked first
+ * with checkMftRecordFits: attributesEndBytes + MFT_END_MARKER_BYTES): header and end
+ * marker added, then protected. No array per attribute, which for a table of 100,000 records is most of the garbage.
+ */
+export function encodeMftRecordAround(input: MftRecordHeaderInput, attributesEndBytes: number, out: Uint8Array): Uint8Array {
+  checkRecordOut(input, out);
+  checkMftRecordFits(input, attributesEndBytes + MFT_END_MARKER_BYTES);
+  return applyFixupsInPlace(closeMftRecordLayout(input, attributesEndBytes, out), MFT_RECORD_USA_OFFSET, MFT_RECORD_USN);
 }
 
 export function checkMftRecordHeader(header: MftRecordHeader, recordSize: number): Finding[] {

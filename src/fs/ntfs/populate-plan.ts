@@ -63,7 +63,10 @@ export interface PlacedFile {
   resident: boolean;
   /** non-resident: clusters of data (its VCNs: holes included when sparse) */
   clusters: number;
-  runs: readonly Run[];
+  /** stored in one run (runs null): its first cluster; the plan keeps two numbers, not a runlist per file */
+  lcn: number;
+  /** the runlist when it is not one run of `clusters` from `lcn` (several pieces, or sparse); dataRuns reads both */
+  runs: readonly Run[] | null;
   /** sparse: the VCN ranges that get clusters (the rest are holes); null for a file stored whole */
   dataExtents: readonly VcnExtent[] | null;
 }
@@ -193,6 +196,11 @@ function dataClusters(file: TreeFile, clusterSize: number): number {
   return Math.ceil(file.sizeBytes / clusterSize);
 }
 
+/** The runlist of a file's $DATA (empty when it has no clusters). */
+export function dataRuns(file: PlacedFile): readonly Run[] {
+  return file.runs ?? [{ lcn: file.lcn, length: file.clusters }];
+}
+
 /** Clusters a non-resident file allocates: all its VCNs, or only its data extents when sparse. */
 export function allocatedClusters(file: PlacedFile): number {
   return file.dataExtents ? file.dataExtents.reduce((n, e) => n + e.length, 0) : file.clusters;
@@ -287,7 +295,7 @@ export function shapePopulation(root: TreeDir, geometry: PopulationGeometry): { 
         linked.set(node, shared);
         continue;
       }
-      const item: PlacedFile = { kind: 'file', record: FIRST_USER_RECORD + items.length, node, parentRecord: record, links: null, resident: false, clusters: 0, runs: NO_RUNS, dataExtents: null };
+      const item: PlacedFile = { kind: 'file', record: FIRST_USER_RECORD + items.length, node, parentRecord: record, links: null, resident: false, clusters: 0, lcn: 0, runs: NO_RUNS, dataExtents: null };
       items.push(item);
       // Only a file with several names can outgrow its record: its path is kept for the error.
       if (node.linkGroup !== null) {
@@ -352,9 +360,14 @@ export function allocatePopulation(population: NtfsPopulation, geometry: Populat
         }
         continue;
       }
-      item.runs = pieces;
-      if (item.runs.length > BUDGET_RUNS) {
-        throw new GuestdiskError('TARGET_TOO_SMALL', `NTFS: the free space left for ${item.node.name} is in ${item.runs.length} pieces, more than its MFT record holds; give a larger --size`, { runs: item.runs.length });
+      if (pieces.length > BUDGET_RUNS) {
+        throw new GuestdiskError('TARGET_TOO_SMALL', `NTFS: the free space left for ${item.node.name} is in ${pieces.length} pieces, more than its MFT record holds; give a larger --size`, { runs: pieces.length });
+      }
+      if (pieces.length === 1) {
+        item.lcn = pieces[0].lcn!;
+        item.runs = null;
+      } else {
+        item.runs = pieces;
       }
     }
   }

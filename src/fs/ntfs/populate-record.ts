@@ -10,16 +10,19 @@
 //   allocate, FILE_ATTR.SPARSE_FILE in $STANDARD_INFORMATION and in every $FILE_NAME, whose allocated size is then
 //   the compressed size (what Windows and ntfs-3g report as the file's allocation); directories: $INDEX_ROOT (+ $INDEX_ALLOCATION, $BITMAP) "$I30".
 import { ATTR_FLAG, ATTR_TYPE, FILE_ATTR, FILE_NAME_NAMESPACE, MFT_RECORD_FLAG, RESIDENT_ATTR_IS_INDEXED, SYSTEM_FILE } from './attribute-types.js';
-import { encodeNonResidentAttribute, encodeResidentAttribute, type EncodedAttribute } from './attributes/attribute-header.js';
-import { encodeFileName } from './attributes/file-name.js';
-import { encodeStandardInformation } from './attributes/standard-information.js';
+import {
+  encodeNonResidentAttributeInto, encodeResidentAttributeHeaderInto, encodeResidentAttributeInto, nonResidentAttributeBytes, residentAttributeBytes, residentValueOffset,
+  type NonResidentAttributeInput,
+} from './attributes/attribute-header.js';
+import { encodeFileName, encodeFileNameInto, fileNameBytes, type FileName } from './attributes/file-name.js';
+import { STANDARD_INFORMATION, encodeStandardInformationInto, standardInformationBytes } from './attributes/standard-information.js';
 import { buildDirectoryIndex, type DirectoryIndex } from './directory-index.js';
-import { encodeFileIndexEntry } from './index-entry.js';
+import { FILE_INDEX_ENTRY_HEADER, encodeFileIndexEntryInto } from './index-entry.js';
 import { COPIED_DIRECTORY_SECURITY_ID, COPIED_FILE_SECURITY_ID } from './inherited-security.js';
-import { encodeMftRecord, encodeMftRecordInto } from './mft-record.js';
+import { MFT_END_MARKER_BYTES, checkMftRecordFits, encodeMftRecordAround, mftAttrsOffset } from './mft-record.js';
 import { encodeMftRef, encodeNtfsTime } from './ntfs-time.js';
 import { compareNtfsNames } from './upcase.js';
-import { USER_SEQUENCE_NUMBER, allocatedClusters, childItems, indexEntryBytes, indexRootRoomBytes, namesOf, type NtfsPopulation, type PlacedItem, type PlacedName } from './populate-plan.js';
+import { USER_SEQUENCE_NUMBER, allocatedClusters, dataRuns, childItems, indexEntryBytes, indexRootRoomBytes, namesOf, type NtfsPopulation, type PlacedItem, type PlacedName } from './populate-plan.js';
 import type { TreeDir } from '../../disk-types.js';
 
 const I30 = '$I30';
@@ -52,17 +55,16 @@ function fileAttributesOf(item: PlacedItem): number {
   return FILE_ATTR.ARCHIVE | (item.node.readOnly ? FILE_ATTR.READONLY : 0) | (item.dataExtents ? FILE_ATTR.SPARSE_FILE : 0);
 }
 
-/** The $FILE_NAME value of `item` under one of its names. */
-export function fileNameValue(item: PlacedItem, name: PlacedName, ctx: RecordContext): Uint8Array {
-  const created = encodeNtfsTime(ctx.timestamp);
-  const modified = encodeNtfsTime(item.node.mtime);
+/** The $FILE_NAME of `item` under one of its names (`created`, `modified`: encodeNtfsTime of the copy's timestamp
+ *  and of the item's mtime, made once per record or entry). */
+function fileNameOf(item: PlacedItem, name: PlacedName, ctx: RecordContext, created: Uint8Array, modified: Uint8Array): FileName {
   let allocatedSize = 0;
   let dataSize = 0;
   if (item.kind === 'file') {
     dataSize = item.node.sizeBytes;
     allocatedSize = item.resident ? align8(dataSize) : allocatedClusters(item) * ctx.clusterSize;
   }
-  return encodeFileName({
+  return {
     parentDirectory: encodeMftRef(name.parentRecord, sequenceOf(name.parentRecord)),
     creationTime: created,
     lastDataChangeTime: modified,
@@ -74,25 +76,42 @@ export function fileNameValue(item: PlacedItem, name: PlacedName, ctx: RecordCon
     reparsePointTag: 0,
     fileNameType: COPIED_NAME_NAMESPACE,
     fileName: name.name,
-  });
+  };
+}
+
+/** The $FILE_NAME value of `item` under one of its names. */
+export function fileNameValue(item: PlacedItem, name: PlacedName, ctx: RecordContext): Uint8Array {
+  return encodeFileName(fileNameOf(item, name, ctx, encodeNtfsTime(ctx.timestamp), encodeNtfsTime(item.node.mtime)));
 }
 
 /** A directory's $I30 entries for its copied children, in $UpCase collation order, with their names. */
 export function childIndexEntries(dir: TreeDir, record: number, ctx: RecordContext): { name: string; entry: Uint8Array }[] {
-  // All entries in one buffer: a directory of 100,000 names is then one allocation, not 100,000 small ones.
+  // All entries encoded in place in one buffer: a directory of 100,000 names is one allocation, not 200,000.
   const shared = new Uint8Array(dir.entries.reduce((n, node) => n + indexEntryBytes(node.name), 0));
   const items = childItems(ctx.population, dir, record);
+  const created = encodeNtfsTime(ctx.timestamp);
   let at = 0;
   const out = dir.entries.map((node, i) => {
     const item = items[i];
-    const name: PlacedName = { parentRecord: record, name: node.name };
-    const encoded = encodeFileIndexEntry(encodeMftRef(item.record, USER_SEQUENCE_NUMBER), fileNameValue(item, name, ctx));
-    shared.set(encoded, at);
-    const entry = shared.subarray(at, at + encoded.length);
-    at += encoded.length;
+    const length = encodeFileIndexEntryInto(encodeMftRef(item.record, USER_SEQUENCE_NUMBER), fileNameBytes(node.name), shared, at);
+    encodeFileNameInto(fileNameOf(item, { parentRecord: record, name: node.name }, ctx, created, encodeNtfsTime(item.node.mtime)), shared, at + FILE_INDEX_ENTRY_HEADER.sizeBytes);
+    const entry = shared.subarray(at, at + length);
+    at += length;
     return { name: node.name, entry };
   });
   return out.sort((a, b) => compareNtfsNames(ctx.upcase, a.name, b.name));
+}
+
+/** What a directory's record takes from its index: the $INDEX_ROOT value, the $BITMAP value and the block count
+ *  (not the blocks themselves, which are written on their own). */
+export interface IndexRecordValues {
+  readonly rootValue: Uint8Array;
+  readonly bitmap: Uint8Array | null;
+  readonly blockCount: number;
+}
+
+export function indexRecordValues(index: DirectoryIndex): IndexRecordValues {
+  return { rootValue: index.rootValue, bitmap: index.bitmap, blockCount: index.blocks.length };
 }
 
 /** A directory's index, built from its children's entries (the same block count the plan counted). */
@@ -110,73 +129,101 @@ export function directoryIndexOf(item: Extract<PlacedItem, { kind: 'dir' }>, ctx
   return index;
 }
 
-/** The record of `item`; `content` is a resident file's data (zeros stand in when it is not read yet); made in
- *  `into` when given (zeros, one record long). */
-export function encodePopulatedRecord(item: PlacedItem, ctx: RecordContext, content: Uint8Array | null, index: DirectoryIndex | null, into?: Uint8Array): Uint8Array {
+/** Bytes the attributes of `item`'s record take (header and end marker excluded). */
+function populatedAttributesBytes(item: PlacedItem, names: readonly PlacedName[], ctx: RecordContext, index: IndexRecordValues | null): number {
+  let bytes = residentAttributeBytes('', STANDARD_INFORMATION.sizeBytes);
+  for (const name of names) bytes += residentAttributeBytes('', fileNameBytes(name.name));
+  if (item.kind === 'file') return bytes + (item.resident ? residentAttributeBytes('', item.node.sizeBytes) : nonResidentAttributeBytes(dataAttribute(item, ctx, 0)));
+  bytes += residentAttributeBytes(I30, index!.rootValue.length);
+  if (index!.blockCount > 0) bytes += nonResidentAttributeBytes(indexAllocationAttribute(item, ctx, index!, 0)) + residentAttributeBytes(I30, index!.bitmap!.length);
+  return bytes;
+}
+
+function dataAttribute(item: Extract<PlacedItem, { kind: 'file' }>, ctx: RecordContext, instance: number): NonResidentAttributeInput {
+  return {
+    type: ATTR_TYPE.DATA,
+    instance,
+    runs: dataRuns(item),
+    allocatedSize: item.clusters * ctx.clusterSize,
+    dataSize: item.node.sizeBytes,
+    initializedSize: item.node.sizeBytes,
+    flags: item.dataExtents ? ATTR_FLAG.IS_SPARSE : 0,
+    compressedSize: item.dataExtents ? allocatedClusters(item) * ctx.clusterSize : undefined,
+  };
+}
+
+function indexAllocationAttribute(item: Extract<PlacedItem, { kind: 'dir' }>, ctx: RecordContext, index: IndexRecordValues, instance: number): NonResidentAttributeInput {
+  const dataSize = index.blockCount * ctx.indexRecordSize;
+  return {
+    type: ATTR_TYPE.INDEX_ALLOCATION,
+    name: I30,
+    instance,
+    runs: item.indexRuns,
+    allocatedSize: item.indexRuns.reduce((n, r) => n + r.length, 0) * ctx.clusterSize,
+    dataSize,
+    initializedSize: dataSize,
+  };
+}
+
+/**
+ * The record of `item`; `content` is a resident file's data (zeros stand in when it is not read yet); made in
+ * `into` when given (zeros, one record long). The attributes are encoded straight into the record, in record order
+ * ($STANDARD_INFORMATION, each $FILE_NAME, then $DATA or the $I30 attributes), with no array of their own.
+ */
+export function encodePopulatedRecord(item: PlacedItem, ctx: RecordContext, content: Uint8Array | null, index: IndexRecordValues | null, into?: Uint8Array): Uint8Array {
+  const out = into ?? new Uint8Array(ctx.mftRecordSize);
   const created = encodeNtfsTime(ctx.timestamp);
-  const attributes: EncodedAttribute[] = [];
-  let instance = 0;
-  attributes.push(encodeResidentAttribute({
-    type: ATTR_TYPE.STANDARD_INFORMATION,
-    instance: instance++,
-    value: encodeStandardInformation({
-      creationTime: created,
-      lastDataChangeTime: encodeNtfsTime(item.node.mtime),
-      lastMftChangeTime: created,
-      lastAccessTime: created,
-      fileAttributes: fileAttributesOf(item),
-      maximumVersions: 0,
-      versionNumber: 0,
-      classId: 0,
-      ownerId: 0,
-      securityId: item.kind === 'dir' ? COPIED_DIRECTORY_SECURITY_ID : COPIED_FILE_SECURITY_ID,
-      quotaCharged: 0,
-      usn: 0,
-    }),
-  }));
+  const modified = encodeNtfsTime(item.node.mtime);
   const names = namesOf(item);
-  for (const name of names) {
-    attributes.push(encodeResidentAttribute({ type: ATTR_TYPE.FILE_NAME, instance: instance++, value: fileNameValue(item, name, ctx), residentFlags: RESIDENT_ATTR_IS_INDEXED }));
-  }
-  if (item.kind === 'file') {
-    if (item.resident) {
-      attributes.push(encodeResidentAttribute({ type: ATTR_TYPE.DATA, instance: instance++, value: content ?? new Uint8Array(item.node.sizeBytes) }));
-    } else {
-      attributes.push(encodeNonResidentAttribute({
-        type: ATTR_TYPE.DATA,
-        instance: instance++,
-        runs: item.runs,
-        allocatedSize: item.clusters * ctx.clusterSize,
-        dataSize: item.node.sizeBytes,
-        initializedSize: item.node.sizeBytes,
-        ...(item.dataExtents ? { flags: ATTR_FLAG.IS_SPARSE, compressedSize: allocatedClusters(item) * ctx.clusterSize } : {}),
-      }));
-    }
-  } else {
-    const idx = index ?? directoryIndexOf(item, ctx);
-    attributes.push(encodeResidentAttribute({ type: ATTR_TYPE.INDEX_ROOT, name: I30, instance: instance++, value: idx.rootValue }));
-    if (idx.blocks.length > 0) {
-      const dataSize = idx.blocks.length * ctx.indexRecordSize;
-      attributes.push(encodeNonResidentAttribute({
-        type: ATTR_TYPE.INDEX_ALLOCATION,
-        name: I30,
-        instance: instance++,
-        runs: item.indexRuns,
-        allocatedSize: item.indexRuns.reduce((n, r) => n + r.length, 0) * ctx.clusterSize,
-        dataSize,
-        initializedSize: dataSize,
-      }));
-      attributes.push(encodeResidentAttribute({ type: ATTR_TYPE.BITMAP, name: I30, instance: instance++, value: idx.bitmap! }));
-    }
-  }
-  const record = {
+  const idx = item.kind === 'dir' ? index ?? indexRecordValues(directoryIndexOf(item, ctx)) : null;
+  const header = {
     recordSize: ctx.mftRecordSize,
     recordNumber: item.record,
     sequenceNumber: USER_SEQUENCE_NUMBER,
     linkCount: names.length,
     flags: MFT_RECORD_FLAG.IN_USE | (item.kind === 'dir' ? MFT_RECORD_FLAG.IS_DIRECTORY : 0),
-    nextAttrInstance: instance,
-    attributes,
+    nextAttrInstance: 0,
   };
-  return into ? encodeMftRecordInto(record, into) : encodeMftRecord(record);
+  const attrsOffset = mftAttrsOffset(ctx.mftRecordSize);
+  checkMftRecordFits(header, attrsOffset + populatedAttributesBytes(item, names, ctx, idx) + MFT_END_MARKER_BYTES);
+  let at = attrsOffset;
+  let instance = 0;
+  const si = {
+    creationTime: created,
+    lastDataChangeTime: modified,
+    lastMftChangeTime: created,
+    lastAccessTime: created,
+    fileAttributes: fileAttributesOf(item),
+    maximumVersions: 0,
+    versionNumber: 0,
+    classId: 0,
+    ownerId: 0,
+    securityId: item.kind === 'dir' ? COPIED_DIRECTORY_SECURITY_ID : COPIED_FILE_SECURITY_ID,
+    quotaCharged: 0,
+    usn: 0,
+  };
+  const siLength = encodeResidentAttributeHeaderInto({ type: ATTR_TYPE.STANDARD_INFORMATION, instance: instance++, valueLength: standardInformationBytes(si) }, out, at);
+  encodeStandardInformationInto(si, out, at + residentValueOffset(''));
+  at += siLength;
+  for (const name of names) {
+    const length = encodeResidentAttributeHeaderInto({ type: ATTR_TYPE.FILE_NAME, instance: instance++, valueLength: fileNameBytes(name.name), residentFlags: RESIDENT_ATTR_IS_INDEXED }, out, at);
+    encodeFileNameInto(fileNameOf(item, name, ctx, created, modified), out, at + residentValueOffset(''));
+    at += length;
+  }
+  if (item.kind === 'file') {
+    if (item.resident) {
+      const length = encodeResidentAttributeHeaderInto({ type: ATTR_TYPE.DATA, instance: instance++, valueLength: item.node.sizeBytes }, out, at);
+      if (content) out.set(content, at + residentValueOffset(''));
+      at += length;
+    } else {
+      at += encodeNonResidentAttributeInto(dataAttribute(item, ctx, instance++), out, at);
+    }
+  } else {
+    at += encodeResidentAttributeInto({ type: ATTR_TYPE.INDEX_ROOT, name: I30, instance: instance++, value: idx!.rootValue }, out, at);
+    if (idx!.blockCount > 0) {
+      at += encodeNonResidentAttributeInto(indexAllocationAttribute(item, ctx, idx!, instance++), out, at);
+      at += encodeResidentAttributeInto({ type: ATTR_TYPE.BITMAP, name: I30, instance: instance++, value: idx!.bitmap! }, out, at);
+    }
+  }
+  return encodeMftRecordAround({ ...header, nextAttrInstance: instance }, at, out);
 }

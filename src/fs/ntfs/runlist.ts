@@ -23,26 +23,51 @@ function signedByteCount(value: number): number {
 }
 
 export function encodeRunlist(runs: readonly Run[]): Uint8Array {
-  const parts: number[] = [];
+  const out = new Uint8Array(runlistBytes(runs));
+  encodeRunlistInto(runs, out, 0);
+  return out;
+}
+
+function checkRunLength(run: Run): void {
+  if (!Number.isSafeInteger(run.length) || run.length <= 0) {
+    throw new GuestdiskError('INVALID_SPEC', `runlist: run length ${run.length} must be a positive integer`);
+  }
+}
+
+/** Bytes encodeRunlist makes of `runs`, the closing 0 included. */
+export function runlistBytes(runs: readonly Run[]): number {
+  let bytes = 1;
   let prevLcn = 0;
   for (const run of runs) {
-    if (!Number.isSafeInteger(run.length) || run.length <= 0) {
-      throw new GuestdiskError('INVALID_SPEC', `runlist: run length ${run.length} must be a positive integer`);
+    checkRunLength(run);
+    bytes += 1 + signedByteCount(run.length);
+    if (run.lcn !== null) {
+      bytes += signedByteCount(run.lcn - prevLcn);
+      prevLcn = run.lcn;
     }
+  }
+  return bytes;
+}
+
+/** encodeRunlist into `out` at `at` (zeros, runlistBytes long); returns the bytes written. */
+export function encodeRunlistInto(runs: readonly Run[], out: Uint8Array, at: number): number {
+  let p = at;
+  let prevLcn = 0;
+  for (const run of runs) {
+    checkRunLength(run);
     const lengthBytes = signedByteCount(run.length);
     const delta = run.lcn === null ? 0 : run.lcn - prevLcn;
     const lcnBytes = run.lcn === null ? 0 : signedByteCount(delta);
-    const buf = new Uint8Array(1 + lengthBytes + lcnBytes);
-    buf[0] = (lcnBytes << 4) | lengthBytes;
-    writeIntN(buf, 1, lengthBytes, run.length);
+    out[p] = (lcnBytes << 4) | lengthBytes;
+    writeIntN(out, p + 1, lengthBytes, run.length);
     if (run.lcn !== null) {
-      writeIntN(buf, 1 + lengthBytes, lcnBytes, delta);
+      writeIntN(out, p + 1 + lengthBytes, lcnBytes, delta);
       prevLcn = run.lcn;
     }
-    parts.push(...buf);
+    p += 1 + lengthBytes + lcnBytes;
   }
-  parts.push(0);
-  return Uint8Array.from(parts);
+  out[p++] = 0;
+  return p - at;
 }
 
 /** Decodes up to the terminating 0 byte (or the end of `bytes`); at most `maxRuns` runs. */

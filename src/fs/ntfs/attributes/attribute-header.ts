@@ -3,9 +3,9 @@
 // value (resident) or the mapping pairs (non-resident) follow, and the record length is a multiple of 8.
 import { GuestdiskError } from '../../../errors.js';
 import { defineStruct, intFieldReader, type StructValue } from '../../../binary/fields.js';
-import { encodeUtf16le } from '../../../binary/utf16.js';
+import { encodeUtf16leInto } from '../../../binary/utf16.js';
 import { ATTR_TYPE } from '../attribute-types.js';
-import { encodeRunlist, type Run } from '../runlist.js';
+import { encodeRunlistInto, runlistBytes, type Run } from '../runlist.js';
 
 export const RESIDENT_ATTRIBUTE_HEADER = defineStruct('ResidentAttributeHeader', 0x18, {
   type: { offset: 0x00, type: 'u32' },
@@ -59,6 +59,8 @@ export interface EncodedAttribute {
 }
 
 const align8 = (n: number): number => (n + 7) & ~7;
+/** NON_RESIDENT_ATTRIBUTE_HEADER.reserved1, always zeros: one shared array (the encoder only reads it). */
+const RESERVED1_ZEROS = new Uint8Array(5);
 
 export interface ResidentAttributeInput {
   readonly type: number;
@@ -72,30 +74,61 @@ export interface ResidentAttributeInput {
 
 export function encodeResidentAttribute(input: ResidentAttributeInput): EncodedAttribute {
   const name = input.name ?? '';
-  const nameBytes = encodeUtf16le(name);
+  const bytes = new Uint8Array(residentAttributeBytes(name, input.value.length));
+  encodeResidentAttributeInto(input, bytes, 0);
+  return { type: input.type, name, bytes };
+}
+
+/** Bytes of a resident attribute record named `name` with a value of `valueLength` bytes. */
+export function residentAttributeBytes(name: string, valueLength: number): number {
+  return align8(residentValueOffset(name) + valueLength);
+}
+
+/** Where a resident attribute's value starts, from the start of its record: after the header and the name. */
+export function residentValueOffset(name: string): number {
+  return RESIDENT_ATTRIBUTE_HEADER.sizeBytes + align8(2 * name.length);
+}
+
+/** encodeResidentAttribute into `out` at `at` (zeros, residentAttributeBytes long); returns its length. */
+export function encodeResidentAttributeInto(input: ResidentAttributeInput, out: Uint8Array, at: number): number {
+  const length = encodeResidentAttributeHeaderInto({ ...input, valueLength: input.value.length }, out, at);
+  out.set(input.value, at + residentValueOffset(input.name ?? ''));
+  return length;
+}
+
+export interface ResidentAttributeHeaderInput extends Omit<ResidentAttributeInput, 'value'> {
+  readonly valueLength: number;
+}
+
+/**
+ * A resident attribute's header and name into `out` at `at` (zeros, residentAttributeBytes long), for a caller that
+ * encodes the value itself at `at + residentValueOffset(name)` (a record filled in place, without an array per
+ * attribute). Returns the attribute's length.
+ */
+export function encodeResidentAttributeHeaderInto(input: ResidentAttributeHeaderInput, out: Uint8Array, at: number): number {
+  const name = input.name ?? '';
   if (name.length > 255) throw new GuestdiskError('INVALID_SPEC', `attribute name ${JSON.stringify(name)} is longer than 255 units`);
-  const valueOffset = RESIDENT_ATTRIBUTE_HEADER.sizeBytes + align8(nameBytes.length);
-  const length = align8(valueOffset + input.value.length);
-  const bytes = new Uint8Array(length);
+  const valueOffset = residentValueOffset(name);
+  const length = align8(valueOffset + input.valueLength);
   RESIDENT_ATTRIBUTE_HEADER.encodeInto(
     {
-    type: input.type,
-    length,
+      type: input.type,
+      length,
       nonResident: 0,
-    nameLength: name.length,
+      nameLength: name.length,
       nameOffset: RESIDENT_ATTRIBUTE_HEADER.sizeBytes,
-    flags: input.flags ?? 0,
-    instance: input.instance,
-      valueLength: input.value.length,
+      flags: input.flags ?? 0,
+      instance: input.instance,
+      valueLength: input.valueLength,
       valueOffset,
       residentFlags: input.residentFlags ?? 0,
       reservedR: 0,
     },
-    bytes,
+    out,
+    at,
   );
-  bytes.set(nameBytes, RESIDENT_ATTRIBUTE_HEADER.sizeBytes);
-  bytes.set(input.value, valueOffset);
-  return { type: input.type, name, bytes };
+  encodeUtf16leInto(name, out, at + RESIDENT_ATTRIBUTE_HEADER.sizeBytes);
+  return length;
 }
 
 export interface NonResidentAttributeInput {
@@ -113,14 +146,29 @@ export interface NonResidentAttributeInput {
 
 export function encodeNonResidentAttribute(input: NonResidentAttributeInput): EncodedAttribute {
   const name = input.name ?? '';
-  const nameBytes = encodeUtf16le(name);
-  const pairs = encodeRunlist(input.runs);
-  const clusters = input.runs.reduce((sum, r) => sum + r.length, 0);
+  const bytes = new Uint8Array(nonResidentAttributeBytes(input));
+  encodeNonResidentAttributeInto(input, bytes, 0);
+  return { type: input.type, name, bytes };
+}
+
+function nonResidentHeaderBytes(input: NonResidentAttributeInput): number {
+  return input.compressedSize !== undefined ? SPARSE_NON_RESIDENT_ATTRIBUTE_HEADER.sizeBytes : NON_RESIDENT_ATTRIBUTE_HEADER.sizeBytes;
+}
+
+/** Bytes of the non-resident attribute record encodeNonResidentAttribute makes for `input`. */
+export function nonResidentAttributeBytes(input: NonResidentAttributeInput): number {
+  return align8(nonResidentHeaderBytes(input) + align8(2 * (input.name ?? '').length) + runlistBytes(input.runs));
+}
+
+/** encodeNonResidentAttribute into `out` at `at` (zeros, nonResidentAttributeBytes long); returns its length. */
+export function encodeNonResidentAttributeInto(input: NonResidentAttributeInput, out: Uint8Array, at: number): number {
+  const name = input.name ?? '';
+  let clusters = 0;
+  for (const r of input.runs) clusters += r.length;
   const sparse = input.compressedSize !== undefined;
-  const headerBytes = sparse ? SPARSE_NON_RESIDENT_ATTRIBUTE_HEADER.sizeBytes : NON_RESIDENT_ATTRIBUTE_HEADER.sizeBytes;
-  const mappingPairsOffset = headerBytes + align8(nameBytes.length);
-  const length = align8(mappingPairsOffset + pairs.length);
-  const bytes = new Uint8Array(length);
+  const headerBytes = nonResidentHeaderBytes(input);
+  const mappingPairsOffset = headerBytes + align8(2 * name.length);
+  const length = align8(mappingPairsOffset + runlistBytes(input.runs));
   const header = {
     type: input.type,
     length,
@@ -133,16 +181,16 @@ export function encodeNonResidentAttribute(input: NonResidentAttributeInput): En
     highestVcn: clusters - 1,
     mappingPairsOffset,
     compressionUnit: sparse ? SPARSE_COMPRESSION_UNIT : 0,
-    reserved1: new Uint8Array(5),
+    reserved1: RESERVED1_ZEROS,
     allocatedSize: input.allocatedSize,
     dataSize: input.dataSize,
     initializedSize: input.initializedSize,
   };
-  if (sparse) SPARSE_NON_RESIDENT_ATTRIBUTE_HEADER.encodeInto({ ...header, compressedSize: input.compressedSize }, bytes);
-  else NON_RESIDENT_ATTRIBUTE_HEADER.encodeInto(header, bytes);
-  bytes.set(nameBytes, headerBytes);
-  bytes.set(pairs, mappingPairsOffset);
-  return { type: input.type, name, bytes };
+  if (sparse) SPARSE_NON_RESIDENT_ATTRIBUTE_HEADER.encodeInto({ ...header, compressedSize: input.compressedSize }, out, at);
+  else NON_RESIDENT_ATTRIBUTE_HEADER.encodeInto(header, out, at);
+  encodeUtf16leInto(name, out, at + headerBytes);
+  encodeRunlistInto(input.runs, out, at + mappingPairsOffset);
+  return length;
 }
 
 /** One attribute of a decoded MFT record: the resident value or the non-resident runs and sizes. */

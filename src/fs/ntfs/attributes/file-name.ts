@@ -2,7 +2,7 @@
 // The same bytes are the key of the parent directory's $I30 index entry.
 import { GuestdiskError } from '../../../errors.js';
 import { defineStruct, type StructValue } from '../../../binary/fields.js';
-import { decodeUtf16le, encodeUtf16le } from '../../../binary/utf16.js';
+import { decodeUtf16le, encodeUtf16leInto } from '../../../binary/utf16.js';
 
 export const FILE_NAME_HEADER = defineStruct('FileNameAttribute', 0x42, {
   parentDirectory: { offset: 0x00, type: 'bytes', length: 8 }, // MFT_REF
@@ -24,14 +24,37 @@ export interface FileName extends Omit<FileNameHeader, 'fileNameLength'> {
 }
 
 export function encodeFileName(value: FileName): Uint8Array {
-  const { fileName, ...header } = value;
+  const out = new Uint8Array(fileNameBytes(value.fileName));
+  encodeFileNameInto(value, out, 0);
+  return out;
+}
+
+/** Bytes of the $FILE_NAME value naming `fileName`. */
+export function fileNameBytes(fileName: string): number {
+  return FILE_NAME_HEADER.sizeBytes + 2 * fileName.length;
+}
+
+/** encodeFileName into `out` at `at` (fileNameBytes long), for a record or index entry filled in place. */
+export function encodeFileNameInto(value: FileName, out: Uint8Array, at: number): void {
+  const { fileName } = value;
   if (fileName.length < 1 || fileName.length > 255) {
     throw new GuestdiskError('INVALID_SPEC', `file name ${JSON.stringify(fileName)} must have 1 to 255 UTF-16 units`);
   }
-  const out = new Uint8Array(FILE_NAME_HEADER.sizeBytes + 2 * fileName.length);
-  FILE_NAME_HEADER.encodeInto({ ...header, fileNameLength: fileName.length }, out);
-  out.set(encodeUtf16le(fileName), FILE_NAME_HEADER.sizeBytes);
-  return out;
+  // Field by field rather than a spread of `value`: every copied name is encoded twice (record and index entry).
+  FILE_NAME_HEADER.encodeInto({
+    parentDirectory: value.parentDirectory,
+    creationTime: value.creationTime,
+    lastDataChangeTime: value.lastDataChangeTime,
+    lastMftChangeTime: value.lastMftChangeTime,
+    lastAccessTime: value.lastAccessTime,
+    allocatedSize: value.allocatedSize,
+    dataSize: value.dataSize,
+    fileAttributes: value.fileAttributes,
+    reparsePointTag: value.reparsePointTag,
+    fileNameLength: fileName.length,
+    fileNameType: value.fileNameType,
+  }, out, at);
+  encodeUtf16leInto(fileName, out, at + FILE_NAME_HEADER.sizeBytes);
 }
 
 export function decodeFileName(bytes: Uint8Array): FileName {

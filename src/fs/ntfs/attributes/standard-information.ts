@@ -29,6 +29,21 @@ export function encodeStandardInformation(value: StandardInformation): Uint8Arra
   return value.securityId === 0 ? full.slice(0, STANDARD_INFORMATION_V1_SIZE) : full;
 }
 
+/** Bytes encodeStandardInformation makes of `value`. */
+export function standardInformationBytes(value: Pick<StandardInformation, 'securityId'>): number {
+  return value.securityId === 0 ? STANDARD_INFORMATION_V1_SIZE : STANDARD_INFORMATION.sizeBytes;
+}
+
+/** encodeStandardInformation into `out` at `at` (standardInformationBytes long), for a record filled in place (the
+ *  48-byte form, which only system files with their own descriptor carry, goes through a copy). */
+export function encodeStandardInformationInto(value: StandardInformation, out: Uint8Array, at: number): void {
+  if (value.securityId === 0) {
+    out.set(encodeStandardInformation(value), at);
+    return;
+  }
+  STANDARD_INFORMATION.encodeInto(value, out, at);
+}
+
 export function decodeStandardInformation(bytes: Uint8Array): StandardInformation {
   if (bytes.length >= STANDARD_INFORMATION.sizeBytes) return STANDARD_INFORMATION.decode(bytes);
   const padded = new Uint8Array(STANDARD_INFORMATION.sizeBytes);
