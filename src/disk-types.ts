@@ -24,16 +24,24 @@ export type Chunk =
 // Unix seconds already clamped by the source to the spec's timestamp, and nothing records an owner, a umask or an
 // access time. The same tree gives the same volume whatever order the source listed it in.
 
-/** Where a file's bytes come from: a source (index into the --copy-from list) and a key that source understands
- *  (the path inside a directory source, "/a/b.txt", or a byte offset into an archive). `order` is the position of the bytes in the source's natural read
- *  order, so a formatter can hand file data to the writer in the order a gzip stream can deliver it. */
+/**
+ * Where a file's bytes come from: a source (index into the --copy-from list) and `order`, the position of the bytes
+ * in that source's natural read order, so a formatter can hand file data to the writer in the order a gzip stream
+ * can deliver it. A directory source finds the file at `dir + '/' + name` inside it (`dir` is "" at its root, else
+ * "/a/b"); an archive finds it by `order` alone, the byte offset of its data.
+ *
+ * Every TreeFile is its own ContentRef: a tree of 100,000 files holds one `dir` string per directory, shared by its
+ * files, and no path string and no second object per file.
+ */
 export interface ContentRef {
   readonly source: number;
-  readonly key: string;
   readonly order: number;
+  readonly dir: string;
+  readonly name: string;
 }
 
-export interface TreeFile {
+/** A file: its name in the volume (and in a directory source, `dir` being where it is there). */
+export interface TreeFile extends ContentRef {
   readonly kind: 'file';
   readonly name: string;
   readonly sizeBytes: number;
@@ -44,7 +52,6 @@ export interface TreeFile {
   /** Files that were hard links of each other in the source share this id (their first path); null otherwise.
    *  FAT32 and exFAT store each as its own copy. */
   readonly linkGroup: string | null;
-  readonly content: ContentRef;
   /** A sparse source file (a directory source only): its byte ranges that hold data, in SPARSE_UNIT_BYTES units
    *  aligned to the file's start (the last may end at the file's end); the units between them are all zeros.
    *  Absent when the source was not sparse or every unit holds data. */
@@ -90,9 +97,11 @@ export interface ContentChunk {
   readonly content: ContentRef;
   readonly contentBytes: number;
   readonly lengthBytes: number;
-  /** When present, the content is read whole (it is small) and `frame(content)`, `lengthBytes` long, is written
-   *  instead: the structure that holds it (an NTFS MFT record with the file as a resident $DATA value). */
-  readonly frame?: (content: Uint8Array) => Uint8Array;
+  /** When present, the content is read whole (it is small) and `frame(content, into)`, `lengthBytes` long, is written
+   *  instead: the structure that holds it (an NTFS MFT record with the file as a resident $DATA value). `content` is
+   *  valid only during the call (the writer reuses it); `into` is `lengthBytes` of zeros where the frame may be made
+   *  and returned (or it returns a fresh array). */
+  readonly frame?: (content: Uint8Array, into: Uint8Array) => Uint8Array;
   /** When present, the bytes (and padding) continue from one range to the next, `lengthBytes` in all: a file stored in
    *  several runs (NTFS, when no free run is long enough). The first range starts at `offsetBytes`. */
   readonly pieces?: readonly ContentPiece[];
@@ -112,10 +121,11 @@ export interface ContentPiece {
 export interface ContentReader {
   read(ref: ContentRef, sizeBytes: number): AsyncIterable<Uint8Array>;
   /**
-   * Optional, for small files: the whole file into `into[0, sizeBytes)` (`into` may be longer; the rest is left
-   * as it is), or a throw when the source changed. A tree of many small files costs its per-file calls, not its
-   * bytes: one call instead of an iterator and its pieces.
+   * Optional, for small files: the whole file into `into[at, at + sizeBytes)` (`at` is 0 when not given; `into` may
+   * be longer: the rest is left as it is), or a throw when the source changed. A tree of many small files costs its
+   * per-file calls, not its bytes: one call instead of an iterator and its pieces, and none of the per-file promises
+   * when the reader can read at once (it then returns nothing).
    */
-  readWhole?(ref: ContentRef, sizeBytes: number, into: Uint8Array): Promise<void>;
+  readWhole?(ref: ContentRef, sizeBytes: number, into: Uint8Array, at?: number): void | Promise<void>;
   close(): Promise<void>;
 }

@@ -14,6 +14,7 @@ import type { TargetKind } from '../target/open-target.js';
 import type { NextWrite } from '../write/write-chunks.js';
 import type { WriteResult } from '../write/write-disk.js';
 import { formatBytes, renderLayout } from './render.js';
+import { writeJson } from './json-output.js';
 import type { CliIo } from './io.js';
 import { attachAfterCreate, checkHostOptions, libvirtDomainDisks, lvExtentBytes, prepareLvm, type HostOptions } from './host-steps.js';
 import type { LoadedSources } from '../source/copy-from.js';
@@ -127,9 +128,8 @@ export async function runCreate(targetArg: string | undefined, options: CreateOp
     const planned = await planCreate(spec, request);
     const found = await findTargetData(planned);
     const note = found.length > 0 ? `\nnote: ${targetPath} already holds data (${found.join('; ')}): the real run needs --force, which erases it` : '';
-    io.stdout(options.json
-      ? JSON.stringify({ dryRun: true, target: targetPath, existingData: found, layout: planned.layout, ...(copy ? { copy: copyJson(planned.layout, copy) } : {}) }, null, 2)
-      : `${renderLayout(planned.layout, targetPath)}${copy ? `\n${renderCopy(planned.layout, copy, options.copyFrom ?? [])}` : ''}\n(dry run: nothing written)${note}`);
+    if (options.json) await writeJson(io, { dryRun: true, target: targetPath, existingData: found, layout: planned.layout, ...(copy ? { copy: copyJson(planned.layout, copy) } : {}) });
+    else io.stdout(`${renderLayout(planned.layout, targetPath)}${copy ? `\n${renderCopy(planned.layout, copy, options.copyFrom ?? [])}` : ''}\n(dry run: nothing written)${note}`);
     return 0;
   }
 
@@ -160,7 +160,9 @@ export async function runCreate(targetArg: string | undefined, options: CreateOp
       throw e instanceof GuestdiskError ? afterCompleteDisk(e, targetPath, created.kind, options) : e;
     }
   }
-  io.stdout(options.json ? JSON.stringify({ target: targetPath, layout: created.layout, result: created.write, partitionReread: created.partitionReread, erasedStaleData: created.erasedStaleData }, null, 2) : summary(created.layout, targetPath, created.write, created.partitionReread));
+  // The layout carries the copied tree, if any: its JSON goes out in pieces (json-output.ts).
+  if (options.json) await writeJson(io, { target: targetPath, layout: created.layout, result: created.write, partitionReread: created.partitionReread, erasedStaleData: created.erasedStaleData });
+  else io.stdout(summary(created.layout, targetPath, created.write, created.partitionReread));
   return 0;
 }
 

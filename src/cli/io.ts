@@ -10,6 +10,13 @@ export interface CliIo {
    * when stdout cannot take them. Absent: this io carries text only, and a command with bytes to write refuses.
    */
   stdoutBytes?(bytes: Uint8Array): Promise<void>;
+  /**
+   * Text to stdout as it is (no newline added), in order with the rest. Resolves once stdout has taken it, so a long
+   * output written piece by piece, each awaited, holds one piece at a time (create --json with a copied tree: tens
+   * of MB). A failure to write shows as stdout()'s do, after the command. Absent: such output goes out whole
+   * through stdout().
+   */
+  stdoutText?(text: string): Promise<void>;
   env: Record<string, string | undefined>;
   now(): number;
   /** Set when SIGINT/SIGTERM arrives; checked between writes. */

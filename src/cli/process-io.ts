@@ -43,6 +43,8 @@ export function createProcessIo(): ProcessIo {
   const stderr = outputTo(process.stderr);
   let signal: NodeJS.Signals | null = null;
   let stderrIsTty: boolean | undefined;
+  const textEncoder = new TextEncoder();
+  let textBytes = new Uint8Array(0);
   return {
     stdout: (t) => void stdout.write(withNewline(t)),
     stderr: (t) => void stderr.write(withNewline(t)),
@@ -51,6 +53,13 @@ export function createProcessIo(): ProcessIo {
       await stdout.write(bytes);
       const failure = await stdout.settled();
       if (failure) throw stdoutFailed(failure);
+    },
+    // Encoded into one reused buffer: a report of tens of MB in pieces leaves no bytes per piece for the collector.
+    async stdoutText(text) {
+      if (textBytes.length < text.length * 3) textBytes = new Uint8Array(text.length * 3); // UTF-8: ≤ 3 bytes per UTF-16 unit
+      const { written } = textEncoder.encodeInto(text, textBytes);
+      // A failure is not thrown here: like stdout()'s, it is the run's result once the command has ended (flush).
+      await stdout.write(textBytes.subarray(0, written));
     },
     env: process.env,
     now: () => Date.now(),

@@ -1,6 +1,6 @@
 // The copied files of a FAT32 or exFAT volume in the order their bytes are read from the sources. Both populators
 // place files in tree order and keep no list of them (a directory's files follow its own clusters); the writer
-// wants them in read order (ContentRef: source, then order), which for a directory source is usually the same
+// wants them in read order (a TreeFile is its own ContentRef: source, then order), which for a directory source is usually the same
 // order and for a tar archive is the archive's.
 import type { ContentRef, TreeFile } from '../disk-types.js';
 
@@ -24,11 +24,11 @@ export function* placedFilesInReadOrder(walk: () => Iterable<PlacedFile>): Gener
   let previous: ContentRef | null = null;
   let inOrder = true;
   for (const f of walk()) {
-    if (previous && compareRefs(previous, f.node.content) > 0) {
+    if (previous && compareRefs(previous, f.node) > 0) {
       inOrder = false;
       break;
     }
-    previous = f.node.content;
+    previous = f.node;
   }
   if (inOrder) {
     yield* walk();
@@ -44,6 +44,6 @@ export function* placedFilesInReadOrder(walk: () => Iterable<PlacedFile>): Gener
   }
   const order = new Uint32Array(nodes.length);
   for (let i = 0; i < order.length; i++) order[i] = i;
-  order.sort((a, b) => compareRefs(nodes[a].content, nodes[b].content) || a - b);
+  order.sort((a, b) => compareRefs(nodes[a], nodes[b]) || a - b);
   for (const i of order) yield { node: nodes[i], firstCluster: firstClusters[i], clusterCount: clusterCounts[i] };
 }

@@ -1,6 +1,6 @@
 // Sequential byte access to a file or a decompressed stream, for the tar reader and the content readers: exact
 // reads and forward skips, so an archive is read once, in order, in bounded pieces.
-import { createReadStream, promises as fsp } from 'node:fs';
+import { closeSync, createReadStream, openSync, promises as fsp, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { GuestdiskError } from '../errors.js';
 
@@ -13,6 +13,9 @@ function createGunzip(): import('node:zlib').Gunzip {
 export interface ByteStream {
   /** Exactly `n` bytes, or fewer only at the end of the stream. */
   read(n: number): Promise<Uint8Array>;
+  /** Fills `into` (exactly, or less only at the end of the stream) and returns how many bytes it took: no array per
+   *  read (an archive of 100,000 small members is 100,000 headers and as many members). */
+  readInto(into: Uint8Array): Promise<number>;
   /** Moves forward `n` bytes (fewer only at the end). */
   skip(n: number): Promise<void>;
   /** Bytes consumed so far. */
@@ -53,27 +56,40 @@ export async function isGzipFile(path: string): Promise<boolean> {
   return startsWith(head, GZIP_MAGIC);
 }
 
-/** A plain file read with positioned reads: skipping costs nothing. */
+/**
+ * A plain file read with positioned reads: skipping costs nothing. The reads block, like the directory walk's and
+ * the content reader's (content-reader.ts says why): a tar header is 512 bytes, and a round trip through node's
+ * thread pool for each cost more than the read itself.
+ */
 export async function openFileStream(path: string): Promise<ByteStream> {
-  const handle = await fsp.open(path, 'r');
+  const fd = openSync(path, 'r');
   let position = 0;
+  const readInto = (into: Uint8Array): number => {
+    let got = 0;
+    while (got < into.length) {
+      const bytesRead = readSync(fd, into, got, into.length - got, position + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    position += got;
+    return got;
+  };
   return {
     async read(n) {
       const out = new Uint8Array(n);
-      let got = 0;
-      while (got < n) {
-        const { bytesRead } = await handle.read(out, got, n - got, position + got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-      position += got;
+      const got = readInto(out);
       return got === n ? out : out.subarray(0, got);
+    },
+    async readInto(into) {
+      return readInto(into);
     },
     async skip(n) {
       position += n;
     },
     position: () => position,
-    close: () => handle.close(),
+    async close() {
+      closeSync(fd);
+    },
   };
 }
 
@@ -118,6 +134,7 @@ export function openGunzipStream(path: string): ByteStream {
       const got = await take(n, out);
       return got === n ? out : out.subarray(0, got);
     },
+    readInto: (into) => take(into.length, into),
     async skip(n) {
       await take(n, null);
     },

@@ -20,16 +20,17 @@ export interface OpenedSource {
   readonly path: string;
 }
 
-/** A directory source's file on the host: the source's path, then the key (the path inside the source, "/a/b"). */
+/** A directory source's file on the host: the source's path, then the file's path inside it ("/a/b"). Made when the
+ *  file is opened, never kept. */
 function hostPathOf(source: OpenedSource, ref: ContentRef): string {
-  return source.path + ref.key;
+  return `${source.path}${ref.dir}/${ref.name}`;
 }
 
 export function openContentReader(sources: readonly OpenedSource[]): ContentReader {
   const archives = new Map<number, ByteStream>();
   const changed = (ref: ContentRef, source: OpenedSource, expected: number, found: string): GuestdiskError =>
-    new GuestdiskError('IO_FAILED', `${source.kind === 'tar' ? `${source.path}: archive member at byte ${ref.key}` : hostPathOf(source, ref)} changed while copying: expected ${expected} bytes, ${found}; run the command again`, {
-      source: source.path, key: ref.key, expectedBytes: expected,
+    new GuestdiskError('IO_FAILED', `${source.kind === 'tar' ? `${source.path}: archive member at byte ${ref.order}` : hostPathOf(source, ref)} changed while copying: expected ${expected} bytes, ${found}; run the command again`, {
+      source: source.path, path: `${ref.dir}/${ref.name}`, expectedBytes: expected,
     });
 
   async function* readFile(ref: ContentRef, source: OpenedSource, sizeBytes: number): AsyncGenerator<Uint8Array> {
@@ -37,9 +38,12 @@ export function openContentReader(sources: readonly OpenedSource[]): ContentRead
     const handle = await fsp.open(path, 'r').catch((e: unknown) => {
       throw new GuestdiskError('IO_FAILED', `${path}: cannot open it for copying (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { path }, { cause: e });
     });
+    // One buffer for the large files read one after the other (the writer's way), so a tree of files of a few
+    // hundred KiB makes no megabyte of garbage per file; a read that overlaps another takes its own.
+    const buffer = spare !== null && spare.length >= Math.min(READ_PIECE_BYTES, sizeBytes) ? spare : new Uint8Array(Math.min(READ_PIECE_BYTES, sizeBytes));
+    if (buffer === spare) spare = null;
     try {
       let at = 0;
-      const buffer = new Uint8Array(Math.min(READ_PIECE_BYTES, sizeBytes));
       while (at < sizeBytes) {
         const piece = buffer.subarray(0, Math.min(buffer.length, sizeBytes - at));
         let got = 0;
@@ -51,14 +55,17 @@ export function openContentReader(sources: readonly OpenedSource[]): ContentRead
         at += got;
         yield piece;
       }
-      const { bytesRead } = await handle.read(new Uint8Array(1), 0, 1, sizeBytes);
+      const { bytesRead } = await handle.read(oneByte, 0, 1, sizeBytes);
       if (bytesRead !== 0) throw changed(ref, source, sizeBytes, 'found more');
     } finally {
+      if (buffer.length === READ_PIECE_BYTES) spare = buffer;
       await handle.close();
     }
   }
+  let spare: Uint8Array | null = null;
 
-  function readFileWhole(ref: ContentRef, source: OpenedSource, sizeBytes: number, into: Uint8Array): void {
+  /** The file into `into[at, at + sizeBytes)`. */
+  function readFileWhole(ref: ContentRef, source: OpenedSource, sizeBytes: number, into: Uint8Array, at: number): void {
     let fd: number;
     const path = hostPathOf(source, ref);
     try {
@@ -69,17 +76,17 @@ export function openContentReader(sources: readonly OpenedSource[]): ContentRead
     try {
       // One byte more than the file when `into` has room: a file that grew shows in the same read, and a read of
       // a regular file that returns less than asked has met its end, so no second read is needed to see it.
-      const want = Math.min(into.length, sizeBytes + 1);
+      const want = Math.min(into.length - at, sizeBytes + 1);
       let got = 0;
       let short = false;
       while (got < sizeBytes) {
-        const n = readSync(fd, into, got, want - got, got);
+        const n = readSync(fd, into, at + got, want - got, got);
         if (n === 0) throw changed(ref, source, sizeBytes, `found only ${got}`);
         short = n < want - got;
         got += n;
       }
       if (got > sizeBytes || (!short && readSync(fd, oneByte, 0, 1, sizeBytes) !== 0)) {
-        into.fill(0, sizeBytes, got);
+        into.fill(0, at + sizeBytes, at + got);
         throw changed(ref, source, sizeBytes, 'found more');
       }
     } finally {
@@ -90,8 +97,8 @@ export function openContentReader(sources: readonly OpenedSource[]): ContentRead
 
   /** Archive members: the stream moves forward only; asking for an earlier member reopens it (formatters hand
    *  over file data in ContentRef.order, so that happens only for hard links stored as copies). */
-  async function* readMember(ref: ContentRef, source: OpenedSource, sizeBytes: number): AsyncGenerator<Uint8Array> {
-    const offset = Number(ref.key);
+  async function memberStream(ref: ContentRef, source: OpenedSource): Promise<ByteStream> {
+    const offset = ref.order;
     let stream = archives.get(ref.source);
     if (!stream || stream.position() > offset) {
       await stream?.close();
@@ -99,27 +106,51 @@ export function openContentReader(sources: readonly OpenedSource[]): ContentRead
       archives.set(ref.source, stream);
     }
     await stream.skip(offset - stream.position());
+    return stream;
+  }
+
+  /** A member in pieces, read into one buffer (valid until the next piece is asked for). */
+  async function* readMember(ref: ContentRef, source: OpenedSource, sizeBytes: number): AsyncGenerator<Uint8Array> {
+    const stream = await memberStream(ref, source);
+    const buffer = new Uint8Array(Math.min(READ_PIECE_BYTES, sizeBytes));
     let at = 0;
     while (at < sizeBytes) {
-      const piece = await stream.read(Math.min(READ_PIECE_BYTES, sizeBytes - at));
-      if (piece.length === 0) throw changed(ref, source, sizeBytes, `found only ${at}`);
-      at += piece.length;
-      yield piece;
+      const got = await stream.readInto(buffer.subarray(0, Math.min(buffer.length, sizeBytes - at)));
+      if (got === 0) throw changed(ref, source, sizeBytes, `found only ${at}`);
+      at += got;
+      yield buffer.subarray(0, got);
     }
   }
 
   /** An archive is one forward stream: one member at a time, in the order asked (the writer may ask for several
    *  at once). Each read waits for the previous one to finish. */
   let archiveTurn: Promise<void> = Promise.resolve();
-  async function* readMemberInTurn(ref: ContentRef, source: OpenedSource, sizeBytes: number): AsyncGenerator<Uint8Array> {
+  const takeTurn = (): { previous: Promise<void>; done: () => void } => {
     const previous = archiveTurn;
     let done = (): void => {};
     archiveTurn = new Promise<void>((resolve) => { done = resolve; });
+    return { previous, done };
+  };
+  async function* readMemberInTurn(ref: ContentRef, source: OpenedSource, sizeBytes: number): AsyncGenerator<Uint8Array> {
+    const turn = takeTurn();
     try {
-      await previous;
+      await turn.previous;
       yield* readMember(ref, source, sizeBytes);
     } finally {
-      done();
+      turn.done();
+    }
+  }
+
+  /** A small member straight into `into[at, at + sizeBytes)`: no piece buffer, no generator. */
+  async function readMemberWhole(ref: ContentRef, source: OpenedSource, sizeBytes: number, into: Uint8Array, at: number): Promise<void> {
+    const turn = takeTurn();
+    try {
+      await turn.previous;
+      const stream = await memberStream(ref, source);
+      const got = await stream.readInto(into.subarray(at, at + sizeBytes));
+      if (got < sizeBytes) throw changed(ref, source, sizeBytes, `found only ${got}`);
+    } finally {
+      turn.done();
     }
   }
 
@@ -134,17 +165,11 @@ export function openContentReader(sources: readonly OpenedSource[]): ContentRead
       const source = sourceOf(ref);
       return source.kind === 'tar' ? readMemberInTurn(ref, source, sizeBytes) : readFile(ref, source, sizeBytes);
     },
-    async readWhole(ref, sizeBytes, into) {
+    readWhole(ref, sizeBytes, into, at = 0) {
       const source = sourceOf(ref);
-      if (source.kind === 'directory') {
-        readFileWhole(ref, source, sizeBytes, into);
-        return;
-      }
-      let at = 0;
-      for await (const piece of readMemberInTurn(ref, source, sizeBytes)) {
-        into.set(piece, at);
-        at += piece.length;
-      }
+      // A directory source's file is read with blocking calls and returns nothing: no promise per small file.
+      if (source.kind === 'directory') return readFileWhole(ref, source, sizeBytes, into, at);
+      return readMemberWhole(ref, source, sizeBytes, into, at);
     },
     async close() {
       for (const s of archives.values()) await s.close();

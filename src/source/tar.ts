@@ -1,20 +1,21 @@
 // A tar archive (plain or gzip) as a FileTree: one pass over the headers, data skipped (a plain archive is never
 // read past its headers; a gzip one is decompressed once). Entries may come in any order and directories may be
-// implied by their files' paths; the tree is built whole, then sorted. Each file's ContentRef key is the offset of
-// its data in the uncompressed archive, which is also its read order (ContentRef.order).
+// implied by their files' paths; the tree is built whole, then sorted. Each file's ContentRef order is the offset
+// of its data in the uncompressed archive: where the content reader finds it, and its read order.
 import { GuestdiskError } from '../errors.js';
 import { compareNames } from '../binary/utf16.js';
-import type { TreeDir, TreeNode } from '../disk-types.js';
+import type { TreeDir, TreeFile, TreeNode } from '../disk-types.js';
 import { openArchiveStream, type ByteStream } from './byte-stream.js';
 import { clampMtime, decodeName, showBytes, type SourceOptions, type SourceProblem } from './options.js';
 import {
-  TAR_BLOCK_BYTES, TAR_TYPE, decodeTarHeader, isZeroBlock, parsePaxRecords, parseTarNumber, tarBytes, tarChecksumMatches, tarHeaderPath,
+  TAR_BLOCK_BYTES, TAR_TYPE, isZeroBlock, parsePaxRecords, parseTarNumber, tarBytes, tarChecksumMatches, tarHeaderPath, viewTarHeader,
 } from './tar-header.js';
 
-interface MutFile {
-  kind: 'file'; name: string; sizeBytes: number; mtime: number; readOnly: boolean; linkGroup: string | null; offset: number;
-}
-interface MutDir { kind: 'dir'; name: string; mtime: number | null; children: Map<string, MutNode> }
+/** A file is its final TreeFile from the start (only its link group and `dir` are set later): an archive of
+ *  100,000 members builds one object per file, not a draft and a copy. */
+type MutFile = { -readonly [K in keyof TreeFile]: TreeFile[K] };
+/** `path`: the directory's path in the archive ("" at its root), its files' `dir`, one string for them all. */
+interface MutDir { kind: 'dir'; name: string; path: string; mtime: number | null; children: Map<string, MutNode> }
 type MutNode = MutFile | MutDir;
 interface PendingLink { path: string; target: string }
 
@@ -45,7 +46,7 @@ export async function readTar(archivePath: string, options: SourceOptions): Prom
 }
 
 async function scan(stream: ByteStream, archivePath: string, options: SourceOptions): Promise<TarResult> {
-  const root: MutDir = { kind: 'dir', name: '', mtime: options.timestamp, children: new Map() };
+  const root: MutDir = { kind: 'dir', name: '', path: '', mtime: options.timestamp, children: new Map() };
   const warnings: string[] = [];
   const problems: SourceProblem[] = [];
   const links: PendingLink[] = [];
@@ -54,12 +55,15 @@ async function scan(stream: ByteStream, archivePath: string, options: SourceOpti
   let longLink: Uint8Array | null = null;
   const bad = (why: string): GuestdiskError => new GuestdiskError('INVALID_SPEC', `--copy-from ${archivePath}: ${why}`, { source: archivePath });
 
+  // One block for every header.
+  const block = new Uint8Array(TAR_BLOCK_BYTES);
   for (;;) {
-    const block = await stream.read(TAR_BLOCK_BYTES);
-    if (block.length === 0) break; // end without the two zero blocks: GNU tar accepts it too
-    if (block.length < TAR_BLOCK_BYTES) throw bad(`truncated archive (a partial ${block.length}-byte header at byte ${stream.position() - block.length})`);
+    const got = await stream.readInto(block);
+    if (got === 0) break; // end without the two zero blocks: GNU tar accepts it too
+    if (got < TAR_BLOCK_BYTES) throw bad(`truncated archive (a partial ${got}-byte header at byte ${stream.position() - got})`);
     if (isZeroBlock(block)) break;
-    const header = decodeTarHeader(block);
+    // Views of the block: everything taken from the header is used, or copied, before the next block is read.
+    const header = viewTarHeader(block);
     if (!tarChecksumMatches(block, header)) throw bad(`not a tar archive, or corrupt: header checksum mismatch at byte ${stream.position() - TAR_BLOCK_BYTES}`);
     const type = header.typeflag;
     const size = paxNumber(pax, 'size') ?? parseTarNumber(header.size, 'size');
@@ -126,7 +130,10 @@ async function scan(stream: ByteStream, archivePath: string, options: SourceOpti
       case TAR_TYPE.regular:
       case TAR_TYPE.regularOld:
       case TAR_TYPE.contiguous:
-        place(root, parts, { kind: 'file', name: parts[parts.length - 1], sizeBytes: size, mtime, readOnly: (mode & READ_ONLY_OWNER_WRITE) === 0, linkGroup: null, offset: dataOffset }, problems, path);
+        place(root, parts, {
+          kind: 'file', name: parts[parts.length - 1], sizeBytes: size, mtime, readOnly: (mode & READ_ONLY_OWNER_WRITE) === 0, linkGroup: null,
+          source: options.sourceIndex, order: dataOffset, dir: '',
+        }, problems, path);
         break;
       case TAR_TYPE.hardLink: {
         const target = lookup(root, splitArchivePath(decodeName(rawLink) ?? '') ?? []);
@@ -184,7 +191,7 @@ function ensureDir(root: MutDir, parts: readonly string[], problems: SourceProbl
   for (const part of parts) {
     const next = dir.children.get(part);
     if (next === undefined) {
-      const made: MutDir = { kind: 'dir', name: part, mtime: null, children: new Map() };
+      const made: MutDir = { kind: 'dir', name: part, path: `${dir.path}/${part}`, mtime: null, children: new Map() };
       dir.children.set(part, made);
       dir = made;
     } else if (next.kind === 'dir') {
@@ -206,6 +213,7 @@ function place(root: MutDir, parts: readonly string[], file: MutFile, problems: 
     problems.push({ path, reason: 'is both a file and a directory in the archive' });
     return;
   }
+  file.dir = dir.path;
   dir.children.set(file.name, file);
 }
 
@@ -256,13 +264,12 @@ function linkTarget(root: MutDir, link: PendingLink): MutNode | null {
   return resolved ? lookup(root, resolved) : null;
 }
 
+/** The archive's tree in sorted order: its files are already TreeFiles; each directory's children become its sorted
+ *  entries (and the children map is emptied, so it can go as soon as it has been read). */
 function freeze(dir: MutDir, options: SourceOptions): TreeDir {
   const entries: TreeNode[] = [...dir.children.values()]
     .sort((a, b) => compareNames(a.name, b.name))
-    .map((n): TreeNode =>
-      n.kind === 'dir'
-        ? freeze(n, options)
-        : { kind: 'file', name: n.name, sizeBytes: n.sizeBytes, mtime: n.mtime, readOnly: n.readOnly, linkGroup: n.linkGroup, content: { source: options.sourceIndex, key: String(n.offset), order: n.offset } },
-    );
+    .map((n): TreeNode => (n.kind === 'dir' ? freeze(n, options) : n));
+  dir.children.clear();
   return { kind: 'dir', name: dir.name, mtime: dir.mtime ?? options.timestamp, entries };
 }

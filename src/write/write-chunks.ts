@@ -1,7 +1,7 @@
 // Pulls chunks from an encoder, merges neighbours into large writes and sends zero ranges to writeZeros,
 // so a formatter may emit sector-sized pieces while the target sees few, big writes (STYLE.md §5).
 import { GuestdiskError } from '../errors.js';
-import type { Chunk, ContentChunk, ContentReader } from '../disk-types.js';
+import type { Chunk, ContentChunk, ContentReader, ContentRef } from '../disk-types.js';
 import type { BlockTarget } from '../target/block-target.js';
 
 /** Largest single write; neighbours are merged up to this size. */
@@ -118,20 +118,15 @@ export async function writeChunks(
       const rel = chunk.offsetBytes;
       const length = 'bytes' in chunk ? chunk.bytes.length : 'content' in chunk ? chunk.lengthBytes : chunk.zeroBytes;
       const at = baseOffsetBytes + rel;
-      const ranges: ContentRange[] = 'content' in chunk && chunk.pieces ? chunk.pieces.map((p) => ({ at: baseOffsetBytes + p.offsetBytes, length: p.lengthBytes, hole: p.hole === true })) : [{ at, length, hole: false }];
-      for (const r of ranges) {
-        if (!r.hole && (!Number.isSafeInteger(r.at) || r.at < limit.startBytes || r.at + r.length > limit.endBytes)) {
-          throw new GuestdiskError(
-            'OUT_OF_BOUNDS',
-            `${limit.what}: chunk [${r.at}, +${r.length}) is outside its step [${limit.startBytes}, ${limit.endBytes})`,
-            { offsetBytes: r.at, lengthBytes: r.length, stepStart: limit.startBytes, stepEnd: limit.endBytes },
-          );
-        }
-      }
+      // A content chunk's ranges (several for a file in several runs) are listed; any other chunk is one range,
+      // checked without making a list: a step of a few thousand chunks should not allocate per chunk to be checked.
+      const ranges: ContentRange[] | null = 'content' in chunk ? contentRanges(chunk, baseOffsetBytes, at) : null;
+      if (ranges) for (const r of ranges) if (!r.hole) checkInStep(limit, r.at, r.length);
+      else checkInStep(limit, at, length);
       if (length === 0) continue;
       if ('content' in chunk) {
         await flushPending();
-        await writeContent(chunk, ranges, content, send, async (offsetBytes, zeroBytes) => {
+        await writeContent(chunk, ranges!, content, send, async (offsetBytes, zeroBytes) => {
           between({ kind: 'zeros', offsetBytes, lengthBytes: zeroBytes });
           await target.writeZeros(offsetBytes, zeroBytes);
           stats.writes++;
@@ -165,6 +160,26 @@ export async function writeChunks(
   await behind.settle();
 }
 
+function checkInStep(limit: { startBytes: number; endBytes: number; what: string }, at: number, length: number): void {
+  if (Number.isSafeInteger(at) && at >= limit.startBytes && at + length <= limit.endBytes) return;
+  throw new GuestdiskError(
+    'OUT_OF_BOUNDS',
+    `${limit.what}: chunk [${at}, +${length}) is outside its step [${limit.startBytes}, ${limit.endBytes})`,
+    { offsetBytes: at, lengthBytes: length, stepStart: limit.startBytes, stepEnd: limit.endBytes },
+  );
+}
+
+/** A content chunk's byte ranges on the target (absolute): its pieces, or the one range at `at`. */
+function contentRanges(chunk: ContentChunk, baseOffsetBytes: number, at: number): ContentRange[] {
+  if (!chunk.pieces) return [{ at, length: chunk.lengthBytes, hole: false }];
+  return chunk.pieces.map((p) => ({ at: baseOffsetBytes + p.offsetBytes, length: p.lengthBytes, hole: p.hole === true }));
+}
+
+/** How a message names a copied file: its source and its path there. */
+export function describeContent(ref: ContentRef): string {
+  return `source ${ref.source} ${ref.dir}/${ref.name}`;
+}
+
 /**
  * A file's bytes from the copy source, gathered into WRITE_CHUNK_BYTES pieces (the source's own pieces may be any
  * size), the last padded with zeros to the chunk's whole sectors. Zero pages go out as zero ranges like any other
@@ -177,7 +192,7 @@ async function writeContent(
   send: (offsetBytes: number, bytes: Uint8Array) => Promise<void>,
   zeros: (offsetBytes: number, lengthBytes: number) => Promise<void>,
 ): Promise<void> {
-  if (!reader) throw new GuestdiskError('INVALID_SPEC', `the layout copies files (source ${chunk.content.source}, ${chunk.content.key}) but no content reader was given to writeDisk`);
+  if (!reader) throw new GuestdiskError('INVALID_SPEC', `the layout copies files (${describeContent(chunk.content)}) but no content reader was given to writeDisk`);
   if (chunk.frame) {
     // A small file inside the structure that holds it: read whole, framed, written at once.
     const content = new Uint8Array(chunk.contentBytes);
@@ -186,7 +201,7 @@ async function writeContent(
       content.set(piece.subarray(0, Math.min(piece.length, chunk.contentBytes - got)), got);
       got += piece.length;
     }
-    await send(ranges[0].at, chunk.frame(content));
+    await send(ranges[0].at, chunk.frame(content, new Uint8Array(chunk.lengthBytes)));
     return;
   }
   // One buffer per file, reused: each piece is written (awaited) before the buffer is filled again.
@@ -198,7 +213,7 @@ async function writeContent(
       if (part.hole) {
         // A sparse file's hole: nothing is written, but the source must still read as zeros there.
         if (!allZeros(part.bytes)) {
-          throw new GuestdiskError('IO_FAILED', `source ${chunk.content.key}: data appeared where it had a hole when the tree was read; the source changed while copying: run the command again`, { key: chunk.content.key });
+          throw new GuestdiskError('IO_FAILED', `${describeContent(chunk.content)}: data appeared where it had a hole when the tree was read; the source changed while copying: run the command again`, { source: chunk.content.source, path: `${chunk.content.dir}/${chunk.content.name}` });
         }
         continue;
       }
@@ -226,8 +241,8 @@ async function writeContent(
     }
   }
   if (received !== chunk.contentBytes) {
-    throw new GuestdiskError('IO_FAILED', `source ${chunk.content.key}: expected ${chunk.contentBytes} bytes, read ${received}; the source changed while copying: run the command again`, {
-      key: chunk.content.key, expectedBytes: chunk.contentBytes, readBytes: received,
+    throw new GuestdiskError('IO_FAILED', `${describeContent(chunk.content)}: expected ${chunk.contentBytes} bytes, read ${received}; the source changed while copying: run the command again`, {
+      source: chunk.content.source, path: `${chunk.content.dir}/${chunk.content.name}`, expectedBytes: chunk.contentBytes, readBytes: received,
     });
   }
   // The tail: the file's last bytes, then zeros to the chunk's end (whole sectors or clusters), in buffer-sized

@@ -26,7 +26,7 @@ test('Windows name rules', async () => {
 });
 
 test('names that differ only in case are reported per directory, through the up-case table', async () => {
-  const file = (name: string) => ({ kind: 'file' as const, name, sizeBytes: 0, mtime: 0, readOnly: false, linkGroup: null, content: { source: 0, key: name, order: 0 } });
+  const file = (name: string) => ({ kind: 'file' as const, name, sizeBytes: 0, mtime: 0, readOnly: false, linkGroup: null, source: 0, order: 0, dir: '' });
   const root: TreeDir = { kind: 'dir', name: '', mtime: 0, entries: [file('Readme'), file('README'), file('été'), file('ÉTÉ'), file('straße'), file('STRASSE'), { kind: 'dir', name: 'd', mtime: 0, entries: [file('a'), file('A')] }] };
   const problems = findNameProblems(root, fat32UpcaseName);
   assert.equal(problems.map((p) => p.path), ['/Readme', '/été', '/d/a']);

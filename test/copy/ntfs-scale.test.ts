@@ -182,7 +182,7 @@ test('NTFS: byte-identical images from a tree and the same tree made in reverse 
 });
 
 function file(name: string, sizeBytes: number, linkGroup: string | null, order: number): TreeNode {
-  return { kind: 'file', name, sizeBytes, mtime: TIMESTAMP, readOnly: false, linkGroup, content: { source: 0, key: name, order } };
+  return { kind: 'file', name, sizeBytes, mtime: TIMESTAMP, readOnly: false, linkGroup, source: 0, order, dir: '' };
 }
 
 test('NTFS refusals before anything is written: a file with more hard links than one MFT record holds; names Windows cannot take; names equal through $UpCase; a system file name in the root', () => {

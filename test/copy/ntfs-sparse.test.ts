@@ -251,7 +251,7 @@ test('writer: a hole piece writes nothing, and data found in it (the source chan
   const content = new Uint8Array(128 * KiB);
   content.fill(7, 64 * KiB);
   const chunk = {
-    offsetBytes: 0, content: { source: 0, key: 'f', order: 0 }, contentBytes: content.length, lengthBytes: content.length,
+    offsetBytes: 0, content: { source: 0, order: 0, dir: '', name: 'f' }, contentBytes: content.length, lengthBytes: content.length,
     pieces: [{ offsetBytes: 0, lengthBytes: 64 * KiB, hole: true }, { offsetBytes: 256 * KiB, lengthBytes: 64 * KiB }],
   };
   const stats = { writes: 0, bytesWritten: 0, zeroBytes: 0 };

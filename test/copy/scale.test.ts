@@ -72,7 +72,7 @@ test('exFAT: 100,000 files in one directory', async () => {
 });
 
 test('FAT32: a directory of 100,000 entries is refused before anything is written, naming the directory', async () => {
-  const file = (i: number): TreeNode => ({ kind: 'file', name: `entry ${i}.dat`, sizeBytes: 1, mtime: TIMESTAMP, readOnly: false, linkGroup: null, content: { source: 0, key: String(i), order: i } });
+  const file = (i: number): TreeNode => ({ kind: 'file', name: `entry ${i}.dat`, sizeBytes: 1, mtime: TIMESTAMP, readOnly: false, linkGroup: null, source: 0, order: i, dir: '/many' });
   const tree: FileTree = { root: { kind: 'dir', name: '', mtime: TIMESTAMP, entries: [{ kind: 'dir', name: 'many', mtime: TIMESTAMP, entries: Array.from({ length: 100_000 }, (_, i) => file(i)).sort((a, b) => (a.name < b.name ? -1 : 1)) }] }, warnings: [] };
   try {
     planDisk({ table: 'gpt', fs: 'fat32', seed: 's', timestamp: TIMESTAMP, files: tree }, { sizeBytes: 2 * GiB, logicalSectorSize: 512, physicalSectorSize: 512 });

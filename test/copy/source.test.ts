@@ -31,7 +31,7 @@ async function contentHashes(loaded: LoadedSources): Promise<Record<string, stri
     for (const { path, node } of files) {
       if (node.kind !== 'file') continue;
       const hash = createHash('sha256');
-      for await (const piece of reader.read(node.content, node.sizeBytes)) hash.update(piece);
+      for await (const piece of reader.read(node, node.sizeBytes)) hash.update(piece);
       out[path] = hash.digest('hex');
     }
   } finally {

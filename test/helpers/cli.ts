@@ -27,6 +27,7 @@ export async function runCli(args: readonly string[], env: Record<string, string
     stdout: (t) => { stdout += withNewline(t); },
     stderr: (t) => { stderr += withNewline(t); },
     stdoutBytes: async (bytes) => { pieces.push(bytes.slice()); },
+    stdoutText: async (t) => { stdout += t; },
     env: { ...process.env, ...env },
     now: () => Date.now(),
     interrupted: () => null,

@@ -202,7 +202,7 @@ export function* exfatFileChunks(placement: ExfatPlacement, clusterOffsetBytes: 
   for (const f of placedFilesInReadOrder(placedFiles)) {
     yield {
       offsetBytes: clusterOffsetBytes(f.firstCluster),
-      content: f.node.content,
+      content: f.node,
       contentBytes: f.node.sizeBytes,
       lengthBytes: clusterSize <= SLACK_PAD_MAX_BYTES ? f.clusterCount * clusterSize : Math.ceil(f.node.sizeBytes / sectorSize) * sectorSize,
     };

@@ -229,7 +229,7 @@ export function* populatedFileChunks(plan: NtfsPlan, files: SystemFiles, ctx: Re
       const closer = schedule.closer[pieceIndex];
       const common = { content: contentRefOf(item.node), contentBytes: item.node.sizeBytes };
       if (closer < 0) {
-        yield { ...common, offsetBytes: base + item.record * rs, lengthBytes: rs, frame: (content) => encodePopulatedRecord(item, ctx, content, null) };
+        yield { ...common, offsetBytes: base + item.record * rs, lengthBytes: rs, frame: (content, into) => encodePopulatedRecord(item, ctx, content, null, into) };
       } else if (closer !== i) {
         yield { ...common, offsetBytes: base + item.record * rs, lengthBytes: 0, frame: (content) => keep(kept, item.record, content) };
       } else {
@@ -278,9 +278,9 @@ function keep(kept: Map<number, Uint8Array>, record: number, content: Uint8Array
   return NO_BYTES;
 }
 
-/** Where a copied file's bytes come from. */
+/** Where a copied file's bytes come from: the file itself (a TreeFile is its own ContentRef). */
 function contentRefOf(file: TreeFile): ContentRef {
-  return file.content;
+  return file;
 }
 
 /** A file's runs as the byte ranges its `lengthBytes` fill, one after another; a sparse run is a hole piece. */
