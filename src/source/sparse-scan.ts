@@ -7,9 +7,10 @@ import { SPARSE_UNIT_BYTES, type ByteRange } from '../disk-types.js';
 
 /** Units read at once: 256 KiB. */
 const SCAN_UNITS = 4;
-/** More data ranges than any MFT record's runlist holds (a 4 KiB record, two bytes a run at least): such a file
- *  could not be stored sparse anyway, so the list stops growing and the file counts as not sparse. */
-const MAX_DATA_RANGES = 2048;
+/** The data ranges kept for one file at most (the tree holds them until the copy is written: about 1 MiB for one
+ *  file at this bound; NTFS spreads the runs over extension records): past it the list stops growing and the file
+ *  counts as not sparse. */
+const MAX_DATA_RANGES = 16384;
 /** st_blocks counts 512-byte blocks whatever the filesystem's block size (POSIX stat). */
 const STAT_BLOCK_BYTES = 512;
 

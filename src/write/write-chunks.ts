@@ -121,8 +121,11 @@ export async function writeChunks(
       // A content chunk's ranges (several for a file in several runs) are listed; any other chunk is one range,
       // checked without making a list: a step of a few thousand chunks should not allocate per chunk to be checked.
       const ranges: ContentRange[] | null = 'content' in chunk ? contentRanges(chunk, baseOffsetBytes, at) : null;
-      if (ranges) for (const r of ranges) if (!r.hole) checkInStep(limit, r.at, r.length);
-      else checkInStep(limit, at, length);
+      if (ranges) {
+        for (const r of ranges) if (!r.hole) checkInStep(limit, r.at, r.length);
+      } else {
+        checkInStep(limit, at, length);
+      }
       if (length === 0) continue;
       if ('content' in chunk) {
         await flushPending();

@@ -121,4 +121,26 @@ test('a chunk outside its step is refused before it is read', async () => {
   assert.is(target.log.length, 0);
 });
 
+test('a file in pieces is checked piece by piece: holes may reach past the step, its data pieces may not', async () => {
+  // A sparse file's logical length (its holes included) may be larger than the whole step; only the pieces that
+  // take clusters must lie inside it.
+  const pieces = [
+    { offsetBytes: 4096, lengthBytes: 4096 },
+    { offsetBytes: 0, lengthBytes: 2 * SIZE, hole: true },
+    { offsetBytes: 16384, lengthBytes: 4096 },
+  ];
+  const sparse: ContentChunk = { offsetBytes: 4096, content: ref(3), contentBytes: 2 * SIZE + 8192, lengthBytes: 2 * SIZE + 8192, pieces };
+  const target = openMemoryTarget({ sizeBytes: SIZE });
+  const zeroReader: ContentReader = { async *read(_r, size) { yield new Uint8Array(4096).fill(7); for (let at = 4096; at < size; at += 1 << 20) yield new Uint8Array(Math.min(1 << 20, size - at)); }, close: async () => {} };
+  await writeContentChunks(target, [sparse], 0, limit, stats(), () => {}, zeroReader);
+  assert.ok((await target.read(4096, 4096)).every((b) => b === 7), 'the first piece holds the file\'s first bytes');
+  const outside: ContentChunk = { ...sparse, pieces: [pieces[0], pieces[1], { offsetBytes: SIZE - 2048, lengthBytes: 4096 }] };
+  try {
+    await writeContentChunks(openMemoryTarget({ sizeBytes: SIZE }), [outside], 0, limit, stats(), () => {}, zeroReader);
+    assert.unreachable('accepted');
+  } catch (e) {
+    assert.is((e as GuestdiskError).code, 'OUT_OF_BOUNDS');
+  }
+});
+
 test.run();

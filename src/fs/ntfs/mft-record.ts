@@ -52,6 +52,8 @@ export interface MftRecordInput {
   readonly linkCount: number;
   readonly flags: number;
   readonly nextAttrInstance: number;
+  /** an extension record's: the MFT_REF of its base record (encodeMftRef); none (zeros) for a base record */
+  readonly baseMftRecord?: Uint8Array;
   /** in any order; sorted here */
   readonly attributes: readonly EncodedAttribute[];
 }
@@ -103,7 +105,7 @@ function closeMftRecordLayout(input: MftRecordHeaderInput, attributesEndBytes: n
       flags: input.flags,
       bytesInUse,
       bytesAllocated: input.recordSize,
-      baseMftRecord: new Uint8Array(8),
+      baseMftRecord: input.baseMftRecord ?? new Uint8Array(8),
       nextAttrInstance: input.nextAttrInstance,
       reserved: 0,
       mftRecordNumber: input.recordNumber,

@@ -10,7 +10,8 @@
 // boot sector, so a piece not yet written or zeros in place of data are never seen.
 import type { Chunk, ContentChunk, ContentPiece, ContentRef, TreeFile } from '../../disk-types.js';
 import { encodeMftRecordInto } from './mft-record.js';
-import { directoryIndexOf, encodePopulatedRecord, childIndexEntries, indexRecordValues, type IndexRecordValues, type RecordContext } from './populate-record.js';
+import { directoryIndexOf, encodeExtensionRecord, encodePopulatedRecord, childIndexEntries, indexRecordValues, type IndexRecordValues, type RecordContext } from './populate-record.js';
+import { attributeListChunks } from './populate-extension-record.js';
 import { FIRST_USER_RECORD, type NtfsPopulation, type PlacedFile, type PlacedItem } from './populate-plan.js';
 import { buildDirectoryIndex } from './directory-index.js';
 import { collateFileNames } from './collation.js';
@@ -69,9 +70,10 @@ function encodeRecordInto(plan: NtfsPlan, files: SystemFiles, ctx: RecordContext
   }
   const item: PlacedItem | undefined = ctx.population.items[r - FIRST_USER_RECORD];
   if (!item) {
-    encodeEmptyRecordInto(plan, r, slot);
+    if (!encodeExtensionRecord(r, ctx, slot)) encodeEmptyRecordInto(plan, r, slot);
     return;
   }
+  if (item.kind === 'file' && indexChunks) indexChunks.push(...listChunksOf(ctx, item));
   if (item.kind !== 'dir' || dirValues) {
     encodePopulatedRecord(item, ctx, content, dirValues ?? null, slot);
     return;
@@ -165,11 +167,18 @@ function* deferredPieceIndexes(plan: NtfsPlan, ctx: RecordContext, schedule: Mft
   const items = ctx.population.items;
   for (let r = Math.max(first, FIRST_USER_RECORD); r < last; r++) {
     const item = items[r - FIRST_USER_RECORD];
+    if (item?.kind === 'file') yield* listChunksOf(ctx, item);
     if (item?.kind !== 'dir') continue;
     const index = directoryIndexOf(item, ctx);
     schedule.dirValues.set(r, indexRecordValues(index));
     if (index.blocks.length > 0) yield* overRuns(item.indexRuns, plan.clusterSize, index.blockBytes);
   }
+}
+
+/** The clusters of a non-resident $ATTRIBUTE_LIST of `file` (none for most files), written beside its record. */
+function listChunksOf(ctx: RecordContext, file: PlacedFile): Chunk[] {
+  const listed = ctx.population.extensions.byBase.get(file.record);
+  return listed ? [...attributeListChunks(listed, ctx.clusterSize)] : [];
 }
 
 /** $MFTMirr: the first records of $MFT, as many as its clusters hold. */

@@ -10,15 +10,15 @@
 // - Sparse: a source file with holes (TreeFile.dataRanges) gets a sparse $DATA when that saves at least one 64 KiB
 //   unit: its data units (whole units, as Windows allocates a sparse file, but never past its last cluster) take
 //   clusters, contiguous where the free space allows, and its zero units become runs without clusters.
-// - A record that cannot hold its attributes (very many hard links) would need an $ATTRIBUTE_LIST and extension
-//   records, which are not written: such a tree is refused before anything is written.
+// - A file whose attributes one record cannot hold (very many hard links or long names, a sparse file with many
+//   holes) gets an $ATTRIBUTE_LIST and extension records, numbered after every base record (populate-extension.ts).
 // Memory: one small object per file or directory, without a copy of its name (the tree node's) or a map from tree
 // node to record (a directory's children have consecutive records, hard links aside); records and index blocks are
 // encoded only when written.
 import { GuestdiskError } from '../../errors.js';
 import { SYSTEM_FILE } from './attribute-types.js';
 import type { TreeDir, TreeFile, TreeNode, TreeProblem } from '../../disk-types.js';
-import { NON_RESIDENT_ATTRIBUTE_HEADER, RESIDENT_ATTRIBUTE_HEADER, SPARSE_NON_RESIDENT_ATTRIBUTE_HEADER } from './attributes/attribute-header.js';
+import { NON_RESIDENT_ATTRIBUTE_HEADER, RESIDENT_ATTRIBUTE_HEADER } from './attributes/attribute-header.js';
 import { SPARSE_UNIT_BYTES } from '../../disk-types.js';
 import { FILE_NAME_HEADER } from './attributes/file-name.js';
 import { STANDARD_INFORMATION } from './attributes/standard-information.js';
@@ -27,7 +27,8 @@ import { countDirectoryIndexBlocks } from './directory-index.js';
 import { compareNtfsNames } from './upcase.js';
 import { mftAttrsOffset } from './mft-record.js';
 import type { ClusterAllocator } from './cluster-allocator.js';
-import type { Run } from './runlist.js';
+import { signedByteCount, type Run } from './runlist.js';
+import { emptyExtensions, planListedFile, sparseDataRecordBytes, sparseRunsBoundBytes, type ListGeometry, type PopulationExtensions } from './populate-extension.js';
 
 /** ntfs-3g RESERVED_MFT_RECORDS: records below 64 are left to the system (Windows adds $Extend files there). */
 export const FIRST_USER_RECORD = 64;
@@ -41,7 +42,8 @@ const BUDGET_RUNS = 3;
 /** Bytes of one run in a runlist at most: header, 8-byte length, 8-byte LCN delta. */
 const MAX_RUN_BYTES = 17;
 
-const align8 = (n: number): number => (n + 7) & ~7;
+/** Arithmetic, not `& ~7`: a file's size passes 2^31, where the bitwise form turns negative. */
+const align8 = (n: number): number => Math.ceil(n / 8) * 8;
 /** The runs of every item without clusters (resident files, small indexes): one shared empty list, not one each. */
 const NO_RUNS: readonly Run[] = Object.freeze([]);
 
@@ -101,12 +103,16 @@ export interface NtfsPopulation {
   /** INDX blocks of the root directory's $I30 (system files included) and their clusters */
   rootIndexBlocks: number;
   rootIndexRuns: readonly Run[];
+  /** files with an attribute list, and their extension records (numbered after every item's record) */
+  readonly extensions: PopulationExtensions;
 }
 
 export interface PopulationGeometry {
   readonly mftRecordSize: number;
   readonly indexRecordSize: number;
   readonly clusterSize: number;
+  /** the volume's: it bounds the width of a runlist's LCN deltas */
+  readonly clusterCount: number;
   readonly upcase: Uint8Array;
 }
 
@@ -214,10 +220,9 @@ export function sparseUnitClusters(clusterSize: number): number {
 /**
  * The VCN ranges of a file with source holes that get clusters: each data range widened to whole units (a cluster
  * larger than 64 KiB is one unit), merged, cut at the file's last cluster. Null (stored whole) when the holes do
- * not save a unit, or when the runs would not fit the `roomBytes` its record leaves for $DATA even if the data
- * part has to be split BUDGET_RUNS ways.
+ * not save a unit.
  */
-function sparseExtents(file: TreeFile, clusters: number, clusterSize: number, roomBytes: number): VcnExtent[] | null {
+function sparseExtents(file: TreeFile, clusters: number, clusterSize: number): VcnExtent[] | null {
   if (!file.dataRanges) return null;
   const unit = sparseUnitClusters(clusterSize);
   const unitBytes = unit * clusterSize;
@@ -231,9 +236,38 @@ function sparseExtents(file: TreeFile, clusters: number, clusterSize: number, ro
   }
   const allocated = extents.reduce((n, e) => n + e.length, 0);
   if (clusters - allocated < unit) return null;
-  const worst = sparseRuns(extents, clusters, [{ lcn: 0x7fffffffffff, length: allocated }]).length + BUDGET_RUNS - 1;
-  if (SPARSE_NON_RESIDENT_ATTRIBUTE_HEADER.sizeBytes + align8(1 + worst * MAX_RUN_BYTES) > roomBytes) return null;
   return extents;
+}
+
+/** A sparse file's runlist before its clusters are placed (a non-null LCN marks a run with clusters). */
+function unplacedSparseRuns(file: PlacedFile): Run[] {
+  return sparseRuns(file.dataExtents!, file.clusters, [{ lcn: 0, length: allocatedClusters(file) }]);
+}
+
+function listGeometry(geometry: PopulationGeometry): ListGeometry {
+  return { mftRecordSize: geometry.mftRecordSize, lcnBytes: signedByteCount(geometry.clusterCount), extraRuns: BUDGET_RUNS - 1, maxRunBytes: MAX_RUN_BYTES, nonResidentBudgetBytes: nonResidentBudgetBytes(BUDGET_RUNS) };
+}
+
+/** Bytes the $DATA record of a non-resident file takes at most, all in one record. */
+function dataRecordBudgetBytes(file: PlacedFile, g: ListGeometry): number {
+  if (!file.dataExtents) return g.nonResidentBudgetBytes;
+  return sparseDataRecordBytes(sparseRunsBoundBytes(unplacedSparseRuns(file), g.lcnBytes), g.extraRuns, g.maxRunBytes);
+}
+
+/** Gives `file`, whose attributes its record cannot hold, an attribute list and extension records. */
+function listFile(file: PlacedFile, population: NtfsPopulation, g: ListGeometry, firstExtension: number): string | null {
+  const data = file.dataExtents ? { sparse: true as const, runs: unplacedSparseRuns(file) } : { sparse: false as const, clusters: file.clusters, recordBytes: g.nonResidentBudgetBytes };
+  const listed = planListedFile({ base: file.record, fileNameBytes: namesOf(file).map((n) => fileNameAttributeBytes(n.name)), data }, firstExtension, g);
+  if ('problem' in listed) return listed.problem;
+  population.extensions.byBase.set(file.record, listed);
+  population.extensions.inOrder.push(listed);
+  population.extensions.recordCount += listed.extensionCount;
+  return null;
+}
+
+/** Records the copied tree takes from FIRST_USER_RECORD on: every file and directory, then the extension records. */
+export function populatedRecordCount(population: NtfsPopulation): number {
+  return population.items.length + population.extensions.recordCount;
 }
 
 /** A sparse file's runlist: its data extents laid, in VCN order, over the clusters `pieces` allocated (in order),
@@ -274,6 +308,8 @@ export function shapePopulation(root: TreeDir, geometry: PopulationGeometry): { 
   const groups = new Map<string, PlacedFile>();
   const problems: TreeProblem[] = [];
   const pathOf = new Map<PlacedItem, string>();
+  const population: NtfsPopulation = { root, items, linked, rootIndexBlocks: 0, rootIndexRuns: NO_RUNS, extensions: emptyExtensions() };
+  const lg = listGeometry(geometry);
   const stack: { dir: TreeDir; record: number; path: string }[] = [{ dir: root, record: SYSTEM_FILE.ROOT, path: '' }];
   const rootNames = new Set(ROOT_SYSTEM_NAMES.map((n) => n.toUpperCase()));
   while (stack.length > 0) {
@@ -314,14 +350,14 @@ export function shapePopulation(root: TreeDir, geometry: PopulationGeometry): { 
         item.resident = true;
       } else {
         item.clusters = dataClusters(item.node, geometry.clusterSize);
-        item.dataExtents = sparseExtents(item.node, item.clusters, geometry.clusterSize, rs - fixed);
-        if (fixed + nonResidentBudgetBytes(BUDGET_RUNS) > rs) {
-          problems.push({ path: pathOf.get(item) ?? item.node.name, reason: `${namesOf(item).length} hard links do not fit one ${rs}-byte MFT record (an attribute list would be needed, which guestdisk does not write)` });
+        item.dataExtents = sparseExtents(item.node, item.clusters, geometry.clusterSize);
+        if (fixed + dataRecordBudgetBytes(item, lg) > rs) {
+          const problem = listFile(item, population, lg, FIRST_USER_RECORD + populatedRecordCount(population));
+          if (problem) problems.push({ path: pathOf.get(item) ?? item.node.name, reason: problem });
         }
       }
     }
   }
-  const population: NtfsPopulation = { root, items, linked, rootIndexBlocks: 0, rootIndexRuns: NO_RUNS };
   for (const item of items) {
     if (item.kind !== 'dir') continue;
     const entryBytes = sortedDirectoryNames(item.node, false, geometry.upcase).map(indexEntryBytes);
@@ -334,6 +370,7 @@ export function shapePopulation(root: TreeDir, geometry: PopulationGeometry): { 
 export function populationClusters(population: NtfsPopulation, geometry: PopulationGeometry): number {
   let total = 0;
   for (const item of population.items) total += item.kind === 'dir' ? indexClusters(item.indexBlocks, geometry) : allocatedClusters(item);
+  for (const listed of population.extensions.inOrder) total += listed.listResident ? 0 : Math.ceil(listed.listBytes / geometry.clusterSize);
   return total;
 }
 
@@ -369,6 +406,16 @@ export function allocatePopulation(population: NtfsPopulation, geometry: Populat
       } else {
         item.runs = pieces;
       }
+    }
+  }
+  // Non-resident attribute lists last, in record order: each budgeted BUDGET_RUNS runs like a file's data.
+  for (const listed of population.extensions.inOrder) {
+    if (listed.listResident) continue;
+    const clusters = Math.ceil(listed.listBytes / geometry.clusterSize);
+    const run = alloc.allocateContiguous(clusters);
+    listed.listRuns = run ? [run] : alloc.allocateScattered(clusters, `the attribute list of record ${listed.base}`);
+    if (listed.listRuns.length > BUDGET_RUNS) {
+      throw new GuestdiskError('TARGET_TOO_SMALL', `NTFS: the free space left for the attribute list of record ${listed.base} is in ${listed.listRuns.length} pieces, more than its MFT record holds; give a larger --size`, { runs: listed.listRuns.length });
     }
   }
 }

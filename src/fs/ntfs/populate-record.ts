@@ -11,18 +11,20 @@
 //   the compressed size (what Windows and ntfs-3g report as the file's allocation); directories: $INDEX_ROOT (+ $INDEX_ALLOCATION, $BITMAP) "$I30".
 import { ATTR_FLAG, ATTR_TYPE, FILE_ATTR, FILE_NAME_NAMESPACE, MFT_RECORD_FLAG, RESIDENT_ATTR_IS_INDEXED, SYSTEM_FILE } from './attribute-types.js';
 import {
-  encodeNonResidentAttributeInto, encodeResidentAttributeHeaderInto, encodeResidentAttributeInto, nonResidentAttributeBytes, residentAttributeBytes, residentValueOffset,
+  encodeNonResidentAttributeInto, encodeResidentAttribute, encodeResidentAttributeHeaderInto, encodeResidentAttributeInto, nonResidentAttributeBytes, residentAttributeBytes, residentValueOffset,
   type NonResidentAttributeInput,
 } from './attributes/attribute-header.js';
 import { encodeFileName, encodeFileNameInto, fileNameBytes, type FileName } from './attributes/file-name.js';
-import { STANDARD_INFORMATION, encodeStandardInformationInto, standardInformationBytes } from './attributes/standard-information.js';
+import { STANDARD_INFORMATION, encodeStandardInformation, encodeStandardInformationInto, standardInformationBytes, type StandardInformation } from './attributes/standard-information.js';
 import { buildDirectoryIndex, type DirectoryIndex } from './directory-index.js';
 import { FILE_INDEX_ENTRY_HEADER, encodeFileIndexEntryInto } from './index-entry.js';
 import { COPIED_DIRECTORY_SECURITY_ID, COPIED_FILE_SECURITY_ID } from './inherited-security.js';
 import { MFT_END_MARKER_BYTES, checkMftRecordFits, encodeMftRecordAround, mftAttrsOffset } from './mft-record.js';
 import { encodeMftRef, encodeNtfsTime } from './ntfs-time.js';
 import { compareNtfsNames } from './upcase.js';
-import { USER_SEQUENCE_NUMBER, allocatedClusters, dataRuns, childItems, indexEntryBytes, indexRootRoomBytes, namesOf, type NtfsPopulation, type PlacedItem, type PlacedName } from './populate-plan.js';
+import { FIRST_USER_RECORD, USER_SEQUENCE_NUMBER, allocatedClusters, dataRuns, childItems, indexEntryBytes, indexRootRoomBytes, namesOf, type NtfsPopulation, type PlacedFile, type PlacedItem, type PlacedName } from './populate-plan.js';
+import { listedFileOfExtension } from './populate-extension.js';
+import { encodeListedRecord, type ListedRecordParts } from './populate-extension-record.js';
 import type { TreeDir } from '../../disk-types.js';
 
 const I30 = '$I30';
@@ -165,12 +167,50 @@ function indexAllocationAttribute(item: Extract<PlacedItem, { kind: 'dir' }>, ct
   };
 }
 
+function standardInformationOf(item: PlacedItem, created: Uint8Array, modified: Uint8Array): StandardInformation {
+  return {
+    creationTime: created,
+    lastDataChangeTime: modified,
+    lastMftChangeTime: created,
+    lastAccessTime: created,
+    fileAttributes: fileAttributesOf(item),
+    maximumVersions: 0,
+    versionNumber: 0,
+    classId: 0,
+    ownerId: 0,
+    securityId: item.kind === 'dir' ? COPIED_DIRECTORY_SECURITY_ID : COPIED_FILE_SECURITY_ID,
+    quotaCharged: 0,
+    usn: 0,
+  };
+}
+
+/** What populate-extension-record.ts needs to encode the records of a file with an attribute list. */
+function listedParts(item: PlacedFile, ctx: RecordContext): ListedRecordParts {
+  const si = standardInformationOf(item, encodeNtfsTime(ctx.timestamp), encodeNtfsTime(item.node.mtime));
+  return {
+    mftRecordSize: ctx.mftRecordSize,
+    clusterSize: ctx.clusterSize,
+    standardInformation: (instance) => encodeResidentAttribute({ type: ATTR_TYPE.STANDARD_INFORMATION, instance, value: encodeStandardInformation(si) }),
+    fileNameValue: (name) => fileNameValue(item, name, ctx),
+  };
+}
+
+/** Record `record` when it is an extension record of a file with an attribute list (else null), in `into`. */
+export function encodeExtensionRecord(record: number, ctx: RecordContext, into?: Uint8Array): Uint8Array | null {
+  const listed = listedFileOfExtension(ctx.population.extensions, record);
+  if (!listed) return null;
+  const file = ctx.population.items[listed.base - FIRST_USER_RECORD] as PlacedFile;
+  return encodeListedRecord(file, listed, record, listedParts(file, ctx), into);
+}
+
 /**
  * The record of `item`; `content` is a resident file's data (zeros stand in when it is not read yet); made in
  * `into` when given (zeros, one record long). The attributes are encoded straight into the record, in record order
  * ($STANDARD_INFORMATION, each $FILE_NAME, then $DATA or the $I30 attributes), with no array of their own.
  */
 export function encodePopulatedRecord(item: PlacedItem, ctx: RecordContext, content: Uint8Array | null, index: IndexRecordValues | null, into?: Uint8Array): Uint8Array {
+  const listed = ctx.population.extensions.byBase.get(item.record);
+  if (listed && item.kind === 'file') return encodeListedRecord(item, listed, item.record, listedParts(item, ctx), into);
   const out = into ?? new Uint8Array(ctx.mftRecordSize);
   const created = encodeNtfsTime(ctx.timestamp);
   const modified = encodeNtfsTime(item.node.mtime);
@@ -188,20 +228,7 @@ export function encodePopulatedRecord(item: PlacedItem, ctx: RecordContext, cont
   checkMftRecordFits(header, attrsOffset + populatedAttributesBytes(item, names, ctx, idx) + MFT_END_MARKER_BYTES);
   let at = attrsOffset;
   let instance = 0;
-  const si = {
-    creationTime: created,
-    lastDataChangeTime: modified,
-    lastMftChangeTime: created,
-    lastAccessTime: created,
-    fileAttributes: fileAttributesOf(item),
-    maximumVersions: 0,
-    versionNumber: 0,
-    classId: 0,
-    ownerId: 0,
-    securityId: item.kind === 'dir' ? COPIED_DIRECTORY_SECURITY_ID : COPIED_FILE_SECURITY_ID,
-    quotaCharged: 0,
-    usn: 0,
-  };
+  const si = standardInformationOf(item, created, modified);
   const siLength = encodeResidentAttributeHeaderInto({ type: ATTR_TYPE.STANDARD_INFORMATION, instance: instance++, valueLength: standardInformationBytes(si) }, out, at);
   encodeStandardInformationInto(si, out, at + residentValueOffset(''));
   at += siLength;

@@ -12,7 +12,7 @@ export interface Run {
 }
 
 /** Bytes needed for `value` as a signed little-endian integer (ntfs-3g ntfs_get_nr_significant_bytes). */
-function signedByteCount(value: number): number {
+export function signedByteCount(value: number): number {
   let n = 1;
   let big = BigInt(value);
   while (big < -128n || big > 127n) {

@@ -29,7 +29,7 @@ import { throwTreeProblems } from '../file-tree.js';
 import { buildDirectoryIndex } from './directory-index.js';
 import { copySharedDescriptors } from './inherited-security.js';
 import {
-  FIRST_USER_RECORD, allocatePopulation, indexEntryBytes, nonResidentBudgetBytes, planIndexBlocks, populationClusters, shapePopulation,
+  FIRST_USER_RECORD, allocatePopulation, indexEntryBytes, populatedRecordCount, nonResidentBudgetBytes, planIndexBlocks, populationClusters, shapePopulation,
   sortedDirectoryNames, type NtfsPopulation, type PopulationGeometry,
 } from './populate-plan.js';
 import { childIndexEntries } from './populate-record.js';
@@ -92,7 +92,7 @@ export function buildSystemFiles(plan: NtfsPlan): SystemFiles {
   const rs = plan.mftRecordSize;
   const time = encodeNtfsTime(plan.timestamp);
   const upcase = buildUpcaseTable();
-  const geometry: PopulationGeometry = { mftRecordSize: rs, indexRecordSize: plan.indexRecordSize, clusterSize: cs, upcase };
+  const geometry: PopulationGeometry = { mftRecordSize: rs, indexRecordSize: plan.indexRecordSize, clusterSize: cs, clusterCount: plan.clusterCount, upcase };
   let population: NtfsPopulation | null = null;
   if (plan.files) {
     const shaped = shapePopulation(plan.files.root, geometry);
@@ -102,7 +102,7 @@ export function buildSystemFiles(plan: NtfsPlan): SystemFiles {
 
   // Fixed placements (mkntfs_initialize_bitmaps / _rl_mft / _rl_logfile / _rl_boot).
   const lcnBitmapBytes = align8(Math.ceil(plan.clusterCount / 8));
-  const mftSize = population ? roundUp((FIRST_USER_RECORD + population.items.length) * rs, cs) : Math.max(NTFS_SYSTEM_RECORDS * rs, cs);
+  const mftSize = population ? roundUp((FIRST_USER_RECORD + populatedRecordCount(population)) * rs, cs) : Math.max(NTFS_SYSTEM_RECORDS * rs, cs);
   const mftRecordCount = mftSize / rs;
   const mftClusters = Math.ceil(mftSize / cs);
   const bootClusters = Math.ceil(BOOT_FILE_BYTES / cs);
@@ -439,7 +439,7 @@ export function buildSystemFiles(plan: NtfsPlan): SystemFiles {
   const mft = new Uint8Array(headRecords * rs);
   const mftBitmap = new Uint8Array(mftBitmapBytes);
   if (population) {
-    for (let i = FIRST_USER_RECORD; i < FIRST_USER_RECORD + population.items.length; i++) mftBitmap[i >> 3] |= 1 << (i & 7);
+    for (let i = FIRST_USER_RECORD; i < FIRST_USER_RECORD + populatedRecordCount(population); i++) mftBitmap[i >> 3] |= 1 << (i & 7);
   }
   for (let i = 0; i < headRecords; i++) {
     const r = records[i];

@@ -142,6 +142,8 @@ export interface NonResidentAttributeInput {
   readonly initializedSize: number;
   /** Sparse (ATTR_FLAG.IS_SPARSE in `flags`): the bytes of the clusters its runs allocate. */
   readonly compressedSize?: number;
+  /** An extent after the first (an attribute list names each): the VCN its runs start at; sizes are then 0. */
+  readonly lowestVcn?: number;
 }
 
 export function encodeNonResidentAttribute(input: NonResidentAttributeInput): EncodedAttribute {
@@ -177,8 +179,8 @@ export function encodeNonResidentAttributeInto(input: NonResidentAttributeInput,
     nameOffset: headerBytes,
     flags: input.flags ?? 0,
     instance: input.instance,
-    lowestVcn: 0,
-    highestVcn: clusters - 1,
+    lowestVcn: input.lowestVcn ?? 0,
+    highestVcn: (input.lowestVcn ?? 0) + clusters - 1,
     mappingPairsOffset,
     compressionUnit: sparse ? SPARSE_COMPRESSION_UNIT : 0,
     reserved1: RESERVED1_ZEROS,

@@ -4,8 +4,8 @@
 // entry per piece, each with the first VCN that piece maps.
 import { GuestdiskError } from '../../../errors.js';
 import { defineStruct, type StructValue } from '../../../binary/fields.js';
-import { decodeUtf16le } from '../../../binary/utf16.js';
-import { decodeMftRef } from '../ntfs-time.js';
+import { decodeUtf16le, encodeUtf16le } from '../../../binary/utf16.js';
+import { decodeMftRef, encodeMftRef } from '../ntfs-time.js';
 
 export const ATTRIBUTE_LIST_ENTRY = defineStruct('AttributeListEntry', 0x1a, {
   type: { offset: 0x00, type: 'u32' },
@@ -47,6 +47,32 @@ export function decodeAttributeList(bytes: Uint8Array): AttributeListEntry[] {
       instance: header.instance,
     });
     at += header.length;
+  }
+  return out;
+}
+
+/** Bytes of the entry naming an attribute called `name`: the header and the name, padded to 8. */
+export function attributeListEntryBytes(name: string): number {
+  return (ATTRIBUTE_LIST_ENTRY.sizeBytes + 2 * name.length + 7) & ~7;
+}
+
+/** A list value of these entries, in the order given (the caller sorts them: type, then name, then lowest VCN). */
+export function encodeAttributeList(entries: readonly AttributeListEntry[]): Uint8Array {
+  const out = new Uint8Array(entries.reduce((n, e) => n + attributeListEntryBytes(e.name), 0));
+  let at = 0;
+  for (const e of entries) {
+    const length = attributeListEntryBytes(e.name);
+    ATTRIBUTE_LIST_ENTRY.encodeInto({
+      type: e.type,
+      length,
+      nameLength: e.name.length,
+      nameOffset: ATTRIBUTE_LIST_ENTRY.sizeBytes,
+      lowestVcn: e.lowestVcn,
+      mftReference: encodeMftRef(e.recordNumber, e.sequenceNumber),
+      instance: e.instance,
+    }, out, at);
+    out.set(encodeUtf16le(e.name), at + ATTRIBUTE_LIST_ENTRY.sizeBytes);
+    at += length;
   }
   return out;
 }
