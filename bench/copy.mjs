@@ -170,6 +170,9 @@ async function sample(tree, fs, tool, src) {
   const cell = cellOf(tree, fs, tool);
   const image = join(WORK, `${tree.name}-${fs}-${tool}.img`);
   rmSync(image, { force: true });
+  // Untimed: what the previous sample left dirty (a deleted image's extents, a loop device's write-back) is on
+  // disk before this one starts, so no tool pays for the one before it.
+  await run(['sync'], { timeoutMs: TIMEOUT_MS });
   const s = await measure(argvOf(tool, tree, fs, src, image), { workDir: WORK, timeoutMs: TIMEOUT_MS });
   if (tool === 'classic') await detachLoopsOf(image);
   if (s.ok) s.allocatedBytes = statSync(image).blocks * 512;
@@ -214,12 +217,12 @@ function render(system, contentBytes, support, loadEnd) {
   const lines = [];
   const load = (l) => l.map((x) => x.toFixed(2)).join(' / ');
   lines.push(SECTION_START, '## Copying files: create --copy-from against mounting and copying', '');
-  lines.push(`Made by \`npm run bench:copy${opt.quick ? ' -- --quick' : ''}\` (bench/copy.mjs) on ${system.date}, at commit ${system.commit}; node ${system.tools.node}; ${system.cpuCount} CPUs; n = ${N} samples per cell, interleaved (each round runs every cell once, tools in a rotating order).`);
+  lines.push(`Made by \`npm run bench:copy${opt.quick ? ' -- --quick' : ''}\` (bench/copy.mjs) on ${system.date}, at commit ${system.commit}; node ${system.tools.node}; ${system.cpuCount} CPUs; n = ${N} samples per cell, interleaved (each round runs every cell once, tools in an order rotated each round and reversed every other round; an untimed \`sync\` before each sample).`);
   lines.push(`Load average at start ${load(system.loadStart)}, at end ${load(loadEnd)}${system.loadStart[0] > 1 ? ': a shared, loaded machine, so wall times are noisy; compare tools within one tree and filesystem' : ''}.`);
   lines.push(`Source trees generated deterministically (AES-CTR bytes, no zero pages) into ${opt.cache} on ${filesystemOf(opt.cache)}; images on ${filesystemOf(WORK)}.`);
   for (const tree of TREE_LIST) lines.push(`- **${tree.name}**: ${tree.what}, ${mib(contentBytes[tree.name])} of content, disk ${tree.diskSize} (GPT, one partition from 1 MiB).`);
-  lines.push('- Every run ends with an fsync of the image: guestdisk\'s closing flush; `sync IMG` after the classic pipelines (after the FUSE daemon has exited: umount returns before it has); dd `conv=fsync`.');
-  lines.push('- **dd** (the physical limit): the files\' bytes, read in name order through one pipe, written by dd into a new sparse image of the same size at the partition\'s offset.');
+  lines.push('- Every run ends with an fsync of the image: guestdisk\'s closing flush; `sync IMG` after the classic pipelines (after the FUSE daemon has exited: umount returns before it has) and after dd.');
+  lines.push('- **dd** (the physical limit): the files\' bytes, in name order, written by dd into a new sparse image of the same size from the partition\'s offset: one `dd if=FILE` per file for the large tree; for the small tree one dd fed through a pipe (`cat` of every file), since 100,000 dd processes would time process start-ups (bench/lib/dd-limit.sh).');
   lines.push('- **written**: `write_bytes` of the command and every process it waited for (the FUSE pipelines write through a loop device; compare with **allocated**, the blocks of the image afterwards, which counts every block written once).');
   lines.push('');
   lines.push('| tree | fs | tool | n | wall median (min–max) | classic ÷ guestdisk | MiB/s | of dd | CPU | peak RSS (max) | written | written ÷ content | allocated ÷ content | check |');
@@ -313,7 +316,9 @@ async function main() {
       // dd does not depend on the filesystem: once per tree and round, between the filesystems' cells.
       const runs = FS_LIST.flatMap((fs) => ['guestdisk', 'classic'].filter((t) => t !== 'guestdisk' || support[fs].ok).map((tool) => ({ fs, tool })));
       runs.splice(k % (runs.length + 1), 0, { fs: '-', tool: 'dd' });
-      for (const { fs, tool } of rotate(runs, k++)) await sample(tree, fs, tool, sources[tree.name]);
+      // Rotated each round, and reversed every other round: a rotation alone keeps every tool behind the same
+      // neighbour in every round (the FAT32 guestdisk cell always ran right after the exFAT FUSE pipeline).
+      for (const { fs, tool } of rotate(round % 2 ? runs.reverse() : runs, k++)) await sample(tree, fs, tool, sources[tree.name]);
     }
   }
   writeSection(render(system, contentBytes, support, loadavg()));

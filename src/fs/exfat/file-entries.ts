@@ -1,7 +1,8 @@
 // exFAT file directory entry sets: exFAT spec §7.4 "File Directory Entry", §7.6 "Stream Extension Directory
 // Entry", §7.7 "File Name Directory Entry"; the set's checksum is §6.3.3 (checksum.ts), the name hash §7.6.4.
 import { FILE_DIRECTORY_ENTRY, FILE_NAME_ENTRY, STREAM_EXTENSION_ENTRY, type FileDirectoryEntry, type FileNameEntry, type StreamExtensionEntry } from './file-entry.js';
-import { unixToDosDateTime } from '../../binary/time-formats.js';
+import { unixToDosDateTime, type DosDateTime } from '../../binary/time-formats.js';
+import { intFieldWriter, viewOf, writeUintTo } from '../../binary/fields.js';
 import { entrySetChecksum } from './checksum.js';
 import { DIR_ENTRY_SIZE } from './dir-entry.js';
 
@@ -60,35 +61,93 @@ export interface EntrySetInput {
 
 /** The whole entry set, SetChecksum computed over it (32 × (2 + name entries) bytes). */
 export function encodeEntrySet(input: EntrySetInput): Uint8Array {
-  const count = entrySetCount(input.name);
-  const out = new Uint8Array(count * DIR_ENTRY_SIZE);
-  const created = unixToDosDateTime(input.created);
-  const modified = unixToDosDateTime(input.modified);
-  const accessed = unixToDosDateTime(input.accessed);
-  const stamp = (t: { date: number; time: number }): number => ((t.date << 16) | t.time) >>> 0;
-  const file: ExfatFileEntry = {
-    entryType: FILE_ENTRY_TYPE, secondaryCount: count - 1, setChecksum: 0, fileAttributes: input.attributes, reserved1: 0,
-    createTimestamp: stamp(created), lastModifiedTimestamp: stamp(modified), lastAccessedTimestamp: stamp(accessed),
-    create10msIncrement: created.tenMs, lastModified10msIncrement: modified.tenMs,
-    createUtcOffset: UTC_OFFSET_UTC, lastModifiedUtcOffset: UTC_OFFSET_UTC, lastAccessedUtcOffset: UTC_OFFSET_UTC,
-    reserved2: new Uint8Array(7),
-  };
-  FILE_ENTRY.encodeInto(file, out, 0);
-  STREAM_EXTENSION_ENTRY.encodeInto({
-    entryType: STREAM_EXTENSION_ENTRY_TYPE, generalSecondaryFlags: input.flags, reserved1: 0, nameLength: input.name.length,
-    nameHash: exfatNameHash(input.upcasedName), reserved2: 0, validDataLength: input.dataLength, reserved3: 0,
-    firstCluster: input.firstCluster, dataLength: input.dataLength,
-  }, out, DIR_ENTRY_SIZE);
-  for (let i = 0; i < count - 2; i++) {
-    const units = new Uint8Array(NAME_UNITS_PER_ENTRY * 2);
-    const view = new DataView(units.buffer);
-    for (let u = 0; u < NAME_UNITS_PER_ENTRY; u++) {
-      const at = i * NAME_UNITS_PER_ENTRY + u;
-      if (at < input.name.length) view.setUint16(2 * u, input.name.charCodeAt(at), true);
-    }
-    FILE_NAME_ENTRY.encodeInto({ entryType: FILE_NAME_ENTRY_TYPE, generalSecondaryFlags: 0, fileName: units }, out, (2 + i) * DIR_ENTRY_SIZE);
-  }
-  // The checksum skips its own two bytes, so the set is encoded once with 0 there, then the file entry again.
-  FILE_ENTRY.encodeInto({ ...file, setChecksum: entrySetChecksum(out) }, out, 0);
+  const out = new Uint8Array(entrySetCount(input.name) * DIR_ENTRY_SIZE);
+  encodeEntrySetInto(input, out, 0);
   return out;
+}
+
+/** The last time converted: a directory's entries share their created and accessed times (the spec's timestamp). */
+let lastUnix = NaN;
+let lastDos: DosDateTime = { date: 0, time: 0, tenMs: 0 };
+function dosOf(unixSeconds: number): DosDateTime {
+  if (unixSeconds !== lastUnix) {
+    lastDos = unixToDosDateTime(unixSeconds);
+    lastUnix = unixSeconds;
+  }
+  return lastDos;
+}
+
+function dosStamp(t: DosDateTime): number {
+  return ((t.date << 16) | t.time) >>> 0;
+}
+
+// The fields encodeEntrySetInto writes, each at its table's offset (file-entry.ts), into one view of the directory.
+const file = {
+  entryType: intFieldWriter(FILE_ENTRY, 'entryType'),
+  secondaryCount: intFieldWriter(FILE_ENTRY, 'secondaryCount'),
+  setChecksum: intFieldWriter(FILE_ENTRY, 'setChecksum'),
+  fileAttributes: intFieldWriter(FILE_ENTRY, 'fileAttributes'),
+  createTimestamp: intFieldWriter(FILE_ENTRY, 'createTimestamp'),
+  lastModifiedTimestamp: intFieldWriter(FILE_ENTRY, 'lastModifiedTimestamp'),
+  lastAccessedTimestamp: intFieldWriter(FILE_ENTRY, 'lastAccessedTimestamp'),
+  create10msIncrement: intFieldWriter(FILE_ENTRY, 'create10msIncrement'),
+  lastModified10msIncrement: intFieldWriter(FILE_ENTRY, 'lastModified10msIncrement'),
+  createUtcOffset: intFieldWriter(FILE_ENTRY, 'createUtcOffset'),
+  lastModifiedUtcOffset: intFieldWriter(FILE_ENTRY, 'lastModifiedUtcOffset'),
+  lastAccessedUtcOffset: intFieldWriter(FILE_ENTRY, 'lastAccessedUtcOffset'),
+};
+const stream = {
+  entryType: intFieldWriter(STREAM_EXTENSION_ENTRY, 'entryType'),
+  generalSecondaryFlags: intFieldWriter(STREAM_EXTENSION_ENTRY, 'generalSecondaryFlags'),
+  nameLength: intFieldWriter(STREAM_EXTENSION_ENTRY, 'nameLength'),
+  nameHash: intFieldWriter(STREAM_EXTENSION_ENTRY, 'nameHash'),
+  validDataLength: intFieldWriter(STREAM_EXTENSION_ENTRY, 'validDataLength'),
+  firstCluster: intFieldWriter(STREAM_EXTENSION_ENTRY, 'firstCluster'),
+  dataLength: intFieldWriter(STREAM_EXTENSION_ENTRY, 'dataLength'),
+};
+const nameEntryType = intFieldWriter(FILE_NAME_ENTRY, 'entryType');
+const FILE_NAME_AT = FILE_NAME_ENTRY.fieldRange('fileName').offsetBytes;
+
+/**
+ * The entry set written into `out` at `offsetBytes` (a directory's clusters), SetChecksum computed over it; returns
+ * the bytes it took. Field by field through the tables' writers: a directory of 100,000 names is encoded without an
+ * object or array per entry (`view`, over all of `out`, is the caller's to share between sets). Fields not
+ * written (reserved ones, the name's padding) are zeroed first.
+ */
+export function encodeEntrySetInto(input: EntrySetInput, out: Uint8Array, offsetBytes: number, view: DataView = viewOf(out)): number {
+  const count = entrySetCount(input.name);
+  const bytes = count * DIR_ENTRY_SIZE;
+  out.fill(0, offsetBytes, offsetBytes + bytes);
+  const modified = unixToDosDateTime(input.modified);
+  const created = dosOf(input.created);
+  const accessed = input.accessed === input.created ? created : unixToDosDateTime(input.accessed);
+  const f = offsetBytes;
+  file.entryType(view, f, FILE_ENTRY_TYPE);
+  file.secondaryCount(view, f, count - 1);
+  file.fileAttributes(view, f, input.attributes);
+  file.createTimestamp(view, f, dosStamp(created));
+  file.lastModifiedTimestamp(view, f, dosStamp(modified));
+  file.lastAccessedTimestamp(view, f, dosStamp(accessed));
+  file.create10msIncrement(view, f, created.tenMs);
+  file.lastModified10msIncrement(view, f, modified.tenMs);
+  file.createUtcOffset(view, f, UTC_OFFSET_UTC);
+  file.lastModifiedUtcOffset(view, f, UTC_OFFSET_UTC);
+  file.lastAccessedUtcOffset(view, f, UTC_OFFSET_UTC);
+  const x = offsetBytes + DIR_ENTRY_SIZE;
+  stream.entryType(view, x, STREAM_EXTENSION_ENTRY_TYPE);
+  stream.generalSecondaryFlags(view, x, input.flags);
+  stream.nameLength(view, x, input.name.length);
+  stream.nameHash(view, x, exfatNameHash(input.upcasedName));
+  stream.validDataLength(view, x, input.dataLength);
+  stream.firstCluster(view, x, input.firstCluster);
+  stream.dataLength(view, x, input.dataLength);
+  for (let i = 0; i < count - 2; i++) {
+    const n = offsetBytes + (2 + i) * DIR_ENTRY_SIZE;
+    nameEntryType(view, n, FILE_NAME_ENTRY_TYPE);
+    const end = Math.min(input.name.length, (i + 1) * NAME_UNITS_PER_ENTRY);
+    for (let at = i * NAME_UNITS_PER_ENTRY; at < end; at++) writeUintTo(view, n + FILE_NAME_AT + 2 * (at - i * NAME_UNITS_PER_ENTRY), 2, input.name.charCodeAt(at));
+  }
+  // The checksum skips its own two bytes (0 until now), so it is computed over the set as encoded, then put there.
+  file.setChecksum(view, f, entrySetChecksum(out.subarray(offsetBytes, offsetBytes + bytes)));
+  return bytes;
 }

@@ -12,12 +12,13 @@
 // - Times: modified = the source's (clamped to the DOS range), created and accessed = the spec's timestamp, all
 //   marked UTC (UtcOffset 0x80).
 import { DOS_TIME_MAX_UNIX, DOS_TIME_MIN_UNIX } from '../../binary/time-formats.js';
-import { writeUint } from '../../binary/fields.js';
-import type { Chunk, ContentChunk, TreeDir, TreeFile, TreeNode, TreeProblem } from '../../disk-types.js';
+import { viewOf, writeUintTo } from '../../binary/fields.js';
+import type { Chunk, ContentChunk, TreeDir, TreeFile, TreeProblem } from '../../disk-types.js';
+import { placedFilesInReadOrder, type PlacedFile } from '../placed-files.js';
 import { DIR_ENTRY_SIZE } from './dir-entry.js';
 import { FAT_END_OF_CHAIN, FAT_ENTRY_BYTES, FAT_MEDIA_ENTRY, FAT_RESERVED_ENTRY, type ClusterChain } from './fat.js';
 import {
-  ALLOCATION_POSSIBLE, EXFAT_ATTR_ARCHIVE, EXFAT_ATTR_DIRECTORY, EXFAT_ATTR_READ_ONLY, NO_FAT_CHAIN, encodeEntrySet, entrySetCount,
+  ALLOCATION_POSSIBLE, EXFAT_ATTR_ARCHIVE, EXFAT_ATTR_DIRECTORY, EXFAT_ATTR_READ_ONLY, NO_FAT_CHAIN, encodeEntrySetInto, entrySetCount,
 } from './file-entries.js';
 
 /** §7.6.7 DataLength: for a directory, at most 256 MiB. */
@@ -34,19 +35,16 @@ export interface ExfatPlacedDir {
   readonly isRoot: boolean;
 }
 
-export interface ExfatPlacedFile {
-  readonly node: TreeFile;
-  readonly firstCluster: number;
-  readonly clusterCount: number;
-}
-
+/** Where the tree goes. Only directories are listed: a directory's files follow its own clusters, in entry order
+ *  (placedFilesOf), so a placement of 100,000 files holds no object, map entry or array slot per file. */
 export interface ExfatPlacement {
+  /** In placement order (ascending first cluster). */
   readonly dirs: readonly ExfatPlacedDir[];
-  readonly files: readonly ExfatPlacedFile[];
+  /** Each directory's place, for the entry that names it in its parent. */
+  readonly dirPlace: ReadonlyMap<TreeDir, ExfatPlacedDir>;
   /** Clusters 2 … 2 + usedClusterCount − 1 are in use (bitmap, up-case table and everything placed here). */
   readonly usedClusterCount: number;
-  readonly firstClusterOf: ReadonlyMap<TreeNode, number>;
-  readonly clustersOf: ReadonlyMap<TreeNode, number>;
+  readonly clusterSize: number;
 }
 
 export interface ExfatPlaceInput {
@@ -58,7 +56,7 @@ export interface ExfatPlaceInput {
 }
 
 /** The last placement of each tree: planning (content-plan.ts) and formatting place the same tree with the same
- *  geometry, and a placement of 100,000 files is tens of MiB that peak memory would otherwise hold twice. */
+ *  geometry (and --size +HEADROOM plans it at several sizes). */
 const placed = new WeakMap<TreeDir, { input: ExfatPlaceInput; result: { placement: ExfatPlacement; problems: TreeProblem[] } }>();
 
 export function placeExfatTree(input: ExfatPlaceInput): { placement: ExfatPlacement; problems: TreeProblem[] } {
@@ -71,13 +69,15 @@ export function placeExfatTree(input: ExfatPlaceInput): { placement: ExfatPlacem
   return result;
 }
 
+function fileClusters(file: TreeFile, clusterSize: number): number {
+  return Math.ceil(file.sizeBytes / clusterSize);
+}
+
 function placeExfatTreeOnce(input: ExfatPlaceInput): { placement: ExfatPlacement; problems: TreeProblem[] } {
   const problems: TreeProblem[] = [];
   const cs = input.clusterSize;
   const dirs: ExfatPlacedDir[] = [];
-  const files: ExfatPlacedFile[] = [];
-  const firstClusterOf = new Map<TreeNode, number>();
-  const clustersOf = new Map<TreeNode, number>();
+  const dirPlace = new Map<TreeDir, ExfatPlacedDir>();
   let cursor = input.rootFirstCluster;
   const stack: { dir: TreeDir; path: string; isRoot: boolean }[] = [{ dir: input.root, path: '', isRoot: true }];
   while (stack.length > 0) {
@@ -86,28 +86,30 @@ function placeExfatTreeOnce(input: ExfatPlaceInput): { placement: ExfatPlacement
     for (const node of dir.entries) entries += entrySetCount(node.name);
     const bytes = entries * DIR_ENTRY_SIZE;
     if (bytes > EXFAT_MAX_DIRECTORY_BYTES) problems.push({ path: path || '/', reason: `needs ${bytes} bytes of directory entries; an exFAT directory holds 256 MiB` });
-    const clusterCount = Math.max(1, Math.ceil(bytes / cs));
-    const firstCluster = cursor;
-    cursor += clusterCount;
-    firstClusterOf.set(dir, firstCluster);
-    clustersOf.set(dir, clusterCount);
-    dirs.push({ node: dir, firstCluster, clusterCount, isRoot });
+    const place: ExfatPlacedDir = { node: dir, firstCluster: cursor, clusterCount: Math.max(1, Math.ceil(bytes / cs)), isRoot };
+    cursor += place.clusterCount;
+    dirPlace.set(dir, place);
+    dirs.push(place);
     const subdirs: { dir: TreeDir; path: string; isRoot: boolean }[] = [];
     for (const node of dir.entries) {
-      if (node.kind === 'dir') {
-        subdirs.push({ dir: node, path: `${path}/${node.name}`, isRoot: false });
-        continue;
-      }
-      if (node.sizeBytes === 0) continue;
-      const clusters = Math.ceil(node.sizeBytes / cs);
-      firstClusterOf.set(node, cursor);
-      clustersOf.set(node, clusters);
-      files.push({ node, firstCluster: cursor, clusterCount: clusters });
-      cursor += clusters;
+      if (node.kind === 'dir') subdirs.push({ dir: node, path: `${path}/${node.name}`, isRoot: false });
+      else cursor += fileClusters(node, cs);
     }
     for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]);
   }
-  return { placement: { dirs, files, usedClusterCount: cursor - FIRST_CLUSTER, firstClusterOf, clustersOf }, problems };
+  return { placement: { dirs, dirPlace, usedClusterCount: cursor - FIRST_CLUSTER, clusterSize: cs }, problems };
+}
+
+/** A directory's files that have clusters, with their places: right after the directory's own clusters, one after
+ *  the other in entry order (placeExfatTreeOnce hands them out so). */
+function* placedFilesOf(dir: ExfatPlacedDir, clusterSize: number): Generator<PlacedFile> {
+  let next = dir.firstCluster + dir.clusterCount;
+  for (const node of dir.node.entries) {
+    if (node.kind !== 'file' || node.sizeBytes === 0) continue;
+    const clusterCount = fileClusters(node, clusterSize);
+    yield { node, firstCluster: next, clusterCount };
+    next += clusterCount;
+  }
 }
 
 /** The FAT's entries [0, 2 + used): media, reserved, the given chains (bitmap, up-case table, directories), 0 for
@@ -119,6 +121,7 @@ export function* exfatFatPieces(chains: readonly ClusterChain[], usedClusterCoun
   for (let first = 0; first < endEntry; first += FAT_PIECE_ENTRIES) {
     const count = Math.min(FAT_PIECE_ENTRIES, endEntry - first);
     const bytes = new Uint8Array(Math.ceil((count * FAT_ENTRY_BYTES) / bytesPerSector) * bytesPerSector);
+    const view = viewOf(bytes);
     for (let i = 0; i < count; i++) {
       const c = first + i;
       while (chain < sortedChains.length && sortedChains[chain].firstCluster + sortedChains[chain].clusterCount <= c) chain++;
@@ -127,7 +130,7 @@ export function* exfatFatPieces(chains: readonly ClusterChain[], usedClusterCoun
       if (c === 0) value = FAT_MEDIA_ENTRY;
       else if (c === 1) value = FAT_RESERVED_ENTRY;
       else if (ch && c >= ch.firstCluster) value = c === ch.firstCluster + ch.clusterCount - 1 ? FAT_END_OF_CHAIN : c + 1;
-      writeUint(bytes, i * FAT_ENTRY_BYTES, 4, value);
+      writeUintTo(view, i * FAT_ENTRY_BYTES, 4, value);
     }
     yield { offsetBytes: fatOffsetBytes + first * FAT_ENTRY_BYTES, bytes };
   }
@@ -152,22 +155,34 @@ export function encodeExfatDirectory(dir: ExfatPlacedDir, placement: ExfatPlacem
   const out = new Uint8Array(dir.clusterCount * clusterSize);
   out.set(head, 0);
   let at = head.length;
+  let nextFileCluster = dir.firstCluster + dir.clusterCount; // as placedFilesOf: the files follow the directory
+  const stamp = clampDos(created);
+  const view = viewOf(out);
   for (const node of dir.node.entries) {
-    const first = placement.firstClusterOf.get(node) ?? 0;
-    const clusters = placement.clustersOf.get(node) ?? 0;
-    const set = encodeEntrySet({
+    let firstCluster = 0;
+    let dataLength: number;
+    if (node.kind === 'dir') {
+      const place = placement.dirPlace.get(node)!;
+      firstCluster = place.firstCluster;
+      dataLength = place.clusterCount * clusterSize;
+    } else {
+      dataLength = node.sizeBytes;
+      if (node.sizeBytes > 0) {
+        firstCluster = nextFileCluster;
+        nextFileCluster += fileClusters(node, clusterSize);
+      }
+    }
+    at += encodeEntrySetInto({
       name: node.name,
       upcasedName: upcase(node.name),
       attributes: node.kind === 'dir' ? EXFAT_ATTR_DIRECTORY : EXFAT_ATTR_ARCHIVE | (node.readOnly ? EXFAT_ATTR_READ_ONLY : 0),
-      created: clampDos(created),
+      created: stamp,
       modified: clampDos(node.mtime),
-      accessed: clampDos(created),
-      flags: node.kind === 'dir' ? ALLOCATION_POSSIBLE : node.sizeBytes === 0 ? ALLOCATION_POSSIBLE : ALLOCATION_POSSIBLE | NO_FAT_CHAIN,
-      firstCluster: first,
-      dataLength: node.kind === 'dir' ? clusters * clusterSize : node.sizeBytes,
-    });
-    out.set(set, at);
-    at += set.length;
+      accessed: stamp,
+      flags: node.kind === 'file' && node.sizeBytes > 0 ? ALLOCATION_POSSIBLE | NO_FAT_CHAIN : ALLOCATION_POSSIBLE,
+      firstCluster,
+      dataLength,
+    }, out, at, view);
   }
   return out;
 }
@@ -181,8 +196,10 @@ export function exfatDirectoryChains(placement: ExfatPlacement): ClusterChain[] 
  *  cluster when clusters are small (≤ SLACK_PAD_MAX_BYTES: a few KiB of zeros make a directory's small files one
  *  write instead of one each), else to a whole sector (the rest of the cluster is slack no reader looks at). */
 export function* exfatFileChunks(placement: ExfatPlacement, clusterOffsetBytes: (cluster: number) => number, sectorSize: number, clusterSize: number): Generator<ContentChunk> {
-  const ordered = [...placement.files].sort((a, b) => a.node.source - b.node.source || a.node.order - b.node.order || a.firstCluster - b.firstCluster);
-  for (const f of ordered) {
+  const placedFiles = function* (): Generator<PlacedFile> {
+    for (const dir of placement.dirs) yield* placedFilesOf(dir, clusterSize);
+  };
+  for (const f of placedFilesInReadOrder(placedFiles)) {
     yield {
       offsetBytes: clusterOffsetBytes(f.firstCluster),
       content: f.node,

@@ -2,7 +2,7 @@
 // (§"Long Name Checksum"), and the case flags Windows NT keeps in DIR_NTRes (bit 3: base name lower case, bit 4:
 // extension lower case; documented in the Linux vfat driver and by Microsoft's FAT32 notes) for names that fit 8.3
 // apart from their case.
-import { defineStruct, type StructValue } from '../../binary/fields.js';
+import { defineStruct, intFieldWriter, viewOf, writeUint, writeUintTo, type StructValue } from '../../binary/fields.js';
 import { ATTR_LONG_NAME } from './dir-entry.js';
 
 export const LONG_NAME_ENTRY = defineStruct('LongNameEntry', 32, {
@@ -69,18 +69,21 @@ export function lfnEntryCount(name: string): number {
   return Math.ceil(name.length / LONG_NAME_UNITS_PER_ENTRY);
 }
 
+/** The 13 units of entry `ord` (1-based) of `name`: the name's units, a NUL after its end, then 0xFFFF. */
+function writeLfnUnits(name: string, ord: number, units: Uint8Array): void {
+  for (let i = 0; i < LONG_NAME_UNITS_PER_ENTRY; i++) {
+    const at = (ord - 1) * LONG_NAME_UNITS_PER_ENTRY + i;
+    writeUint(units, 2 * i, 2, at < name.length ? name.charCodeAt(at) : at === name.length ? 0 : LFN_PAD_UNIT);
+  }
+}
+
 /** The long-name entries for `name`, in on-disk order (last part first), for a short name with `checksum`. */
 export function lfnEntries(name: string, checksum: number): LongNameEntry[] {
   const count = lfnEntryCount(name);
   const out: LongNameEntry[] = [];
   for (let ord = count; ord >= 1; ord--) {
     const units = new Uint8Array(LONG_NAME_UNITS_PER_ENTRY * 2);
-    const view = new DataView(units.buffer);
-    for (let i = 0; i < LONG_NAME_UNITS_PER_ENTRY; i++) {
-      const at = (ord - 1) * LONG_NAME_UNITS_PER_ENTRY + i;
-      const unit = at < name.length ? name.charCodeAt(at) : at === name.length ? 0 : LFN_PAD_UNIT;
-      view.setUint16(2 * i, unit, true);
-    }
+    writeLfnUnits(name, ord, units);
     out.push({
       ord: ord === count ? ord | LAST_LONG_ENTRY : ord,
       name1: units.slice(0, 10),
@@ -93,4 +96,36 @@ export function lfnEntries(name: string, checksum: number): LongNameEntry[] {
     });
   }
   return out;
+}
+
+// The fields encodeLfnEntriesInto writes, at their table's offsets, into one view of the directory.
+const ord = intFieldWriter(LONG_NAME_ENTRY, 'ord');
+const attr = intFieldWriter(LONG_NAME_ENTRY, 'attr');
+const chksum = intFieldWriter(LONG_NAME_ENTRY, 'chksum');
+/** Where unit i (0–12) of an entry goes: units 1–5 in name1, 6–11 in name2, 12–13 in name3. */
+const UNIT_OFFSETS: readonly number[] = (['name1', 'name2', 'name3'] as const).flatMap((field) => {
+  const { offsetBytes, lengthBytes } = LONG_NAME_ENTRY.fieldRange(field);
+  return Array.from({ length: lengthBytes / 2 }, (_, i) => offsetBytes + 2 * i);
+});
+
+/**
+ * The same entries as lfnEntries, written into `out` at `offsetBytes` (a directory's clusters; `view` over all of
+ * `out`, shared between calls) field by field, without an object or array per entry; returns the bytes they take.
+ * Type and FstClusLO are 0: the entries' bytes are zeroed first.
+ */
+export function encodeLfnEntriesInto(name: string, checksum: number, out: Uint8Array, offsetBytes: number, view: DataView = viewOf(out)): number {
+  const count = lfnEntryCount(name);
+  out.fill(0, offsetBytes, offsetBytes + count * LONG_NAME_ENTRY.sizeBytes);
+  let at = offsetBytes;
+  for (let n = count; n >= 1; n--) {
+    ord(view, at, n === count ? n | LAST_LONG_ENTRY : n);
+    attr(view, at, ATTR_LONG_NAME);
+    chksum(view, at, checksum);
+    for (let i = 0; i < LONG_NAME_UNITS_PER_ENTRY; i++) {
+      const u = (n - 1) * LONG_NAME_UNITS_PER_ENTRY + i;
+      writeUintTo(view, at + UNIT_OFFSETS[i], 2, u < name.length ? name.charCodeAt(u) : u === name.length ? 0 : LFN_PAD_UNIT);
+    }
+    at += LONG_NAME_ENTRY.sizeBytes;
+  }
+  return at - offsetBytes;
 }

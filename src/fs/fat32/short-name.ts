@@ -40,24 +40,44 @@ export function packShortName(base: string, ext: string): Uint8Array {
   return out;
 }
 
+/** Case of one part of a name that may be stored as a short name as it is: 'upper' or 'lower' when it is all
+ *  short-name characters in one case (or has no letters: 'upper'), null when it mixes cases or has another one. */
+function partCase(name: string, from: number, to: number): 'upper' | 'lower' | null {
+  let lower = false;
+  let upper = false;
+  for (let i = from; i < to; i++) {
+    const ch = name[i];
+    if (ch >= 'a' && ch <= 'z') lower = true;
+    else if (ch >= 'A' && ch <= 'Z') upper = true;
+    else if (!isShortNameChar(ch)) return null; // digits, the specials; anything else (space, non-ASCII) is not 8.3
+  }
+  if (lower && upper) return null; // mixed case in one part
+  return lower ? 'lower' : 'upper';
+}
+
 /** When `name` is itself a valid short name in one case per part: how to store it without a long name. */
 export function directShortName(name: string): ShortName | null {
   const dot = name.indexOf('.');
-  const base = dot < 0 ? name : name.slice(0, dot);
-  const ext = dot < 0 ? '' : name.slice(dot + 1);
-  if (base.length === 0 || base.length > BASE_UNITS || ext.length > EXT_UNITS || ext.includes('.') || (dot >= 0 && ext.length === 0)) return null;
-  let ntRes = 0;
-  const part = (text: string, lowerBit: number): boolean => {
-    if (!/^[\x20-\x7e]*$/.test(text)) return false;
-    const upper = text.toUpperCase();
-    if (![...upper].every(isShortNameChar)) return false;
-    const hasLower = text !== upper;
-    if (hasLower && text !== text.toLowerCase()) return false; // mixed case in one part
-    if (hasLower) ntRes |= lowerBit;
-    return true;
-  };
-  if (!part(base, NT_RES_LOWER_BASE) || !part(ext, NT_RES_LOWER_EXT)) return null;
-  return { name: packShortName(base.toUpperCase(), ext.toUpperCase()), ntRes, needsLongName: false };
+  const baseEnd = dot < 0 ? name.length : dot;
+  const extLength = dot < 0 ? 0 : name.length - dot - 1;
+  if (baseEnd === 0 || baseEnd > BASE_UNITS || extLength > EXT_UNITS || (dot >= 0 && (extLength === 0 || name.indexOf('.', dot + 1) >= 0))) return null;
+  const baseCase = partCase(name, 0, baseEnd);
+  const extCase = dot < 0 ? 'upper' : partCase(name, dot + 1, name.length);
+  if (baseCase === null || extCase === null) return null;
+  const ntRes = (baseCase === 'lower' ? NT_RES_LOWER_BASE : 0) | (extCase === 'lower' ? NT_RES_LOWER_EXT : 0);
+  // Packed straight from the name (ASCII only here), upper-cased as it goes: no strings per name.
+  const packed = new Uint8Array(SHORT_NAME_BYTES).fill(SPACE);
+  for (let i = 0; i < baseEnd; i++) packed[i] = upperAscii(name.charCodeAt(i));
+  for (let i = dot + 1; dot >= 0 && i < name.length; i++) packed[BASE_UNITS + i - dot - 1] = upperAscii(name.charCodeAt(i));
+  return { name: packed, ntRes, needsLongName: false };
+}
+
+const LOWER_A = 0x61;
+const LOWER_Z = 0x7a;
+const CASE_BIT = 0x20;
+
+function upperAscii(unit: number): number {
+  return unit >= LOWER_A && unit <= LOWER_Z ? unit - CASE_BIT : unit;
 }
 
 /** fatgen103's basis name: upper case, non-OEM and invalid characters as "_", spaces and leading dots dropped,
@@ -93,10 +113,11 @@ const MAX_NUMERIC_TAIL = 999_999;
  * tails (over a million names sharing a basis): the caller reports it.
  */
 export function shortNamesFor(names: readonly string[]): ShortName[] | null {
-  const taken = new Set<string>();
-  const key = (bytes: Uint8Array): string => String.fromCharCode(...bytes);
   const direct = names.map(directShortName);
-  for (const d of direct) if (d) taken.add(key(d.name));
+  // A directory whose names are all 8.3 already (most directories of generated or DOS-era files) needs no search.
+  if (direct.every((d) => d !== null)) return direct as ShortName[];
+  const taken = new Set<string>();
+  for (const d of direct) if (d) taken.add(shortNameKey(d.name));
   const out: ShortName[] = [];
   // Each name gets the smallest tail n whose candidate is free. A candidate depends only on the base cut to make
   // room for "~n" and on the extension, so many basis names share candidates ("ENTRY123" and "ENTRY124" both
@@ -112,6 +133,7 @@ export function shortNamesFor(names: readonly string[]): ShortName[] | null {
     const basis = basisName(name);
     let n = 1;
     let candidate: Uint8Array | null = null;
+    let candidateKey = '';
     while (candidate === null) {
       if (n > MAX_NUMERIC_TAIL) return null;
       const digits = String(n).length;
@@ -119,18 +141,27 @@ export function shortNamesFor(names: readonly string[]): ShortName[] | null {
       n = Math.max(n, firstFree.get(classKey) ?? n);
       if (String(n).length !== digits) continue; // every tail of this length is taken: on to the next length
       const c = withNumericTail(basis, n);
-      if (taken.has(key(c))) {
+      const key = shortNameKey(c);
+      if (taken.has(key)) {
         n++;
         firstFree.set(classKey, n);
         continue;
       }
       candidate = c;
+      candidateKey = key;
       firstFree.set(classKey, n + 1);
     }
-    taken.add(key(candidate));
+    taken.add(candidateKey);
     out.push({ name: candidate, ntRes: 0, needsLongName: true });
   }
   return out;
+}
+
+/** The 11 bytes of a short name as a string, for sets of the names taken. */
+function shortNameKey(bytes: Uint8Array): string {
+  let key = '';
+  for (let i = 0; i < SHORT_NAME_BYTES; i++) key += String.fromCharCode(bytes[i]);
+  return key;
 }
 
 /** fatgen103 "ChkSum", beside the long-name entry that carries it. */
