@@ -12,7 +12,7 @@
 //   clusters, contiguous where the free space allows, and its zero units become runs without clusters.
 // - A file whose attributes one record cannot hold (very many hard links or long names, a sparse file with many
 //   holes) gets an $ATTRIBUTE_LIST and extension records, numbered after every base record (populate-extension.ts).
-// Memory: columns (typed arrays) indexed by item, about 30 bytes per file or directory, not an object each (110
+// Memory: columns (typed arrays) indexed by item, about 25 bytes per file or directory, not an object each (110
 // bytes in node's 64-bit heap); objects only for the rare files with more names, several runs or holes, and for the
 // directories. No copy of a name (the tree node's), no map from tree node to record (a directory's children have
 // consecutive records, hard links aside); records and index blocks are encoded only when written.
