@@ -40,6 +40,8 @@ function makeTree(root: string, variant: number): void {
 
 const dir = makeTempDir('guestdisk-copy-kill-');
 test.after(() => dir.remove());
+/** Runs that ended before they were seen writing, repeated before the test gives up. */
+const MAX_UNSEEN_RUNS = 3;
 const tally: Partial<Record<DiskClass | 'killed while writing', number>> = {};
 
 for (const c of CASES) {
@@ -56,6 +58,7 @@ for (const c of CASES) {
     const p = layout('x').partitions[0];
     const part = { offsetBytes: p.startLba * c.sector, sizeBytes: p.sizeLba * c.sector };
     let windowMs = 250;
+    let unseen = 0;
     for (let k = 0; k < c.kills; k++) {
       await mustCli(args(srcOld, `old-${k}`));
       const before = sparseDigest(image);
@@ -63,7 +66,11 @@ for (const c of CASES) {
       const run = startCli(args(srcNew, `new-${k}`));
       const writing = await waitUntil(run, () => holdsOpen(run.pid, image));
       const detectedAt = Date.now() - started;
-      if (!writing) assert.unreachable(`the CLI ended before it started writing: ${JSON.stringify(await run.done)}`);
+      if (!writing) {
+        // A copy can be written between two polls on a loaded host: that run proves nothing, so do it again.
+        if (++unseen <= MAX_UNSEEN_RUNS) { k--; continue; }
+        assert.unreachable(`the CLI ended before it started writing, ${unseen} times: ${JSON.stringify(await run.done)}`);
+      }
       let exitedAt = -1;
       void run.done.then(() => (exitedAt = Date.now() - started));
       const delayMs = Math.floor(random() * windowMs);
