@@ -17,7 +17,7 @@ import { makeTempDir, mustRun, requireTool, runTool } from '../helpers/tools.js'
 import {
   NTFS_TOOLS, firstPartition, guestdiskVerifyClean, ntfsckClean, ntfsfixClean, withNtfs3g, withPartition, withoutSystemEntries,
 } from './ntfs-judges.js';
-import { TIMESTAMP, listTree, sorted, type Entry } from './trees.js';
+import { TIMESTAMP, listTree, pseudoRandom, sorted, type Entry } from './trees.js';
 
 for (const tool of [...NTFS_TOOLS, 'istat', 'ntfscluster']) requireTool(tool);
 const CHECK = join(CONFORMANCE_DIR, 'check-image.sh');
@@ -28,16 +28,6 @@ const LONG_LINKS = 200;
 const SUBDIRS = 4;
 /** Data units (64 KiB, 4 KiB of data at their start) of the sparse file, each followed by a 64 KiB hole. */
 const HOLES = 2000;
-
-function pseudoRandom(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 /** A long Unicode link name: accents, CJK, an emoji (a surrogate pair), padded to 180–229 UTF-16 units (Linux
  *  allows 255 bytes of UTF-8 a name). */

@@ -11,7 +11,8 @@ export const NEW_MTIME = Date.UTC(2030, 0, 1) / 1000;
 
 export interface Entry { kind: 'file' | 'dir'; size: number; sha256: string; mtime: number }
 
-function pseudoRandom(length: number, seed: number): Uint8Array {
+/** Deterministic incompressible bytes (xorshift32). */
+export function pseudoRandom(length: number, seed: number): Uint8Array {
   const out = new Uint8Array(length);
   let x = seed >>> 0 || 1;
   for (let i = 0; i < length; i++) {
