@@ -89,26 +89,12 @@ function fieldWriter(struct: string, key: string, spec: FieldSpec): Writer {
     case 'u32':
     case 'i8':
     case 'i16':
-    case 'i32': {
-      const type = spec.type;
-      return (view, _target, _offset, value) => writeInt(view, struct, key, type, at, value);
-    }
+    case 'i32':
     case 'u64':
-      return (view, _target, _offset, value) => {
-        const n = value as number;
-        if (!Number.isSafeInteger(n) || n < 0) throw fieldError(struct, key, `u64 ${String(value)} is not a safe non-negative integer`);
-        // Two 32-bit halves: the same bytes as setBigUint64, without a bigint per field.
-        view.setUint32(at, n % TWO_POW_32, LITTLE_ENDIAN);
-        view.setUint32(at + 4, Math.floor(n / TWO_POW_32), LITTLE_ENDIAN);
-      };
-    case 'i64':
-      return (view, _target, _offset, value) => {
-        const n = value as number;
-        if (!Number.isSafeInteger(n)) throw fieldError(struct, key, `i64 ${String(value)} is not a safe integer`);
-        const high = Math.floor(n / TWO_POW_32); // two's complement: the floor, then what is left of the low half
-        view.setUint32(at, n - high * TWO_POW_32, LITTLE_ENDIAN);
-        view.setInt32(at + 4, high, LITTLE_ENDIAN);
-      };
+    case 'i64': {
+      const write = intWriter(struct, key, spec.type, at);
+      return (view, _target, _offset, value) => write(view, 0, value as number);
+    }
     case 'bytes':
       return (_view, target, offsetBytes, value) => {
         const bytes = value as Uint8Array;
@@ -149,18 +135,33 @@ const INT_RANGES = {
   i32: [-0x80000000, 0x7fffffff],
 } as const;
 
-function writeInt(view: DataView, struct: string, key: string, type: keyof typeof INT_RANGES, at: number, value: unknown): void {
-  const n = value as number;
-  const range = INT_RANGES[type]; // indexed, not destructured: an array pattern allocates an iterator per field
-  if (!Number.isInteger(n) || n < range[0] || n > range[1]) throw fieldError(struct, key, `${type} out of range: ${String(value)}`);
-  switch (type) {
-    case 'u8': view.setUint8(at, n); return;
-    case 'u16': view.setUint16(at, n, LITTLE_ENDIAN); return;
-    case 'u32': view.setUint32(at, n, LITTLE_ENDIAN); return;
-    case 'i8': view.setInt8(at, n); return;
-    case 'i16': view.setInt16(at, n, LITTLE_ENDIAN); return;
-    case 'i32': view.setInt32(at, n, LITTLE_ENDIAN); return;
+type IntType = keyof typeof INT_RANGES | 'u64' | 'i64';
+
+/** The writer of an integer field of type `type` at `at` from a base in a view, range-checked (u64/i64: safe
+ *  integers, written as two 32-bit halves, the same bytes as setBigUint64 without a bigint per field). */
+function intWriter(struct: string, key: string, type: IntType, at: number): (view: DataView, base: number, value: number) => void {
+  if (type === 'u64') {
+    return (view, base, n) => {
+      if (!Number.isSafeInteger(n) || n < 0) throw fieldError(struct, key, `u64 ${String(n)} is not a safe non-negative integer`);
+      view.setUint32(base + at, n % TWO_POW_32, LITTLE_ENDIAN);
+      view.setUint32(base + at + 4, Math.floor(n / TWO_POW_32), LITTLE_ENDIAN);
+    };
   }
+  if (type === 'i64') {
+    return (view, base, n) => {
+      if (!Number.isSafeInteger(n)) throw fieldError(struct, key, `i64 ${String(n)} is not a safe integer`);
+      const high = Math.floor(n / TWO_POW_32); // two's complement: the floor, then what is left of the low half
+      view.setUint32(base + at, n - high * TWO_POW_32, LITTLE_ENDIAN);
+      view.setInt32(base + at + 4, high, LITTLE_ENDIAN);
+    };
+  }
+  const min = INT_RANGES[type][0];
+  const max = INT_RANGES[type][1];
+  const set = INT_SETTERS[type];
+  return (view, base, n) => {
+    if (!Number.isInteger(n) || n < min || n > max) throw fieldError(struct, key, `${type} out of range: ${String(n)}`);
+    set(view, base + at, n);
+  };
 }
 
 type Reader = (view: DataView, base?: number) => unknown;
@@ -245,28 +246,7 @@ export function intFieldReader<T extends Fields>(struct: Struct<T>, field: IntFi
  */
 export function intFieldWriter<T extends Fields>(struct: Struct<T>, field: IntFieldKey<T>): (view: DataView, base: number, value: number) => void {
   const spec = struct.fields[field];
-  const at = spec.offset;
-  if (spec.type === 'u64') {
-    return (view, base, value) => {
-      if (!Number.isSafeInteger(value) || value < 0) throw fieldError(struct.name, field, `u64 ${String(value)} is not a safe non-negative integer`);
-      view.setUint32(base + at, value % TWO_POW_32, LITTLE_ENDIAN);
-      view.setUint32(base + at + 4, Math.floor(value / TWO_POW_32), LITTLE_ENDIAN);
-    };
-  }
-  if (spec.type === 'i64') {
-    return (view, base, value) => {
-      if (!Number.isSafeInteger(value)) throw fieldError(struct.name, field, `i64 ${String(value)} is not a safe integer`);
-      view.setBigInt64(base + at, BigInt(value), LITTLE_ENDIAN);
-    };
-  }
-  const type = spec.type as keyof typeof INT_RANGES;
-  const min = INT_RANGES[type][0];
-  const max = INT_RANGES[type][1];
-  const set = INT_SETTERS[type];
-  return (view, base, value) => {
-    if (!Number.isInteger(value) || value < min || value > max) throw fieldError(struct.name, field, `${type} out of range: ${String(value)}`);
-    set(view, base + at, value);
-  };
+  return intWriter(struct.name, field, spec.type as IntType, spec.offset);
 }
 
 const INT_SETTERS: Record<keyof typeof INT_RANGES, (view: DataView, at: number, value: number) => void> = {
