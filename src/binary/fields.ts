@@ -283,10 +283,7 @@ export function readUint(bytes: Uint8Array, offsetBytes: number, lengthBytes: 1 
 }
 
 export function writeUint(bytes: Uint8Array, offsetBytes: number, lengthBytes: 1 | 2 | 4, value: number): void {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  if (lengthBytes === 1) view.setUint8(offsetBytes, value);
-  else if (lengthBytes === 2) view.setUint16(offsetBytes, value, LITTLE_ENDIAN);
-  else view.setUint32(offsetBytes, value, LITTLE_ENDIAN);
+  writeUintTo(new DataView(bytes.buffer, bytes.byteOffset, bytes.length), offsetBytes, lengthBytes, value);
 }
 
 /** Signed little-endian integer of 1–8 bytes (NTFS runlist offsets), as a safe number. */
